@@ -1,0 +1,112 @@
+"""Every error rempart raises on purpose, in one tree.
+
+    RempartError                      base of everything below; never raised itself
+    +-- InvalidInput                  the caller sent something malformed (safe to show)
+    |   +-- InvalidSignal             a hash value that is not valid for its signal type
+    |   +-- UnsupportedMedia          bytes that are not a media type rempart can fingerprint
+    |   +-- CorruptMedia              a known media type that fails to decode
+    |   +-- MediaLimitExceeded        too many bytes / pixels / frames / seconds (``limit``, ``value``)
+    |   +-- ImportFormatError         a hash list that does not parse (``errors``: [(line, message)])
+    +-- NotFound                      a named thing does not exist (``kind``, ``key``)
+    +-- Conflict                      the thing already exists / state forbids the change
+    +-- AuthError                     missing or wrong credentials
+    |   +-- PermissionDenied          credentials are fine but lack the needed scope
+    +-- InvariantViolation            a broken internal invariant: a bug, never bad input
+
+Errors subclassing ``InvalidInput``, ``NotFound``, ``Conflict`` and ``AuthError`` are "safe to
+show": the HTTP layer turns them into a JSON problem with a stable ``type``; anything else becomes
+a generic 500 with the details only in the logs. Third-party errors are translated in the one
+module that imports the library (e.g. Pillow/PyAV errors in ``rempart.signals.decode``).
+"""
+
+from __future__ import annotations
+
+
+class RempartError(Exception):
+    """Base class of every deliberate rempart error."""
+
+    #: stable machine-readable type, used in HTTP problem responses and JSON CLI output
+    type: str = "error"
+    #: HTTP status for errors that are safe to show
+    status: int = 500
+    safe_to_show: bool = False
+
+
+class InvalidInput(RempartError):
+    type = "invalid-input"
+    status = 400
+    safe_to_show = True
+
+
+class InvalidSignal(InvalidInput):
+    type = "invalid-signal"
+
+
+class UnsupportedMedia(InvalidInput):
+    type = "unsupported-media"
+    status = 415
+
+
+class CorruptMedia(InvalidInput):
+    type = "corrupt-media"
+    status = 422
+
+
+class MediaLimitExceeded(InvalidInput):
+    """A safety limit was hit; ``limit`` names it, ``value`` and ``maximum`` say by how much."""
+
+    type = "media-limit-exceeded"
+    status = 413
+
+    def __init__(self, limit: str, value: float | int, maximum: float | int) -> None:
+        super().__init__(f"{limit} {value} exceeds the limit of {maximum}")
+        self.limit = limit
+        self.value = value
+        self.maximum = maximum
+
+
+class ImportFormatError(InvalidInput):
+    """A hash list failed to parse. ``errors`` lists every (line number, message); nothing was imported."""
+
+    type = "import-format-error"
+    status = 422
+
+    def __init__(self, errors: list[tuple[int, str]]) -> None:
+        shown = "; ".join(f"line {line}: {msg}" for line, msg in errors[:10])
+        more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
+        super().__init__(f"{len(errors)} error(s), nothing imported: {shown}{more}")
+        self.errors = errors
+
+
+class NotFound(RempartError):
+    type = "not-found"
+    status = 404
+    safe_to_show = True
+
+    def __init__(self, kind: str, key: object) -> None:
+        super().__init__(f"no {kind} {key!r}")
+        self.kind = kind
+        self.key = key
+
+
+class Conflict(RempartError):
+    type = "conflict"
+    status = 409
+    safe_to_show = True
+
+
+class AuthError(RempartError):
+    type = "unauthorized"
+    status = 401
+    safe_to_show = True
+
+
+class PermissionDenied(AuthError):
+    type = "forbidden"
+    status = 403
+
+
+class InvariantViolation(RempartError):
+    """An internal invariant does not hold. Raised instead of ``assert`` (which ``-O`` strips)."""
+
+    type = "internal-error"
