@@ -1,0 +1,523 @@
+"""Import and export of hash lists: ThreatExchange text, CSV and NCMEC hash-sharing XML.
+
+Pure module: bytes in, validated entries out (and back). Every value goes through
+``rempart.signals.types.validate_signal``; types are written with their canonical names.
+
+Common rules (all three formats)
+--------------------------------
+* Import is all-or-nothing: every problem is collected as ``(line, message)`` and raised together
+  as ``ImportFormatError``; nothing is returned then. Line numbers start at 1; line 0 means the
+  file as a whole (too big, undetectable). At most ``MAX_ERRORS`` problems are collected.
+* Duplicates: a second entry with the same canonical ``(signal_type, value)`` is dropped, keeping
+  the first one (its line, external id and metadata); the number dropped is reported as
+  ``skipped["duplicate"]`` by ``parse_hash_list_with_skips``.
+* Type names are case-insensitive and a few ThreatExchange spellings are accepted on import
+  (``_TYPE_ALIASES``: python-threatexchange's ``video_md5``, ThreatExchange indicator types
+  ``HASH_MD5``, ``HASH_VIDEO_MD5``, ``HASH_PDQ``, ``HASH_SHA1``, ``HASH_SHA256``).
+* External ids and metadata values are text: 1..``max_field_chars`` characters, no control
+  characters, no surrounding whitespace (import strips it, export refuses it). Metadata keys match
+  ``[a-z0-9][a-z0-9_.-]{0,63}``; ``type, value, external_id, signal_type, signal, signal_str,
+  hash, id`` are reserved.
+* Text formats (te, csv) are UTF-8; one UTF-8 BOM at the start is ignored; lines end in LF or
+  CRLF; a line may not hold control characters other than TAB; lines and fields are capped.
+* Export validates everything and refuses duplicates, so ``parse(export(x)) == x`` (line numbers
+  aside, and for ncmec in the order described in ``rempart.banks.ncmec_xml``).
+
+Format "te": ThreatExchange / HMA text
+-------------------------------------
+One entry per line, as python-threatexchange's file exchange and ``threatexchange hash`` write it,
+``<signal_type> <value>``, optionally followed by rempart's ``key=value`` fields::
+
+    line    = *WS ( "#" *CHAR / entry ) *WS
+    entry   = type 1*WS value *(1*WS field) [1*WS "#" *CHAR]     ; trailing comment
+    field   = key "=" pct-text                                     ; key "external_id" or metadata
+    WS      = SP / HTAB
+
+``pct-text`` is percent-encoded UTF-8 (``%41`` or raw ``A`` both read as ``A``; a ``%`` not
+followed by two hex digits is an error). Blank lines and ``#`` lines are ignored. Export writes
+``type SP value``, then ``external_id=`` if any, then metadata keys in sorted order, each value
+percent-encoded with ``_TE_SAFE`` left raw, one SP between fields, LF after each line::
+
+    # a comment
+    pdq f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22 external_id=case-17 source=ngo%20a
+    md5 d41d8cd98f00b204e9800998ecf8427e
+
+With ``default_type="md5"`` each line holds no type: ``<value> *(field)`` (plain hash lists).
+
+Format "csv": RFC 4180
+----------------------
+Comma-separated, fields optionally in double quotes with ``""`` for a quote; a quoted field may
+not span lines; a quote inside an unquoted field or text after a closing quote is an error.
+Without a header each row is ``type,value[,external_id]`` (more columns are an error). The first
+non-blank row is a header when it names a type column (``type``/``signal_type``) and a value
+column (``value``/``signal``/``signal_str``/``hash``); then ``external_id``/``id`` is the external
+id, every other column is a metadata key (so ThreatExchange's ``dataset --csv`` output imports),
+and every row must have as many columns as the header; an empty cell means "absent".
+Export always writes the header ``type,value,external_id`` plus the sorted union of metadata keys,
+quotes a field only when it holds ``,`` or ``"``, and ends every row with CRLF::
+
+    type,value,external_id,source\r\n
+    md5,d41d8cd98f00b204e9800998ecf8427e,"a,b",ngo\r\n
+
+Format "ncmec": see ``rempart.banks.ncmec_xml``.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from rempart.banks import ncmec_xml
+from rempart.errors import ImportFormatError, InvalidInput, InvalidSignal
+from rempart.signals.types import signal_type, validate_signal
+
+FORMATS = ("te", "csv", "ncmec")
+MAX_ERRORS = 1000
+
+_TYPE_ALIASES = {
+    "video_md5": "md5", "hash_md5": "md5", "hash_video_md5": "md5",
+    "hash_sha1": "sha1",
+    "video_sha256": "sha256", "hash_sha256": "sha256", "hash_video_sha256": "sha256",
+    "hash_pdq": "pdq",
+}
+_TYPE_COLUMNS = ("type", "signal_type")
+_VALUE_COLUMNS = ("value", "signal", "signal_str", "hash")
+_ID_COLUMNS = ("external_id", "id")
+RESERVED_KEYS = frozenset(_TYPE_COLUMNS + _VALUE_COLUMNS + _ID_COLUMNS)
+_KEY = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+_BAD_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_LINE_BAD_CHARS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+_WS = re.compile(r"[ \t]+")
+_PCT_TEXT = re.compile(r"(?:[^%]|%[0-9A-Fa-f]{2})*")
+_TE_SAFE = "!$&'()*+,/:;=?@-._~"
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps applied on import (export writes what import accepts)."""
+
+    max_bytes: int = 256 * 1024 * 1024
+    max_entries: int = 5_000_000
+    max_line_bytes: int = 16 * 1024
+    max_field_chars: int = 1024
+    max_metadata: int = 32
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class ParsedEntry:
+    """One imported entry; ``line`` is where it was read (XML: the fingerprint element's line)."""
+
+    line: int
+    signal_type: str
+    value: str
+    external_id: str | None
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ExportEntry:
+    """One entry to export; ``signal_type`` and ``value`` are normalised on export."""
+
+    signal_type: str
+    value: str
+    external_id: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+class _Bad(Exception):
+    """A problem with one line or element; becomes an (line, message) pair."""
+
+
+class _Stop(Exception):
+    """Stop reading: too many errors or entries (already recorded)."""
+
+
+def canonical_type(name: str) -> str:
+    """Return the canonical signal type for ``name`` (case and aliases allowed) or raise ``InvalidSignal``."""
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidSignal("empty signal type")
+    key = name.strip().lower()
+    return signal_type(_TYPE_ALIASES.get(key, key)).name
+
+
+def _clean_text(value: str, what: str, limits: Limits) -> str:
+    """Check an external id or metadata value (already stripped); raise ``_Bad`` if unfit."""
+    if not value:
+        raise _Bad(f"empty {what}")
+    if len(value) > limits.max_field_chars:
+        raise _Bad(f"{what} is {len(value)} characters; limit is {limits.max_field_chars}")
+    bad = _BAD_CHARS.search(value)
+    if bad:
+        raise _Bad(f"{what} holds control character U+{ord(bad.group()):04X}")
+    return value
+
+
+def _check_key(key: str) -> str:
+    if not _KEY.fullmatch(key):
+        raise _Bad(f"bad metadata key {key[:40]!r}: expected [a-z0-9][a-z0-9_.-]{{0,63}}")
+    if key in RESERVED_KEYS:
+        raise _Bad(f"metadata key {key!r} is reserved")
+    return key
+
+
+class _Collector:
+    """Validates and deduplicates entries, collects errors; implements ``ncmec_xml.Sink``."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.entries: list[ParsedEntry] = []
+        self.errors: list[tuple[int, str]] = []
+        self.skipped: dict[str, int] = {}
+        self._seen: set[tuple[str, str]] = set()
+
+    def error(self, line: int, message: str) -> None:
+        self.errors.append((line, message))
+        if len(self.errors) >= MAX_ERRORS:
+            self.errors.append((line, f"stopped after {MAX_ERRORS} errors"))
+            raise _Stop
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+    def add(self, line: int, type_name: str, value: str,
+            external_id: str | None, metadata: Mapping[str, str]) -> None:
+        try:
+            entry = self._validate(line, type_name, value, external_id, metadata)
+        except (_Bad, InvalidSignal) as e:
+            self.error(line, str(e))
+            return
+        key = (entry.signal_type, entry.value)
+        if key in self._seen:
+            self.skip("duplicate")
+            return
+        if len(self.entries) >= self.limits.max_entries:
+            self.error(line, f"more than {self.limits.max_entries} entries")
+            raise _Stop
+        self._seen.add(key)
+        self.entries.append(entry)
+
+    def _validate(self, line: int, type_name: str, value: str,
+                  external_id: str | None, metadata: Mapping[str, str]) -> ParsedEntry:
+        if not type_name.strip():
+            raise _Bad("empty signal type")
+        if not value.strip():
+            raise _Bad("empty value")
+        t, v = validate_signal(canonical_type(type_name), value)
+        if len(metadata) > self.limits.max_metadata:
+            raise _Bad(f"{len(metadata)} metadata fields; limit is {self.limits.max_metadata}")
+        meta = {_check_key(k): _clean_text(m.strip(), f"metadata {k!r}", self.limits)
+                for k, m in metadata.items()}
+        ext = None
+        if external_id is not None and external_id.strip():
+            ext = _clean_text(external_id.strip(), "external id", self.limits)
+        return ParsedEntry(line, t, v, ext, meta)
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def parse_hash_list(data: bytes, fmt: str, *, default_type: str | None = None,
+                    limits: Limits = DEFAULT_LIMITS) -> list[ParsedEntry]:
+    """Parse a whole hash list in format ``fmt`` (one of ``FORMATS``).
+
+    Returns the deduplicated entries in file order, or raises ``ImportFormatError`` listing every
+    problem (nothing is imported then). ``default_type`` applies to "te" only (lines without a
+    type); ``InvalidInput`` for an unknown ``fmt`` or non-bytes ``data``.
+    """
+    return parse_hash_list_with_skips(data, fmt, default_type=default_type, limits=limits)[0]
+
+
+def parse_hash_list_with_skips(
+    data: bytes, fmt: str, *, default_type: str | None = None, limits: Limits = DEFAULT_LIMITS,
+) -> tuple[list[ParsedEntry], dict[str, int]]:
+    """Like ``parse_hash_list``, also returning what was skipped without being an error.
+
+    ``skipped`` maps a reason to a count: ``"duplicate"`` (same type and value as an earlier
+    entry), and for ncmec ``"deleted"`` (deletedImage/deletedVideo records) and the tag of each
+    fingerprint rempart cannot use (``"pdna"`` for PhotoDNA, ``"tmk-pdqf"``, ...).
+    """
+    _check_fmt(fmt)
+    if not isinstance(data, (bytes, bytearray)):
+        raise InvalidInput("a hash list must be given as bytes")
+    if len(data) > limits.max_bytes:
+        raise ImportFormatError([(0, f"file is {len(data)} bytes; limit is {limits.max_bytes}")])
+    if default_type is not None and fmt != "te":
+        raise InvalidInput("default_type applies to the te format only")
+    if default_type is not None:
+        default_type = canonical_type(default_type)
+    col = _Collector(limits)
+    try:
+        if fmt == "ncmec":
+            ncmec_xml.read(bytes(data), col)
+        elif fmt == "csv":
+            _read_csv(_lines(bytes(data), col), col)
+        else:
+            for line_no, text in _lines(bytes(data), col):
+                try:
+                    _read_te_line(line_no, text, col, default_type)
+                except _Bad as e:
+                    col.error(line_no, str(e))
+    except _Stop:
+        pass
+    if col.errors:
+        raise ImportFormatError(col.errors)
+    return col.entries, col.skipped
+
+
+def detect_format(data: bytes, filename: str | None = None) -> str:
+    """Guess the format of a hash list; returns one of ``FORMATS``.
+
+    A ``filename`` ending in ``.xml`` or ``.csv`` decides. Otherwise the content does: first
+    non-blank byte ``<`` -> ncmec; first line that is neither blank nor a ``#`` comment holding a
+    comma before any space or tab -> csv; any other line -> te. Raises ``ImportFormatError`` (line
+    0) when there is no such line.
+    """
+    name = (filename or "").lower()
+    if name.endswith(".xml"):
+        return "ncmec"
+    if name.endswith(".csv"):
+        return "csv"
+    head = data[: 64 * 1024]
+    if head.startswith(_BOM):
+        head = head[len(_BOM):]
+    if head.lstrip().startswith(b"<"):
+        return "ncmec"
+    for raw in head.split(b"\n"):
+        line = raw.strip()
+        if not line or line.startswith(b"#"):
+            continue
+        comma = line.find(b",")
+        blank = min((i for i in (line.find(b" "), line.find(b"\t")) if i >= 0), default=-1)
+        return "csv" if comma >= 0 and (blank < 0 or comma < blank) else "te"
+    raise ImportFormatError([(0, "cannot detect the format: no entry found")])
+
+
+def export_hash_list(entries: Iterable[ExportEntry], fmt: str) -> bytes:
+    """Write ``entries`` in format ``fmt``, byte for byte as the module docstring shows.
+
+    Types and values are normalised; ``InvalidSignal``/``InvalidInput`` for a bad value, an
+    unfit external id or metadata, or a duplicate (type, value) (which import would drop).
+    """
+    _check_fmt(fmt)
+    rows = _validated_rows(entries)
+    if fmt == "te":
+        return "".join(_te_row(*r) for r in rows).encode("utf-8")
+    if fmt == "csv":
+        return _csv_export(rows).encode("utf-8")
+    return ncmec_xml.write(rows)
+
+
+def _check_fmt(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise InvalidInput(f"unknown hash-list format {fmt!r}; known: {', '.join(FORMATS)}")
+
+
+def _validated_rows(entries: Iterable[ExportEntry]) -> list[tuple[str, str, str | None, dict[str, str]]]:
+    rows, seen = [], set()
+    for n, e in enumerate(entries, 1):
+        try:
+            t, v = validate_signal(canonical_type(e.signal_type), e.value)
+        except InvalidSignal as err:
+            raise InvalidSignal(f"entry {n}: {err}") from None
+        if (t, v) in seen:
+            raise InvalidInput(f"entry {n}: same {t} value as an earlier entry")  # no hash in logs
+        seen.add((t, v))
+        if len(e.metadata) > DEFAULT_LIMITS.max_metadata:
+            raise InvalidInput(f"entry {n}: more than {DEFAULT_LIMITS.max_metadata} metadata fields")
+        try:
+            ext = None if e.external_id is None else _exact_text(e.external_id, "external id")
+            meta = {_check_key(k): _exact_text(m, f"metadata {k!r}") for k, m in e.metadata.items()}
+        except _Bad as err:
+            raise InvalidInput(f"entry {n}: {err}") from None
+        rows.append((t, v, ext, meta))
+    return rows
+
+
+def _exact_text(value: str, what: str) -> str:
+    if not isinstance(value, str) or value != value.strip():
+        raise _Bad(f"{what} must be text without surrounding whitespace")
+    return _clean_text(value, what, DEFAULT_LIMITS)
+
+
+# ---------------------------------------------------------------- lines (te, csv)
+
+
+def _lines(data: bytes, col: _Collector) -> Iterator[tuple[int, str]]:
+    """Yield (line number, text) for each decodable, non-blank line; report the others."""
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+    pieces = data.split(b"\n")
+    if pieces and pieces[-1] == b"":
+        pieces.pop()  # the newline after the last line ends it; it does not start another
+    for line_no, raw in enumerate(pieces, 1):
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        if len(raw) > col.limits.max_line_bytes:
+            col.error(line_no, f"line is {len(raw)} bytes; limit is {col.limits.max_line_bytes}")
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            col.error(line_no, f"invalid UTF-8 at byte {e.start + 1} of the line")
+            continue
+        bad = _LINE_BAD_CHARS.search(text)
+        if bad:
+            col.error(line_no, f"control character U+{ord(bad.group()):04X} at column {bad.start() + 1}")
+            continue
+        if text.strip(" \t"):
+            yield line_no, text
+
+
+# ---------------------------------------------------------------- te
+
+
+def _read_te_line(line_no: int, text: str, col: _Collector, default_type: str | None) -> None:
+    tokens = _WS.split(text.strip(" \t"))
+    if tokens[0].startswith("#"):
+        return
+    for i, tok in enumerate(tokens):
+        if i and tok.startswith("#"):
+            del tokens[i:]  # trailing comment
+            break
+    head = 1 if default_type else 2
+    if len(tokens) < head:
+        raise _Bad("expected '<signal_type> <value>', found one field")
+    type_name, value = (default_type, tokens[0]) if default_type else (tokens[0], tokens[1])
+    external_id, metadata = None, {}
+    for tok in tokens[head:]:
+        key, eq, raw = tok.partition("=")
+        if not eq:
+            raise _Bad(f"expected key=value after the value, got {tok[:20]!r}")
+        if key in metadata or (key == "external_id" and external_id is not None):
+            raise _Bad(f"field {key!r} given twice")
+        decoded = _pct_decode(raw, key)
+        if key != "external_id":
+            metadata[_check_key(key)] = decoded
+        elif decoded.strip():
+            external_id = decoded
+        else:
+            raise _Bad("empty external_id")
+    col.add(line_no, type_name, value, external_id, metadata)
+
+
+def _pct_decode(raw: str, key: str) -> str:
+    if not _PCT_TEXT.fullmatch(raw):
+        raise _Bad(f"field {key!r}: '%' must be followed by two hex digits")
+    try:
+        return urllib.parse.unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        raise _Bad(f"field {key!r}: percent-escapes are not valid UTF-8") from None
+
+
+def _te_row(t: str, v: str, ext: str | None, meta: dict[str, str]) -> str:
+    fields = [t, v]
+    if ext is not None:
+        fields.append("external_id=" + urllib.parse.quote(ext, safe=_TE_SAFE))
+    fields += [f"{k}={urllib.parse.quote(meta[k], safe=_TE_SAFE)}" for k in sorted(meta)]
+    return " ".join(fields) + "\n"
+
+
+# ---------------------------------------------------------------- csv
+
+
+def _read_csv(lines: Iterator[tuple[int, str]], col: _Collector) -> None:
+    header: list[str] | None = None
+    first = True
+    for line_no, text in lines:
+        try:
+            cells = _split_csv(text)
+            if len(cells) > 2 + col.limits.max_metadata:
+                raise _Bad(f"{len(cells)} columns; limit is {2 + col.limits.max_metadata}")
+            if first:
+                first = False
+                header = _csv_header(cells)
+                if header is not None:
+                    continue
+            _csv_row(line_no, cells, header, col)
+        except _Bad as e:
+            col.error(line_no, str(e))
+
+
+def _csv_header(cells: list[str]) -> list[str] | None:
+    """Return column roles ("type", "value", "external_id" or a metadata key), or None if data."""
+    names = [c.strip().lower() for c in cells]
+    if not (set(names) & set(_TYPE_COLUMNS) and set(names) & set(_VALUE_COLUMNS)):
+        return None
+    roles = []
+    for name in names:
+        role = ("type" if name in _TYPE_COLUMNS else "value" if name in _VALUE_COLUMNS
+                else "external_id" if name in _ID_COLUMNS else _check_key(name))
+        if role in roles:
+            raise _Bad(f"header names column {role!r} twice")
+        roles.append(role)
+    return roles
+
+
+def _csv_row(line_no: int, cells: list[str], header: list[str] | None, col: _Collector) -> None:
+    if header is None:
+        if len(cells) < 2:
+            raise _Bad("expected type,value[,external_id]: only one column")
+        if len(cells) > 3:
+            raise _Bad(f"too many columns ({len(cells)}): expected type,value[,external_id]; "
+                       "a header row can name metadata columns")
+        header = ["type", "value", "external_id"][: len(cells)]
+    elif len(cells) != len(header):
+        raise _Bad(f"{len(cells)} columns but the header has {len(header)}")
+    row = dict(zip(header, cells))
+    metadata = {k: v.strip() for k, v in row.items()
+                if k not in ("type", "value", "external_id") and v.strip()}
+    col.add(line_no, row["type"], row["value"], row.get("external_id"), metadata)
+
+
+def _split_csv(text: str) -> list[str]:
+    """Split one RFC 4180 record that fits on one line; raise ``_Bad`` on bad quoting."""
+    fields: list[str] = []
+    i, n = 0, len(text)
+    while True:
+        if i < n and text[i] == '"':
+            parts, j = [], i + 1
+            while True:
+                k = text.find('"', j)
+                if k < 0:
+                    raise _Bad(f"unterminated quoted field from column {i + 1} "
+                               "(a field cannot span lines)")
+                parts.append(text[j:k])
+                if text.startswith('""', k):
+                    parts.append('"')
+                    j = k + 2
+                    continue
+                i = k + 1
+                break
+            if i < n and text[i] != ",":
+                raise _Bad(f"unexpected {text[i]!r} after a closing quote at column {i + 1}")
+            fields.append("".join(parts))
+        else:
+            k = text.find(",", i)
+            end = n if k < 0 else k
+            quote = text.find('"', i, end)
+            if quote >= 0:
+                raise _Bad(f"quote inside an unquoted field at column {quote + 1}")
+            fields.append(text[i:end])
+            i = end
+        if i >= n:
+            return fields
+        i += 1  # the comma
+
+
+def _csv_export(rows: list[tuple[str, str, str | None, dict[str, str]]]) -> str:
+    keys = sorted({k for _, _, _, meta in rows for k in meta})
+    out = [_csv_line(["type", "value", "external_id", *keys])]
+    for t, v, ext, meta in rows:
+        out.append(_csv_line([t, v, ext or "", *(meta.get(k, "") for k in keys)]))
+    return "".join(out)
+
+
+def _csv_line(cells: list[str]) -> str:
+    quoted = ['"' + c.replace('"', '""') + '"' if ("," in c or '"' in c) else c for c in cells]
+    return ",".join(quoted) + "\r\n"

@@ -1,0 +1,262 @@
+"""NCMEC hash-sharing XML (the ``entries`` answer of the v2 API), read and written.
+
+Pure module used by ``rempart.banks.formats`` (format name "ncmec"); it knows the XML shape,
+``formats`` validates values and collects errors through a ``Sink``.
+
+Shape read (namespace ignored; elements not named here, e.g. ``feedback`` or ``paging``, ignored)::
+
+    <queryResult xmlns="https://hashsharing.ncmec.org/hashsharing/v2">
+      <images count="2" maxTimestamp="2017-10-24T15:10:00Z">
+        <image>                                      one record per image
+          <member id="42">Example Member</member>    optional
+          <timestamp>2017-10-24T15:00:00Z</timestamp> optional
+          <id>image1</id>                            optional entry id
+          <classification>A1</classification>       optional
+          <fingerprints>                             required, at least one child
+            <md5>...</md5> <sha1>...</sha1> <sha256>...</sha256> <pdq>...</pdq>
+            <pdna>...</pdna>                         PhotoDNA: skipped and counted
+          </fingerprints>
+        </image>
+        <deletedImage>...</deletedImage>            skipped and counted as "deleted"
+      </images>
+      <videos ...> <video>...</video> <deletedVideo>...</deletedVideo> </videos>
+    </queryResult>
+
+Each usable fingerprint becomes one entry: type = the tag (md5, sha1, sha256, pdq), line = the
+fingerprint element's line, external id = ``<id>``, metadata ``ncmec.media`` ("image"/"video"),
+and where present ``ncmec.member_id`` (``member/@id``), ``ncmec.member`` (its text),
+``ncmec.timestamp``, ``ncmec.classification``. Other fingerprint tags (``tmk-pdqf``,
+``videntifier``, ...) are skipped and counted under their tag. Text is stripped of surrounding
+whitespace.
+
+Safety: the document must be UTF-8 (any declared encoding is overridden); a DOCTYPE, entity
+declaration or external entity reference is refused before anything is expanded; nesting is
+capped at ``MAX_DEPTH``; size and entry caps are applied by the caller.
+
+Written form (``write``): exactly the shape above with two-space indentation, LF line ends, the
+XML declaration ``<?xml version="1.0" encoding="UTF-8" standalone="yes"?>``, the v2 namespace,
+``<images>`` then ``<videos>`` (each only if non-empty, ``count`` = records, ``maxTimestamp`` =
+greatest ``ncmec.timestamp`` if any). Consecutive entries with the same external id and metadata
+and distinct types share one record, so parsing the output gives back the entries: images first,
+then videos, each in their original order. An entry without ``ncmec.media`` is written as an
+image. Metadata keys other than the ``ncmec.*`` ones above cannot be written (``InvalidInput``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+from xml.parsers import expat
+from xml.sax.saxutils import escape, quoteattr
+
+from rempart.errors import InvalidInput
+
+NAMESPACE = "https://hashsharing.ncmec.org/hashsharing/v2"
+MAX_DEPTH = 16
+FINGERPRINT_TYPES = {"md5": "md5", "sha1": "sha1", "sha256": "sha256", "pdq": "pdq"}
+META_KEYS = ("ncmec.media", "ncmec.member_id", "ncmec.member", "ncmec.timestamp",
+             "ncmec.classification")
+_SECTIONS = {"images": "image", "videos": "video"}
+_SINGLE_CHILDREN = ("member", "timestamp", "id", "classification", "fingerprints")
+
+
+class Sink(Protocol):
+    """Receives what the reader finds; any of these may raise to stop reading."""
+
+    def add(self, line: int, type_name: str, value: str,
+            external_id: str | None, metadata: Mapping[str, str]) -> None: ...
+
+    def error(self, line: int, message: str) -> None: ...
+
+    def skip(self, reason: str) -> None: ...
+
+
+class _Fatal(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class _Node:
+    __slots__ = ("tag", "attrs", "line", "text", "children")
+
+    def __init__(self, tag: str, attrs: dict[str, str], line: int) -> None:
+        self.tag, self.attrs, self.line = tag, attrs, line
+        self.text: list[str] = []
+        self.children: list[_Node] = []
+
+    def content(self) -> str:
+        return "".join(self.text).strip()
+
+
+def read(data: bytes, sink: Sink) -> None:
+    """Read an NCMEC entries document, passing entries, errors and skips to ``sink``."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        sink.error(data.count(b"\n", 0, e.start) + 1, "invalid UTF-8")
+        return
+    reader = _Reader(sink)
+    try:
+        reader.parse(data)
+    except _Fatal as e:
+        sink.error(e.line, str(e))
+    except expat.ExpatError as e:
+        sink.error(e.lineno, f"malformed XML: {expat.ErrorString(e.code)} at column {e.offset + 1}")
+
+
+class _Reader:
+    """Streams the document; keeps only the record being read in memory."""
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+        self.stack: list[_Node] = []
+        self.parser = expat.ParserCreate("utf-8", "}")
+        p = self.parser
+        p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        p.StartDoctypeDeclHandler = self._refuse("a DOCTYPE")
+        p.EntityDeclHandler = self._refuse("an entity declaration")
+        p.ExternalEntityRefHandler = self._refuse("an external entity")
+        p.StartElementHandler = self._start
+        p.EndElementHandler = self._end
+        p.CharacterDataHandler = self._text
+        p.buffer_text = True
+
+    def parse(self, data: bytes) -> None:
+        self.parser.Parse(data, True)
+
+    def _refuse(self, what: str):
+        def handler(*_args: object) -> None:
+            raise _Fatal(self.parser.CurrentLineNumber, f"{what} is not accepted in a hash list")
+        return handler
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        node = _Node(name.rpartition("}")[2], attrs, self.parser.CurrentLineNumber)
+        depth = len(self.stack) + 1
+        if depth > MAX_DEPTH:
+            raise _Fatal(node.line, f"elements nested deeper than {MAX_DEPTH}")
+        if depth == 1 and node.tag != "queryResult":
+            raise _Fatal(node.line, f"root element is <{node.tag}>, expected <queryResult>")
+        if depth >= 4 and self._in_section():
+            self.stack[-1].children.append(node)  # inside a record: keep the subtree
+        self.stack.append(node)
+
+    def _in_section(self) -> bool:
+        return len(self.stack) >= 2 and self.stack[1].tag in _SECTIONS
+
+    def _text(self, data: str) -> None:
+        if len(self.stack) >= 3 and self._in_section():
+            self.stack[-1].text.append(data)
+
+    def _end(self, _name: str) -> None:
+        node = self.stack.pop()
+        if len(self.stack) == 2 and self._in_section():
+            _record(node, _SECTIONS[self.stack[1].tag], self.sink)
+
+
+def _record(node: _Node, media: str, sink: Sink) -> None:
+    """Turn one record element into entries (or an error or a skip)."""
+    if node.tag == "deleted" + media.capitalize():
+        sink.skip("deleted")
+        return
+    if node.tag != media:
+        sink.error(node.line, f"unexpected <{node.tag}> in <{media}s>")
+        return
+    children: dict[str, _Node] = {}
+    for child in node.children:
+        if child.tag in _SINGLE_CHILDREN:
+            if child.tag in children:
+                sink.error(child.line, f"<{media}> has more than one <{child.tag}>")
+                return
+            children[child.tag] = child
+    fingerprints = children.get("fingerprints")
+    if fingerprints is None or not fingerprints.children:
+        sink.error(node.line, f"<{media}> without fingerprints")
+        return
+    metadata = _metadata(media, children)
+    id_node = children.get("id")
+    external_id = id_node.content() if id_node is not None else None
+    for fp in fingerprints.children:
+        type_name = FINGERPRINT_TYPES.get(fp.tag)
+        if type_name is None:
+            sink.skip(fp.tag)
+            continue
+        sink.add(fp.line, type_name, fp.content(), external_id, metadata)
+
+
+def _metadata(media: str, children: dict[str, _Node]) -> dict[str, str]:
+    meta = {"ncmec.media": media}
+    member = children.get("member")
+    if member is not None:
+        if member.attrs.get("id", "").strip():
+            meta["ncmec.member_id"] = member.attrs["id"].strip()
+        if member.content():
+            meta["ncmec.member"] = member.content()
+    for tag in ("timestamp", "classification"):
+        if tag in children and children[tag].content():
+            meta["ncmec." + tag] = children[tag].content()
+    return meta
+
+
+# ---------------------------------------------------------------- writing
+
+
+Row = tuple[str, str, "str | None", dict[str, str]]
+
+
+def write(rows: list[Row]) -> bytes:
+    """Write validated (type, value, external id, metadata) rows as an entries document."""
+    groups: dict[str, list[list[Row]]] = {"image": [], "video": []}
+    last: list[Row] | None = None
+    for row in rows:
+        t, _, ext, meta = row
+        if t not in FINGERPRINT_TYPES:
+            raise InvalidInput(f"signal type {t!r} has no NCMEC fingerprint tag")
+        extra = sorted(set(meta) - set(META_KEYS))
+        if extra:
+            raise InvalidInput(f"metadata {', '.join(extra)} cannot be written in ncmec format")
+        media = meta.get("ncmec.media", "image")
+        if media not in groups:
+            raise InvalidInput(f"ncmec.media must be image or video, not {media!r}")
+        if last is not None and _same_record(last[0], row) and t not in {r[0] for r in last}:
+            last.append(row)
+        else:
+            last = [row]
+            groups[media].append(last)
+    out = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>',
+           f"<queryResult xmlns={quoteattr(NAMESPACE)}>"]
+    for media, records in groups.items():
+        if records:
+            out += _section(media, records)
+    out.append("</queryResult>")
+    return ("\n".join(out) + "\n").encode("utf-8")
+
+
+def _same_record(a: Row, b: Row) -> bool:
+    norm = lambda m: {**m, "ncmec.media": m.get("ncmec.media", "image")}  # noqa: E731
+    return a[2] == b[2] and norm(a[3]) == norm(b[3])
+
+
+def _section(media: str, records: list[list[Row]]) -> list[str]:
+    stamps = [r[0][3]["ncmec.timestamp"] for r in records if "ncmec.timestamp" in r[0][3]]
+    attrs = f' count="{len(records)}"' + (f" maxTimestamp={quoteattr(max(stamps))}" if stamps else "")
+    lines = [f"  <{media}s{attrs}>"]
+    for record in records:
+        meta, ext = record[0][3], record[0][2]
+        lines.append(f"    <{media}>")
+        if "ncmec.member_id" in meta or "ncmec.member" in meta:
+            id_attr = f" id={quoteattr(meta['ncmec.member_id'])}" if "ncmec.member_id" in meta else ""
+            name = meta.get("ncmec.member")
+            lines.append(f"      <member{id_attr}>{escape(name)}</member>" if name
+                         else f"      <member{id_attr}/>")
+        if "ncmec.timestamp" in meta:
+            lines.append(f"      <timestamp>{escape(meta['ncmec.timestamp'])}</timestamp>")
+        if ext is not None:
+            lines.append(f"      <id>{escape(ext)}</id>")
+        if "ncmec.classification" in meta:
+            lines.append(f"      <classification>{escape(meta['ncmec.classification'])}</classification>")
+        lines.append("      <fingerprints>")
+        lines += [f"        <{t}>{v}</{t}>" for t, v, _, _ in record]
+        lines += ["      </fingerprints>", f"    </{media}>"]
+    lines.append(f"  </{media}s>")
+    return lines
