@@ -1,0 +1,167 @@
+"""rempart's verifiable transparency log: pure, exact, standard-library + ``cryptography`` only.
+
+Modules, lowest first:
+
+- ``merkle``      RFC 6962 hashing, stored-hash layout, proof generation and verification
+- ``note``        C2SP signed notes with Ed25519 keys
+- ``checkpoint``  C2SP checkpoints (log tree heads)
+- ``cosignature`` C2SP ``cosignature/v1`` witness signatures and a k-of-n witness policy
+- ``tiles``       C2SP tlog-tiles coordinates, paths, tile data and entry bundles
+- ``tiledlog``    writing a tiled log to a directory; a verifying client over ``fetch(path)``
+- ``proof``       C2SP tlog-proof (one entry's offline proof)
+- ``leaves``      rempart's decision and daily-report leaves, commitments, recounting
+
+Other packages import only the names below.
+"""
+
+from rempart.transparency.checkpoint import (
+    Checkpoint,
+    format_checkpoint,
+    open_checkpoint,
+    parse_checkpoint,
+    sign_checkpoint,
+)
+from rempart.transparency.cosignature import (
+    CosignatureSigner,
+    CosignatureVerifier,
+    WitnessPolicy,
+    cosignature_timestamp,
+    cosigned_message,
+)
+from rempart.transparency.errors import InvalidSignature, LogUnavailable, UnverifiedNote, VerificationError
+from rempart.transparency.leaves import (
+    Decision,
+    Report,
+    check_commitment,
+    check_report,
+    format_decision_leaf,
+    format_report_leaf,
+    make_commitment,
+    parse_decision_leaf,
+    parse_report_leaf,
+    recount,
+)
+from rempart.transparency.merkle import (
+    EMPTY_ROOT,
+    HASH_SIZE,
+    HashReader,
+    MemoryHashStore,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    node_hash,
+    root_from_inclusion,
+    stored_hash_count,
+    stored_hash_index,
+    stored_hashes_for_leaf,
+    tree_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+from rempart.transparency.note import (
+    Ed25519Signer,
+    Ed25519Verifier,
+    Note,
+    Signature,
+    Signer,
+    Verifier,
+    generate_key,
+    key_id,
+    open_note,
+    parse_note,
+    sign_note,
+)
+from rempart.transparency.proof import TlogProof, format_tlog_proof, parse_tlog_proof, verify_tlog_proof
+from rempart.transparency.tiledlog import (
+    LogClient,
+    TileHashReader,
+    directory_fetcher,
+    url_fetcher,
+    write_checkpoint,
+    write_tiles,
+)
+from rempart.transparency.tiles import (
+    TILE_HEIGHT,
+    TILE_WIDTH,
+    Tile,
+    format_entry_bundle,
+    format_tile_index,
+    new_tiles,
+    parse_entry_bundle,
+    parse_tile_index,
+    parse_tile_path,
+    tiles_for_size,
+)
+
+__all__ = [
+    "EMPTY_ROOT",
+    "HASH_SIZE",
+    "TILE_HEIGHT",
+    "TILE_WIDTH",
+    "Checkpoint",
+    "CosignatureSigner",
+    "CosignatureVerifier",
+    "Decision",
+    "Ed25519Signer",
+    "Ed25519Verifier",
+    "HashReader",
+    "InvalidSignature",
+    "LogClient",
+    "LogUnavailable",
+    "MemoryHashStore",
+    "Note",
+    "Report",
+    "Signature",
+    "Signer",
+    "Tile",
+    "TileHashReader",
+    "TlogProof",
+    "UnverifiedNote",
+    "VerificationError",
+    "Verifier",
+    "WitnessPolicy",
+    "check_commitment",
+    "check_report",
+    "consistency_proof",
+    "cosignature_timestamp",
+    "cosigned_message",
+    "directory_fetcher",
+    "format_checkpoint",
+    "format_decision_leaf",
+    "format_entry_bundle",
+    "format_report_leaf",
+    "format_tile_index",
+    "format_tlog_proof",
+    "generate_key",
+    "inclusion_proof",
+    "key_id",
+    "leaf_hash",
+    "make_commitment",
+    "new_tiles",
+    "node_hash",
+    "open_checkpoint",
+    "open_note",
+    "parse_checkpoint",
+    "parse_decision_leaf",
+    "parse_entry_bundle",
+    "parse_note",
+    "parse_report_leaf",
+    "parse_tile_index",
+    "parse_tile_path",
+    "parse_tlog_proof",
+    "recount",
+    "root_from_inclusion",
+    "sign_checkpoint",
+    "sign_note",
+    "stored_hash_count",
+    "stored_hash_index",
+    "stored_hashes_for_leaf",
+    "tiles_for_size",
+    "tree_hash",
+    "url_fetcher",
+    "verify_consistency",
+    "verify_inclusion",
+    "verify_tlog_proof",
+    "write_checkpoint",
+    "write_tiles",
+]

@@ -1,0 +1,294 @@
+"""The leaves of rempart's transparency log: one per enforcement decision, one per daily report.
+
+Nothing personal ever enters a leaf: every field is drawn from a closed vocabulary (below), a
+UTC day, or a salted commitment. No user identifier, message text, URL or raw content hash can
+be written, because the formatter refuses any field or value outside the vocabulary.
+
+Decision leaf, byte for byte: ASCII, every line ending in U+000A, the keys exactly in this
+order, each once, one space between key and value::
+
+    rempart/decision/v1
+    kind hash_match_block
+    day 2026-11-29
+    decision upload_blocked
+    ground illegal_content
+    category protection_of_minors
+    keyword child_sexual_abuse_material
+    content_type image
+    source_type own_initiative_hash_match
+    automated_detection yes
+    automated_decision fully
+    region EU
+    commitment 3q2+7w...=          (canonical base64 of 32 bytes)
+
+Commitment to the content's SHA-256, with a 32-byte secret salt the platform keeps::
+
+    commitment = SHA-256("rempart/commit/v1" 0x0A || salt (32 bytes) || content SHA-256 (32 bytes))
+
+Revealing (salt, content SHA-256) to an authority proves which item a leaf is about; without
+the salt the leaf says nothing about the content, so no fingerprint is published.
+
+Daily report leaf: counts of the day's decision leaves, which anyone can recount::
+
+    rempart/report/v1
+    day 2026-11-29
+    first 1200                  index of the day's first decision leaf, or "none"
+    last 1290                   index of the day's last decision leaf, or "none"
+    previous 1199               index of the previous report leaf, or "none"
+    count <kind> <category> <decision> <source_type> <automated_decision> <n>
+    ...
+
+``first`` and ``last`` are both "none" exactly when there are no count lines. Count lines are
+sorted by their five keys (byte order), each key tuple at most once, ``n`` >= 1 in decimal.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+
+from rempart.errors import InvalidInput
+from rempart.transparency._text import b64decode, b64encode, parse_decimal
+from rempart.transparency.errors import VerificationError
+
+DECISION_HEADER = "rempart/decision/v1"
+REPORT_HEADER = "rempart/report/v1"
+COMMIT_PREFIX = b"rempart/commit/v1\n"
+MAX_DECISION_BYTES = 1024
+MAX_REPORT_BYTES = 256 * 1024
+MAX_COUNT_LINES = 4096
+
+# EU member states, then the other EEA states (Iceland, Liechtenstein, Norway).
+EEA_COUNTRIES = ("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK IS LI NO").split()
+
+VOCABULARY: dict[str, tuple[str, ...]] = {
+    "kind": ("hash_match_block", "moderation_decision", "notice_decision", "appeal_decision", "authority_order"),
+    "decision": (
+        "upload_blocked", "content_removed", "content_disabled", "content_restricted",
+        "account_suspended", "account_terminated", "no_action", "reinstated",
+    ),
+    "ground": ("illegal_content", "incompatible_content"),
+    "category": ("protection_of_minors", "non_consensual_behaviour", "pornography_or_sexualized_content", "other"),
+    "keyword": (
+        "child_sexual_abuse_material", "grooming_sexual_enticement_of_minors",
+        "age_specific_restrictions_minors", "unsafe_challenges", "other", "none",
+    ),
+    "content_type": ("image", "video", "audio", "text", "synthetic_media", "other"),
+    "source_type": (
+        "article_16_notice", "trusted_flagger", "authority_order",
+        "own_initiative_hash_match", "own_initiative_other",
+    ),
+    "automated_detection": ("yes", "no"),
+    "automated_decision": ("fully", "partially", "not_automated"),
+    "region": ("EU", "GLOBAL", *EEA_COUNTRIES),
+}  # fmt: skip
+
+COUNT_KEYS = ("kind", "category", "decision", "source_type", "automated_decision")
+CountKey = tuple[str, str, str, str, str]
+
+
+def make_commitment(salt: bytes, content_sha256: bytes) -> bytes:
+    """Return SHA-256("rempart/commit/v1\\n" || salt || content SHA-256); both inputs 32 bytes."""
+    if len(salt) != 32 or len(content_sha256) != 32:
+        raise InvalidInput("a commitment needs a 32-byte salt and a 32-byte content SHA-256")
+    return hashlib.sha256(COMMIT_PREFIX + salt + content_sha256).digest()
+
+
+def check_commitment(commitment: bytes, salt: bytes, content_sha256: bytes) -> None:
+    """Raise VerificationError unless ``commitment`` opens to (salt, content SHA-256)."""
+    if not hmac.compare_digest(commitment, make_commitment(salt, content_sha256)):
+        raise VerificationError("the commitment does not open to this salt and content hash")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One enforcement decision as the public log sees it; every value is checked on creation."""
+
+    kind: str
+    day: str
+    decision: str
+    ground: str
+    category: str
+    keyword: str
+    content_type: str
+    source_type: str
+    automated_detection: str
+    automated_decision: str
+    region: str
+    commitment: bytes
+
+    def __post_init__(self) -> None:
+        _check_day(self.day)
+        for name, allowed in VOCABULARY.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise InvalidInput(f"{name} {str(value)[:40]!r} is not in the log vocabulary")
+        if not isinstance(self.commitment, bytes) or len(self.commitment) != 32:
+            raise InvalidInput("commitment must be 32 bytes")
+
+    @classmethod
+    def from_fields(cls, values: Mapping[str, object]) -> Decision:
+        """Build from a mapping; refuse any key that is not a leaf field (no personal data)."""
+        names = {f.name for f in fields(cls)}
+        extra = sorted(set(values) - names)
+        if extra:
+            raise InvalidInput(f"fields not allowed in a log leaf: {', '.join(extra)}")
+        missing = sorted(names - set(values))
+        if missing:
+            raise InvalidInput(f"missing leaf fields: {', '.join(missing)}")
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def count_key(self) -> CountKey:
+        """The report bucket this decision counts in."""
+        return (self.kind, self.category, self.decision, self.source_type, self.automated_decision)
+
+
+_DECISION_KEYS = tuple(f.name for f in fields(Decision))
+
+
+def format_decision_leaf(d: Decision) -> bytes:
+    """Return the canonical leaf bytes of a decision."""
+    values = asdict(d)
+    values["commitment"] = b64encode(d.commitment)
+    lines = [DECISION_HEADER] + [f"{k} {values[k]}" for k in _DECISION_KEYS]
+    return ("\n".join(lines) + "\n").encode("ascii")
+
+
+def parse_decision_leaf(data: bytes) -> Decision:
+    """Parse decision leaf bytes; reject anything ``format_decision_leaf`` would not write."""
+    lines = _lines(data, MAX_DECISION_BYTES, DECISION_HEADER)
+    if len(lines) != len(_DECISION_KEYS):
+        raise InvalidInput(f"a decision leaf has {len(_DECISION_KEYS)} fields, not {len(lines)}")
+    values: dict[str, object] = {}
+    for key, line in zip(_DECISION_KEYS, lines, strict=True):
+        values[key] = _value(line, key)
+    values["commitment"] = b64decode(str(values["commitment"]), "commitment")
+    d = Decision.from_fields(values)
+    if format_decision_leaf(d) != data:
+        raise InvalidInput("decision leaf is not in canonical form")
+    return d
+
+
+@dataclass(frozen=True)
+class Report:
+    """A daily report: the day, the range of its decision leaves, the previous report, counts."""
+
+    day: str
+    first: int | None
+    last: int | None
+    previous: int | None
+    counts: Mapping[CountKey, int]
+
+    def __post_init__(self) -> None:
+        _check_day(self.day)
+        if (self.first is None) != (self.last is None) or (self.first is None) != (not self.counts):
+            raise InvalidInput("first and last are none exactly when the report counts nothing")
+        if self.first is not None and not 0 <= self.first <= self.last:  # type: ignore[operator]
+            raise InvalidInput("report range must have 0 <= first <= last")
+        if self.previous is not None and self.first is not None and self.previous >= self.first:
+            raise InvalidInput("the previous report must come before this report's first leaf")
+        if len(self.counts) > MAX_COUNT_LINES:
+            raise InvalidInput(f"more than {MAX_COUNT_LINES} count lines")
+        for key, n in self.counts.items():
+            if len(key) != len(COUNT_KEYS) or not 1 <= n < 1 << 63:
+                raise InvalidInput(f"bad count {key!r} {n!r}")
+            for name, value in zip(COUNT_KEYS, key, strict=True):
+                if value not in VOCABULARY[name]:
+                    raise InvalidInput(f"{name} {value[:40]!r} is not in the log vocabulary")
+
+
+def format_report_leaf(r: Report) -> bytes:
+    """Return the canonical leaf bytes of a daily report."""
+    lines = [REPORT_HEADER, f"day {r.day}"]
+    lines += [f"{k} {_format_optional(v)}" for k, v in (("first", r.first), ("last", r.last), ("previous", r.previous))]
+    lines += [f"count {' '.join(key)} {r.counts[key]}" for key in sorted(r.counts)]
+    return ("\n".join(lines) + "\n").encode("ascii")
+
+
+def parse_report_leaf(data: bytes) -> Report:
+    """Parse report leaf bytes; reject anything ``format_report_leaf`` would not write."""
+    lines = _lines(data, MAX_REPORT_BYTES, REPORT_HEADER)
+    if len(lines) < 4:
+        raise InvalidInput("a report leaf needs day, first, last and previous lines")
+    day = _value(lines[0], "day")
+    keys = ("first", "last", "previous")
+    first, last, previous = (_optional(_value(line, k), k) for line, k in zip(lines[1:4], keys, strict=True))
+    counts: dict[CountKey, int] = {}
+    for line in lines[4:]:
+        parts = _value(line, "count").split(" ")
+        if len(parts) != len(COUNT_KEYS) + 1:
+            raise InvalidInput("a count line has five keys and a number")
+        counts[tuple(parts[:-1])] = parse_decimal(parts[-1], "count")  # type: ignore[index]
+    r = Report(day, first, last, previous, counts)
+    if format_report_leaf(r) != data:
+        raise InvalidInput("report leaf is not in canonical form (order, duplicates)")
+    return r
+
+
+def recount(leaves: Iterable[bytes | Decision]) -> dict[CountKey, int]:
+    """Count decision leaves (bytes or parsed) per report bucket."""
+    decisions = (leaf if isinstance(leaf, Decision) else parse_decision_leaf(leaf) for leaf in leaves)
+    return dict(Counter(d.count_key for d in decisions))
+
+
+def check_report(report: Report, leaves: Sequence[bytes]) -> None:
+    """Check a report against the log leaves at indexes ``first..last`` (given in order).
+
+    Every one must be a decision leaf of the report's day, and their recount must equal the
+    report's counts. Raises VerificationError otherwise.
+    """
+    want = 0 if report.first is None else report.last - report.first + 1  # type: ignore[operator]
+    if len(leaves) != want:
+        raise VerificationError(f"report covers {want} leaves, {len(leaves)} given")
+    try:
+        decisions = [parse_decision_leaf(leaf) for leaf in leaves]
+    except InvalidInput as exc:
+        raise VerificationError(f"a leaf in the report's range is not a decision: {exc}") from exc
+    if any(d.day != report.day for d in decisions):
+        raise VerificationError(f"a leaf in the report's range is not from {report.day}")
+    if recount(decisions) != dict(report.counts):
+        raise VerificationError(f"the recount of {report.day} does not match the report")
+
+
+def _lines(data: bytes, cap: int, header: str) -> list[str]:
+    if len(data) > cap:
+        raise InvalidInput(f"leaf exceeds {cap} bytes")
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("leaf is not ASCII") from exc
+    if not text.endswith("\n"):
+        raise InvalidInput("leaf must end with a newline")
+    lines = text[:-1].split("\n")
+    if lines[0] != header:
+        raise InvalidInput(f"leaf must start with {header}")
+    return lines[1:]
+
+
+def _value(line: str, key: str) -> str:
+    prefix = key + " "
+    if not line.startswith(prefix) or not line[len(prefix) :]:
+        raise InvalidInput(f"expected a {key!r} line")
+    return line[len(prefix) :]
+
+
+def _format_optional(value: int | None) -> str:
+    return "none" if value is None else str(value)
+
+
+def _optional(text: str, what: str) -> int | None:
+    return None if text == "none" else parse_decimal(text, what)
+
+
+def _check_day(day: str) -> None:
+    try:
+        ok = isinstance(day, str) and datetime.date.fromisoformat(day).isoformat() == day
+    except ValueError:
+        ok = False
+    if not ok:
+        raise InvalidInput(f"day must be a UTC date YYYY-MM-DD, not {str(day)[:20]!r}")
