@@ -16,7 +16,8 @@
 Errors subclassing ``InvalidInput``, ``NotFound``, ``Conflict`` and ``AuthError`` are "safe to
 show": the HTTP layer turns them into a JSON problem with a stable ``type``; anything else becomes
 a generic 500 with the details only in the logs. Third-party errors are translated in the one
-module that imports the library (e.g. Pillow/PyAV errors in ``rempart.signals.decode``).
+module that imports the library (Pillow's in ``rempart.signals.decode``, PyAV's in
+``rempart.signals.video``).
 """
 
 from __future__ import annotations

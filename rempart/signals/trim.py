@@ -1,0 +1,134 @@
+"""Border detection: find the content box inside letterbox / pillarbox / padding bars.
+
+A *border* is a run of rows (or columns) at an image edge that are near-uniform and of the same
+colour as the outermost row (or column). "Near-uniform" tolerates compression noise: a line belongs
+to the border when at least ``min_fraction`` of its pixels are within ``tolerance`` (per channel,
+0-255) of the edge colour, the per-channel median of the outermost line.
+
+The line where a border meets the picture is usually blurred by chroma subsampling and
+compression (JPEG, H.264 4:2:0): after the run of border lines, up to ``blur_lines`` more lines
+are taken when at least ``blur_fraction`` of their pixels are still border-coloured. This can cost
+the picture at most ``blur_lines`` lines per side, and keeps bar remnants out of the hash.
+
+Borders thinner than ``min_trim`` of the dimension in total (top + bottom, left + right) are left
+alone: a few flat rows of sky or shadow are part of the picture, and cutting them would cost a
+second PDQ computation for a variant within a few bits of the original.
+
+Trimming is refused (``content_box`` returns ``None``) when nothing would be removed, or when the
+content left would be smaller than ``min_keep`` of either dimension or ``min_pixels`` pixels: a
+uniform or almost uniform picture is never trimmed to nothing. It is refused too when a border
+reaches ``max_side`` of the dimension: no letterbox is that wide, and such a picture is flat
+(a sky, a wall) rather than framed.
+
+Pure numpy; no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rempart.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class TrimRule:
+    """Parameters of border detection (see the module docstring)."""
+
+    tolerance: int = 24
+    min_fraction: float = 0.98
+    max_side: float = 0.45
+    min_keep: float = 0.10
+    min_pixels: int = 16
+    blur_lines: int = 2
+    blur_fraction: float = 0.5
+    min_trim: float = 0.02
+
+
+DEFAULT_TRIM = TrimRule()
+
+
+def content_box(rgb: np.ndarray, rule: TrimRule = DEFAULT_TRIM) -> tuple[int, int, int, int] | None:
+    """Return ``(top, bottom, left, right)`` (slice bounds) of the picture inside its borders.
+
+    ``rgb`` is an ``H x W x 3`` uint8 array. Returns ``None`` when there is no border to remove or
+    when removing it would leave too little (see the module docstring). Raises ``InvalidInput``
+    for an array of the wrong shape or type.
+    """
+    if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise InvalidInput("content_box expects an H x W x 3 uint8 array")
+    height, width = rgb.shape[:2]
+    if height < 3 or width < 3:
+        return None
+    max_rows = max(1, int(height * rule.max_side))
+    max_cols = max(1, int(width * rule.max_side))
+    runs = (
+        _edge_run(rgb[:max_rows], rule),
+        _edge_run(rgb[::-1][:max_rows], rule),
+        # Columns: the same scan on the transposed strips.
+        _edge_run(rgb[:, :max_cols].transpose(1, 0, 2), rule),
+        _edge_run(rgb[:, ::-1][:, :max_cols].transpose(1, 0, 2), rule),
+    )
+    if runs[0] >= max_rows or runs[1] >= max_rows or runs[2] >= max_cols or runs[3] >= max_cols:
+        return None  # a border as wide as the cap: a flat picture, not a framed one
+    top, bottom, left, right = runs[0], height - runs[1], runs[2], width - runs[3]
+    if top + (height - bottom) < rule.min_trim * height:
+        top, bottom = 0, height
+    if left + (width - right) < rule.min_trim * width:
+        left, right = 0, width
+    if (top, bottom, left, right) == (0, height, 0, width):
+        return None
+    kept_h, kept_w = bottom - top, right - left
+    if (
+        kept_h < max(rule.min_pixels, rule.min_keep * height)
+        or kept_w < max(rule.min_pixels, rule.min_keep * width)
+    ):
+        return None
+    return top, bottom, left, right
+
+
+def trim(rgb: np.ndarray, rule: TrimRule = DEFAULT_TRIM) -> np.ndarray | None:
+    """The contiguous content inside the borders of ``rgb``, or ``None`` (see ``content_box``)."""
+    box = content_box(rgb, rule)
+    if box is None:
+        return None
+    top, bottom, left, right = box
+    return np.ascontiguousarray(rgb[top:bottom, left:right])
+
+
+def _edge_run(lines: np.ndarray, rule: TrimRule) -> int:
+    """How many leading lines of ``lines`` (N x L x 3) are border lines of the first one's colour."""
+    if lines.shape[0] == 0:
+        return 0
+    edge_colour = np.median(lines[0], axis=0).astype(np.int16)
+    run = _strict_run(lines, edge_colour, rule)
+    if run == 0:
+        return 0
+    # Then the blurred transition lines, at most blur_lines of them.
+    for _ in range(rule.blur_lines):
+        if run >= lines.shape[0]:
+            break
+        if _border_fraction(lines[run:run + 1], edge_colour, rule)[0] < rule.blur_fraction:
+            break
+        run += 1
+    return run
+
+
+def _strict_run(lines: np.ndarray, edge_colour: np.ndarray, rule: TrimRule) -> int:
+    # Scan in growing chunks: most pictures have no border, and then only the first chunk is read.
+    start, chunk = 0, 8
+    while start < lines.shape[0]:
+        fractions = _border_fraction(lines[start:start + chunk], edge_colour, rule)
+        not_border = np.flatnonzero(fractions < rule.min_fraction)
+        if not_border.size:
+            return start + int(not_border[0])
+        start += chunk
+        chunk *= 2
+    return lines.shape[0]
+
+
+def _border_fraction(block: np.ndarray, edge_colour: np.ndarray, rule: TrimRule) -> np.ndarray:
+    """For each line of ``block``: the share of its pixels within ``tolerance`` of ``edge_colour``."""
+    close = np.abs(block.astype(np.int16) - edge_colour).max(axis=2) <= rule.tolerance
+    return close.mean(axis=1)
