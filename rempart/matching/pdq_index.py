@@ -1,0 +1,251 @@
+"""``PDQIndex``: exact Hamming-radius search over PDQ hashes, with live updates.
+
+Design (a small log-structured merge of static segments):
+
+  segments  static multi-index-hashing segments (``rempart.matching.segment.Segment``),
+            oldest and largest first. Each keeps its rows sorted by id (so an id is found
+            by binary search, with no per-id dictionary) and a tombstone mask.
+  buffer    the newest rows, at most ``buffer_capacity``, scanned by brute force.
+  invariant every id is live in at most one place; ``len`` counts live rows.
+
+``add`` tombstones the ids wherever they are live, then appends the rows to the buffer (a
+batch at least as large as the buffer becomes a segment of its own, built before the lock
+is taken). A full buffer is frozen into a segment. ``remove`` only tombstones. Every change
+is visible to the very next query.
+
+Merging is amortised: segments merge while the newer of two neighbours has at least
+1/``merge_ratio`` of the older's live rows, so there are O(log_ratio(n / buffer)) segments
+and each row is rebuilt O(log n) times; a segment with more tombstones than live rows is
+compacted. A merge copies its inputs' live rows and tombstone masks under the lock, builds
+the new segment WITHOUT the lock (queries and updates go on; at 10M rows a build takes
+seconds), then, under the lock, tombstones in the new segment every row that died in the
+meantime and swaps it in. One merge runs at a time, in the thread of the update that
+triggered it, which returns when no merge is due.
+
+Queries run under a shared read lock (the numba kernels release the GIL, so several
+threads query in parallel); updates take the exclusive write lock, briefly.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+import numpy as np
+
+from rempart.errors import InvalidInput
+from rempart.matching import codec
+from rempart.matching.rwlock import RWLock
+from rempart.matching.segment import Buffer, Results, Segment
+
+DEFAULT_THRESHOLD = 31
+#: rows scanned by brute force before they are frozen into a segment; bench/pdq_index.py
+#: measures the crossover (scan and probing are even at ~2k rows, probing wins 2x at 8k)
+DEFAULT_BUFFER_CAPACITY = 4096
+DEFAULT_MERGE_RATIO = 4
+
+
+class PDQIndex:
+    """Exact index of (int64 id -> PDQ hash); ``query`` returns every id within a threshold.
+
+    Exact for every threshold 0..256: all live rows with Hamming distance <= threshold and
+    nothing else. Thresholds up to about 40 are probed (the layout is tuned for 31); when
+    probing would cost more than a scan (large thresholds, small segments), a segment is
+    scanned instead. All methods are safe to call from several threads at once.
+    """
+
+    def __init__(self, *, buffer_capacity: int = DEFAULT_BUFFER_CAPACITY,
+                 merge_ratio: int = DEFAULT_MERGE_RATIO) -> None:
+        if buffer_capacity < 1 or merge_ratio < 2:
+            raise InvalidInput("buffer_capacity must be >= 1 and merge_ratio >= 2")
+        self._segments: list[Segment] = []
+        self._buffer = Buffer(buffer_capacity)
+        self._ratio = merge_ratio
+        self._lock = RWLock()
+        self._merging = threading.Lock()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        with self._lock.read():
+            return self._live()
+
+    def __contains__(self, id_: object) -> bool:
+        if not isinstance(id_, (int, np.integer)) or isinstance(id_, bool):
+            return False
+        with self._lock.read():
+            return self._buffer.contains(int(id_)) or any(
+                s.contains(int(id_)) for s in self._segments)
+
+    def query(self, hashes: np.ndarray, threshold: int = DEFAULT_THRESHOLD
+              ) -> list[list[tuple[int, int]]]:
+        """For each query hash (uint8 (n, 32)), every (id, distance) with distance <=
+        ``threshold`` (0..256, inclusive), sorted by (distance, id)."""
+        q, ids, dist = self.query_arrays(hashes, threshold)
+        bounds = np.searchsorted(q, np.arange(hashes.shape[0] + 1))
+        ids_l, dist_l = ids.tolist(), dist.tolist()
+        return [list(zip(ids_l[a:b], dist_l[a:b])) for a, b in zip(bounds[:-1], bounds[1:])]
+
+    def query_hex(self, hex_strings: Iterable[str], threshold: int = DEFAULT_THRESHOLD
+                  ) -> list[list[tuple[int, int]]]:
+        """``query`` for hashes given as PDQ hex strings."""
+        return self.query(codec.hex_to_hashes(hex_strings), threshold)
+
+    def query_arrays(self, hashes: np.ndarray, threshold: int = DEFAULT_THRESHOLD
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The matches of ``query`` as flat arrays (query index int32, id int64, distance
+        int32), sorted by (query index, distance, id); no Python objects per match."""
+        words = codec.to_words(codec.as_hashes(hashes))
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, np.integer)) \
+                or not 0 <= threshold <= 256:
+            raise InvalidInput(f"threshold must be an integer in 0..256, got {threshold!r}")
+        out = Results(words.shape[0])
+        if words.shape[0]:
+            with self._lock.read():
+                for seg in self._segments:
+                    seg.query(words, int(threshold), out)
+                self._buffer.query(words, int(threshold), out)
+        n = out.count
+        q, ids, dist = out.q[:n], out.ids[:n], out.dist[:n]
+        order = np.lexsort((ids, dist, q))
+        return q[order], ids[order], dist[order]
+
+    def snapshot(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every live (id, hash) as (int64 ids sorted, uint8 (n, 32) hashes)."""
+        with self._lock.read():
+            parts = [s.live_rows() for s in self._segments]
+            keep = np.nonzero(self._buffer.alive[: self._buffer.used])[0]
+            parts.append((self._buffer.ids[keep], self._buffer.words[keep]))
+        ids = np.concatenate([p[0] for p in parts])
+        words = np.concatenate([p[1] for p in parts]).reshape(-1, 4)
+        order = np.argsort(ids, kind="stable")
+        return ids[order], codec.to_bytes(words[order]).copy()
+
+    def stats(self) -> dict:
+        """Sizes for monitoring: live rows, segments, and ``nbytes`` (sum of array bytes)."""
+        with self._lock.read():
+            return {
+                "live": self._live(),
+                "segments": [(len(s), s.live, s.layout.m) for s in self._segments],
+                "buffer": (self._buffer.used, self._buffer.live),
+                "nbytes": sum(s.nbytes for s in self._segments) + self._buffer.nbytes,
+            }
+
+    @property
+    def nbytes(self) -> int:
+        return self.stats()["nbytes"]
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add(self, ids: Iterable[int] | np.ndarray, hashes: np.ndarray) -> None:
+        """Insert or replace: afterwards each id maps to its hash. Within one call a
+        repeated id keeps its last hash (as if the rows were added one by one)."""
+        hashes = codec.as_hashes(hashes)
+        ids = codec.as_ids(ids, hashes.shape[0])
+        if ids.shape[0] == 0:
+            return
+        # last occurrence wins: unique over the reversed batch keeps the last index
+        _, last = np.unique(ids[::-1], return_index=True)
+        keep = ids.shape[0] - 1 - last
+        ids, words = ids[keep], codec.to_words(hashes[keep])
+        # a big batch is built into a segment before taking the lock (ids come sorted)
+        batch = Segment(ids, words) if ids.shape[0] >= self._buffer.capacity else None
+        with self._lock.write():
+            self._kill(ids)
+            if batch is not None:
+                self._segments.append(batch)
+            else:
+                if ids.shape[0] > self._buffer.free:
+                    self._freeze_buffer()
+                self._buffer.append(ids, words)
+        self._merge_while_due()
+
+    def add_hex(self, ids: Iterable[int] | np.ndarray, hex_strings: Iterable[str]) -> None:
+        """``add`` for hashes given as PDQ hex strings."""
+        self.add(ids, codec.hex_to_hashes(hex_strings))
+
+    def remove(self, ids: Iterable[int] | np.ndarray) -> int:
+        """Remove these ids; ids not present are ignored (removal is idempotent, so a
+        replica can replay a stream). Returns the number removed."""
+        ids = np.unique(codec.as_ids(ids))
+        with self._lock.write():
+            removed = self._kill(ids)
+        self._merge_while_due()
+        return removed
+
+    # -- persistence -----------------------------------------------------------------------
+
+    def save(self, path) -> None:
+        """Write the live contents to ``path`` (format: ``rempart.matching.persist``)."""
+        from rempart.matching import persist
+        ids, hashes = self.snapshot()
+        persist.write_pdq(path, ids, hashes)
+
+    @classmethod
+    def load(cls, path, **kwargs) -> "PDQIndex":
+        """Read a file written by ``save`` and build the index in one segment."""
+        from rempart.matching import persist
+        ids, hashes = persist.read_pdq(path)
+        index = cls(**kwargs)
+        if ids.shape[0] >= index._buffer.capacity:
+            # the reader checked the ids are sorted and unique: one segment, no re-sorting
+            index._segments.append(Segment(ids, codec.to_words(hashes)))
+        else:
+            index.add(ids, hashes)
+        return index
+
+    # -- internals (callers hold the write lock) ----------------------------------------------
+
+    def _live(self) -> int:
+        return sum(s.live for s in self._segments) + self._buffer.live
+
+    def _kill(self, ids: np.ndarray) -> int:
+        return self._buffer.kill(ids) + sum(s.kill(ids) for s in self._segments)
+
+    def _freeze_buffer(self) -> None:
+        ids, words = self._buffer.take_live()
+        if ids.shape[0]:
+            order = np.argsort(ids)
+            self._segments.append(Segment(ids[order], words[order]))
+
+    def _due_merge(self) -> list[Segment] | None:
+        """Drop empty segments; return the segments to merge next (one mostly-dead segment,
+        or two neighbours of comparable size), or None. Caller holds the write lock."""
+        segs = self._segments = [s for s in self._segments if s.live]
+        for s in segs:
+            if 2 * s.live < len(s):
+                return [s]
+        for i in range(len(segs) - 1, 0, -1):
+            if segs[i].live * self._ratio >= segs[i - 1].live:
+                return segs[i - 1:i + 1]
+        return None
+
+    def _merge_while_due(self) -> None:
+        """Run due merges, building each new segment outside the lock (see module doc)."""
+        if not self._merging.acquire(blocking=False):
+            return  # the thread merging now re-checks when it is done
+        try:
+            while True:
+                with self._lock.write():
+                    job = self._due_merge()
+                    if job is None:
+                        return
+                    masks = [s.alive.copy() for s in job]
+                merged = _merge(job, masks)
+                with self._lock.write():
+                    for s, before in zip(job, masks):
+                        merged.kill(s.ids[(before == 1) & (s.alive == 0)])
+                    at = self._segments.index(job[0])
+                    self._segments = [s for s in self._segments if all(s is not j for j in job)]
+                    self._segments.insert(at, merged)
+        finally:
+            self._merging.release()
+
+
+def _merge(segments: list[Segment], masks: list[np.ndarray]) -> Segment:
+    """One segment holding the rows of ``segments`` that ``masks`` mark live (ids are
+    disjoint by the index invariant). Reads only immutable arrays: safe without the lock."""
+    ids = np.concatenate([s.ids[m == 1] for s, m in zip(segments, masks)])
+    words = np.concatenate([s.words[m == 1] for s, m in zip(segments, masks)])
+    order = np.argsort(ids, kind="stable")
+    return Segment(ids[order], words[order])
