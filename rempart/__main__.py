@@ -1,0 +1,3 @@
+from rempart.cli import main
+
+main()

@@ -1,0 +1,69 @@
+"""Errors to HTTP: "safe to show" rempart errors become JSON problems; all else a generic 500.
+
+Problem body: {"type": <stable type>, "title": <message>, "status": <code>, "request_id": <id>}
+(plus "errors": [[line, message], ...] for hash-list imports). Details of unexpected errors go
+to the log only, under the same request id.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rempart.errors import ImportFormatError, MediaLimitExceeded, RempartError
+
+log = logging.getLogger("rempart.api")
+
+
+def request_id(request: Request) -> str:
+    rid = getattr(request.state, "request_id", None)
+    if rid is None:
+        rid = request.state.request_id = uuid.uuid4().hex
+    return rid
+
+
+def problem(request: Request, status: int, type_: str, title: str, **extra) -> JSONResponse:
+    body = {"type": type_, "title": title, "status": status, "request_id": request_id(request)}
+    body.update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def _request_id(request: Request, call_next):
+        rid = request_id(request)
+        response = await call_next(request)
+        response.headers["X-Request-Id"] = rid
+        return response
+
+    @app.exception_handler(RempartError)
+    async def _rempart_error(request: Request, exc: RempartError):
+        if not exc.safe_to_show:
+            log.error("request %s failed: %r", request_id(request), exc, exc_info=exc)
+            return problem(request, 500, "internal-error", "internal error")
+        extra = {}
+        if isinstance(exc, ImportFormatError):
+            extra["errors"] = [[line, msg] for line, msg in exc.errors[:1000]]
+        if isinstance(exc, MediaLimitExceeded):
+            extra["limit"] = exc.limit
+        return problem(request, exc.status, exc.type, str(exc), **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+        return problem(request, 422, "invalid-request", "the request is malformed", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        return problem(request, exc.status_code, "http-error", str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.error("request %s failed", request_id(request), exc_info=exc)
+        return problem(request, 500, "internal-error", "internal error")

@@ -1,0 +1,27 @@
+"""Liveness and readiness probes (the only routes open without a token)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from rempart.api.deps import get_runtime
+from rempart.runtime import Runtime
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(runtime: Runtime = Depends(get_runtime)):
+    try:
+        with runtime.db.session() as s:
+            s.execute(text("SELECT 1"))
+    except Exception:  # any database failure means not ready; details are not for the probe
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return {"status": "ready", "entries": len(runtime.matcher), "bank_seq": runtime.matcher.seq}

@@ -1,0 +1,94 @@
+"""Database models of banks (named hash lists) and their entries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from rempart.store.db import Base, utcnow
+
+ACTIONS = ("block", "review")
+DEFAULT_THRESHOLD = 31
+
+
+class Bank(Base):
+    __tablename__ = "banks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    #: provenance: "ncmec", "iwf", "local", "ngo:<org>", ...
+    source: Mapped[str] = mapped_column(String(100), default="local")
+    legal_basis: Mapped[str] = mapped_column(Text, default="")
+    threshold: Mapped[int] = mapped_column(Integer, default=DEFAULT_THRESHOLD)
+    action: Mapped[str] = mapped_column(String(16), default="block")
+    is_safelist: Mapped[bool] = mapped_column(Boolean, default=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    entries: Mapped[list[BankEntry]] = relationship(back_populates="bank")
+
+
+class BankEntry(Base):
+    """One hash in a bank. Never deleted: disabling or removing keeps its history.
+
+    ``signal_type`` is a name from ``rempart.signals.types`` or ``"vpdq"`` for a banked video,
+    whose ``value`` is the video's SHA-256 and whose frame hashes are in ``entry_frames``.
+    """
+
+    __tablename__ = "bank_entries"
+    __table_args__ = (
+        UniqueConstraint("bank_id", "signal_type", "value", name="uq_bank_entries_bank_signal_value"),
+        Index("ix_bank_entries_signal_value", "signal_type", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"))
+    signal_type: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(128))
+    external_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    meta: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    added_by: Mapped[str] = mapped_column(String(100), default="")
+    #: set while the entry is disabled (a false positive); ``disabled_until`` None means indefinitely
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    disabled_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    disabled_reason: Mapped[str] = mapped_column(Text, default="")
+    #: set when the entry was taken out of the bank for good; the row stays for history
+    removed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+    bank: Mapped[Bank] = relationship(back_populates="entries")
+    frames: Mapped[list[EntryFrame]] = relationship(order_by="EntryFrame.idx")
+
+
+class EntryFrame(Base):
+    """Per-second PDQ of a banked video (one row per sampled frame)."""
+
+    __tablename__ = "entry_frames"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("bank_entries.id"), index=True)
+    idx: Mapped[int] = mapped_column(Integer)
+    t: Mapped[float | None] = mapped_column(Float, nullable=True)
+    pdq: Mapped[str] = mapped_column(String(64))
+    quality: Mapped[int] = mapped_column(Integer)
+
+
+class BankChange(Base):
+    """Append-only change feed: every bank or entry change gets a sequence number.
+
+    Matchers in any process apply the changes after the last sequence they saw, so an added or
+    disabled entry takes effect for the very next scan without rebuilding the index.
+    """
+
+    __tablename__ = "bank_changes"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    #: "entry" (added, disabled, enabled, removed) or "bank" (settings changed)
+    kind: Mapped[str] = mapped_column(String(16))
+    ref_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

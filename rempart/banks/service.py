@@ -1,0 +1,286 @@
+"""Bank operations: create and configure banks, add, import, export and curate entries.
+
+Every change also appends to ``bank_changes`` so that every matcher replica (this process, other
+API nodes, scan workers) applies it before its next scan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rempart.banks.formats import ExportEntry, export_hash_list, parse_hash_list
+from rempart.banks.models import ACTIONS, DEFAULT_THRESHOLD, Bank, BankChange, BankEntry, EntryFrame
+from rempart.errors import Conflict, InvalidInput, NotFound
+from rempart.signals import Fingerprint, FrameHash, validate_signal
+from rempart.store.db import utcnow
+
+BANK_NAME = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,99}$")
+SOURCE = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,99}$")
+LOW_QUALITY = 50
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    signal_type: str
+    value: str
+    external_id: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    frames: tuple[FrameHash, ...] = ()  # for signal_type "vpdq"
+
+
+@dataclass
+class AddResult:
+    added: list[BankEntry] = field(default_factory=list)
+    already_present: int = 0
+    #: human-readable notes on what was not banked and why (e.g. a low-quality PDQ)
+    notes: list[str] = field(default_factory=list)
+
+
+def _record(session: Session, kind: str, ref_id: int) -> None:
+    session.add(BankChange(kind=kind, ref_id=ref_id))
+
+
+def validate_bank_settings(*, threshold: int | None = None, action: str | None = None,
+                           source: str | None = None) -> None:
+    if threshold is not None and not 0 <= threshold <= 256:
+        raise InvalidInput(f"threshold must be between 0 and 256, got {threshold}")
+    if action is not None and action not in ACTIONS:
+        raise InvalidInput(f"action must be one of {', '.join(ACTIONS)}, got {action!r}")
+    if source is not None and not SOURCE.match(source):
+        raise InvalidInput(f"invalid source {source!r} (e.g. ncmec, iwf, local, ngo:<org>)")
+
+
+def create_bank(session: Session, name: str, *, source: str = "local", legal_basis: str = "",
+                threshold: int = DEFAULT_THRESHOLD, action: str = "block",
+                safelist: bool = False, enabled: bool = True) -> Bank:
+    if not BANK_NAME.match(name or ""):
+        raise InvalidInput(
+            f"invalid bank name {name!r}: lowercase letters, digits and _ . : - (at most 100)"
+        )
+    validate_bank_settings(threshold=threshold, action=action, source=source)
+    if session.scalar(select(Bank.id).where(Bank.name == name)) is not None:
+        raise Conflict(f"bank {name!r} already exists")
+    bank = Bank(name=name, source=source, legal_basis=legal_basis, threshold=threshold,
+                action=action, is_safelist=safelist, enabled=enabled)
+    session.add(bank)
+    session.flush()
+    _record(session, "bank", bank.id)
+    return bank
+
+
+def update_bank(session: Session, name: str, **changes) -> Bank:
+    allowed = {"source", "legal_basis", "threshold", "action", "enabled", "is_safelist"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
+    validate_bank_settings(threshold=changes.get("threshold"), action=changes.get("action"),
+                           source=changes.get("source"))
+    bank = get_bank(session, name)
+    for key, value in changes.items():
+        if value is not None:
+            setattr(bank, key, value)
+    _record(session, "bank", bank.id)
+    return bank
+
+
+def get_bank(session: Session, name: str) -> Bank:
+    bank = session.scalar(select(Bank).where(Bank.name == name))
+    if bank is None:
+        raise NotFound("bank", name)
+    return bank
+
+
+def list_banks(session: Session) -> list[tuple[Bank, int]]:
+    """Every bank with its number of active (not removed, not disabled) entries."""
+    now = utcnow()
+    active = (
+        select(BankEntry.bank_id, func.count().label("n"))
+        .where(BankEntry.removed_at.is_(None))
+        .where((BankEntry.disabled_at.is_(None)) | (BankEntry.disabled_until <= now))
+        .group_by(BankEntry.bank_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Bank, func.coalesce(active.c.n, 0)).outerjoin(active, active.c.bank_id == Bank.id)
+        .order_by(Bank.name)
+    )
+    return [(b, int(n)) for b, n in rows]
+
+
+def add_entries(session: Session, bank: Bank, entries: Iterable[NewEntry],
+                added_by: str = "") -> AddResult:
+    """Add entries to a bank. Values are validated first: one invalid value and nothing is added.
+
+    An entry already in the bank (same type and value) is left as it is and counted.
+    """
+    cleaned: list[NewEntry] = []
+    for e in entries:
+        if e.signal_type == "vpdq":
+            stype, value = "vpdq", validate_signal("sha256", e.value)[1]
+            frames = tuple(FrameHash(f.t, validate_signal("pdq", f.pdq)[1], f.quality)
+                           for f in e.frames)
+            if not frames:
+                raise InvalidInput("a vpdq entry needs frame hashes")
+        else:
+            stype, value = validate_signal(e.signal_type, e.value)
+            frames = ()
+        cleaned.append(NewEntry(stype, value, e.external_id, dict(e.metadata), frames))
+
+    existing = _existing_rows(session, bank.id, {(e.signal_type, e.value) for e in cleaned})
+    result = AddResult()
+    seen: set[tuple[str, str]] = set()
+    restored: list[BankEntry] = []
+    for e in cleaned:
+        key = (e.signal_type, e.value)
+        old = existing.get(key)
+        if old is not None and old.removed_at is not None and key not in seen:
+            # Banked again after a removal: the same row comes back, keeping its history.
+            old.removed_at = None
+            restored.append(old)
+            result.added.append(old)
+            seen.add(key)
+            continue
+        if old is not None or key in seen:
+            result.already_present += 1
+            continue
+        seen.add(key)
+        row = BankEntry(bank_id=bank.id, signal_type=e.signal_type, value=e.value,
+                        external_id=e.external_id, meta=e.metadata, added_by=added_by)
+        row.frames = [EntryFrame(idx=i, t=f.t, pdq=f.pdq, quality=f.quality)
+                      for i, f in enumerate(e.frames)]
+        session.add(row)
+        result.added.append(row)
+    session.flush()
+    for row in result.added:
+        _record(session, "entry", row.id)
+    return result
+
+
+def _existing_rows(session: Session, bank_id: int,
+                   keys: set[tuple[str, str]]) -> dict[tuple[str, str], BankEntry]:
+    found: dict[tuple[str, str], BankEntry] = {}
+    values = sorted({v for _, v in keys})
+    for i in range(0, len(values), 500):  # stay under SQL parameter limits
+        rows = session.scalars(
+            select(BankEntry)
+            .where(BankEntry.bank_id == bank_id, BankEntry.value.in_(values[i:i + 500]))
+        )
+        found.update(((r.signal_type, r.value), r) for r in rows)
+    return {k: v for k, v in found.items() if k in keys}
+
+
+def entries_for_media(fp: Fingerprint, external_id: str | None = None,
+                      metadata: dict[str, str] | None = None) -> tuple[list[NewEntry], list[str]]:
+    """The entries that bank one confirmed item: its exact hashes and its perceptual hash(es).
+
+    Low-quality PDQ hashes (flat or tiny pictures) are not banked: they would collide with
+    unrelated content. The exact hashes still ban the very same file.
+    """
+    meta = dict(metadata or {})
+    meta.setdefault("kind", fp.kind)
+    entries = [NewEntry(t, getattr(fp, t), external_id, meta) for t in ("sha256", "md5", "sha1")]
+    notes: list[str] = []
+    if fp.kind == "video":
+        good = tuple(f for f in fp.frames if f.quality >= LOW_QUALITY)
+        if good:
+            entries.append(NewEntry("vpdq", fp.sha256, external_id, meta, tuple(fp.frames)))
+        else:
+            notes.append("video: no frame of sufficient quality; only exact hashes banked")
+        return entries, notes
+    seen: set[str] = set()
+    for f in fp.frames:
+        if f.quality < LOW_QUALITY:
+            notes.append(f"pdq {f.t if f.t is not None else ''} quality {f.quality} < 50: not banked")
+        elif f.pdq not in seen:
+            seen.add(f.pdq)
+            entries.append(NewEntry("pdq", f.pdq, external_id, meta))
+    return entries, notes
+
+
+def add_media(session: Session, bank: Bank, fp: Fingerprint, *, external_id: str | None = None,
+              metadata: dict[str, str] | None = None, added_by: str = "") -> AddResult:
+    """Bank a confirmed item straight from its fingerprint."""
+    entries, notes = entries_for_media(fp, external_id, metadata)
+    result = add_entries(session, bank, entries, added_by)
+    result.notes.extend(notes)
+    return result
+
+
+def import_hash_list(session: Session, bank: Bank, data: bytes, fmt: str,
+                     added_by: str = "") -> AddResult:
+    """Parse a whole hash list (all-or-nothing: ``ImportFormatError`` lists every bad line)."""
+    parsed = parse_hash_list(data, fmt)
+    return add_entries(
+        session, bank,
+        (NewEntry(p.signal_type, p.value, p.external_id, dict(p.metadata)) for p in parsed),
+        added_by,
+    )
+
+
+def active_entries(session: Session, bank: Bank) -> Sequence[BankEntry]:
+    now = utcnow()
+    return session.scalars(
+        select(BankEntry)
+        .where(BankEntry.bank_id == bank.id, BankEntry.removed_at.is_(None))
+        .where((BankEntry.disabled_at.is_(None)) | (BankEntry.disabled_until <= now))
+        .order_by(BankEntry.id)
+    ).all()
+
+
+def export_bank(session: Session, bank: Bank, fmt: str) -> bytes:
+    """The bank's active entries in an exchange format (video entries have no such format)."""
+    return export_hash_list(
+        (ExportEntry(e.signal_type, e.value, e.external_id, dict(e.meta or {}))
+         for e in active_entries(session, bank) if e.signal_type != "vpdq"),
+        fmt,
+    )
+
+
+def get_entry(session: Session, entry_id: int) -> BankEntry:
+    entry = session.get(BankEntry, entry_id)
+    if entry is None:
+        raise NotFound("entry", entry_id)
+    return entry
+
+
+def disable_entry(session: Session, entry_id: int, *, until: dt.datetime | None = None,
+                  reason: str = "") -> BankEntry:
+    """Stop an entry matching (a false positive), indefinitely or until ``until`` (UTC)."""
+    entry = get_entry(session, entry_id)
+    if entry.removed_at is not None:
+        raise Conflict(f"entry {entry_id} was removed")
+    now = utcnow()
+    if until is not None and until <= now:
+        raise InvalidInput("'until' must be in the future")
+    entry.disabled_at = now
+    entry.disabled_until = until
+    entry.disabled_reason = reason
+    _record(session, "entry", entry.id)
+    return entry
+
+
+def enable_entry(session: Session, entry_id: int) -> BankEntry:
+    entry = get_entry(session, entry_id)
+    if entry.removed_at is not None:
+        raise Conflict(f"entry {entry_id} was removed")
+    entry.disabled_at = None
+    entry.disabled_until = None
+    entry.disabled_reason = ""
+    _record(session, "entry", entry.id)
+    return entry
+
+
+def remove_entry(session: Session, entry_id: int, reason: str = "") -> BankEntry:
+    """Take an entry out of its bank for good. The row stays, so past matches keep their meaning."""
+    entry = get_entry(session, entry_id)
+    if entry.removed_at is None:
+        entry.removed_at = utcnow()
+        entry.disabled_reason = reason or entry.disabled_reason
+        _record(session, "entry", entry.id)
+    return entry

@@ -1,0 +1,148 @@
+"""Top-level commands: hash, scan, serve, demo; sub-apps for banks and tokens."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import typer
+
+from rempart.cli import banks as banks_cli
+from rempart.cli import tokens as tokens_cli
+from rempart.cli.common import emit, err, errors_to_exit, expand_paths, progress, runtime
+from rempart.errors import RempartError
+
+app = typer.Typer(
+    help="rempart: ban known abuse material by fingerprint at upload, and prove it.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+)
+app.add_typer(banks_cli.app, name="bank")
+app.add_typer(tokens_cli.app, name="token")
+
+WORKERS = 2  # decoding releases the GIL; two threads keep both cores of a small machine busy
+
+
+def _fingerprint_files(files: list[Path], label: str):
+    """Yield (path, Fingerprint | RempartError) in order, fingerprinting in a small thread pool."""
+    from rempart.signals import fingerprint_file
+
+    def one(path: Path):
+        try:
+            return fingerprint_file(path)
+        except RempartError as exc:
+            return exc
+        except OSError as exc:
+            return RempartError(f"cannot read: {exc.strerror or exc}")
+
+    with progress(len(files), label) as bar, ThreadPoolExecutor(WORKERS) as pool:
+        for path, result in zip(files, pool.map(one, files)):
+            bar.advance(bar.task_ids[0])
+            yield path, result
+
+
+@app.command("hash")
+def hash_files(
+    files: list[Path] = typer.Argument(..., help="Image or video files (folders are walked)."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object per line."),
+) -> None:
+    """Print the fingerprints of files: SHA-256, MD5, SHA-1 and PDQ (per-second PDQ for videos)."""
+    failed = 0
+    for path, fp in _fingerprint_files(expand_paths(files), "hashing"):
+        if isinstance(fp, RempartError):
+            failed += 1
+            if json_out:
+                emit({"file": str(path), "error": str(fp)})
+            else:
+                err.print(f"[red]{path}[/red]: {fp}")
+            continue
+        if json_out:
+            emit(fp.to_json(str(path)))
+        else:
+            p = fp.pdq()
+            pdq = f"pdq {p.pdq} q{p.quality}" if p else "no pdq"
+            frames = f" ({len(fp.frames)} frames)" if fp.kind == "video" else ""
+            typer.echo(f"{path}  sha256 {fp.sha256}  {pdq}{frames}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("scan")
+def scan(
+    paths: list[Path] = typer.Argument(..., help="Files or folders (walked recursively)."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object per line."),
+    account: str = typer.Option(None, help="Platform account the files came from."),
+    space: str = typer.Option(None, help="Platform space (group/channel) they were shared in."),
+) -> None:
+    """Scan files against the banks, record them in the ledger, and print each verdict."""
+    from rempart.scanning.service import ScanContext
+
+    files = expand_paths(paths)
+    if not files:
+        raise typer.Exit(0)
+    counts = {"block": 0, "review": 0, "allow": 0, "error": 0}
+    with errors_to_exit():
+        rt = runtime()
+        context = ScanContext(account=account, space=space)
+        for path, fp in _fingerprint_files(files, "scanning"):
+            if isinstance(fp, RempartError):
+                counts["error"] += 1
+                if json_out:
+                    emit({"file": str(path), "error": str(fp)})
+                else:
+                    err.print(f"[red]{path}[/red]: {fp}")
+                continue
+            outcome = rt.scan_fingerprint(fp, context, size_bytes=path.stat().st_size)
+            counts[outcome.verdict] += 1
+            matches = [{"bank": m.bank, "entry": m.entry_id, "signal": m.signal,
+                        "distance": m.distance} for m in outcome.result.matches]
+            if json_out:
+                emit({"file": str(path), "verdict": outcome.verdict, "matches": matches})
+            else:
+                shown = ", ".join(f"{m['bank']}#{m['entry']} {m['signal']} d={m['distance']}"
+                                  for m in matches)
+                typer.echo(f"{outcome.verdict:6}  {path}{'  ' + shown if shown else ''}")
+    err.print(f"{counts['block']} blocked, {counts['review']} to review, {counts['allow']} allowed"
+              + (f", {counts['error']} unreadable" if counts["error"] else ""))
+    if counts["error"]:
+        raise typer.Exit(1)
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8080, help="Port to listen on."),
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs) over the data in REMPART_HOME."""
+    import uvicorn
+
+    from rempart.api.app import create_app
+
+    with errors_to_exit():
+        rt = runtime()
+    err.print(f"rempart serving {rt.settings.database_url.split('://')[0]} data on "
+              f"http://{host}:{port} (API docs at /docs)")
+    uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
+
+
+@app.command("demo")
+def demo(
+    uploads: int = typer.Option(400, help="How many simulated uploads."),
+    json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Run the benign demo into REMPART_HOME: banks, a simulated upload stream, a summary."""
+    from rempart.demo import run_demo
+
+    with errors_to_exit():
+        summary = run_demo(runtime(), uploads=uploads, log=lambda m: err.print(m))
+    if json_out:
+        emit(summary.to_json())
+    else:
+        typer.echo(summary.render())
+
+
+@app.command("db-upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the latest version."""
+    with errors_to_exit():
+        rt = runtime()
+    err.print(f"database at the latest schema ({rt.settings.database_url.split('://')[0]})")

@@ -1,0 +1,214 @@
+"""``rempart bank``: create, list, add media, import, export and curate hash banks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import typer
+
+from rempart.cli.common import emit, err, errors_to_exit, expand_paths, fail, progress, runtime
+from rempart.errors import RempartError
+
+app = typer.Typer(help="Hash banks: named hash lists with provenance.", no_args_is_help=True)
+
+FORMAT_HELP = "te (ThreatExchange/HMA text), csv, or ncmec (NCMEC hash-sharing XML)."
+
+
+def _report(outcome, json_out: bool, extra: dict | None = None) -> None:
+    r = outcome.result
+    summary = {"added": len(r.added), "already_present": r.already_present, "notes": r.notes,
+               "retro_matches": [m.to_json() for m in outcome.retro], **(extra or {})}
+    if json_out:
+        emit(summary)
+        return
+    typer.echo(f"{summary['added']} entries added, {r.already_present} already present")
+    for note in r.notes:
+        typer.echo(f"  note: {note}")
+    if outcome.retro:
+        typer.echo(f"retro-scan: {len(outcome.retro)} past item(s) match the new entries:")
+        for m in outcome.retro:
+            typer.echo(f"  item {m.item_id} (account {m.account}, space {m.space}) "
+                       f"{m.bank}#{m.entry_id} {m.signal} d={m.distance}")
+
+
+@app.command("create")
+def create(
+    name: str,
+    threshold: int = typer.Option(31, help="PDQ distance threshold (inclusive)."),
+    action: str = typer.Option("block", help="block or review on match."),
+    safelist: bool = typer.Option(False, "--safelist", help="A safelist of known benign collisions."),
+    source: str = typer.Option("local", help="Provenance: ncmec, iwf, local, ngo:<org>..."),
+    legal_basis: str = typer.Option("", help="Legal basis note."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Create a bank."""
+    from rempart.banks import service
+
+    with errors_to_exit():
+        rt = runtime()
+        with rt.db.session() as s:
+            b = service.create_bank(s, name, source=source, legal_basis=legal_basis,
+                                    threshold=threshold, action=action, safelist=safelist)
+    if json_out:
+        emit({"name": b.name, "threshold": b.threshold, "action": b.action,
+              "safelist": b.is_safelist, "source": b.source})
+    else:
+        typer.echo(f"bank {b.name} created (threshold {b.threshold}, action {b.action}"
+                   f"{', safelist' if b.is_safelist else ''})")
+
+
+@app.command("list")
+def list_(json_out: bool = typer.Option(False, "--json")) -> None:
+    """List banks with their active entry counts."""
+    from rempart.banks import service
+
+    with errors_to_exit():
+        rt = runtime()
+        with rt.db.session() as s:
+            rows = service.list_banks(s)
+            for b, n in rows:
+                row = {"name": b.name, "source": b.source, "threshold": b.threshold,
+                       "action": b.action, "safelist": b.is_safelist, "enabled": b.enabled,
+                       "active_entries": n}
+                if json_out:
+                    emit(row)
+                else:
+                    flags = " safelist" if b.is_safelist else ""
+                    flags += "" if b.enabled else " disabled"
+                    typer.echo(f"{b.name:24} {n:8} entries  {b.action:6} t={b.threshold} "
+                               f"source={b.source}{flags}")
+
+
+@app.command("add")
+def add(
+    name: str = typer.Argument(..., help="Bank name."),
+    files: list[Path] = typer.Argument(..., help="Confirmed media files (folders are walked)."),
+    external_id: str = typer.Option(None, help="External reference stored with the entries."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Bank confirmed items: hash the media straight into the bank (then retro-scan)."""
+    from rempart.banks import service
+    from rempart.signals import fingerprint_file
+
+    paths = expand_paths(files)
+    if not paths:
+        raise fail("no files given")
+    with errors_to_exit():
+        rt = runtime()
+        entries: list = []
+        notes: list[str] = []
+        failed = 0
+        with progress(len(paths), "hashing") as bar:
+            for path in paths:
+                bar.advance(bar.task_ids[0])
+                try:
+                    fp = fingerprint_file(path)
+                except (RempartError, OSError) as exc:
+                    failed += 1
+                    err.print(f"[red]{path}[/red]: {exc}")
+                    continue
+                new, n = service.entries_for_media(fp, external_id, {"file": path.name})
+                entries += new
+                notes += [f"{path}: {x}" for x in n]
+        if failed:
+            raise fail(f"{failed} file(s) could not be read; nothing was banked")
+        outcome = rt.add_entries(name, entries, added_by="cli")
+        outcome.result.notes.extend(notes)
+    _report(outcome, json_out)
+
+
+@app.command("import")
+def import_(
+    name: str = typer.Argument(..., help="Bank name."),
+    file: Path = typer.Argument(..., help="Hash list file ('-' for standard input)."),
+    format: str = typer.Option(None, "--format", help=FORMAT_HELP + " Detected when omitted."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Import a hash list: all or nothing, with line-numbered errors."""
+    from rempart.banks.formats import detect_format
+
+    with errors_to_exit():
+        try:
+            data = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+        except OSError as exc:
+            raise fail(f"cannot read {file}: {exc.strerror or exc}") from None
+        fmt = format or detect_format(data, None if str(file) == "-" else file.name)
+        rt = runtime()
+        with progress(None, "retro-scan") as bar:
+            outcome = rt.import_list(name, data, fmt, added_by="cli",
+                                     progress=lambda n: bar.advance(bar.task_ids[0], n))
+    _report(outcome, json_out, {"format": fmt})
+
+
+@app.command("export")
+def export(
+    name: str,
+    format: str = typer.Option("te", "--format", help=FORMAT_HELP),
+    output: Path = typer.Option(None, "--output", "-o", help="Write to a file, not stdout."),
+) -> None:
+    """Export a bank's active entries. Hash lists are confidential: handle the output as such."""
+    from rempart.banks import service
+
+    with errors_to_exit():
+        rt = runtime()
+        with rt.db.session() as s:
+            data = service.export_bank(s, service.get_bank(s, name), format)
+    if output:
+        output.write_bytes(data)
+        err.print(f"{output}: {len(data)} bytes")
+    else:
+        sys.stdout.buffer.write(data)
+
+
+def _parse_until(until: str | None) -> dt.datetime | None:
+    if until is None:
+        return None
+    try:
+        at = dt.datetime.fromisoformat(until)
+    except ValueError:
+        raise fail(f"--until: not an ISO date or date-time: {until!r}") from None
+    if at.tzinfo is not None:
+        at = at.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return at
+
+
+@app.command("disable")
+def disable(
+    entry_id: int,
+    until: str = typer.Option(None, help="ISO date/time (UTC) when it matches again."),
+    reason: str = typer.Option("", help="Why (e.g. a false positive)."),
+) -> None:
+    """Stop an entry matching at once, indefinitely or until a date. History is kept."""
+    from rempart.banks import service
+
+    with errors_to_exit():
+        rt = runtime()
+        with rt.db.session() as s:
+            service.disable_entry(s, entry_id, until=_parse_until(until), reason=reason)
+    typer.echo(f"entry {entry_id} disabled" + (f" until {until}" if until else ""))
+
+
+@app.command("enable")
+def enable(entry_id: int) -> None:
+    """Let a disabled entry match again."""
+    from rempart.banks import service
+
+    with errors_to_exit():
+        rt = runtime()
+        with rt.db.session() as s:
+            service.enable_entry(s, entry_id)
+    typer.echo(f"entry {entry_id} enabled")
+
+
+@app.command("remove")
+def remove(entry_id: int, reason: str = typer.Option("", help="Why.")) -> None:
+    """Take an entry out of its bank for good (its history stays)."""
+    from rempart.banks import service
+
+    with errors_to_exit():
+        rt = runtime()
+        with rt.db.session() as s:
+            service.remove_entry(s, entry_id, reason)
+    typer.echo(f"entry {entry_id} removed")

@@ -1,0 +1,177 @@
+"""The demo: banks of benign stand-in pictures, a simulated upload stream, a summary.
+
+1. Three banks: ``demo-known`` (block; stands in for an NGO list), ``demo-review`` (review) and
+   ``demo-safelist`` (one known benign collision).
+2. Stand-in pictures are banked straight from their media ("bank this confirmed item").
+3. A stream of uploads from simulated accounts and groups: mostly new pictures, plus edited
+   copies (resized, recompressed, greyscale, flipped, padded, exact) of the banked ones.
+4. A picture that was uploaded (and allowed) earlier is banked afterwards: retro-scan finds
+   every past upload of it.
+The summary compares verdicts with the ground truth the scenario knows.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from rempart.api.permissions import Scope
+from rempart.api.tokens import issue_token
+from rempart.banks import service as banks
+from rempart.errors import Conflict
+from rempart.demo.pictures import EDITS, edited, jpeg, picture
+from rempart.runtime import Runtime
+from rempart.scanning.service import ScanContext
+
+KNOWN, REVIEW, SAFE = "demo-known", "demo-review", "demo-safelist"
+N_KNOWN, N_REVIEW = 24, 6
+SAFE_SEED = 1  # a banked picture that is also safelisted: a known benign collision
+SEED = 20261129
+
+
+@dataclass
+class DemoSummary:
+    uploads: int = 0
+    verdicts: Counter = field(default_factory=Counter)
+    expected: Counter = field(default_factory=Counter)
+    correct: int = 0
+    by_edit: dict[str, Counter] = field(default_factory=dict)
+    seconds: float = 0.0
+    retro_matches: int = 0
+    banked_entries: int = 0
+    safelisted: int = 0
+    #: API tokens issued for exploring the demo with `rempart serve` (scope -> secret)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def per_second(self) -> float:
+        return self.uploads / self.seconds if self.seconds else 0.0
+
+    def to_json(self) -> dict:
+        return {"uploads": self.uploads, "verdicts": dict(self.verdicts),
+                "expected": dict(self.expected), "correct": self.correct,
+                "by_edit": {k: dict(v) for k, v in self.by_edit.items()},
+                "seconds": round(self.seconds, 2), "uploads_per_second": round(self.per_second, 1),
+                "safelisted": self.safelisted, "retro_matches": self.retro_matches,
+                "tokens": self.tokens, "banked_entries": self.banked_entries}
+
+    def render(self) -> str:
+        v = self.verdicts
+        lines = [
+            "rempart demo summary",
+            f"  uploads scanned   {self.uploads} in {self.seconds:.1f} s "
+            f"({self.per_second:.1f} uploads/s, fingerprint + match + ledger)",
+            f"  blocked           {v['block']}",
+            f"  sent to review    {v['review']}",
+            f"  allowed           {v['allow']}",
+            f"  as expected       {self.correct}/{self.uploads}",
+            "  edited copies of banked pictures, by edit:",
+        ]
+        for edit, c in sorted(self.by_edit.items()):
+            lines.append(f"    {edit:13} " + ", ".join(f"{k} {n}" for k, n in sorted(c.items())))
+        lines.append(f"  safelisted        {self.safelisted} copies of a known benign collision, "
+                     "allowed by the safelist")
+        lines.append(f"  retro-scan        {self.retro_matches} past upload(s) matched a picture "
+                     "banked after they were allowed")
+        if self.tokens:
+            lines.append("  API tokens for `rempart serve` (shown once; demo data only):")
+            lines += [f"    {scope:9} {secret}" for scope, secret in self.tokens.items()]
+            lines.append("  try: curl -H 'Authorization: Bearer <curator token>' "
+                         "http://127.0.0.1:8080/v1/banks")
+        return "\n".join(lines)
+
+
+def _ensure_bank(rt: Runtime, name: str, **kw) -> None:
+    with rt.db.session() as s:
+        try:
+            banks.create_bank(s, name, **kw)
+        except Conflict:
+            pass
+
+
+def _bank_pictures(rt: Runtime, bank: str, seeds: list[int]) -> int:
+    added = 0
+    for seed in seeds:
+        fp = rt.fingerprint(jpeg(picture(seed)))
+        added += len(rt.bank_media(bank, fp, external_id=f"demo-{seed}",
+                                   added_by="demo").result.added)
+    return added
+
+
+def _plan(uploads: int, rng: random.Random) -> list[tuple[int, str, str]]:
+    """(seed, edit, expected verdict) for each upload."""
+    plan = []
+    fresh = 10_000
+    for _ in range(uploads):
+        r = rng.random()
+        if r < 0.20:
+            seed, expect = rng.choice([s for s in range(N_KNOWN) if s != SAFE_SEED]), "block"
+        elif r < 0.27:
+            seed, expect = rng.randrange(N_KNOWN, N_KNOWN + N_REVIEW), "review"
+        elif r < 0.29:
+            seed, expect = SAFE_SEED, "allow"
+        else:
+            fresh += 1
+            plan.append((fresh, "exact", "allow"))
+            continue
+        plan.append((seed, rng.choice(EDITS), expect))
+    return plan
+
+
+def run_demo(rt: Runtime, uploads: int = 400, log: Callable[[str], None] = print) -> DemoSummary:
+    rng = random.Random(SEED)
+    summary = DemoSummary()
+    _ensure_bank(rt, KNOWN, source="ngo:demo", legal_basis="Demo stand-in for an NGO hash list",
+                 action="block")
+    _ensure_bank(rt, REVIEW, source="local", legal_basis="Demo: items that need a human decision",
+                 action="review")
+    _ensure_bank(rt, SAFE, source="local", legal_basis="Demo: known benign collisions",
+                 safelist=True)
+    log(f"banking {N_KNOWN + N_REVIEW} benign stand-in pictures ...")
+    summary.banked_entries += _bank_pictures(rt, KNOWN, list(range(N_KNOWN)))
+    summary.banked_entries += _bank_pictures(rt, REVIEW, list(range(N_KNOWN, N_KNOWN + N_REVIEW)))
+    summary.banked_entries += _bank_pictures(rt, SAFE, [SAFE_SEED])
+
+    plan = _plan(uploads, rng)
+    late_seed = next(seed for seed, edit, expect in plan if expect == "allow" and seed >= 10_000)
+    plan += [(late_seed, e, "allow") for e in ("flipped", "greyscale")]  # shared again, still allowed
+    log(f"scanning {len(plan)} simulated uploads ...")
+
+    def make(item):
+        seed, edit, _ = item
+        return rt.fingerprint(edited(picture(seed), edit))
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(2) as pool:
+        for (seed, edit, expect), fp in zip(plan, pool.map(make, plan)):
+            context = ScanContext(account=f"acct-{rng.randrange(60):03d}",
+                                  space=f"group-{rng.randrange(12):02d}")
+            outcome = rt.scan_fingerprint(fp, context)
+            summary.uploads += 1
+            summary.verdicts[outcome.verdict] += 1
+            summary.expected[expect] += 1
+            summary.correct += outcome.verdict == expect
+            if seed == SAFE_SEED:
+                summary.safelisted += 1
+            elif seed < 10_000:
+                summary.by_edit.setdefault(edit, Counter())[outcome.verdict] += 1
+    summary.seconds = time.perf_counter() - start
+
+    log("banking a picture that was allowed earlier; retro-scan looks back ...")
+    fp = rt.fingerprint(jpeg(picture(late_seed)))
+    summary.retro_matches = len(rt.bank_media(KNOWN, fp, external_id=f"demo-late-{late_seed}",
+                                              added_by="demo").retro)
+    summary.tokens = _issue_tokens(rt)
+    return summary
+
+
+def _issue_tokens(rt: Runtime) -> dict[str, str]:
+    out = {}
+    with rt.db.session() as s:
+        for scope in (Scope.PLATFORM, Scope.CURATOR):
+            out[scope.value] = issue_token(s, f"demo-{scope.value}", frozenset({scope}))[1]
+    return out

@@ -1,0 +1,117 @@
+"""One running rempart: settings, database, and the live matcher, with the cross-domain workflows.
+
+The CLI and the HTTP API both drive rempart through a ``Runtime``:
+- scanning (fingerprint outside the transaction, then sync the matcher, match, record);
+- banking (add / import / bank media, then sync, then retro-scan the ledger for the new entries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from rempart.banks import replica
+from rempart.banks import service as banks
+from rempart.config import Settings
+from rempart.matching.matcher import Matcher
+from rempart.scanning.retro import RetroMatch, retro_scan
+from rempart.scanning.service import AfterScan, ScanContext, ScanOutcome, scan_rows
+from rempart.scanning.signals import rows_from_signals, signal_rows
+from rempart.signals import DEFAULT_LIMITS, Fingerprint, Limits, fingerprint
+from rempart.store.db import Database
+from rempart.store.migrate import upgrade
+
+
+@dataclass
+class BankingOutcome:
+    result: banks.AddResult
+    retro: list[RetroMatch]
+
+
+class Runtime:
+    def __init__(self, settings: Settings, *, migrate: bool = True,
+                 limits: Limits = DEFAULT_LIMITS) -> None:
+        self.settings = settings
+        if settings.database_url.startswith("sqlite"):
+            settings.ensure_home()
+        self.db = Database(settings.database_url)
+        if migrate:
+            upgrade(self.db)
+        self.limits = limits
+        #: what follows a recorded scan in the same transaction (see ``scanning.service.AfterScan``)
+        self.after_scan: list[AfterScan] = []
+        with self.db.session() as s:
+            self.matcher: Matcher = replica.load(s)
+
+    @classmethod
+    def from_env(cls, **kw) -> "Runtime":
+        return cls(Settings.from_env(), **kw)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return max(self.limits.max_image_bytes, self.limits.max_video_bytes)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    def sync(self) -> int:
+        with self.db.session() as s:
+            return replica.sync(s, self.matcher)
+
+    # -- scanning -----------------------------------------------------------------------------
+
+    def fingerprint(self, data: bytes) -> Fingerprint:
+        return fingerprint(data, limits=self.limits)
+
+    def scan_media(self, data: bytes, context: ScanContext = ScanContext()) -> ScanOutcome:
+        fp = self.fingerprint(data)
+        return self.scan_fingerprint(fp, context, size_bytes=len(data))
+
+    def scan_fingerprint(self, fp: Fingerprint, context: ScanContext = ScanContext(),
+                         size_bytes: int | None = None) -> ScanOutcome:
+        rows = signal_rows(fp)
+        with self.db.session() as s:
+            replica.sync(s, self.matcher)
+            return scan_rows(s, self.matcher, rows, kind=fp.kind, context=context,
+                             source="upload", fp=fp, size_bytes=size_bytes,
+                             after=self.after_scan)
+
+    def scan_signals(self, signals: Iterable[tuple[str, str]],
+                     context: ScanContext = ScanContext()) -> ScanOutcome:
+        rows = rows_from_signals(signals)
+        with self.db.session() as s:
+            replica.sync(s, self.matcher)
+            return scan_rows(s, self.matcher, rows, kind=None, context=context, source="signals",
+                             after=self.after_scan)
+
+    # -- banking ------------------------------------------------------------------------------
+
+    def _bank_then_retro(self, change: Callable, progress=None) -> BankingOutcome:
+        with self.db.session() as s:
+            result = change(s)
+            added = [e.id for e in result.added]
+        with self.db.session() as s:
+            replica.sync(s, self.matcher)
+            retro = retro_scan(s, self.matcher, added, progress)
+        return BankingOutcome(result, retro)
+
+    def add_entries(self, bank_name: str, entries: Sequence[banks.NewEntry], *,
+                    added_by: str = "", progress=None) -> BankingOutcome:
+        return self._bank_then_retro(
+            lambda s: banks.add_entries(s, banks.get_bank(s, bank_name), entries, added_by),
+            progress)
+
+    def bank_media(self, bank_name: str, fp: Fingerprint, *, external_id: str | None = None,
+                   metadata: dict[str, str] | None = None, added_by: str = "",
+                   progress=None) -> BankingOutcome:
+        return self._bank_then_retro(
+            lambda s: banks.add_media(s, banks.get_bank(s, bank_name), fp,
+                                      external_id=external_id, metadata=metadata,
+                                      added_by=added_by),
+            progress)
+
+    def import_list(self, bank_name: str, data: bytes, fmt: str, *, added_by: str = "",
+                    progress=None) -> BankingOutcome:
+        return self._bank_then_retro(
+            lambda s: banks.import_hash_list(s, banks.get_bank(s, bank_name), data, fmt, added_by),
+            progress)

@@ -1,0 +1,1 @@
+"""The upload path: content -> signals -> matches -> verdict, the scan ledger and retro-scan."""

@@ -1,0 +1,103 @@
+"""The upload path: content -> signals -> matches -> verdict, recorded in the scan ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from rempart.errors import InvalidInput
+from rempart.matching.matcher import Match, Matcher, MatchResult
+from rempart.scanning.models import ItemMatch, ItemSignal, ScannedItem
+from rempart.scanning.signals import SignalRow, query_from_rows
+from rempart.scanning.verdict import verdict_for
+from rempart.signals import Fingerprint
+from rempart.store.db import utcnow
+
+CONTEXT_MAX = 200
+
+
+@dataclass(frozen=True)
+class ScanContext:
+    """Where the content appeared on the platform (opaque platform identifiers)."""
+
+    account: str | None = None
+    space: str | None = None  # group, channel, album...
+    message: str | None = None
+    uploaded_at: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("account", "space", "message"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or len(value) > CONTEXT_MAX):
+                raise InvalidInput(f"{name} must be a string of at most {CONTEXT_MAX} characters")
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    item_id: int
+    verdict: str
+    result: MatchResult
+    fingerprint: Fingerprint | None = None
+    rows: Sequence[SignalRow] = field(default_factory=tuple)
+
+    def match_json(self) -> list[dict]:
+        return [match_json(m) for m in self.result.matches]
+
+
+def match_json(m: Match) -> dict:
+    out = {"bank": m.bank, "entry": m.entry_id, "signal": m.signal, "distance": m.distance,
+           "variant": m.variant, "action": m.action}
+    if m.low_quality:
+        out["low_quality"] = True
+    if m.detail:
+        out["detail"] = m.detail
+    return out
+
+
+def record_scan(session: Session, *, rows: Sequence[SignalRow], kind: str | None,
+                context: ScanContext, result: MatchResult, source: str,
+                media_format: str | None = None, size_bytes: int | None = None) -> ScannedItem:
+    """Write one scanned item, its signals and its matches to the ledger."""
+    item = ScannedItem(
+        account=context.account, space=context.space, message=context.message,
+        uploaded_at=context.uploaded_at, source=source, kind=kind, media_format=media_format,
+        size_bytes=size_bytes, verdict=verdict_for(result.matches),
+    )
+    item.signals = [ItemSignal(signal_type=r.signal_type, value=r.value, variant=r.variant,
+                               t=r.t, quality=r.quality) for r in rows]
+    item.matches = list(_match_rows(result, found_by="upload"))
+    session.add(item)
+    session.flush()
+    return item
+
+
+def _match_rows(result: MatchResult, found_by: str) -> Iterable[ItemMatch]:
+    for status, matches in (("counted", result.matches), ("cancelled", result.cancelled),
+                            ("safelist", result.safelisted)):
+        for m in matches:
+            yield ItemMatch(entry_id=m.entry_id, bank_id=m.bank_id, signal_type=m.signal,
+                            distance=m.distance, variant=m.variant[:64], low_quality=m.low_quality,
+                            status=status, found_by=found_by,
+                            detail={"detail": m.detail} if m.detail else {})
+
+
+#: Called after a scan is recorded, inside the same transaction, so that what follows from a
+#: verdict (a case for review, a transparency-log leaf for a block) is committed with it or not
+#: at all. Signature: hook(session, item, result).
+AfterScan = Callable[[Session, ScannedItem, MatchResult], None]
+
+
+def scan_rows(session: Session, matcher: Matcher, rows: Sequence[SignalRow], *, kind: str | None,
+              context: ScanContext, source: str, fp: Fingerprint | None = None,
+              size_bytes: int | None = None, after: Sequence[AfterScan] = ()) -> ScanOutcome:
+    """Match prepared signal rows and record the scan. The matcher must be in sync already."""
+    result = matcher.match(query_from_rows(rows, kind), utcnow())
+    item = record_scan(session, rows=rows, kind=kind, context=context, result=result,
+                       source=source, media_format=fp.format if fp else None,
+                       size_bytes=size_bytes)
+    for hook in after:
+        hook(session, item, result)
+    return ScanOutcome(item.id, item.verdict, result, fp, rows)

@@ -1,0 +1,8 @@
+"""Imports every domain's models so that one metadata describes the whole schema (for Alembic)."""
+
+from rempart.api import models as _api  # noqa: F401
+from rempart.banks import models as _banks  # noqa: F401
+from rempart.scanning import models as _scanning  # noqa: F401
+from rempart.store.db import Base
+
+metadata = Base.metadata

@@ -1,0 +1,74 @@
+"""Shared fixtures: the benign test data, and a fresh database per test.
+
+The database is SQLite unless REMPART_TEST_DATABASE_URL names a PostgreSQL server (e.g.
+postgresql+psycopg://postgres@127.0.0.1:5432/test): then each test gets a database of its own
+on that server, created and dropped around the test. ``scripts/test`` runs the suite both ways.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from rempart.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _find_testdata() -> Path | None:
+    env = os.environ.get("REMPART_TESTDATA")
+    candidates = [Path(env)] if env else []
+    candidates += [ROOT.parent / "shared" / "testdata", ROOT / "shared" / "testdata"]
+    return next((c for c in candidates if (c / "README.md").exists()), None)
+
+
+TESTDATA = _find_testdata()
+
+
+@pytest.fixture(scope="session")
+def testdata() -> Path:
+    if TESTDATA is None:
+        pytest.skip("shared test data not found (set REMPART_TESTDATA)")
+    return TESTDATA
+
+
+def _postgres_database(server_url: str):
+    url = make_url(server_url)
+    name = f"rempart_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    server = os.environ.get("REMPART_TEST_DATABASE_URL")
+    if server:
+        yield from _postgres_database(server)
+    else:
+        yield f"sqlite:///{tmp_path / 'rempart.db'}"
+
+
+@pytest.fixture
+def settings(tmp_path, database_url) -> Settings:
+    return Settings(home=tmp_path / "home", database_url=database_url)
+
+
+@pytest.fixture
+def runtime(settings):
+    from rempart.runtime import Runtime
+
+    rt = Runtime(settings)
+    yield rt
+    rt.close()
