@@ -165,11 +165,14 @@ def add_entries(session: Session, bank: Bank, entries: Iterable[NewEntry],
 def _existing_rows(session: Session, bank_id: int,
                    keys: set[tuple[str, str]]) -> dict[tuple[str, str], BankEntry]:
     found: dict[tuple[str, str], BankEntry] = {}
+    types = sorted({t for t, _ in keys})
     values = sorted({v for _, v in keys})
     for i in range(0, len(values), 500):  # stay under SQL parameter limits
+        # All three columns, so the (bank, type, value) unique index answers it.
         rows = session.scalars(
             select(BankEntry)
-            .where(BankEntry.bank_id == bank_id, BankEntry.value.in_(values[i:i + 500]))
+            .where(BankEntry.bank_id == bank_id, BankEntry.signal_type.in_(types),
+                   BankEntry.value.in_(values[i:i + 500]))
         )
         found.update(((r.signal_type, r.value), r) for r in rows)
     return {k: v for k, v in found.items() if k in keys}
