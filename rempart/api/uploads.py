@@ -11,8 +11,12 @@ MAX_FIELDS = 20
 
 async def read_upload(request: Request, max_bytes: int) -> tuple[bytes, dict[str, str]]:
     """The one file part ``file`` (at most ``max_bytes``) and the text fields of a multipart form."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes + 64 * 1024:
+    # The multipart parser spools file parts to disk without a cap of its own, so the body size
+    # must be known and checked before parsing starts (a chunked body could fill the disk).
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit():
+        raise InvalidInput("uploads need a Content-Length header")
+    if int(declared) > max_bytes + 64 * 1024:
         raise MediaLimitExceeded("upload bytes", int(declared), max_bytes)
     ctype = request.headers.get("content-type", "")
     if not ctype.startswith("multipart/form-data"):
@@ -30,3 +34,17 @@ async def read_upload(request: Request, max_bytes: int) -> tuple[bytes, dict[str
         raise MediaLimitExceeded("upload bytes", len(data), max_bytes)
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     return data, fields
+
+
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """The raw request body, refused as soon as it grows past ``max_bytes``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise InvalidInput(f"body larger than {max_bytes} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise InvalidInput(f"body larger than {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -106,6 +106,13 @@ def test_hostile_uploads_get_clear_errors_and_change_nothing(client, tokens, run
                                          "Content-Type": "multipart/form-data; boundary=x"},
                     content=b"--x--")
     assert r.status_code == 413 and r.json()["type"] == "media-limit-exceeded"
+
+    def chunked():
+        yield b"--x\r\n"
+
+    r = client.post("/v1/scan", headers={**plat, "Content-Type": "multipart/form-data; boundary=x"},
+                    content=chunked())
+    assert r.status_code == 400 and "Content-Length" in r.json()["title"]
     from sqlalchemy import func, select
 
     from rempart.scanning.models import ScannedItem
@@ -113,13 +120,20 @@ def test_hostile_uploads_get_clear_errors_and_change_nothing(client, tokens, run
         assert s.scalar(select(func.count()).select_from(ScannedItem)) == 0
 
 
-def test_import_export_and_curation(client, tokens):
+def test_import_export_and_curation(client, tokens, monkeypatch):
     cur = auth(tokens["curator"])
     client.post("/v1/banks", json={"name": "list"}, headers=cur)
     bad = f"pdq {PDQ_A}\npdq 1234\nmd5 xyz\n".encode()
     r = client.post("/v1/banks/list/import?format=te", content=bad, headers=cur)
     assert r.status_code == 422 and [e[0] for e in r.json()["errors"]] == [2, 3]
     assert client.get("/v1/banks/list", headers=cur).json()["active_entries"] == 0
+    import rempart.api.routes.banks as banks_routes
+
+    monkeypatch.setattr(banks_routes, "MAX_IMPORT_BYTES", 100)
+    big = f"pdq {PDQ_A}\n".encode() * 3
+    r = client.post("/v1/banks/list/import?format=te", content=iter([big]), headers=cur)
+    assert r.status_code == 400 and "larger than 100" in r.json()["title"]
+    monkeypatch.undo()
     r = client.post("/v1/banks/list/import?format=csv", content=f"pdq,{PDQ_A},ext-1\n".encode(),
                     headers=cur)
     assert r.json()["added"] == 1

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from rempart.api.deps import get_runtime, require
 from rempart.api.permissions import Permission
 from rempart.api.tokens import Principal
-from rempart.api.uploads import read_upload
+from rempart.api.uploads import read_body, read_upload
 from rempart.banks import service as banks
 from rempart.banks.formats import FORMATS
 from rempart.banks.models import Bank, BankEntry
@@ -161,12 +161,7 @@ async def import_list(name: str, request: Request,
                       runtime: Runtime = Depends(get_runtime),
                       who: Principal = Depends(require(Permission.BANKS_WRITE))) -> dict:
     """Import a hash list (the raw file as the body). All or nothing, with line-numbered errors."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_IMPORT_BYTES:
-        raise InvalidInput(f"hash list larger than {MAX_IMPORT_BYTES} bytes")
-    data = await request.body()
-    if len(data) > MAX_IMPORT_BYTES:
-        raise InvalidInput(f"hash list larger than {MAX_IMPORT_BYTES} bytes")
+    data = await read_body(request, MAX_IMPORT_BYTES)
     outcome = await run_in_threadpool(runtime.import_list, name, data, format,
                                       added_by=who.label)
     return banking_json(outcome)
