@@ -20,6 +20,7 @@ from rempart.scanning.signals import rows_from_signals, signal_rows
 from rempart.signals import DEFAULT_LIMITS, Fingerprint, Limits, fingerprint
 from rempart.store.db import Database
 from rempart.store.migrate import upgrade
+from rempart.transparency.db.service import TransparencyLog
 
 
 @dataclass
@@ -40,6 +41,9 @@ class Runtime:
         self.limits = limits
         #: what follows a recorded scan in the same transaction (see ``scanning.service.AfterScan``)
         self.after_scan: list[AfterScan] = []
+        #: the transparency log (signing key loaded or created on first use); logs every block
+        self.transparency = TransparencyLog.from_env(settings.home)
+        self.after_scan.append(self.transparency.after_scan)
         with self.db.session() as s:
             self.matcher: Matcher = replica.load(s)
 

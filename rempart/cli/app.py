@@ -9,6 +9,8 @@ import typer
 
 from rempart.cli import banks as banks_cli
 from rempart.cli import tokens as tokens_cli
+from rempart.cli import transparency as transparency_cli
+from rempart.cli import verify as verify_cli
 from rempart.cli.common import emit, err, errors_to_exit, expand_paths, progress, runtime
 from rempart.errors import RempartError
 
@@ -18,6 +20,8 @@ app = typer.Typer(
 )
 app.add_typer(banks_cli.app, name="bank")
 app.add_typer(tokens_cli.app, name="token")
+app.add_typer(transparency_cli.app, name="transparency")
+app.add_typer(verify_cli.app, name="verify")
 
 WORKERS = 2  # decoding releases the GIL; two threads keep both cores of a small machine busy
 

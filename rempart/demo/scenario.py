@@ -24,6 +24,7 @@ from rempart.api.tokens import issue_token
 from rempart.banks import service as banks
 from rempart.errors import Conflict
 from rempart.demo.pictures import EDITS, edited, jpeg, picture
+from rempart.demo.transparency import DemoLog, close_demo_day
 from rempart.runtime import Runtime
 from rempart.scanning.service import ScanContext
 
@@ -46,6 +47,8 @@ class DemoSummary:
     safelisted: int = 0
     #: API tokens issued for exploring the demo with `rempart serve` (scope -> secret)
     tokens: dict[str, str] = field(default_factory=dict)
+    #: the transparency log after the demo day was closed (see ``rempart.demo.transparency``)
+    log: DemoLog | None = None
 
     @property
     def per_second(self) -> float:
@@ -57,7 +60,8 @@ class DemoSummary:
                 "by_edit": {k: dict(v) for k, v in self.by_edit.items()},
                 "seconds": round(self.seconds, 2), "uploads_per_second": round(self.per_second, 1),
                 "safelisted": self.safelisted, "retro_matches": self.retro_matches,
-                "tokens": self.tokens, "banked_entries": self.banked_entries}
+                "tokens": self.tokens, "banked_entries": self.banked_entries,
+                "transparency_log": self.log.to_json() if self.log else None}
 
     def render(self) -> str:
         v = self.verdicts
@@ -77,6 +81,8 @@ class DemoSummary:
                      "allowed by the safelist")
         lines.append(f"  retro-scan        {self.retro_matches} past upload(s) matched a picture "
                      "banked after they were allowed")
+        if self.log:
+            lines += self.log.render()
         if self.tokens:
             lines.append("  API tokens for `rempart serve` (shown once; demo data only):")
             lines += [f"    {scope:9} {secret}" for scope, secret in self.tokens.items()]
@@ -166,6 +172,8 @@ def run_demo(rt: Runtime, uploads: int = 400, log: Callable[[str], None] = print
     summary.retro_matches = len(rt.bank_media(KNOWN, fp, external_id=f"demo-late-{late_seed}",
                                               added_by="demo").retro)
     summary.tokens = _issue_tokens(rt)
+    log("closing the demo day in the transparency log ...")
+    summary.log = close_demo_day(rt)
     return summary
 
 

@@ -10,6 +10,13 @@ Modules, lowest first:
 - ``tiledlog``    writing a tiled log to a directory; a verifying client over ``fetch(path)``
 - ``proof``       C2SP tlog-proof (one entry's offline proof)
 - ``leaves``      rempart's decision and daily-report leaves, commitments, recounting
+- ``dsa``         decision leaves as DSA statements of reasons (Transparency Database vocabulary)
+- ``reports``     the published daily report JSON and statements of reasons, from leaves
+- ``verify``      the verifier of a published log (reports, consistency, receipts)
+- ``keys``        the log signing key file ($REMPART_HOME/keys)
+
+The database-backed operator side (appends, days, receipts, publication) is the subpackage
+``rempart.transparency.db``, imported on its own so that this package stays pure.
 
 Other packages import only the names below.
 """
@@ -28,7 +35,9 @@ from rempart.transparency.cosignature import (
     cosignature_timestamp,
     cosigned_message,
 )
+from rempart.transparency.dsa import statement_of_reasons
 from rempart.transparency.errors import InvalidSignature, LogUnavailable, UnverifiedNote, VerificationError
+from rempart.transparency.keys import DEFAULT_ORIGIN, load_or_create_signer
 from rempart.transparency.leaves import (
     Decision,
     Report,
@@ -80,6 +89,15 @@ from rempart.transparency.tiledlog import (
     write_checkpoint,
     write_tiles,
 )
+from rempart.transparency.reports import report_document, report_summary, statements_for
+from rempart.transparency.verify import (
+    Site,
+    Verdict,
+    load_verifier,
+    verify_published_consistency,
+    verify_published_report,
+    verify_receipt,
+)
 from rempart.transparency.tiles import (
     TILE_HEIGHT,
     TILE_WIDTH,
@@ -94,6 +112,7 @@ from rempart.transparency.tiles import (
 )
 
 __all__ = [
+    "DEFAULT_ORIGIN",
     "EMPTY_ROOT",
     "HASH_SIZE",
     "TILE_HEIGHT",
@@ -113,10 +132,12 @@ __all__ = [
     "Report",
     "Signature",
     "Signer",
+    "Site",
     "Tile",
     "TileHashReader",
     "TlogProof",
     "UnverifiedNote",
+    "Verdict",
     "VerificationError",
     "Verifier",
     "WitnessPolicy",
@@ -136,6 +157,8 @@ __all__ = [
     "inclusion_proof",
     "key_id",
     "leaf_hash",
+    "load_or_create_signer",
+    "load_verifier",
     "make_commitment",
     "new_tiles",
     "node_hash",
@@ -150,9 +173,13 @@ __all__ = [
     "parse_tile_path",
     "parse_tlog_proof",
     "recount",
+    "report_document",
+    "report_summary",
     "root_from_inclusion",
     "sign_checkpoint",
     "sign_note",
+    "statement_of_reasons",
+    "statements_for",
     "stored_hash_count",
     "stored_hash_index",
     "stored_hashes_for_leaf",
@@ -161,6 +188,9 @@ __all__ = [
     "url_fetcher",
     "verify_consistency",
     "verify_inclusion",
+    "verify_published_consistency",
+    "verify_published_report",
+    "verify_receipt",
     "verify_tlog_proof",
     "write_checkpoint",
     "write_tiles",

@@ -21,6 +21,10 @@ PUBLIC = {
     "stored_hash_count", "stored_hash_index", "stored_hashes_for_leaf", "tiles_for_size",
     "tree_hash", "url_fetcher", "verify_consistency", "verify_inclusion", "verify_tlog_proof",
     "write_checkpoint", "write_tiles",
+    # the verifier side of issue 4 (published reports, statements of reasons, receipts, keys)
+    "DEFAULT_ORIGIN", "Site", "Verdict", "load_or_create_signer", "load_verifier", "report_document",
+    "report_summary", "statement_of_reasons", "statements_for", "verify_published_consistency",
+    "verify_published_report", "verify_receipt",
 }  # fmt: skip
 
 

@@ -1,0 +1,127 @@
+"""``rempart transparency``: the log's key, checkpoints, daily reports, receipts, publication."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import typer
+
+from rempart.cli.common import emit, err, errors_to_exit, fail, runtime
+
+app = typer.Typer(help="The verifiable transparency log: keys, days, receipts, publication.",
+                  no_args_is_help=True)
+
+
+def _day(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise fail(f"not a day (YYYY-MM-DD): {text!r}") from None
+
+
+@app.command("vkey")
+def vkey() -> None:
+    """Print the log's verifier key (the key is created on first use)."""
+    with errors_to_exit():
+        typer.echo(runtime().transparency.vkey())
+
+
+@app.command("checkpoint")
+def checkpoint() -> None:
+    """Sign (if the log grew) and print the log's current checkpoint."""
+    with errors_to_exit():
+        rt = runtime()
+        with rt.db.session() as s:
+            signed = rt.transparency.sign_checkpoint(s)
+    typer.echo(signed.decode(), nl=False)
+
+
+@app.command("close-day")
+def close_day(
+    day: str = typer.Argument(None, help="UTC day YYYY-MM-DD (default: yesterday)."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Close a day: append its report leaf (and any earlier open day's), then sign a checkpoint.
+
+    Refuses a day already closed and a day after today. Closing today ends it early: decisions
+    made later today are counted in tomorrow's report.
+    """
+    with errors_to_exit():
+        rt = runtime()
+        with rt.db.session() as s:
+            closed = rt.transparency.close_day(s, _day(day))
+            signed = rt.transparency.sign_checkpoint(s)
+    for c in closed:
+        if json_out:
+            emit({"day": c.day, "leaf_index": c.leaf_index, "decisions": c.decisions})
+        else:
+            typer.echo(f"{c.day} closed: report leaf {c.leaf_index}, {c.decisions} decision(s)")
+    if not json_out:
+        err.print(f"checkpoint signed:\n{signed.decode()}")
+
+
+@app.command("publish")
+def publish(
+    directory: Path = typer.Argument(..., help="Directory to write (serve it statically)."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Write the tiled log, checkpoints, reports (JSON, HTML, statements of reasons) and the vkey."""
+    from rempart.transparency.db.publish import publish as do_publish
+
+    with errors_to_exit():
+        rt = runtime()
+        with rt.db.session() as s:  # a short transaction: the append lock is held only to sign
+            rt.transparency.sign_checkpoint(s)
+        with rt.db.session() as s:
+            out = do_publish(s, rt.transparency, directory)
+    summary = {"directory": str(out.directory), "size": out.size, "tiles_written": out.tiles,
+               "reports_written": out.reports}
+    if json_out:
+        emit(summary)
+    else:
+        typer.echo(f"published {out.size} leaves to {out.directory} ({out.tiles} new tiles, "
+                   f"{len(out.reports)} new report(s))")
+
+
+@app.command("receipt")
+def receipt(
+    index: int = typer.Argument(..., help="Leaf index of a decision."),
+    no_opening: bool = typer.Option(False, "--no-opening", help="Leave out the private opening."),
+    output: Path = typer.Option(None, "--output", "-o", help="Write to a file (mode 0600)."),
+) -> None:
+    """Print a receipt: a C2SP tlog-proof for the leaf, and (PRIVATE) the opening of its commitment."""
+    from rempart.transparency.db.receipts import make_receipt
+
+    with errors_to_exit():
+        rt = runtime()
+        with rt.db.session() as s:
+            doc = make_receipt(s, rt.transparency, index, with_opening=not no_opening)
+    text = json.dumps(doc, indent=1) + "\n"
+    if output:
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        err.print(f"{output}: receipt for leaf {index}" + ("" if no_opening else " (holds a PRIVATE opening)"))
+    else:
+        typer.echo(text, nl=False)
+
+
+@app.command("prove-consistency")
+def prove_consistency(old: int, new: int) -> None:
+    """Print the consistency proof from tree size OLD to NEW: base64 hashes, one per line."""
+    import base64
+
+    from rempart.transparency.db import log_store
+
+    with errors_to_exit():
+        rt = runtime()
+        with rt.db.session() as s:
+            proof = log_store.prove_consistency(s, old, new)
+    for h in proof:
+        typer.echo(base64.b64encode(h).decode())

@@ -1,0 +1,81 @@
+"""``rempart verify``: check a published log from its files alone (directory or URL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from rempart.cli.common import emit, err, fail
+
+app = typer.Typer(help="Verify published transparency reports, checkpoints and receipts.",
+                  no_args_is_help=True)
+
+LOG_HELP = "The published log: a directory or an http(s) URL."
+VKEY_HELP = "The log's verifier key (name+hash+key), or a file holding it."
+
+
+def _show(verdict, json_out: bool) -> None:
+    if json_out:
+        emit(verdict.to_json())
+    else:
+        for name in verdict.passed:
+            typer.echo(f"  ok    {name}")
+        if verdict.ok:
+            typer.echo(f"VERIFIED  {verdict.subject}")
+        else:
+            typer.echo(f"  FAIL  {verdict.failed}: {verdict.reason}")
+            err.print(f"[red]NOT VERIFIED[/red]  {verdict.subject}: {verdict.failed}: {verdict.reason}")
+    if not verdict.ok:
+        raise typer.Exit(1)
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise fail(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+
+
+@app.command("report")
+def report(
+    day: str = typer.Argument(..., help="UTC day YYYY-MM-DD."),
+    log: str = typer.Option(..., "--log", help=LOG_HELP),
+    vkey: str = typer.Option(..., "--vkey", help=VKEY_HELP),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Signature, inclusion of the report leaf, recount of the day, chain to the previous report."""
+    from rempart.transparency.verify import verify_published_report
+
+    _show(verify_published_report(log, day, vkey), json_out)
+
+
+@app.command("consistency")
+def consistency(
+    old: Path = typer.Argument(..., help="The older signed checkpoint (file)."),
+    new: Path = typer.Argument(..., help="The newer signed checkpoint (file)."),
+    log: str = typer.Option(..., "--log", help=LOG_HELP),
+    vkey: str = typer.Option(..., "--vkey", help=VKEY_HELP),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Check that the NEW checkpoint's tree extends the OLD one's (no fork, no rewrite)."""
+    from rempart.transparency.verify import verify_published_consistency
+
+    _show(verify_published_consistency(_read(old, "checkpoint"), _read(new, "checkpoint"), log, vkey), json_out)
+
+
+@app.command("receipt")
+def receipt(
+    file: Path = typer.Argument(..., help="A receipt from `rempart transparency receipt`."),
+    content: Path = typer.Option(None, "--content", help="The content file the decision should be about."),
+    vkey: str = typer.Option(None, "--vkey", help=VKEY_HELP + " Without it, the receipt's own key is used."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Check a decision's inclusion in the log and, with the content, that it is about that content."""
+    from rempart.transparency.verify import verify_receipt
+
+    data = _read(file, "receipt")
+    body = _read(content, "content") if content else None
+    if vkey is None and not json_out:
+        err.print("[yellow]note:[/yellow] no --vkey: trusting the key inside the receipt")
+    _show(verify_receipt(data, body, vkey), json_out)

@@ -1,0 +1,84 @@
+"""Database models of the transparency log (DB-backed; the pure modules never import this).
+
+    tlog_head         one row (id 1): the tree size; appends lock it (SELECT ... FOR UPDATE)
+    tlog_leaves       every entry, in order: its bytes, its kind (decision | report), its day
+    tlog_hashes       every RFC 6962 stored hash, in ``merkle.stored_hash_index`` order
+    tlog_reports      one row per closed day: the report leaf's index and range
+    tlog_checkpoints  every checkpoint the log signed, by tree size
+    tlog_openings     PRIVATE: per decision leaf, the salt and content SHA-256 that open its
+                      commitment, and what it is about (``ref_kind``, ``ref_id``). Never
+                      published; deleting the row unlinks the public leaf from the content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rempart.store.db import Base, utcnow
+
+HEAD_ID = 1
+
+
+class LogHead(Base):
+    __tablename__ = "tlog_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LogLeaf(Base):
+    __tablename__ = "tlog_leaves"
+
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    kind: Mapped[str] = mapped_column(String(16))  # decision | report
+    day: Mapped[str] = mapped_column(String(10), index=True)
+    appended_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LogHash(Base):
+    __tablename__ = "tlog_hashes"
+
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LogReport(Base):
+    __tablename__ = "tlog_reports"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    leaf_index: Mapped[int] = mapped_column(ForeignKey("tlog_leaves.idx"), unique=True)
+    first: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    previous: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    #: "close-day" (explicit) or "rollover" (the first decision of a later day closed it)
+    closed_by: Mapped[str] = mapped_column(String(16))
+    closed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LogCheckpoint(Base):
+    __tablename__ = "tlog_checkpoints"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    signed: Mapped[bytes] = mapped_column(LargeBinary)
+    signed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LogOpening(Base):
+    """PRIVATE. What opens a decision leaf's commitment. Never published."""
+
+    __tablename__ = "tlog_openings"
+
+    leaf_index: Mapped[int] = mapped_column(ForeignKey("tlog_leaves.idx"), primary_key=True,
+                                            autoincrement=False)
+    salt: Mapped[bytes] = mapped_column(LargeBinary(32))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    #: "content" (SHA-256 of the file) or "signals" (SHA-256 of the submitted signal list)
+    subject: Mapped[str] = mapped_column(String(16), default="content")
+    ref_kind: Mapped[str] = mapped_column(String(32))  # scanned_item | case | notice | ...
+    ref_id: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,0 +1,316 @@
+"""What goes into the log, and when a day closes (DB-backed).
+
+Decision leaves. ``record_decision(session, fields, content_sha256, ref)`` appends one decision
+leaf (``leaves.format_decision_leaf``) in the caller's transaction and returns its index. The
+content is represented by a salted commitment (``leaves.make_commitment``) with a fresh 32-byte
+salt per leaf; the opening (salt, content SHA-256, and ``ref``: what the decision was about) is
+kept only in the private ``tlog_openings`` table. ``unlink_opening`` deletes it for good.
+Automatic blocks are logged by ``TransparencyLog.after_scan``, a ``scanning.service.AfterScan``
+hook: one leaf per scan whose verdict is ``block``, nothing for ``review`` or ``allow``.
+
+Days. Every leaf's ``day`` is a UTC day. Reports need each day's decisions contiguous and
+followed by the day's report leaf, so:
+
+- the first decision of a later day first closes the open day(s) (``closed_by`` "rollover");
+- a decision made after its own day was closed is counted in the next open day;
+- ``close_day(D)`` closes D and every earlier open day, then signs a checkpoint; it refuses a
+  day already closed and a day after today.
+
+From the first closed day on, every day gets a report (empty ones too), each naming the
+previous report, so a verifier can tell a dropped day from a quiet one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rempart.errors import Conflict, InvalidInput, InvariantViolation, NotFound
+from rempart.store.db import utcnow
+from rempart.transparency.db import log_store
+from rempart.transparency.checkpoint import Checkpoint, parse_checkpoint, sign_checkpoint
+from rempart.transparency.keys import DEFAULT_ORIGIN, load_or_create_signer
+from rempart.transparency.leaves import (
+    VOCABULARY,
+    Decision,
+    Report,
+    format_decision_leaf,
+    format_report_leaf,
+    make_commitment,
+    recount,
+)
+from rempart.transparency.merkle import stored_hash_count
+from rempart.transparency.db.models import LogHash, LogLeaf, LogOpening, LogReport
+from rempart.transparency.note import Ed25519Signer, parse_note
+
+#: the leaf fields of an automatic block at upload (plus content_type, day, region, commitment)
+BLOCK_FIELDS = {
+    "kind": "hash_match_block", "decision": "upload_blocked", "ground": "illegal_content",
+    "category": "protection_of_minors", "keyword": "child_sexual_abuse_material",
+    "source_type": "own_initiative_hash_match", "automated_detection": "yes",
+    "automated_decision": "fully",
+}  # fmt: skip
+
+Ref = tuple[str, object]
+
+
+@dataclass(frozen=True)
+class ClosedDay:
+    day: str
+    leaf_index: int
+    decisions: int
+
+
+def day_of(at: dt.datetime) -> dt.date:
+    """The UTC day of a naive-UTC or aware datetime."""
+    if at.tzinfo is not None:
+        at = at.astimezone(dt.timezone.utc)
+    return at.date()
+
+
+def _sha256_bytes(content_sha256: bytes | str) -> bytes:
+    if isinstance(content_sha256, str):
+        try:
+            raw = bytes.fromhex(content_sha256)
+        except ValueError:
+            raw = b""
+    else:
+        raw = bytes(content_sha256)
+    if len(raw) != 32:
+        raise InvalidInput("content_sha256 must be 32 bytes or 64 hex digits")
+    return raw
+
+
+# --- the log's state ----------------------------------------------------------------------
+
+
+def last_report(session: Session) -> LogReport | None:
+    return session.scalars(select(LogReport).order_by(LogReport.leaf_index.desc()).limit(1)).first()
+
+
+def _pending_day(session: Session, after: int | None) -> dt.date | None:
+    """Day of the decisions appended since the last report (they all share one), if any."""
+    q = select(LogLeaf.day).order_by(LogLeaf.idx).limit(1)
+    if after is not None:
+        q = q.where(LogLeaf.idx > after)
+    day = session.scalars(q).first()
+    return dt.date.fromisoformat(day) if day else None
+
+
+def _append_report(session: Session, head, day: dt.date, previous: int | None, closed_by: str) -> ClosedDay:
+    start = 0 if previous is None else previous + 1
+    entries = log_store.read_entries(session, start, head.size)
+    counts = recount(entries) if entries else {}
+    first, last = (start, head.size - 1) if entries else (None, None)
+    report = Report(day.isoformat(), first, last, previous, counts)
+    idx = log_store.append(session, head, format_report_leaf(report), "report", report.day)
+    session.add(LogReport(day=report.day, leaf_index=idx, first=first, last=last, previous=previous,
+                          closed_by=closed_by))
+    session.flush()
+    return ClosedDay(report.day, idx, len(entries))
+
+
+def _close_through(session: Session, head, through: dt.date, closed_by: str) -> list[ClosedDay]:
+    """Close every open day up to and including ``through`` (none if nothing is open)."""
+    last = last_report(session)
+    previous = last.leaf_index if last else None
+    pending = _pending_day(session, previous)
+    if last is not None:
+        start = dt.date.fromisoformat(last.day) + dt.timedelta(days=1)
+    elif pending is not None:
+        start = pending
+    else:
+        return []
+    if pending is not None and pending > through and start <= through:
+        raise Conflict(f"decisions of {pending} are already in the log; {through} can no longer be closed")
+    closed = []
+    day = start
+    while day <= through:
+        c = _append_report(session, head, day, previous, closed_by)
+        closed.append(c)
+        previous = c.leaf_index
+        day += dt.timedelta(days=1)
+    return closed
+
+
+def _leaf_day(session: Session, head, wanted: dt.date) -> dt.date:
+    """The day a decision made on ``wanted`` is counted in, closing earlier open days first."""
+    last = last_report(session)
+    day = wanted
+    if last is not None:
+        day = max(day, dt.date.fromisoformat(last.day) + dt.timedelta(days=1))
+    pending = _pending_day(session, last.leaf_index if last else None)
+    if pending is not None:
+        day = max(day, pending)
+    _close_through(session, head, day - dt.timedelta(days=1), "rollover")
+    return day
+
+
+# --- decisions ----------------------------------------------------------------------------
+
+
+def record_decision(session: Session, fields: Mapping[str, str], content_sha256: bytes | str, ref: Ref, *,
+                    at: dt.datetime | None = None, region: str = "EU", subject: str = "content") -> int:
+    """Append a decision leaf about the content with SHA-256 ``content_sha256``; return its index.
+
+    ``fields`` are the leaf's vocabulary fields (``leaves.Decision``) without ``commitment``;
+    ``day`` and ``region`` may be left out (defaults: the UTC day of ``at``/now, ``region``).
+    ``ref`` = (kind, id) names what the decision is about (``("scanned_item", 42)``, a case, a
+    notice); it is stored privately with the opening, never in the leaf.
+    """
+    values = dict(fields)
+    if "commitment" in values:
+        raise InvalidInput("the commitment is made here, with a fresh salt; do not pass one")
+    kind, ref_id = ref
+    if not isinstance(kind, str) or not kind or len(kind) > 32 or len(str(ref_id)) > 64:
+        raise InvalidInput("ref must be (kind, id) with a kind of 1 to 32 characters")
+    digest = _sha256_bytes(content_sha256)
+    head = log_store.lock_head(session)
+    wanted = dt.date.fromisoformat(values.pop("day")) if "day" in values else day_of(at or utcnow())
+    day = _leaf_day(session, head, wanted)
+    salt = os.urandom(32)
+    values.setdefault("region", region)
+    decision = Decision.from_fields({**values, "day": day.isoformat(),
+                                     "commitment": make_commitment(salt, digest)})
+    idx = log_store.append(session, head, format_decision_leaf(decision), "decision", decision.day)
+    session.add(LogOpening(leaf_index=idx, salt=salt, content_sha256=digest.hex(), subject=subject,
+                           ref_kind=kind, ref_id=str(ref_id)))
+    session.flush()
+    return idx
+
+
+def opening(session: Session, index: int) -> LogOpening:
+    """PRIVATE: the opening of decision leaf ``index`` (NotFound if none, or unlinked)."""
+    row = session.get(LogOpening, index)
+    if row is None:
+        raise NotFound("opening of log leaf", index)
+    return row
+
+
+def unlink_opening(session: Session, index: int) -> None:
+    """Delete the opening of leaf ``index`` for good: the public leaf no longer links to anything."""
+    session.delete(opening(session, index))
+    session.flush()
+
+
+def signals_digest(signals: list[tuple[str, str]]) -> bytes:
+    """SHA-256 standing in for the content when only signals were submitted (no file).
+
+    SHA-256 over the sorted lines ``<signal type> <value>\\n`` of the original signals.
+    """
+    return hashlib.sha256("".join(f"{t} {v}\n" for t, v in sorted(set(signals))).encode()).digest()
+
+
+# --- the service object the runtime holds ------------------------------------------------
+
+
+class TransparencyLog:
+    """One log: its origin, region, clock, and signing key (loaded or created on first use)."""
+
+    def __init__(self, home: Path, origin: str = DEFAULT_ORIGIN, region: str = "EU",
+                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+        if region not in VOCABULARY["region"]:
+            raise InvalidInput(f"log region {region!r} is not EU, GLOBAL or an EEA country code")
+        self.home = Path(home)
+        self.origin = origin
+        self.region = region
+        self.clock = clock
+        self._signer: Ed25519Signer | None = None
+
+    @classmethod
+    def from_env(cls, home: Path, env: Mapping[str, str] | None = None) -> TransparencyLog:
+        """REMPART_LOG_ORIGIN (default rempart.local/log), REMPART_LOG_REGION (default EU)."""
+        env = os.environ if env is None else env
+        return cls(home, env.get("REMPART_LOG_ORIGIN") or DEFAULT_ORIGIN, env.get("REMPART_LOG_REGION") or "EU")
+
+    @property
+    def signer(self) -> Ed25519Signer:
+        if self._signer is None:
+            self._signer = load_or_create_signer(self.home, self.origin)
+        return self._signer
+
+    def vkey(self) -> str:
+        """The verifier key anyone needs to check this log's checkpoints."""
+        return self.signer.verifier().vkey()
+
+    def today(self) -> dt.date:
+        return day_of(self.clock())
+
+    def record_decision(self, session: Session, fields: Mapping[str, str], content_sha256: bytes | str,
+                        ref: Ref, subject: str = "content") -> int:
+        """``record_decision`` with this log's clock and region (for moderation, appeals, notices)."""
+        return record_decision(session, fields, content_sha256, ref, at=self.clock(), region=self.region,
+                               subject=subject)
+
+    def after_scan(self, session: Session, item, result) -> None:
+        """The ``AfterScan`` hook: one decision leaf for every automatic block, nothing else."""
+        if item.verdict != "block":
+            return
+        sha = next((s.value for s in item.signals if s.signal_type == "sha256" and s.variant == "original"), None)
+        if sha is not None:
+            digest, subject = sha, "content"
+        else:
+            signals = [(s.signal_type, s.value) for s in item.signals if s.variant == "original"]
+            digest, subject = signals_digest(signals), "signals"
+        content_type = item.kind if item.kind in ("image", "video") else "other"
+        self.record_decision(session, {**BLOCK_FIELDS, "content_type": content_type}, digest,
+                             ("scanned_item", item.id), subject=subject)
+
+    def close_day(self, session: Session, day: dt.date | None = None) -> list[ClosedDay]:
+        """Close ``day`` (default yesterday, UTC) and every earlier open day; sign a checkpoint."""
+        today = self.today()
+        day = day or today - dt.timedelta(days=1)
+        if day > today:
+            raise InvalidInput(f"{day} has not begun yet (today is {today} UTC)")
+        head = log_store.lock_head(session)
+        last = last_report(session)
+        if last is not None and day <= dt.date.fromisoformat(last.day):
+            done = session.get(LogReport, day.isoformat())
+            where = f" (report leaf {done.leaf_index}, {done.closed_by})" if done else ""
+            raise Conflict(f"{day} is already closed{where}")
+        pending = _pending_day(session, last.leaf_index if last else None)
+        if pending is not None and pending > day:
+            raise Conflict(f"decisions of {pending} are already in the log; {day} can no longer be closed")
+        closed = _close_through(session, head, day, "close-day")
+        if not closed:
+            closed = [_append_report(session, head, day, None, "close-day")]
+        self.sign_checkpoint(session)
+        return closed
+
+    def sign_checkpoint(self, session: Session) -> bytes:
+        """Sign (or reuse) the checkpoint of the log's current size and keep it.
+
+        Reusing takes no lock; signing takes the append lock, so the size cannot move under it.
+        """
+        existing = log_store.latest_checkpoint(session)
+        if existing is not None and parse_checkpoint(parse_note(existing)[0]).size == log_store.tree_size(session):
+            return existing
+        size = log_store.lock_head(session).size
+        existing = log_store.latest_checkpoint(session)
+        if existing is not None and parse_checkpoint(parse_note(existing)[0]).size == size:
+            return existing
+        signed = sign_checkpoint(Checkpoint(self.origin, size, log_store.root(session, size)), [self.signer])
+        log_store.store_checkpoint(session, signed)
+        return signed
+
+    def checkpoint_covering(self, session: Session, index: int) -> bytes:
+        """A signed checkpoint containing leaf ``index`` (signing the current one if needed)."""
+        if not 0 <= index < log_store.tree_size(session):
+            raise NotFound("log leaf", index)
+        signed = log_store.checkpoint_covering(session, index)
+        return signed if signed is not None else self.sign_checkpoint(session)
+
+
+def check_stored_hashes(session: Session) -> None:
+    """Cheap self-check: the number of stored hashes matches the head."""
+    size = log_store.tree_size(session)
+    n = session.scalar(select(func.count()).select_from(LogHash))
+    if n != stored_hash_count(size):
+        raise InvariantViolation(f"{n} stored hashes for a log of {size} leaves")
