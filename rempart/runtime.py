@@ -14,6 +14,8 @@ from rempart.banks import replica
 from rempart.banks import service as banks
 from rempart.config import Settings
 from rempart.matching.matcher import Matcher
+from rempart.moderation import ModerationConfig, after_retro_hook, after_scan_hook
+from rempart.moderation.media import DirectoryMediaStore, MediaStore
 from rempart.scanning.retro import RetroMatch, retro_scan
 from rempart.scanning.service import AfterScan, ScanContext, ScanOutcome, scan_rows
 from rempart.scanning.signals import rows_from_signals, signal_rows
@@ -41,6 +43,13 @@ class Runtime:
         self.limits = limits
         #: what follows a recorded scan in the same transaction (see ``scanning.service.AfterScan``)
         self.after_scan: list[AfterScan] = []
+        #: moderation settings (queues, routes, dual review, exposure budget, platform bank)
+        self.moderation = ModerationConfig()
+        self.after_scan.append(after_scan_hook(lambda: self.moderation))
+        #: what follows a retro-scan in its transaction: hook(session, matches)
+        self.after_retro: list[Callable] = [after_retro_hook(lambda: self.moderation)]
+        #: media of flagged uploads (verdict block or review), for review in the console
+        self.evidence: MediaStore = DirectoryMediaStore(settings.home / "evidence")
         #: the transparency log (signing key loaded or created on first use); logs every block
         self.transparency = TransparencyLog.from_env(settings.home)
         self.after_scan.append(self.transparency.after_scan)
@@ -69,7 +78,10 @@ class Runtime:
 
     def scan_media(self, data: bytes, context: ScanContext = ScanContext()) -> ScanOutcome:
         fp = self.fingerprint(data)
-        return self.scan_fingerprint(fp, context, size_bytes=len(data))
+        outcome = self.scan_fingerprint(fp, context, size_bytes=len(data))
+        if outcome.verdict != "allow":
+            self.evidence.put(fp.sha256, data)
+        return outcome
 
     def scan_fingerprint(self, fp: Fingerprint, context: ScanContext = ScanContext(),
                          size_bytes: int | None = None) -> ScanOutcome:
@@ -97,6 +109,8 @@ class Runtime:
         with self.db.session() as s:
             replica.sync(s, self.matcher)
             retro = retro_scan(s, self.matcher, added, progress)
+            for hook in self.after_retro:
+                hook(s, retro)
         return BankingOutcome(result, retro)
 
     def add_entries(self, bank_name: str, entries: Sequence[banks.NewEntry], *,

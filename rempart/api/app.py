@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from rempart import __version__
 from rempart.api import problems
-from rempart.api.routes import banks, health, scan, tokens
+from rempart.api.routes import banks, health, moderation, scan, tokens
+from rempart.moderation import OutboxWorker
 from rempart.runtime import Runtime
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> FastAPI:
+    """The app over ``runtime``. While it runs, an in-process worker delivers the moderation
+    outbox (signed webhooks to the platform) unless ``outbox_worker`` is False."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        worker = OutboxWorker(runtime.db) if outbox_worker else None
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="rempart",
         version=__version__,
         description="Hash matching at upload, hash banks and retro-scan. "
@@ -19,6 +37,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     problems.install(app)
-    for router in (health.router, scan.router, banks.router, tokens.router):
+    for router in (health.router, scan.router, banks.router, tokens.router, moderation.router):
         app.include_router(router)
     return app

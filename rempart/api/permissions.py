@@ -15,6 +15,7 @@ class Permission(str, enum.Enum):
     BANKS_WRITE = "banks:write"
     BANKS_EXPORT = "banks:export"
     TOKENS_ADMIN = "tokens:admin"
+    APPEALS_FILE = "appeals:file"  # the platform forwards an affected user's appeal
 
 
 class Scope(str, enum.Enum):
@@ -24,7 +25,7 @@ class Scope(str, enum.Enum):
 
 
 GRANTS: dict[Scope, frozenset[Permission]] = {
-    Scope.PLATFORM: frozenset({Permission.SCAN}),
+    Scope.PLATFORM: frozenset({Permission.SCAN, Permission.APPEALS_FILE}),
     Scope.CURATOR: frozenset({
         Permission.BANKS_READ, Permission.BANKS_WRITE, Permission.BANKS_EXPORT,
         Permission.MATCHES_READ,

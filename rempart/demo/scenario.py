@@ -23,6 +23,7 @@ from rempart.api.permissions import Scope
 from rempart.api.tokens import issue_token
 from rempart.banks import service as banks
 from rempart.errors import Conflict
+from rempart.demo.moderation import ModerationDemo, run_moderation_demo
 from rempart.demo.pictures import EDITS, edited, jpeg, picture
 from rempart.demo.transparency import DemoLog, close_demo_day
 from rempart.runtime import Runtime
@@ -49,6 +50,8 @@ class DemoSummary:
     tokens: dict[str, str] = field(default_factory=dict)
     #: the transparency log after the demo day was closed (see ``rempart.demo.transparency``)
     log: DemoLog | None = None
+    #: reviewer accounts and worked cases (see ``rempart.demo.moderation``)
+    moderation: ModerationDemo | None = None
 
     @property
     def per_second(self) -> float:
@@ -61,7 +64,8 @@ class DemoSummary:
                 "seconds": round(self.seconds, 2), "uploads_per_second": round(self.per_second, 1),
                 "safelisted": self.safelisted, "retro_matches": self.retro_matches,
                 "tokens": self.tokens, "banked_entries": self.banked_entries,
-                "transparency_log": self.log.to_json() if self.log else None}
+                "transparency_log": self.log.to_json() if self.log else None,
+                "moderation": self.moderation.to_json() if self.moderation else None}
 
     def render(self) -> str:
         v = self.verdicts
@@ -83,6 +87,8 @@ class DemoSummary:
                      "banked after they were allowed")
         if self.log:
             lines += self.log.render()
+        if self.moderation:
+            lines += self.moderation.render()
         if self.tokens:
             lines.append("  API tokens for `rempart serve` (shown once; demo data only):")
             lines += [f"    {scope:9} {secret}" for scope, secret in self.tokens.items()]
@@ -172,6 +178,7 @@ def run_demo(rt: Runtime, uploads: int = 400, log: Callable[[str], None] = print
     summary.retro_matches = len(rt.bank_media(KNOWN, fp, external_id=f"demo-late-{late_seed}",
                                               added_by="demo").retro)
     summary.tokens = _issue_tokens(rt)
+    summary.moderation = run_moderation_demo(rt, log)
     log("closing the demo day in the transparency log ...")
     summary.log = close_demo_day(rt)
     return summary

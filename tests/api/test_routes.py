@@ -27,6 +27,7 @@ EXPECTED = {
     ("GET", "/v1/tokens"): Permission.TOKENS_ADMIN,
     ("POST", "/v1/tokens"): Permission.TOKENS_ADMIN,
     ("DELETE", "/v1/tokens/{token_id}"): Permission.TOKENS_ADMIN,
+    ("POST", "/v1/appeals"): Permission.APPEALS_FILE,
 }
 
 

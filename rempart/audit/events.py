@@ -1,0 +1,53 @@
+"""The closed vocabulary of audit events: everything the console records, and nothing else."""
+
+from __future__ import annotations
+
+import enum
+
+
+class AuditEvent(str, enum.Enum):
+    # people and sessions
+    USER_CREATED = "user.created"
+    USER_DISABLED = "user.disabled"
+    PASSWORD_CHANGED = "user.password-changed"
+    LOGIN_SUCCEEDED = "session.login"
+    LOGIN_FAILED = "session.login-failed"
+    SESSION_REVOKED = "session.revoked"
+    # cases and queues
+    QUEUE_CREATED = "queue.created"
+    CASE_OPENED = "case.opened"
+    CASE_EXTENDED = "case.extended"
+    CASE_VIEWED = "case.viewed"
+    CASE_CLAIMED = "case.claimed"
+    CLAIM_RELEASED = "case.claim-released"
+    CASE_DATA_DELETED = "case.data-deleted"
+    # wellness
+    MEDIA_VIEWED = "media.viewed"  # shown as the reviewer's settings say (blurred unless revealed)
+    MEDIA_REVEALED = "media.revealed"
+    PREFERENCES_CHANGED = "preferences.changed"
+    # decisions and actions
+    DECISION_PROPOSED = "decision.proposed"
+    SECOND_REVIEW_AGREED = "decision.second-agreed"
+    SECOND_REVIEW_DISAGREED = "decision.second-disagreed"
+    ESCALATION_RESOLVED = "decision.escalation-resolved"
+    DECISION_FINAL = "decision.final"
+    DECISION_RETURNED = "decision.returned"
+    ACTION_APPLIED = "action.applied"
+    ACTION_REVERSED = "action.reversed"
+    HOLD_PLACED = "hold.placed"
+    HOLD_RELEASED = "hold.released"
+    REFERRAL_RECORDED = "referral.recorded"
+    WEBHOOK_ENDPOINT_ADDED = "webhook.endpoint-added"
+    WEBHOOK_DELIVERED = "webhook.delivered"
+    WEBHOOK_FAILED = "webhook.failed"
+    WEBHOOK_RETRIED = "webhook.retried"
+    # appeals
+    APPEAL_FILED = "appeal.filed"
+    APPEAL_DECIDED = "appeal.decided"
+    # investigation
+    INVESTIGATION_VIEWED = "investigation.viewed"
+    BLAST_RADIUS_VIEWED = "investigation.blast-radius"
+    BULK_ACTION = "investigation.bulk-action"
+    # the audit log itself
+    AUDIT_READ = "audit.read"
+    AUDIT_EXPORTED = "audit.exported"

@@ -1,0 +1,70 @@
+"""The closed vocabulary of the console: roles, and the permissions each role grants.
+
+Like ``rempart.api.permissions`` for API tokens: services check one ``ConsolePermission`` for the
+acting principal (``rempart.authz.principal.require``); handlers never test roles themselves.
+
+Least privilege: only ``child-safety-moderator`` may reveal flagged media; leads see queues,
+statistics, exposure and the audit log and resolve escalations (from metadata); admins manage
+accounts and webhook endpoints, and see no case content at all.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Role(str, enum.Enum):
+    MODERATOR = "moderator"
+    CHILD_SAFETY_MODERATOR = "child-safety-moderator"
+    LEAD = "lead"
+    ADMIN = "admin"
+    #: rempart itself (the after-scan hook, the outbox worker, the platform's appeal intake);
+    #: never assignable to a person
+    SYSTEM = "system"
+
+
+class ConsolePermission(str, enum.Enum):
+    CASES_READ = "cases:read"
+    CASES_CHILD_SAFETY = "cases:child-safety"  # see and work child-safety queues (metadata)
+    CASES_CLAIM = "cases:claim"
+    CASES_DECIDE = "cases:decide"
+    CASES_SECOND_REVIEW = "cases:second-review"
+    CASES_OPEN = "cases:open"  # open cases from other sources (notices, requests)
+    ESCALATIONS_RESOLVE = "escalations:resolve"
+    MEDIA_REVEAL = "media:reveal"  # the only way to see flagged media
+    INVESTIGATE = "investigate:read"  # fingerprints, matches, blast radius
+    BULK_ACTION = "investigate:bulk-action"
+    APPEALS_FILE = "appeals:file"
+    APPEALS_DECIDE = "appeals:decide"
+    HOLDS_RELEASE = "holds:release"
+    CASE_DATA_DELETE = "cases:delete-data"
+    QUEUES_STATS = "queues:stats"
+    QUEUES_ADMIN = "queues:admin"
+    EXPOSURE_READ = "exposure:read"  # every reviewer's exposure (own exposure is always visible)
+    PREFERENCES_WRITE = "preferences:write"  # one's own wellness preferences
+    AUDIT_READ = "audit:read"
+    AUDIT_EXPORT = "audit:export"
+    USERS_ADMIN = "users:admin"
+    WEBHOOKS_ADMIN = "webhooks:admin"
+    WEBHOOKS_DELIVER = "webhooks:deliver"
+
+
+P = ConsolePermission
+_REVIEWER = frozenset({P.CASES_READ, P.CASES_CLAIM, P.CASES_DECIDE, P.CASES_SECOND_REVIEW,
+                       P.APPEALS_DECIDE, P.PREFERENCES_WRITE})
+
+GRANTS: dict[Role, frozenset[ConsolePermission]] = {
+    Role.MODERATOR: _REVIEWER,
+    Role.CHILD_SAFETY_MODERATOR: _REVIEWER | {P.CASES_CHILD_SAFETY, P.MEDIA_REVEAL, P.INVESTIGATE,
+                                              P.BULK_ACTION},
+    Role.LEAD: _REVIEWER | {P.CASES_CHILD_SAFETY, P.INVESTIGATE, P.BULK_ACTION,
+                            P.ESCALATIONS_RESOLVE, P.APPEALS_FILE, P.CASES_OPEN,
+                            P.HOLDS_RELEASE, P.QUEUES_STATS, P.QUEUES_ADMIN, P.EXPOSURE_READ,
+                            P.AUDIT_READ, P.AUDIT_EXPORT},
+    Role.ADMIN: frozenset({P.USERS_ADMIN, P.WEBHOOKS_ADMIN, P.QUEUES_ADMIN, P.AUDIT_READ,
+                           P.PREFERENCES_WRITE, P.CASE_DATA_DELETE}),
+    Role.SYSTEM: frozenset({P.CASES_OPEN, P.APPEALS_FILE, P.WEBHOOKS_DELIVER}),
+}
+
+#: roles a person can hold (``user add --role``)
+PERSON_ROLES = tuple(r for r in Role if r is not Role.SYSTEM)

@@ -1,0 +1,263 @@
+"""Console accounts and logins: create users, log in with password + TOTP, server-side sessions
+that expire and can be revoked, and CSRF tokens bound to a session.
+
+Session tokens are ``rs_`` + 43 url-safe characters (256 bits): only their SHA-256 is stored.
+A CSRF token is HMAC-SHA256(session's csrf_secret, purpose) in hex: stable for the session, so
+every form of one session carries the same token, and worthless for any other session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from rempart.audit import AuditEvent, record
+from rempart.audit.models import AuditEntry
+from rempart.errors import AuthError, Conflict, InvalidInput, NotFound
+from rempart.people import credentials
+from rempart.people.models import ConsoleSession, ConsoleUser
+from rempart.authz.permissions import PERSON_ROLES, ConsolePermission, Role
+from rempart.authz.principal import Actor, require
+from rempart.store.db import Database, utcnow
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
+SESSION_PREFIX = "rs_"
+SESSION_TTL = dt.timedelta(hours=8)
+IDLE_TTL = dt.timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """What ``create_user`` returns once: the one-time password and the TOTP enrolment."""
+
+    user: ConsoleUser
+    one_time_password: str
+    totp_secret: str
+    totp_uri: str
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str  # the session cookie value, shown once
+    actor: Actor
+    csrf_token: str
+    expires_at: dt.datetime
+    must_change_password: bool
+
+
+def parse_role(name: str) -> Role:
+    try:
+        role = Role(name.strip().lower())
+    except ValueError:
+        role = None
+    if role not in PERSON_ROLES:
+        raise InvalidInput(f"unknown role {name!r}; one of {', '.join(r.value for r in PERSON_ROLES)}")
+    return role
+
+
+def actor_of(user: ConsoleUser) -> Actor:
+    return Actor(user.id, user.username, Role(user.role))
+
+
+def create_user(session: Session, actor: Actor, username: str, role: Role) -> NewUser:
+    """Create a person with a random one-time password and a TOTP secret. Needs ``USERS_ADMIN``."""
+    require(actor, ConsolePermission.USERS_ADMIN)
+    return _create_user(session, username, role, created_by=actor)
+
+
+def bootstrap_user(session: Session, username: str, role: Role) -> NewUser:
+    """Create a user from the operator's shell (``rempart user add``): the machine's operator
+    is the root of trust, so no console permission is checked. Audited as ``system:cli``."""
+    from rempart.authz.principal import system_actor
+
+    return _create_user(session, username, role, created_by=system_actor("cli"))
+
+
+def _create_user(session: Session, username: str, role: Role, created_by: Actor) -> NewUser:
+    username = (username or "").strip().lower()
+    if not USERNAME.match(username):
+        raise InvalidInput("a username is 2-64 lowercase letters, digits, '_', '.' or '-'")
+    if role not in PERSON_ROLES:
+        raise InvalidInput(f"role {role!r} cannot be given to a person")
+    if session.scalar(select(ConsoleUser.id).where(ConsoleUser.username == username)):
+        raise Conflict(f"user {username!r} already exists")
+    password = credentials.one_time_password()
+    secret = credentials.new_totp_secret()
+    user = ConsoleUser(username=username, role=role.value,
+                       password_hash=credentials.hash_password(password),
+                       totp_secret=secret, must_change_password=True)
+    session.add(user)
+    session.flush()
+    record(session, created_by, AuditEvent.USER_CREATED, subject=f"user:{user.id}",
+           detail={"username": username, "role": role.value})
+    return NewUser(user, password, secret, credentials.totp_uri(secret, username))
+
+
+def list_users(session: Session) -> list[ConsoleUser]:
+    return list(session.scalars(select(ConsoleUser).order_by(ConsoleUser.username)))
+
+
+def get_user(session: Session, user_id: int) -> ConsoleUser:
+    user = session.get(ConsoleUser, user_id)
+    if user is None:
+        raise NotFound("user", user_id)
+    return user
+
+
+def disable_user(session: Session, actor: Actor, user_id: int) -> ConsoleUser:
+    """End a person's access: disabled, and every session revoked. Needs ``USERS_ADMIN``."""
+    require(actor, ConsolePermission.USERS_ADMIN)
+    user = get_user(session, user_id)
+    now = utcnow()
+    if user.disabled_at is None:
+        user.disabled_at = now
+    session.execute(update(ConsoleSession).where(ConsoleSession.user_id == user.id,
+                                                 ConsoleSession.revoked_at.is_(None))
+                    .values(revoked_at=now))
+    record(session, actor, AuditEvent.USER_DISABLED, subject=f"user:{user.id}")
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def login(session: Session, username: str, password: str, totp_code: str, *,
+          now: dt.datetime | None = None, ttl: dt.timedelta = SESSION_TTL) -> LoginResult:
+    """Check password and TOTP code; open a server-side session.
+
+    Every failure raises the same ``AuthError`` (no hint which factor failed). A TOTP code is
+    accepted once (a replay of the same time step fails). Failures are not recorded here (the
+    caller's transaction rolls back): the web layer calls ``attempt_login``, which records them
+    and locks an account out after ``MAX_FAILURES`` failures in ``LOCKOUT_WINDOW``.
+    """
+    now = now or utcnow()
+    user = session.scalar(select(ConsoleUser).where(ConsoleUser.username == (username or "").lower()))
+    ok = user is not None and user.disabled_at is None and credentials.verify_password(
+        user.password_hash, password or "")
+    step = credentials.verify_totp(user.totp_secret, totp_code,
+                                   at=now.replace(tzinfo=dt.timezone.utc).timestamp()) if ok else None
+    if not ok or step is None or step <= user.totp_last_step:
+        raise AuthError("wrong username, password or code")
+    user.totp_last_step = step
+    user.last_login_at = now
+    if credentials.needs_rehash(user.password_hash):
+        user.password_hash = credentials.hash_password(password)
+    token = SESSION_PREFIX + secrets.token_urlsafe(32)
+    row = ConsoleSession(user_id=user.id, token_sha256=_digest(token),
+                         csrf_secret=secrets.token_hex(32), created_at=now, last_seen_at=now,
+                         expires_at=now + ttl)
+    session.add(row)
+    session.flush()
+    actor = actor_of(user)
+    record(session, actor, AuditEvent.LOGIN_SUCCEEDED, subject=f"session:{row.id}", at=now)
+    return LoginResult(token, actor, csrf_token(row), row.expires_at, user.must_change_password)
+
+
+MAX_FAILURES = 10
+LOCKOUT_WINDOW = dt.timedelta(minutes=15)
+
+
+def attempt_login(db: Database, username: str, password: str, totp_code: str, *,
+                  now: dt.datetime | None = None) -> LoginResult:
+    """``login`` in its own transaction, for the login form: a failure is recorded in a second
+    transaction (so it survives the rollback), and after ``MAX_FAILURES`` failures for one
+    username within ``LOCKOUT_WINDOW`` every attempt fails until the window has passed."""
+    now = now or utcnow()
+    name = (username or "").strip().lower()[:64]
+    label = f"user:{name}"
+    with db.session() as s:
+        failures = s.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.event == AuditEvent.LOGIN_FAILED.value, AuditEntry.actor == label,
+            AuditEntry.at > now - LOCKOUT_WINDOW)) or 0
+    try:
+        if failures >= MAX_FAILURES:
+            raise AuthError("too many failed attempts; try again later")
+        with db.session() as s:
+            return login(s, name, password, totp_code, now=now)
+    except AuthError:
+        with db.session() as s:
+            record(s, None, AuditEvent.LOGIN_FAILED, actor_label=label, at=now,
+                   detail={"locked": failures >= MAX_FAILURES})
+        raise
+
+
+def change_password(session: Session, actor: Actor, old: str, new: str) -> None:
+    """A person changes their own password (required after the one-time password)."""
+    if actor.user_id is None:
+        raise AuthError("only a person has a password")
+    user = get_user(session, actor.user_id)
+    if not credentials.verify_password(user.password_hash, old or ""):
+        raise AuthError("wrong password")
+    if old == new:
+        raise InvalidInput("the new password must differ from the old one")
+    user.password_hash = credentials.hash_password(new)
+    user.must_change_password = False
+    record(session, actor, AuditEvent.PASSWORD_CHANGED, subject=f"user:{user.id}")
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    session_id: int
+    actor: Actor
+    csrf_token: str
+    expires_at: dt.datetime
+    must_change_password: bool
+
+
+def authenticate_session(session: Session, token: str | None, *,
+                         now: dt.datetime | None = None) -> SessionInfo:
+    """The principal behind a session cookie, or ``AuthError`` (missing, unknown, expired, idle,
+    revoked, or the user disabled). Touches ``last_seen_at`` (idle timeout)."""
+    now = now or utcnow()
+    if not token or not token.startswith(SESSION_PREFIX):
+        raise AuthError("not logged in")
+    row = session.scalar(select(ConsoleSession).where(ConsoleSession.token_sha256 == _digest(token)))
+    if row is None or row.revoked_at is not None:
+        raise AuthError("session ended")
+    if now >= row.expires_at or now - row.last_seen_at > IDLE_TTL:
+        raise AuthError("session expired")
+    user = get_user(session, row.user_id)
+    if user.disabled_at is not None:
+        raise AuthError("account disabled")
+    row.last_seen_at = now
+    return SessionInfo(row.id, actor_of(user), csrf_token(row), row.expires_at,
+                       user.must_change_password)
+
+
+def logout(session: Session, token: str) -> None:
+    """Revoke the session behind ``token`` (idempotent; unknown tokens are ignored)."""
+    row = session.scalar(select(ConsoleSession).where(ConsoleSession.token_sha256 == _digest(token or "")))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+        record(session, None, AuditEvent.SESSION_REVOKED, actor_label=f"session:{row.id}",
+               subject=f"user:{row.user_id}")
+
+
+def revoke_sessions(session: Session, actor: Actor, user_id: int) -> int:
+    """Revoke every live session of a user (their own, or anyone's with ``USERS_ADMIN``)."""
+    if actor.user_id != user_id:
+        require(actor, ConsolePermission.USERS_ADMIN)
+    n = session.execute(update(ConsoleSession)
+                        .where(ConsoleSession.user_id == user_id, ConsoleSession.revoked_at.is_(None))
+                        .values(revoked_at=utcnow())).rowcount
+    record(session, actor, AuditEvent.SESSION_REVOKED, subject=f"user:{user_id}", detail={"n": n})
+    return n
+
+
+def csrf_token(row: ConsoleSession, purpose: str = "form") -> str:
+    return hmac.new(bytes.fromhex(row.csrf_secret), purpose.encode(), hashlib.sha256).hexdigest()
+
+
+def check_csrf(session: Session, token: str, submitted: str | None, purpose: str = "form") -> None:
+    """Raise ``AuthError`` unless ``submitted`` is the CSRF token of the session behind ``token``."""
+    row = session.scalar(select(ConsoleSession).where(ConsoleSession.token_sha256 == _digest(token or "")))
+    if row is None or not submitted or not hmac.compare_digest(csrf_token(row, purpose), submitted):
+        raise AuthError("missing or wrong CSRF token")
