@@ -16,6 +16,7 @@ from rempart.config import Settings
 from rempart.matching.matcher import Matcher
 from rempart.moderation import ModerationConfig, after_retro_hook, after_scan_hook
 from rempart.moderation.media import DirectoryMediaStore, MediaStore
+from rempart.moderation.to_log import log_decision_hook
 from rempart.scanning.retro import RetroMatch, retro_scan
 from rempart.scanning.service import AfterScan, ScanContext, ScanOutcome, scan_rows
 from rempart.scanning.signals import rows_from_signals, signal_rows
@@ -43,15 +44,17 @@ class Runtime:
         self.limits = limits
         #: what follows a recorded scan in the same transaction (see ``scanning.service.AfterScan``)
         self.after_scan: list[AfterScan] = []
+        #: the transparency log (signing key loaded or created on first use): it records every
+        #: automatic block and every reviewer's enforcement decision and reversal
+        self.transparency = TransparencyLog.from_env(settings.home)
         #: moderation settings (queues, routes, dual review, exposure budget, platform bank)
-        self.moderation = ModerationConfig()
+        self.moderation = ModerationConfig(
+            on_decision=(log_decision_hook(self.transparency.record_decision),))
         self.after_scan.append(after_scan_hook(lambda: self.moderation))
         #: what follows a retro-scan in its transaction: hook(session, matches)
         self.after_retro: list[Callable] = [after_retro_hook(lambda: self.moderation)]
         #: media of flagged uploads (verdict block or review), for review in the console
         self.evidence: MediaStore = DirectoryMediaStore(settings.home / "evidence")
-        #: the transparency log (signing key loaded or created on first use); logs every block
-        self.transparency = TransparencyLog.from_env(settings.home)
         self.after_scan.append(self.transparency.after_scan)
         with self.db.session() as s:
             self.matcher: Matcher = replica.load(s)

@@ -90,6 +90,8 @@ def decide_appeal(session: Session, actor: Actor, appeal_id: int, *, overturn: b
     if overturn:
         reverse_actions(session, actor, decision, now)
         decision.status, decision.reversed_at = DecisionStatus.REVERSED.value, now
+        for hook in config.on_decision:
+            hook(session, case, decision, "reversed")
     case.status, case.open_key = CaseStatus.DECIDED.value, None
     case.decided_at, case.decided_by, case.updated_at = now, user_id, now
     drop_claim(case)

@@ -7,7 +7,7 @@ the config are created in the database on first use (``queues.ensure_queues``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from rempart.errors import InvalidInput, InvariantViolation
@@ -86,6 +86,9 @@ class ModerationConfig:
     list_ranks: Mapping[str, int] = field(default_factory=dict)
     #: a child-safety case groups one account's flagged media (one decision per person)
     group_by_account: bool = True
+    #: called in the decision's transaction when a decision takes effect ("final") or an appeal
+    #: overturns it ("reversed"): hook(session, case, decision, event) — e.g. the transparency log
+    on_decision: tuple[Callable[..., None], ...] = ()
 
     def __post_init__(self) -> None:
         names = [q.name for q in self.queues]

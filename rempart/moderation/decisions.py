@@ -146,6 +146,8 @@ def _finalise(session: Session, actor: Actor, case: Case, decision: Decision,
               config: ModerationConfig, now: dt.datetime) -> None:
     decision.status, decision.final_at = DecisionStatus.FINAL.value, now
     apply_actions(session, actor, case, decision, config, now)
+    for hook in config.on_decision:
+        hook(session, case, decision, "final")
     case.status = CaseStatus.DECIDED.value
     case.open_key = None  # a new flag of this subject opens a new case from now on
     case.decided_at, case.decided_by, case.updated_at = now, decision.reviewer_id, now

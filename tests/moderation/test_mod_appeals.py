@@ -105,3 +105,29 @@ def test_only_final_violation_decisions_can_be_appealed(banked, people, cfg):
         _file(banked, did, cfg)
     with banked.db.session() as s, pytest.raises(PermissionDenied):
         file_appeal(s, people["cs"], did, appellant="acct-a", statement="", config=cfg)
+
+
+def _log_leaves(rt) -> list:
+    from rempart.transparency.db import log_store
+    from rempart.transparency.leaves import parse_decision_leaf
+
+    with rt.db.session() as s:
+        size = log_store.tree_size(s)
+        return [parse_decision_leaf(e) for e in log_store.read_entries(s, 0, size)
+                if e.startswith(b"rempart/decision/")]
+
+
+def test_final_decisions_and_reversals_land_in_the_transparency_log(banked, people, cfg,
+                                                                    banked_decision):
+    decided = [(d.kind, d.decision, d.automated_decision) for d in _log_leaves(banked)]
+    # the banked item's re-upload was blocked automatically; the reviewers' decision is a leaf
+    assert ("moderation_decision", "content_removed", "not_automated") in decided
+    assert ("hash_match_block", "upload_blocked", "fully") in decided
+    appeal_id, case_id = _file(banked, banked_decision, cfg)
+    with banked.db.session() as s:
+        claim(s, people["cs3"], case_id, cfg)
+        decide_appeal(s, people["cs3"], appeal_id, overturn=True, note="benign lookalike",
+                      config=cfg)
+    after = [(d.kind, d.decision, d.source_type) for d in _log_leaves(banked)]
+    assert after[-1] == ("appeal_decision", "reinstated", "own_initiative_hash_match")
+    assert len(after) == len(decided) + 1
