@@ -37,17 +37,40 @@ def _read(path: Path, what: str) -> bytes:
         raise fail(f"cannot read {what} {path}: {exc.strerror or exc}") from None
 
 
+WITNESS_HELP = "A witness's verifier key (repeatable): require its cosignature/v1."
+NEEDED_HELP = "How many of the --witness keys must have cosigned (default: all of them)."
+
+
+def _policy(witnesses: list[str] | None, needed: int | None):
+    """The k-of-n witness policy from the options, or None when no witness is given."""
+    from rempart.errors import InvalidInput
+    from rempart.transparency.cosignature import CosignatureVerifier, WitnessPolicy
+
+    if not witnesses:
+        if needed:
+            raise fail("--witnesses-needed needs at least one --witness")
+        return None
+    try:
+        keys = tuple(CosignatureVerifier.from_vkey(w) for w in witnesses)
+        return WitnessPolicy(keys, len(keys) if needed is None else needed)
+    except InvalidInput as exc:
+        raise fail(f"witness policy: {exc}") from None
+
+
 @app.command("report")
 def report(
     day: str = typer.Argument(..., help="UTC day YYYY-MM-DD."),
     log: str = typer.Option(..., "--log", help=LOG_HELP),
     vkey: str = typer.Option(..., "--vkey", help=VKEY_HELP),
+    witness: list[str] = typer.Option(None, "--witness", help=WITNESS_HELP),
+    witnesses_needed: int = typer.Option(None, "--witnesses-needed", help=NEEDED_HELP),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Signature, inclusion of the report leaf, recount of the day, chain to the previous report."""
     from rempart.transparency.verify import verify_published_report
 
-    _show(verify_published_report(log, day, vkey), json_out)
+    policy = _policy(witness, witnesses_needed)
+    _show(verify_published_report(log, day, vkey, policy), json_out)
 
 
 @app.command("consistency")
@@ -56,12 +79,16 @@ def consistency(
     new: Path = typer.Argument(..., help="The newer signed checkpoint (file)."),
     log: str = typer.Option(..., "--log", help=LOG_HELP),
     vkey: str = typer.Option(..., "--vkey", help=VKEY_HELP),
+    witness: list[str] = typer.Option(None, "--witness", help=WITNESS_HELP),
+    witnesses_needed: int = typer.Option(None, "--witnesses-needed", help=NEEDED_HELP),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Check that the NEW checkpoint's tree extends the OLD one's (no fork, no rewrite)."""
     from rempart.transparency.verify import verify_published_consistency
 
-    _show(verify_published_consistency(_read(old, "checkpoint"), _read(new, "checkpoint"), log, vkey), json_out)
+    policy = _policy(witness, witnesses_needed)
+    _show(verify_published_consistency(_read(old, "checkpoint"), _read(new, "checkpoint"), log,
+                                       vkey, policy), json_out)
 
 
 @app.command("receipt")

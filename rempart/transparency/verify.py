@@ -34,7 +34,8 @@ from rempart.errors import InvalidInput, NotFound, RempartError
 from rempart.transparency.errors import LogUnavailable, VerificationError
 from rempart.transparency.leaves import check_commitment, check_report, parse_decision_leaf, parse_report_leaf
 from rempart.transparency.merkle import leaf_hash
-from rempart.transparency.note import Ed25519Verifier
+from rempart.transparency.cosignature import WitnessPolicy
+from rempart.transparency.note import Ed25519Verifier, open_note
 from rempart.transparency.proof import parse_tlog_proof, verify_tlog_proof
 from rempart.transparency.reports import report_document, report_summary, statements_for
 from rempart.transparency.tiledlog import MAX_FETCH_BYTES, Fetch, LogClient, directory_fetcher, url_fetcher
@@ -159,8 +160,19 @@ def _field(doc: dict, key: str, kind: type, what: str):
 # --- the checks ---------------------------------------------------------------------------
 
 
-def verify_published_report(location: str | Path, day: str, vkey: str) -> Verdict:
-    """Verify the published daily report of ``day`` against the log at ``location``."""
+def _witnessed(v: Verdict, signed: bytes, verifier: Ed25519Verifier,
+               policy: WitnessPolicy | None) -> None:
+    """With a policy, require its witnesses' cosignatures on the signed checkpoint."""
+    if policy is None:
+        return
+    v.check("witness cosignatures")
+    v.details["witnesses"] = policy.check(open_note(signed, [verifier, *policy.witnesses]))
+
+
+def verify_published_report(location: str | Path, day: str, vkey: str,
+                            policy: WitnessPolicy | None = None) -> Verdict:
+    """Verify the published daily report of ``day`` against the log at ``location``; with a
+    ``policy``, the log's current checkpoint must also carry enough witness cosignatures."""
 
     def body(v: Verdict) -> None:
         v.check("verifier key")
@@ -168,7 +180,9 @@ def verify_published_report(location: str | Path, day: str, vkey: str) -> Verdic
         site = Site(location)
         client = LogClient(site.log, verifier.name, [verifier])
         v.check("checkpoint signature")
-        latest = client.latest()
+        signed_latest = site.log("checkpoint")
+        latest = client.open_checkpoint(signed_latest)
+        _witnessed(v, signed_latest, verifier, policy)
         v.details["checkpoint_size"] = latest.size
         v.check("report file")
         doc = _json(site.file(f"reports/{day}.json"), f"reports/{day}.json")
@@ -217,8 +231,10 @@ def verify_published_report(location: str | Path, day: str, vkey: str) -> Verdic
     return _run(f"report {day}", body)
 
 
-def verify_published_consistency(old: bytes, new: bytes, location: str | Path, vkey: str) -> Verdict:
-    """Verify that signed checkpoint ``new`` extends ``old`` (proof computed from the log's tiles)."""
+def verify_published_consistency(old: bytes, new: bytes, location: str | Path, vkey: str,
+                                 policy: WitnessPolicy | None = None) -> Verdict:
+    """Verify that signed checkpoint ``new`` extends ``old`` (proof computed from the log's tiles);
+    with a ``policy``, ``new`` must also carry enough witness cosignatures."""
 
     def body(v: Verdict) -> None:
         v.check("verifier key")
@@ -228,6 +244,7 @@ def verify_published_consistency(old: bytes, new: bytes, location: str | Path, v
         a = client.open_checkpoint(old)
         v.check("new checkpoint signature")
         b = client.open_checkpoint(new)
+        _witnessed(v, new, verifier, policy)
         v.details.update(old_size=a.size, new_size=b.size)
         v.check("consistency")
         if a.size > b.size:

@@ -61,6 +61,14 @@ def test_demo_close_day_publish_verify(cli, tmp_path):
     assert verdict["ok"] and verdict["details"]["decisions"] == log["decisions"]
     r = cli("verify", "report", log["day"], "--log", pub, "--vkey", pub / "vkey")
     assert r.exit_code == 0 and "VERIFIED" in r.stdout
+    # a witness policy the checkpoint does not meet fails; a malformed witness key is refused
+    from rempart.transparency.cosignature import CosignatureSigner
+
+    witness = CosignatureSigner.generate("witness.example").verifier().vkey()
+    r = cli("verify", "report", log["day"], "--log", pub, "--vkey", vkey, "--witness", witness)
+    assert r.exit_code == 1 and "witness cosignatures" in r.output
+    r = cli("verify", "report", log["day"], "--log", pub, "--vkey", vkey, "--witness", "nope")
+    assert r.exit_code == 1 and "witness policy" in r.output
 
     # receipts: the demo's first block, with and without the private opening
     receipt = tmp_path / "receipt.json"

@@ -254,3 +254,25 @@ def test_consistency_fails_on_tampered_input(published, runtime, tmp_path, what)
         vkey = Ed25519Signer("rempart.local/log", bytes(32)).verifier().vkey()
     v = verify_published_consistency(old, new, bad, vkey)
     assert not v.ok and v.reason
+
+
+def test_witness_policy_k_of_n(published, tmp_path):
+    """A checkpoint cosigned by witnesses passes a k-of-n policy; too few cosignatures fail."""
+    from rempart.transparency.cosignature import CosignatureSigner, WitnessPolicy
+    from rempart.transparency.note import parse_note, sign_note
+
+    pub, _ = published
+    alice, bob = CosignatureSigner.generate("witness.alice"), CosignatureSigner.generate("witness.bob")
+    policy = lambda k: WitnessPolicy((alice.verifier(), bob.verifier()), k)  # noqa: E731
+    day = DAY2.isoformat()
+    assert not verify_published_report(pub, day, _vkey(pub), policy(1)).ok  # nobody cosigned yet
+    text, sigs = parse_note((pub / "checkpoint").read_bytes())
+    (pub / "checkpoint").write_bytes(sign_note(text, [alice], keep=sigs))
+    v = verify_published_report(pub, day, _vkey(pub), policy(1))
+    assert v.ok and v.details["witnesses"] == ["witness.alice"]
+    failed = verify_published_report(pub, day, _vkey(pub), policy(2))
+    assert not failed.ok and failed.failed == "witness cosignatures"
+    assert verify_published_report(pub, day, _vkey(pub)).ok  # the log's own signature is intact
+    old = sorted((pub / "checkpoints").iterdir(), key=lambda p: int(p.name))[0].read_bytes()
+    assert verify_published_consistency(old, (pub / "checkpoint").read_bytes(), pub, _vkey(pub),
+                                        policy(1)).ok
