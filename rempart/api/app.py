@@ -11,6 +11,7 @@ from rempart.api import problems
 from rempart.api.routes import banks, health, moderation, scan, tokens
 from rempart.moderation import OutboxWorker
 from rempart.runtime import Runtime
+from rempart.web import MOUNT_PATH, create_console
 
 
 def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> FastAPI:
@@ -39,4 +40,6 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> FastAPI:
     problems.install(app)
     for router in (health.router, scan.router, banks.router, tokens.router, moderation.router):
         app.include_router(router)
+    # the moderation console: its own app (HTML errors, CSRF on every form, not in OpenAPI)
+    app.mount(MOUNT_PATH, create_console(runtime))
     return app

@@ -119,7 +119,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8080, help="Port to listen on."),
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /docs) over the data in REMPART_HOME."""
+    """Serve the HTTP API (OpenAPI at /docs) and the review console (/console/) over REMPART_HOME."""
     import uvicorn
 
     from rempart.api.app import create_app
@@ -127,7 +127,7 @@ def serve(
     with errors_to_exit():
         rt = runtime()
     err.print(f"rempart serving {rt.settings.database_url.split('://')[0]} data on "
-              f"http://{host}:{port} (API docs at /docs)")
+              f"http://{host}:{port}: review console at /console/, API docs at /docs")
     uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
 
 
