@@ -29,7 +29,7 @@ class DemoLog:
         if self.report_leaf is None:
             closed = self.note
         else:
-            closed = f"day {self.day} closed: report leaf {self.report_leaf} counts {self.decisions} block(s)"
+            closed = f"day {self.day} closed: report leaf {self.report_leaf} counts {self.decisions} decision(s) (automatic blocks and reviewers' decisions)"
         return [
             f"  transparency log  {self.size} leaves; {closed}; checkpoint signed",
             "    publish:  rempart transparency publish DIR   (tiles, checkpoint, reports, vkey)",
