@@ -1,4 +1,17 @@
-"""The hook that puts reviewers' final decisions and reversals into the transparency log."""
+"""The hook that puts reviewers' final decisions and reversals into the transparency log.
+
+Leaves per decision: ``log_fields.decision_leaves`` (a space or account leaf once, content leaves
+once per item). ``time_to_action`` = ``bucket_time_to_action(learned, effective)``:
+
+- ``effective``: when the decision took effect — ``Decision.final_at`` ("final"), or
+  ``Decision.reversed_at`` ("reversed": an appeal overturned it);
+- ``learned``: when the platform learned of what the decision acts on — for a content leaf, when
+  that item was flagged into the case (``CaseItem.added_at``: the scan match, notice or report
+  that brought it to moderation; not ``ScannedItem.scanned_at``, which for a notice about an old
+  upload is the upload, long before anyone flagged it); for a space or account leaf, when the
+  case was opened (``Case.created_at``: its subject's first flag); for a reversal, when the
+  appeal was filed (the appeal case's ``created_at``).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +20,10 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rempart.moderation.log_fields import decision_fields
-from rempart.moderation.models import Case, Decision
+from rempart.moderation.log_fields import ONCE, decision_leaves
+from rempart.moderation.models import Case, CaseItem, Decision
 from rempart.scanning.models import ItemSignal, ScannedItem
+from rempart.transparency import bucket_time_to_action
 
 #: record(session, fields, content_sha256, (kind, id)) -> leaf index, e.g.
 #: ``rempart.transparency.db.service.TransparencyLog.record_decision``
@@ -17,31 +31,54 @@ Record = Callable[..., int]
 
 
 def log_decision_hook(record: Record) -> Callable[[Session, Case, Decision, str], None]:
-    """A ``ModerationConfig.on_decision`` hook: one leaf per content item of the case.
+    """A ``ModerationConfig.on_decision`` hook: the decision's leaves (see the module docstring).
 
     ``event`` is "final" (a decision took effect) or "reversed" (an appeal overturned it).
-    Items without stored media signals (a notice about a URL, say) get no leaf here.
+    Items without stored media signals (a notice about a URL, say) get no leaf here; a case
+    without any gets none, not even for a space or account it banned.
     """
 
     def hook(session: Session, case: Case, decision: Decision, event: str) -> None:
         # An appeal is a case of its own; the content is in the case the decision was about.
         decided = case if decision.case_id == case.id else session.get(Case, decision.case_id)
-        fields = decision_fields(decided.source, (a["kind"] for a in decision.actions or ()),
-                                 decision.violation, reversal=event == "reversed",
-                                 appeal=event == "reversed")
-        if fields is None:
+        reversed_ = event == "reversed"
+        plan = decision_leaves(decided.source, (a["kind"] for a in decision.actions or ()),
+                               decision.violation, reversal=reversed_, appeal=reversed_)
+        if not plan:
             return
-        for ci in decided.items:
-            if ci.item_id is None:
-                continue
-            kind = session.scalar(select(ScannedItem.kind).where(ScannedItem.id == ci.item_id))
-            sha = session.scalar(select(ItemSignal.value).where(
-                ItemSignal.item_id == ci.item_id, ItemSignal.signal_type == "sha256",
-                ItemSignal.variant == "original").limit(1))
-            if sha is None:
-                continue
-            content_type = kind if kind in ("image", "video") else "other"
-            record(session, {**fields, "content_type": content_type}, sha,
-                   ("decision", f"{decision.id}:{ci.item_id}"))
+        items = _logged_items(session, decided)
+        if not items:
+            return
+        effective = decision.reversed_at if reversed_ else decision.final_at
+        for scope, fields in plan:
+            for ci, content_type, sha in items[:1] if scope == ONCE else items:
+                if reversed_:
+                    learned = case.created_at
+                elif scope == ONCE:
+                    learned = decided.created_at
+                else:
+                    learned = ci.added_at or decided.created_at
+                tta = bucket_time_to_action(learned, effective or learned)
+                ref = f"{decision.id}:{fields['target'] if scope == ONCE else ci.item_id}"
+                record(session, {**fields, "content_type": content_type, "time_to_action": tta}, sha,
+                       ("decision", ref))
 
     return hook
+
+
+def _logged_items(session: Session, case: Case) -> list[tuple[CaseItem, str, str]]:
+    """(case item, leaf content type, original SHA-256) of the case's items with stored media."""
+    out = []
+    for ci in case.items:
+        if ci.item_id is None:
+            continue
+        kind = session.scalar(select(ScannedItem.kind).where(ScannedItem.id == ci.item_id))
+        sha = session.scalar(select(ItemSignal.value).where(
+            ItemSignal.item_id == ci.item_id, ItemSignal.signal_type == "sha256",
+            ItemSignal.variant == "original").limit(1))
+        if sha is not None:
+            out.append((ci, kind if kind in ("image", "video") else "other", sha))
+    return out
+
+
+

@@ -6,12 +6,21 @@ recompute the published statements from the log and compare them byte for byte.
 Mapping of the leaf vocabulary (``leaves.VOCABULARY``) to the Transparency Database's
 (API ``POST /api/v1/statements``, field names and constants as the database spells them):
 
-    decision  upload_blocked, content_removed -> decision_visibility [DECISION_VISIBILITY_CONTENT_REMOVED]
-              content_disabled   -> decision_visibility [DECISION_VISIBILITY_CONTENT_DISABLED]
-              content_restricted -> decision_visibility [DECISION_VISIBILITY_OTHER] (+ _other text)
-              account_suspended  -> decision_account DECISION_ACCOUNT_SUSPENDED
-              account_terminated -> decision_account DECISION_ACCOUNT_TERMINATED
-              no_action, reinstated -> no statement (nothing was restricted)
+    target and decision (what was acted on, and how; ``leaves.DECISIONS_BY_TARGET``):
+              no_action, reinstated (any target) -> no statement (nothing was restricted)
+              content  upload_blocked, content_removed -> decision_visibility [DECISION_VISIBILITY_CONTENT_REMOVED]
+                       content_disabled   -> decision_visibility [DECISION_VISIBILITY_CONTENT_DISABLED]
+                       content_restricted -> decision_visibility [DECISION_VISIBILITY_OTHER] (+ _other text)
+              account  account_suspended  -> decision_account DECISION_ACCOUNT_SUSPENDED
+                       account_terminated -> decision_account DECISION_ACCOUNT_TERMINATED
+              space    content_disabled   -> decision_provision DECISION_PROVISION_PARTIAL_TERMINATION
+                                             and decision_visibility [DECISION_VISIBILITY_CONTENT_DISABLED]
+                       content_restricted -> decision_provision DECISION_PROVISION_PARTIAL_SUSPENSION
+                                             and decision_visibility [DECISION_VISIBILITY_OTHER] (+ _other text)
+              (a banned group or channel is the service no longer provided, in part, to its
+              members, and its content is disabled with it). decision_monetary is never set:
+              rempart's decisions have no monetary side.
+    time_to_action  not a statement field (the database has no such field); published in the report
     ground    illegal_content -> DECISION_GROUND_ILLEGAL_CONTENT (+ legal ground, explanation)
               incompatible_content -> DECISION_GROUND_INCOMPATIBLE_CONTENT (+ ground, explanation)
     category  protection_of_minors -> STATEMENT_CATEGORY_PROTECTION_OF_MINORS, and so on;
@@ -26,6 +35,7 @@ Mapping of the leaf vocabulary (``leaves.VOCABULARY``) to the Transparency Datab
                          not_automated -> AUTOMATED_DECISION_NOT_AUTOMATED
     region    EU -> territorial_scope: the 27 member states; GLOBAL -> the 30 EEA states; a
               country code -> [that code]
+    kind, target -> decision_facts: a fixed sentence per kind, then one per target (account, space)
     day       -> content_date and application_date
     puid      "<origin>/<leaf index>": names the log leaf, never a user, an item or a hash
 
@@ -34,7 +44,7 @@ Only public fields are ever produced: no user or account identifier, no content,
 
 from __future__ import annotations
 
-from rempart.transparency.leaves import EEA_COUNTRIES, Decision
+from rempart.transparency.leaves import EEA_COUNTRIES, ENFORCING, Decision
 
 EU_COUNTRIES = tuple(c for c in EEA_COUNTRIES if c not in ("IS", "LI", "NO"))
 
@@ -45,6 +55,10 @@ VISIBILITY = {
     "content_restricted": "DECISION_VISIBILITY_OTHER",
 }
 ACCOUNT = {"account_suspended": "DECISION_ACCOUNT_SUSPENDED", "account_terminated": "DECISION_ACCOUNT_TERMINATED"}
+PROVISION = {"content_disabled": "DECISION_PROVISION_PARTIAL_TERMINATION",
+             "content_restricted": "DECISION_PROVISION_PARTIAL_SUSPENSION"}
+RESTRICTED_OTHER = {"content": "Access to the content was restricted.",
+                    "space": "Access to the group or channel and its content was restricted."}
 GROUND = {"illegal_content": "DECISION_GROUND_ILLEGAL_CONTENT",
           "incompatible_content": "DECISION_GROUND_INCOMPATIBLE_CONTENT"}
 CATEGORY = {
@@ -88,6 +102,12 @@ FACTS = {
     "appeal_decision": "An appeal against an earlier decision was reviewed and decided.",
     "authority_order": "The decision executes an order of a competent authority.",
 }
+#: appended to the facts: what the decision acted on
+TARGET_FACTS = {
+    "content": "",
+    "account": " The decision applies to the account that shared the item.",
+    "space": " The decision applies to the group or channel in which the item was shared.",
+}
 
 
 def territorial_scope(region: str) -> list[str]:
@@ -100,16 +120,21 @@ def territorial_scope(region: str) -> list[str]:
 
 
 def statement_of_reasons(d: Decision, index: int, origin: str) -> dict | None:
-    """The Transparency Database statement for decision leaf ``index``; None when nothing was restricted."""
-    if d.decision not in VISIBILITY and d.decision not in ACCOUNT:
+    """The Transparency Database statement for decision leaf ``index``; None when nothing was restricted.
+
+    Which restriction fields are set follows the leaf's ``target`` (see the module docstring).
+    """
+    if d.decision not in ENFORCING:
         return None
     out: dict = {}
-    if d.decision in VISIBILITY:
+    if d.target == "account":
+        out["decision_account"] = ACCOUNT[d.decision]
+    else:
+        if d.target == "space":
+            out["decision_provision"] = PROVISION[d.decision]
         out["decision_visibility"] = [VISIBILITY[d.decision]]
         if d.decision == "content_restricted":
-            out["decision_visibility_other"] = "Access to the content was restricted."
-    else:
-        out["decision_account"] = ACCOUNT[d.decision]
+            out["decision_visibility_other"] = RESTRICTED_OTHER[d.target]
     out["decision_ground"] = GROUND[d.ground]
     if d.ground == "illegal_content":
         out["illegal_content_legal_ground"] = LEGAL_GROUND
@@ -124,7 +149,7 @@ def statement_of_reasons(d: Decision, index: int, origin: str) -> dict | None:
     out["content_date"] = d.day
     out["application_date"] = d.day
     out["territorial_scope"] = territorial_scope(d.region)
-    out["decision_facts"] = FACTS[d.kind]
+    out["decision_facts"] = FACTS[d.kind] + TARGET_FACTS[d.target]
     out["source_type"] = SOURCE[d.source_type]
     out["automated_detection"] = AUTOMATED_DETECTION[d.automated_detection]
     out["automated_decision"] = AUTOMATED_DECISION[d.automated_decision]

@@ -11,6 +11,7 @@ order, each once, one space between key and value::
     kind hash_match_block
     day 2026-11-29
     decision upload_blocked
+    target content
     ground illegal_content
     category protection_of_minors
     keyword child_sexual_abuse_material
@@ -18,8 +19,28 @@ order, each once, one space between key and value::
     source_type own_initiative_hash_match
     automated_detection yes
     automated_decision fully
+    time_to_action immediate
     region EU
     commitment 3q2+7w...=          (canonical base64 of 32 bytes)
+
+``target`` is what the decision acted on: ``content`` (an item), ``account`` or ``space`` (a
+group or channel). It must agree with ``decision`` (``DECISIONS_BY_TARGET``): an account leaf is
+``account_suspended``/``account_terminated``, a space leaf ``content_disabled``/``content_restricted``,
+a content leaf any content decision; ``no_action`` and ``reinstated`` go with every target.
+A reviewer decision that bans a space or an account and removes items gives one leaf for the
+space, one for the account and one per item, so counting ``target space`` leaves counts banned
+spaces, never the items they held.
+
+``time_to_action`` is a coarse bucket (never a timestamp) of the time from when the platform
+learned of the content (upload, notice, flag) to the decision taking effect: ``immediate``
+(refused at upload, before anyone could see it: automatic blocks only), then, from
+``bucket_time_to_action``, ``under_1h`` [0, 1 h), ``1h_to_24h`` [1 h, 24 h), ``1d_to_7d``
+[24 h, 7 d), ``over_7d`` [7 d, ...). Buckets are ordered as listed; ``median_time_to_action``
+is the lower median in that order.
+
+(``target`` and ``time_to_action`` joined ``rempart/decision/v1`` and ``rempart/report/v1``
+in place, before any log was published; from the first publication on, a change to either
+format is a new version line, never an edit of v1.)
 
 Commitment to the content's SHA-256, with a 32-byte secret salt the platform keeps::
 
@@ -35,11 +56,16 @@ Daily report leaf: counts of the day's decision leaves, which anyone can recount
     first 1200                  index of the day's first decision leaf, or "none"
     last 1290                   index of the day's last decision leaf, or "none"
     previous 1199               index of the previous report leaf, or "none"
-    count <kind> <category> <decision> <source_type> <automated_decision> <n>
+    count <kind> <category> <decision> <target> <source_type> <automated_decision> <time_to_action> <n>
     ...
 
-``first`` and ``last`` are both "none" exactly when there are no count lines. Count lines are
-sorted by their five keys (byte order), each key tuple at most once, ``n`` >= 1 in decimal.
+for example ``count hash_match_block protection_of_minors upload_blocked content
+own_initiative_hash_match fully immediate 12`` (one line). ``first`` and ``last`` are both "none"
+exactly when there are no count lines. Count lines are sorted by their seven keys (byte order),
+each key tuple at most once, ``n`` >= 1 in decimal. ``target`` and ``time_to_action`` are count
+keys so that the report leaf alone commits to the banned items, accounts and spaces of the day
+and to the distribution (hence the median) of the time to action: anyone recomputes them from
+the count lines, or from the day's decision leaves (``recount``).
 """
 
 from __future__ import annotations
@@ -71,6 +97,7 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
         "upload_blocked", "content_removed", "content_disabled", "content_restricted",
         "account_suspended", "account_terminated", "no_action", "reinstated",
     ),
+    "target": ("content", "account", "space"),
     "ground": ("illegal_content", "incompatible_content"),
     "category": ("protection_of_minors", "non_consensual_behaviour", "pornography_or_sexualized_content", "other"),
     "keyword": (
@@ -84,11 +111,58 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     ),
     "automated_detection": ("yes", "no"),
     "automated_decision": ("fully", "partially", "not_automated"),
+    "time_to_action": ("immediate", "under_1h", "1h_to_24h", "1d_to_7d", "over_7d"),
     "region": ("EU", "GLOBAL", *EEA_COUNTRIES),
 }  # fmt: skip
 
-COUNT_KEYS = ("kind", "category", "decision", "source_type", "automated_decision")
-CountKey = tuple[str, str, str, str, str]
+#: the targets, and the decisions each can carry
+TARGETS = VOCABULARY["target"]
+DECISIONS_BY_TARGET: dict[str, tuple[str, ...]] = {
+    "content": ("upload_blocked", "content_removed", "content_disabled", "content_restricted",
+                "no_action", "reinstated"),
+    "account": ("account_suspended", "account_terminated", "no_action", "reinstated"),
+    "space": ("content_disabled", "content_restricted", "no_action", "reinstated"),
+}
+#: decisions that restrict something (a ban): all but no_action and reinstated
+ENFORCING = tuple(d for d in VOCABULARY["decision"] if d not in ("no_action", "reinstated"))
+#: time-to-action buckets, fastest first
+TIME_TO_ACTION = VOCABULARY["time_to_action"]
+_HOUR = 3600
+_TTA_BOUNDS = ((_HOUR, "under_1h"), (24 * _HOUR, "1h_to_24h"), (7 * 24 * _HOUR, "1d_to_7d"))
+
+COUNT_KEYS = ("kind", "category", "decision", "target", "source_type", "automated_decision", "time_to_action")
+CountKey = tuple[str, str, str, str, str, str, str]
+
+
+def bucket_time_to_action(learned: datetime.datetime, effective: datetime.datetime) -> str:
+    """The ``time_to_action`` bucket of a decision taking effect at ``effective`` about content
+    the platform learned of at ``learned`` (both naive UTC, or both aware).
+
+    [0, 1 h) -> under_1h, [1 h, 24 h) -> 1h_to_24h, [24 h, 7 d) -> 1d_to_7d, >= 7 d -> over_7d;
+    a negative interval (clock skew) counts as under_1h. Never ``immediate``: that bucket is
+    for automatic blocks at upload, which no reviewer's decision is.
+    """
+    seconds = (effective - learned).total_seconds()
+    for bound, name in _TTA_BOUNDS:
+        if seconds < bound:
+            return name
+    return "over_7d"
+
+
+def median_time_to_action(buckets: Iterable[str] | Mapping[str, int]) -> str | None:
+    """The lower median bucket (in ``TIME_TO_ACTION`` order) of bucket names, or of a mapping
+    bucket -> count; None when there are none. With n values sorted fastest first, it is the
+    value at position (n - 1) // 2 (counting from 0)."""
+    counts = Counter(buckets) if not isinstance(buckets, Mapping) else Counter(dict(buckets))
+    n = sum(counts.values())
+    if n == 0:
+        return None
+    seen, want = 0, (n - 1) // 2
+    for name in TIME_TO_ACTION:
+        seen += counts.get(name, 0)
+        if seen > want:
+            return name
+    raise InvalidInput("unknown time_to_action bucket")
 
 
 def make_commitment(salt: bytes, content_sha256: bytes) -> bytes:
@@ -111,6 +185,7 @@ class Decision:
     kind: str
     day: str
     decision: str
+    target: str
     ground: str
     category: str
     keyword: str
@@ -118,6 +193,7 @@ class Decision:
     source_type: str
     automated_detection: str
     automated_decision: str
+    time_to_action: str
     region: str
     commitment: bytes
 
@@ -127,6 +203,8 @@ class Decision:
             value = getattr(self, name)
             if value not in allowed:
                 raise InvalidInput(f"{name} {str(value)[:40]!r} is not in the log vocabulary")
+        if self.decision not in DECISIONS_BY_TARGET[self.target]:
+            raise InvalidInput(f"decision {self.decision} cannot have target {self.target}")
         if not isinstance(self.commitment, bytes) or len(self.commitment) != 32:
             raise InvalidInput("commitment must be 32 bytes")
 
@@ -145,7 +223,8 @@ class Decision:
     @property
     def count_key(self) -> CountKey:
         """The report bucket this decision counts in."""
-        return (self.kind, self.category, self.decision, self.source_type, self.automated_decision)
+        return (self.kind, self.category, self.decision, self.target, self.source_type,
+                self.automated_decision, self.time_to_action)
 
 
 _DECISION_KEYS = tuple(f.name for f in fields(Decision))
@@ -200,6 +279,8 @@ class Report:
             for name, value in zip(COUNT_KEYS, key, strict=True):
                 if value not in VOCABULARY[name]:
                     raise InvalidInput(f"{name} {value[:40]!r} is not in the log vocabulary")
+            if key[2] not in DECISIONS_BY_TARGET[key[3]]:
+                raise InvalidInput(f"decision {key[2]} cannot have target {key[3]}")
 
 
 def format_report_leaf(r: Report) -> bytes:
@@ -222,7 +303,7 @@ def parse_report_leaf(data: bytes) -> Report:
     for line in lines[4:]:
         parts = _value(line, "count").split(" ")
         if len(parts) != len(COUNT_KEYS) + 1:
-            raise InvalidInput("a count line has five keys and a number")
+            raise InvalidInput(f"a count line has {len(COUNT_KEYS)} keys and a number")
         counts[tuple(parts[:-1])] = parse_decimal(parts[-1], "count")  # type: ignore[index]
     r = Report(day, first, last, previous, counts)
     if format_report_leaf(r) != data:

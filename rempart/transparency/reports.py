@@ -13,10 +13,28 @@ the commitments themselves are left out.
      "counts": [{"kind": ..., "category": ..., "decision": ..., "source_type": ...,
                  "automated_decision": ..., "count": 30}],
      "by_source_type": {...}, "by_category": {...}, "by_decision": {...},
-     "by_content_type": {...}, "by_automated_detection": {...},
+     "by_content_type": {...}, "by_automated_detection": {...}, "by_target": {...},
+     "by_time_to_action": {...},
+     "banned": {"content": 25, "account": 2, "space": 1},
+     "banned_by_source_type": {"own_initiative_hash_match": {"content": 20, "account": 0, "space": 0}, ...},
+     "banned_by_category": {"protection_of_minors": {"content": 25, "account": 2, "space": 1}, ...},
+     "time_to_action": {"median": "immediate",
+                        "distribution": {"immediate": 20, "under_1h": 5, "1h_to_24h": 3,
+                                         "1d_to_7d": 0, "over_7d": 0}},
      "statements_of_reasons": 30,
      "files": {"html": "2026-11-29.html", "statements_of_reasons": "2026-11-29.sor.json"},
      "checkpoint": "<the first signed checkpoint whose tree holds the report leaf>"}
+
+``counts`` lists the report leaf's count lines (keys ``leaves.COUNT_KEYS``). ``by_<field>``
+count all the day's decision leaves by one field (only values that occur, sorted). The rest
+counts *bans*: decision leaves whose decision restricts something (``leaves.ENFORCING``: not
+``no_action``, not ``reinstated``), per ``target`` — ``banned.content`` is the banned items,
+``banned.space`` the banned groups and channels, ``banned.account`` the suspended or terminated
+accounts — in total, per source type and per category (every target present, zeros included;
+only sources and categories that occur, sorted), and their ``time_to_action`` distribution
+(all five buckets, fastest first) with its lower median (``leaves.median_time_to_action``; null
+on a day without bans). All of these are sums over the report leaf's count lines
+(``enforcement``), which the verifier has recounted from the day's decision leaves.
 
 ``reports/<day>.sor.json``: ``{"statements": [...]}``, the body of the Transparency Database's
 ``POST /api/v1/statements``, one statement per restricting decision (see ``dsa``).
@@ -25,13 +43,46 @@ the commitments themselves are left out.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rempart.transparency.dsa import statement_of_reasons
-from rempart.transparency.leaves import COUNT_KEYS, Decision, Report
+from rempart.transparency.leaves import (
+    COUNT_KEYS,
+    ENFORCING,
+    TARGETS,
+    TIME_TO_ACTION,
+    CountKey,
+    Decision,
+    Report,
+    median_time_to_action,
+)
 
 REPORT_FORMAT = "rempart/transparency-report/v1"
-BREAKDOWNS = ("source_type", "category", "decision", "content_type", "automated_detection")
+BREAKDOWNS = ("source_type", "category", "decision", "content_type", "automated_detection", "target",
+              "time_to_action")
+
+
+def enforcement(counts: Mapping[CountKey, int]) -> dict:
+    """The bans among report counts: ``banned``, ``banned_by_source_type``, ``banned_by_category``
+    and ``time_to_action`` (distribution and lower median), as in the report JSON."""
+    banned = dict.fromkeys(TARGETS, 0)
+    by_source: dict[str, dict[str, int]] = {}
+    by_category: dict[str, dict[str, int]] = {}
+    tta = dict.fromkeys(TIME_TO_ACTION, 0)
+    for key, n in counts.items():
+        k = dict(zip(COUNT_KEYS, key, strict=True))
+        if k["decision"] not in ENFORCING:
+            continue
+        banned[k["target"]] += n
+        by_source.setdefault(k["source_type"], dict.fromkeys(TARGETS, 0))[k["target"]] += n
+        by_category.setdefault(k["category"], dict.fromkeys(TARGETS, 0))[k["target"]] += n
+        tta[k["time_to_action"]] += n
+    return {
+        "banned": banned,
+        "banned_by_source_type": dict(sorted(by_source.items())),
+        "banned_by_category": dict(sorted(by_category.items())),
+        "time_to_action": {"median": median_time_to_action(tta), "distribution": tta},
+    }
 
 
 def report_summary(origin: str, index: int, report: Report, decisions: Sequence[Decision]) -> dict:
@@ -44,6 +95,7 @@ def report_summary(origin: str, index: int, report: Report, decisions: Sequence[
     }  # fmt: skip
     for field in BREAKDOWNS:
         out[f"by_{field}"] = dict(sorted(Counter(getattr(d, field) for d in decisions).items()))
+    out.update(enforcement(report.counts))
     out["statements_of_reasons"] = len(statements_for(origin, report.first or 0, decisions)["statements"])
     out["files"] = {"html": f"{report.day}.html", "statements_of_reasons": f"{report.day}.sor.json"}
     return out

@@ -10,7 +10,9 @@ JSON only names a leaf index; everything else is recomputed from the authenticat
   range is exactly the leaves since the previous report, which is the report of the day
   before (a dropped day breaks this); the checkpoint published with the report is signed and
   the latest tree extends it (a fork breaks this); the report JSON and the statements of
-  reasons are exactly what the leaves say.
+  reasons are exactly what the leaves say — every number in the JSON, the banned items,
+  spaces and accounts and the time-to-action distribution and median included, is recomputed
+  (``reports.report_summary``) and compared.
 - ``verify_published_consistency``: two signed checkpoints of the log, the new tree extends the old.
 - ``verify_receipt``: a receipt's tlog-proof is signed and includes its decision leaf; with the
   private opening, the leaf's commitment opens to it; with the content, it is this content.

@@ -24,10 +24,10 @@ from rempart.transparency.keys import key_path, load_or_create_signer
 from tests.factories import image_bytes
 
 REVIEWED = {
-    "kind": "moderation_decision", "decision": "content_removed", "ground": "illegal_content",
-    "category": "protection_of_minors", "keyword": "child_sexual_abuse_material",
-    "content_type": "video", "source_type": "trusted_flagger", "automated_detection": "no",
-    "automated_decision": "not_automated",
+    "kind": "moderation_decision", "decision": "content_removed", "target": "content",
+    "ground": "illegal_content", "category": "protection_of_minors",
+    "keyword": "child_sexual_abuse_material", "content_type": "video", "source_type": "trusted_flagger",
+    "automated_detection": "no", "automated_decision": "not_automated", "time_to_action": "under_1h",
 }  # fmt: skip
 
 

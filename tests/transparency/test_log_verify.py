@@ -14,9 +14,14 @@ from log_fixtures import DAY1, Uploads, bank_known, set_day, upload
 from rempart.transparency import (
     Checkpoint,
     Ed25519Signer,
+    LogClient,
     MemoryHashStore,
     Report,
+    Site,
     format_report_leaf,
+    load_verifier,
+    median_time_to_action,
+    parse_decision_leaf,
     sign_checkpoint,
     verify_published_consistency,
     verify_published_report,
@@ -77,6 +82,25 @@ def test_honest_publication_verifies(published):
     assert "hash match block" not in html and "own initiative hash match" in html
 
 
+def test_bans_and_median_time_to_action_are_recomputed_from_the_leaves(published):
+    pub, _ = published
+    vkey = _vkey(pub)
+    verifier = load_verifier(vkey)
+    client = LogClient(Site(pub).log, verifier.name, [verifier])
+    latest = client.open_checkpoint((pub / "checkpoint").read_bytes())
+    for day in (DAY1, DAY2):
+        doc = json.loads((pub / "reports" / f"{day}.json").read_text())
+        leaves = [parse_decision_leaf(e) for e in client.entries(latest, doc["first"], doc["last"] + 1)]
+        bans = [d for d in leaves if d.decision not in ("no_action", "reinstated")]
+        assert doc["banned"] == {t: sum(d.target == t for d in bans) for t in ("content", "account", "space")}
+        assert doc["banned"]["content"] > 0 and doc["banned"]["space"] == 0  # automatic blocks only
+        assert doc["time_to_action"]["median"] == median_time_to_action(d.time_to_action for d in bans)
+        assert doc["time_to_action"]["distribution"]["immediate"] == len(bans)
+        assert {d.target for d in leaves} == {"content"}
+    html = (pub / "reports" / f"{DAY1}.html").read_text()
+    assert "Banned spaces per day" in html and "immediate (blocked at upload) (median)" in html
+
+
 def test_nothing_private_is_published(published, runtime):
     pub, uploads = published
     secrets = list(uploads.contexts)
@@ -116,7 +140,8 @@ def _flip(path: Path, offset: int) -> None:
 
 
 @pytest.mark.parametrize("what", ["entry bundle", "tile", "checkpoint signature", "report json",
-                                  "statements of reasons", "missing report"])
+                                  "statements of reasons", "missing report", "median time to action",
+                                  "time to action distribution", "banned spaces", "entry target"])
 def test_tampering_with_any_published_file_is_caught(published, tmp_path, what):
     pub, _ = published
     bad = _copy(pub, tmp_path)
@@ -145,8 +170,27 @@ def test_tampering_with_any_published_file_is_caught(published, tmp_path, what):
         (bad / "reports" / f"{day}.sor.json").write_text(json.dumps(doc))
     elif what == "missing report":
         (bad / "reports" / f"{day}.json").unlink()
+    elif what in ("median time to action", "time to action distribution", "banned spaces"):
+        doc = json.loads((bad / "reports" / f"{day}.json").read_text())
+        tta = doc["time_to_action"]
+        assert tta["median"] == "immediate" and tta["distribution"]["immediate"] > 0
+        if what == "median time to action":
+            tta["median"] = "under_1h"
+        elif what == "time to action distribution":
+            tta["distribution"]["immediate"] -= 1
+            tta["distribution"]["under_1h"] += 1
+        else:
+            doc["banned"]["space"] += 1
+        (bad / "reports" / f"{day}.json").write_text(json.dumps(doc))
+    elif what == "entry target":  # an item ban retold as a space ban, in the leaf itself
+        data = bundle.read_bytes()
+        bundle.write_bytes(data.replace(b"target content", b"target space  ", 1))
     v = verify_published_report(bad, day, _vkey(pub))
     assert not v.ok and v.reason, what
+    if what in ("median time to action", "time to action distribution"):
+        assert v.failed == "report JSON matches the log" and "time_to_action" in v.reason
+    if what == "banned spaces":
+        assert v.failed == "report JSON matches the log" and "banned" in v.reason
     assert verify_published_report(pub, day, _vkey(pub)).ok  # the honest copy is untouched
 
 

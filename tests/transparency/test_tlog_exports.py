@@ -25,6 +25,8 @@ PUBLIC = {
     "DEFAULT_ORIGIN", "Site", "Verdict", "load_or_create_signer", "load_verifier", "report_document",
     "report_summary", "statement_of_reasons", "statements_for", "verify_published_consistency",
     "verify_published_report", "verify_receipt",
+    # targets and time to action (banned spaces, median time to action)
+    "bucket_time_to_action", "median_time_to_action",
 }  # fmt: skip
 
 

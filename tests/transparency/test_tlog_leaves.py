@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import hashlib
 
 import pytest
@@ -12,11 +13,13 @@ from rempart.transparency import (
     Decision,
     Report,
     VerificationError,
+    bucket_time_to_action,
     check_commitment,
     check_report,
     format_decision_leaf,
     format_report_leaf,
     make_commitment,
+    median_time_to_action,
     parse_decision_leaf,
     parse_report_leaf,
     recount,
@@ -30,6 +33,7 @@ FIELDS = dict(
     kind="hash_match_block",
     day="2026-11-29",
     decision="upload_blocked",
+    target="content",
     ground="illegal_content",
     category="protection_of_minors",
     keyword="child_sexual_abuse_material",
@@ -37,6 +41,7 @@ FIELDS = dict(
     source_type="own_initiative_hash_match",
     automated_detection="yes",
     automated_decision="fully",
+    time_to_action="immediate",
     region="EU",
     commitment=COMMITMENT,
 )
@@ -46,6 +51,7 @@ GOLDEN = (
     "kind hash_match_block\n"
     "day 2026-11-29\n"
     "decision upload_blocked\n"
+    "target content\n"
     "ground illegal_content\n"
     "category protection_of_minors\n"
     "keyword child_sexual_abuse_material\n"
@@ -53,6 +59,7 @@ GOLDEN = (
     "source_type own_initiative_hash_match\n"
     "automated_detection yes\n"
     "automated_decision fully\n"
+    "time_to_action immediate\n"
     "region EU\n"
     "commitment {}\n"
 )
@@ -136,13 +143,16 @@ def test_report_round_trip_and_recount() -> None:
     leaves = [format_decision_leaf(d) for d in _decisions()]
     counts = recount(leaves)
     assert (
-        counts[("hash_match_block", "protection_of_minors", "upload_blocked", "own_initiative_hash_match", "fully")]
+        counts[("hash_match_block", "protection_of_minors", "upload_blocked", "content", "own_initiative_hash_match",
+                "fully", "immediate")]
         == 2
     )
     assert sum(counts.values()) == 4
     report = Report("2026-11-29", first=10, last=13, previous=9, counts=counts)
     data = format_report_leaf(report)
     assert data.startswith(b"rempart/report/v1\nday 2026-11-29\nfirst 10\nlast 13\nprevious 9\ncount ")
+    assert (b"\ncount hash_match_block protection_of_minors upload_blocked content own_initiative_hash_match"
+            b" fully immediate 2\n") in data
     assert parse_report_leaf(data) == report
     check_report(report, leaves)
     empty = Report("2026-11-30", None, None, 14, {})
@@ -183,3 +193,98 @@ def test_report_parser_rejects_non_canonical_reports() -> None:
     ):
         with pytest.raises(InvalidInput):
             parse_report_leaf(bad)
+
+
+# --- target and time to action -----------------------------------------------------------
+
+_T0 = datetime.datetime(2026, 11, 29, 10, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("after", "bucket"),
+    [
+        (datetime.timedelta(seconds=-5), "under_1h"),  # clock skew: never "immediate"
+        (datetime.timedelta(0), "under_1h"),
+        (datetime.timedelta(minutes=59, seconds=59, microseconds=999999), "under_1h"),
+        (datetime.timedelta(hours=1), "1h_to_24h"),
+        (datetime.timedelta(hours=23, minutes=59, seconds=59), "1h_to_24h"),
+        (datetime.timedelta(hours=24), "1d_to_7d"),
+        (datetime.timedelta(days=6, hours=23, minutes=59, seconds=59), "1d_to_7d"),
+        (datetime.timedelta(days=7), "over_7d"),
+        (datetime.timedelta(days=400), "over_7d"),
+    ],
+)
+def test_time_to_action_buckets_at_every_boundary(after: datetime.timedelta, bucket: str) -> None:
+    assert bucket_time_to_action(_T0, _T0 + after) == bucket
+    aware = _T0.replace(tzinfo=datetime.timezone.utc)
+    assert bucket_time_to_action(aware, aware + after) == bucket
+
+
+def test_median_time_to_action_is_the_lower_median_in_bucket_order() -> None:
+    assert median_time_to_action([]) is None
+    assert median_time_to_action({"immediate": 0}) is None
+    assert median_time_to_action(["over_7d"]) == "over_7d"
+    assert median_time_to_action(["over_7d", "immediate", "under_1h"]) == "under_1h"
+    assert median_time_to_action(["over_7d", "immediate"]) == "immediate"  # lower median of two
+    assert median_time_to_action({"immediate": 1, "1d_to_7d": 3}) == "1d_to_7d"
+    assert median_time_to_action({"immediate": 2, "1d_to_7d": 2}) == "immediate"
+    assert median_time_to_action({"immediate": 2, "1h_to_24h": 1, "1d_to_7d": 2}) == "1h_to_24h"
+
+
+@pytest.mark.parametrize(
+    ("target", "decision", "ok"),
+    [
+        ("space", "content_disabled", True),
+        ("space", "reinstated", True),
+        ("account", "account_terminated", True),
+        ("content", "upload_blocked", True),
+        ("space", "account_terminated", False),
+        ("space", "upload_blocked", False),
+        ("account", "content_removed", False),
+        ("content", "account_suspended", False),
+        ("group", "content_disabled", False),
+    ],
+)
+def test_target_must_agree_with_the_decision(target: str, decision: str, ok: bool) -> None:
+    values = {**FIELDS, "target": target, "decision": decision}
+    if ok:
+        d = Decision(**values)
+        assert parse_decision_leaf(format_decision_leaf(d)) == d
+        assert f"\ntarget {target}\n".encode() in format_decision_leaf(d)
+    else:
+        with pytest.raises(InvalidInput):
+            Decision(**values)
+
+
+def test_parser_refuses_bad_targets_and_buckets() -> None:
+    leaf = format_decision_leaf(Decision(**FIELDS))
+    for bad in (
+        leaf.replace(b"target content\n", b""),
+        leaf.replace(b"target content\n", b"target space\n"),  # upload_blocked is never a space
+        leaf.replace(b"time_to_action immediate\n", b"time_to_action 3h\n"),
+        leaf.replace(b"time_to_action immediate\n", b"time_to_action 2026-11-29T10:00:00Z\n"),
+        leaf.replace(b"time_to_action immediate\n", b""),
+    ):
+        with pytest.raises(InvalidInput):
+            parse_decision_leaf(bad)
+
+
+def test_report_counts_carry_target_and_time_to_action() -> None:
+    space = dataclasses.replace(Decision(**FIELDS), kind="moderation_decision", decision="content_disabled",
+                                target="space", automated_decision="not_automated", time_to_action="1h_to_24h")
+    counts = recount([*_decisions(), space])
+    data = format_report_leaf(Report("2026-11-29", 0, 4, None, counts))
+    assert (b"\ncount moderation_decision protection_of_minors content_disabled space own_initiative_hash_match"
+            b" not_automated 1h_to_24h 1\n") in data
+    assert parse_report_leaf(data).counts == counts
+    for bad in (
+        data.replace(b" content_disabled space ", b" content_disabled group "),
+        data.replace(b" content_disabled space ", b" account_terminated space "),  # incoherent
+        data.replace(b" 1h_to_24h 1\n", b" 1\n"),  # six keys
+    ):
+        with pytest.raises(InvalidInput):
+            parse_report_leaf(bad)
+    changed = dataclasses.replace(space, target="content")  # a space ban retold as an item
+    with pytest.raises(VerificationError):
+        check_report(Report("2026-11-29", 0, 4, None, counts),
+                     [format_decision_leaf(d) for d in [*_decisions(), changed]])

@@ -7,7 +7,8 @@ Layout of DIR (serve it with any static web server)::
     tile/entries/<N>[.p/<W>]      entry bundles: the leaves themselves
     checkpoints/<size>            every checkpoint the log ever signed (immutable)
     vkey                          the log's verifier key, one line
-    reports/index.json            {"origin", "reports": [{"day", "leaf_index", "decisions"}]}
+    reports/index.json            {"origin", "reports": [{"day", "leaf_index", "decisions",
+                                  "banned_items", "banned_spaces"}]}  (from each report leaf's counts)
     reports/<day>.json            the daily report (see ``reports``)
     reports/<day>.html            the same as a page with charts
     reports/<day>.sor.json        the day's DSA statements of reasons
@@ -36,8 +37,8 @@ from rempart.transparency.checkpoint import parse_checkpoint
 from rempart.transparency.leaves import parse_decision_leaf, parse_report_leaf
 from rempart.transparency.db.models import LogReport
 from rempart.transparency.note import parse_note
-from rempart.transparency.db.html import render_html
-from rempart.transparency.reports import report_document, report_summary, statements_for
+from rempart.transparency.db.html import DayPoint, render_html
+from rempart.transparency.reports import enforcement, report_document, report_summary, statements_for
 from rempart.transparency.db.service import TransparencyLog
 from rempart.transparency.tiledlog import _write_atomic, write_checkpoint, write_tiles
 
@@ -96,19 +97,21 @@ def _publish_reports(session: Session, origin: str, root: Path, out: Published) 
     rows = session.scalars(select(LogReport).order_by(LogReport.leaf_index)).all()
     folder = root / "reports"
     folder.mkdir(exist_ok=True)
-    history: list[tuple[str, int]] = []
+    history: list[DayPoint] = []
     index = []
     for row in rows:
         total = 0 if row.first is None else row.last - row.first + 1
-        history = (history + [(row.day, total)])[-HISTORY_DAYS:]
-        index.append({"day": row.day, "leaf_index": row.leaf_index, "decisions": total})
+        report = parse_report_leaf(log_store.read_entries(session, row.leaf_index, row.leaf_index + 1)[0])
+        banned = enforcement(report.counts)["banned"]
+        history = (history + [DayPoint(row.day, total, banned["content"], banned["space"])])[-HISTORY_DAYS:]
+        index.append({"day": row.day, "leaf_index": row.leaf_index, "decisions": total,
+                      "banned_items": banned["content"], "banned_spaces": banned["space"]})
         target = folder / f"{row.day}.json"
         if target.exists():
             continue
         checkpoint = log_store.checkpoint_covering(session, row.leaf_index)
         if checkpoint is None:
             continue  # not signed yet: published with the next checkpoint
-        report = parse_report_leaf(log_store.read_entries(session, row.leaf_index, row.leaf_index + 1)[0])
         leaves = [] if row.first is None else log_store.read_entries(session, row.first, row.last + 1)
         decisions = [parse_decision_leaf(x) for x in leaves]
         summary = report_summary(origin, row.leaf_index, report, decisions)

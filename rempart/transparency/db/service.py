@@ -50,12 +50,13 @@ from rempart.transparency.merkle import stored_hash_count
 from rempart.transparency.db.models import LogHash, LogLeaf, LogOpening, LogReport
 from rempart.transparency.note import Ed25519Signer, parse_note
 
-#: the leaf fields of an automatic block at upload (plus content_type, day, region, commitment)
+#: the leaf fields of an automatic block at upload (plus content_type, day, region, commitment):
+#: it acts on the content, and takes effect at upload, before anyone could see it ("immediate")
 BLOCK_FIELDS = {
-    "kind": "hash_match_block", "decision": "upload_blocked", "ground": "illegal_content",
-    "category": "protection_of_minors", "keyword": "child_sexual_abuse_material",
-    "source_type": "own_initiative_hash_match", "automated_detection": "yes",
-    "automated_decision": "fully",
+    "kind": "hash_match_block", "decision": "upload_blocked", "target": "content",
+    "ground": "illegal_content", "category": "protection_of_minors",
+    "keyword": "child_sexual_abuse_material", "source_type": "own_initiative_hash_match",
+    "automated_detection": "yes", "automated_decision": "fully", "time_to_action": "immediate",
 }  # fmt: skip
 
 Ref = tuple[str, object]
