@@ -143,20 +143,28 @@ def url_fetcher(base_url: str, timeout: float = 10.0) -> Fetch:
     def fetch(path: str) -> bytes:
         if path != "checkpoint":
             parse_tile_path(path)
-        try:
-            with urllib.request.urlopen(base + path, timeout=timeout) as resp:  # noqa: S310 (scheme checked)
-                body = resp.read(MAX_FETCH_BYTES + 1)
-        except urllib.error.HTTPError as exc:
-            if exc.code == 404:
-                raise NotFound("log file", path) from exc
-            raise LogUnavailable(f"{path}: HTTP {exc.code}") from exc
-        except (urllib.error.URLError, OSError) as exc:
-            raise LogUnavailable(f"{path}: {exc}") from exc
-        if len(body) > MAX_FETCH_BYTES:
-            raise InvalidInput(f"{path} is larger than {MAX_FETCH_BYTES} bytes")
-        return body
+        return http_get(base, path, "log file", timeout)
 
     return fetch
+
+
+def http_get(base: str, path: str, what: str, timeout: float = 10.0) -> bytes:
+    """GET ``base + path`` (``base`` an http(s) URL ending in "/"), at most ``MAX_FETCH_BYTES``.
+
+    404 is ``NotFound(what, path)``; any other HTTP or network failure is ``LogUnavailable``.
+    """
+    try:
+        with urllib.request.urlopen(base + path, timeout=timeout) as resp:  # noqa: S310 (scheme checked)
+            body = resp.read(MAX_FETCH_BYTES + 1)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            raise NotFound(what, path) from exc
+        raise LogUnavailable(f"{path}: HTTP {exc.code}") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise LogUnavailable(f"{path}: {exc}") from exc
+    if len(body) > MAX_FETCH_BYTES:
+        raise InvalidInput(f"{path} is larger than {MAX_FETCH_BYTES} bytes")
+    return body
 
 
 # --- reading ------------------------------------------------------------------------------

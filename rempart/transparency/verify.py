@@ -26,21 +26,21 @@ import datetime as dt
 import hashlib
 import json
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rempart.errors import InvalidInput, NotFound, RempartError
-from rempart.transparency.errors import LogUnavailable, VerificationError
+from rempart.transparency.errors import VerificationError
 from rempart.transparency.leaves import check_commitment, check_report, parse_decision_leaf, parse_report_leaf
 from rempart.transparency.merkle import leaf_hash
 from rempart.transparency.cosignature import WitnessPolicy
 from rempart.transparency.note import Ed25519Verifier, open_note
 from rempart.transparency.proof import parse_tlog_proof, verify_tlog_proof
 from rempart.transparency.reports import report_document, report_summary, statements_for
-from rempart.transparency.tiledlog import MAX_FETCH_BYTES, Fetch, LogClient, directory_fetcher, url_fetcher
+from rempart.transparency.tiledlog import (
+    MAX_FETCH_BYTES, Fetch, LogClient, directory_fetcher, http_get, url_fetcher,
+)
 
 RECEIPT_FORMAT = "rempart/receipt/v1"
 _SITE_PATH = re.compile(r"reports/\d{4}-\d{2}-\d{2}(\.sor)?\.json|reports/index\.json|vkey|checkpoints/\d{1,19}")
@@ -117,18 +117,7 @@ class Site:
             if target.stat().st_size > MAX_FETCH_BYTES:
                 raise InvalidInput(f"{path} is larger than {MAX_FETCH_BYTES} bytes")
             return target.read_bytes()
-        try:
-            with urllib.request.urlopen(self._base + path, timeout=10.0) as resp:  # noqa: S310 (scheme checked)
-                body = resp.read(MAX_FETCH_BYTES + 1)
-        except urllib.error.HTTPError as exc:
-            if exc.code == 404:
-                raise NotFound("published file", path) from exc
-            raise LogUnavailable(f"{path}: HTTP {exc.code}") from exc
-        except (urllib.error.URLError, OSError) as exc:
-            raise LogUnavailable(f"{path}: {exc}") from exc
-        if len(body) > MAX_FETCH_BYTES:
-            raise InvalidInput(f"{path} is larger than {MAX_FETCH_BYTES} bytes")
-        return body
+        return http_get(self._base, path, "published file")
 
 
 def load_verifier(vkey: str) -> Ed25519Verifier:
