@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
@@ -16,49 +12,13 @@ from rempart.errors import InvalidInput, PermissionDenied
 from rempart.moderation import add_endpoint, deliver_pending, signing
 from rempart.moderation.models import OutboxMessage, WebhookEndpoint
 from rempart.moderation.outbox import enqueue
+from tests.webhook_receiver import WebhookReceiver
 
 SECRET = "receiver-secret"
 
 
-class Receiver:
-    """A platform stand-in: verifies signatures, applies each idempotency key once."""
-
-    def __init__(self, fail_first: int = 0) -> None:
-        self.fail_first = fail_first
-        self.requests: list[dict] = []
-        self.applied: dict[str, dict] = {}
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                try:
-                    signing.verify(SECRET, self.headers[signing.TIMESTAMP_HEADER], body,
-                                   self.headers[signing.SIGNATURE_HEADER], now=time.time())
-                except Exception:
-                    self.send_response(401)
-                    self.end_headers()
-                    return
-                key = self.headers[signing.IDEMPOTENCY_HEADER]
-                receiver.requests.append({"key": key, "body": json.loads(body)})
-                if len(receiver.requests) <= receiver.fail_first:
-                    self.send_response(503)
-                else:
-                    receiver.applied.setdefault(key, json.loads(body))
-                    self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *a):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+def Receiver(fail_first: int = 0) -> WebhookReceiver:
+    return WebhookReceiver(SECRET, fail_first)
 
 
 @pytest.fixture

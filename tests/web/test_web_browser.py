@@ -9,13 +9,11 @@ ships the driver; no browser download). Skipped with the reason when either is m
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pyotp
@@ -25,8 +23,9 @@ from sqlalchemy import select
 from rempart.api.app import create_app
 from rempart.audit.models import AuditEntry
 from rempart.authz import Role
-from rempart.moderation import add_endpoint, signing
+from rempart.moderation import add_endpoint
 from rempart.people import actor_of, bootstrap_user
+from tests.webhook_receiver import WebhookReceiver
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -56,42 +55,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-class Receiver:
-    """The platform's webhook endpoint: keeps every request whose signature verifies."""
-
-    def __init__(self) -> None:
-        self.received: list[dict] = []
-        self.rejected = 0
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                try:
-                    signing.verify(SECRET, self.headers[signing.TIMESTAMP_HEADER], body,
-                                   self.headers[signing.SIGNATURE_HEADER], now=time.time())
-                except Exception:
-                    outer.rejected += 1
-                    self.send_response(401)
-                else:
-                    outer.received.append(json.loads(body))
-                    self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", _free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/rempart"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+def Receiver() -> WebhookReceiver:
+    return WebhookReceiver(SECRET)
 
 
 class Served:
