@@ -1,4 +1,4 @@
-"""The closed vocabularies of access: token scopes and the permissions each one grants.
+"""API token scopes and the permissions each one grants (``rempart.authz.Permission``).
 
 Routes declare the ``Permission`` they need; handlers never test scopes themselves.
 """
@@ -7,15 +7,7 @@ from __future__ import annotations
 
 import enum
 
-
-class Permission(str, enum.Enum):
-    SCAN = "scan:write"
-    MATCHES_READ = "matches:read"
-    BANKS_READ = "banks:read"
-    BANKS_WRITE = "banks:write"
-    BANKS_EXPORT = "banks:export"
-    TOKENS_ADMIN = "tokens:admin"
-    APPEALS_FILE = "appeals:file"  # the platform forwards an affected user's appeal
+from rempart.authz.permissions import Permission
 
 
 class Scope(str, enum.Enum):
@@ -30,8 +22,9 @@ GRANTS: dict[Scope, frozenset[Permission]] = {
         Permission.BANKS_READ, Permission.BANKS_WRITE, Permission.BANKS_EXPORT,
         Permission.MATCHES_READ,
     }),
-    Scope.ADMIN: frozenset(Permission),
 }
+#: an admin token may do everything the API offers (console permissions belong to people)
+GRANTS[Scope.ADMIN] = frozenset({Permission.TOKENS_ADMIN}).union(*GRANTS.values())
 
 
 def permissions_of(scopes: frozenset[Scope]) -> frozenset[Permission]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from rempart.audit.events import AuditEvent
 from rempart.audit.models import AuditEntry
 from rempart.errors import InvalidInput
-from rempart.authz.permissions import ConsolePermission as P
+from rempart.authz.permissions import Permission as P
 from rempart.authz.principal import Actor, require
 from rempart.store.db import utcnow
 

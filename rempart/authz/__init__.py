@@ -3,10 +3,10 @@
 Below every console domain (people, audit, moderation): it imports none of them.
 """
 
-from rempart.authz.permissions import GRANTS, PERSON_ROLES, ConsolePermission, Role
+from rempart.authz.permissions import GRANTS, PERSON_ROLES, Permission, Role
 from rempart.authz.principal import (
     Actor, require, require_person, shell_operator_as_lead, system_actor,
 )
 
-__all__ = ["GRANTS", "PERSON_ROLES", "Actor", "ConsolePermission", "Role", "require",
+__all__ = ["GRANTS", "PERSON_ROLES", "Actor", "Permission", "Role", "require",
            "require_person", "shell_operator_as_lead", "system_actor"]

@@ -1,7 +1,8 @@
-"""The closed vocabulary of the console: roles, and the permissions each role grants.
+"""The closed vocabulary of access: every permission in one enum, and what each role grants.
 
-Like ``rempart.api.permissions`` for API tokens: services check one ``ConsolePermission`` for the
-acting principal (``rempart.authz.principal.require``); handlers never test roles themselves.
+People hold roles (the console); API tokens hold scopes, whose grants are in
+``rempart.api.permissions``. Services check one ``Permission`` for the acting principal
+(``rempart.authz.principal.require``); routes declare theirs; handlers never test roles.
 
 Least privilege: only ``child-safety-moderator`` may reveal flagged media; leads see queues,
 statistics, exposure and the audit log and resolve escalations (from metadata); admins manage
@@ -23,7 +24,15 @@ class Role(str, enum.Enum):
     SYSTEM = "system"
 
 
-class ConsolePermission(str, enum.Enum):
+class Permission(str, enum.Enum):
+    # API (token scopes)
+    SCAN = "scan:write"
+    MATCHES_READ = "matches:read"
+    BANKS_READ = "banks:read"
+    BANKS_WRITE = "banks:write"
+    BANKS_EXPORT = "banks:export"
+    TOKENS_ADMIN = "tokens:admin"
+    # console (roles) and services
     CASES_READ = "cases:read"
     CASES_CHILD_SAFETY = "cases:child-safety"  # see and work child-safety queues (metadata)
     CASES_CLAIM = "cases:claim"
@@ -49,11 +58,11 @@ class ConsolePermission(str, enum.Enum):
     WEBHOOKS_DELIVER = "webhooks:deliver"
 
 
-P = ConsolePermission
+P = Permission
 _REVIEWER = frozenset({P.CASES_READ, P.CASES_CLAIM, P.CASES_DECIDE, P.CASES_SECOND_REVIEW,
                        P.APPEALS_DECIDE, P.PREFERENCES_WRITE})
 
-GRANTS: dict[Role, frozenset[ConsolePermission]] = {
+GRANTS: dict[Role, frozenset[Permission]] = {
     Role.MODERATOR: _REVIEWER,
     Role.CHILD_SAFETY_MODERATOR: _REVIEWER | {P.CASES_CHILD_SAFETY, P.MEDIA_REVEAL, P.INVESTIGATE,
                                               P.BULK_ACTION},

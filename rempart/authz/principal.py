@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rempart.errors import PermissionDenied
-from rempart.authz.permissions import GRANTS, ConsolePermission, Role
+from rempart.authz.permissions import GRANTS, Permission, Role
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,7 @@ class Actor:
     role: Role
 
     @property
-    def permissions(self) -> frozenset[ConsolePermission]:
+    def permissions(self) -> frozenset[Permission]:
         return GRANTS[self.role]
 
     @property
@@ -27,7 +27,7 @@ class Actor:
             return f"system:{self.name}"
         return f"user:{self.name}" if self.user_id is not None else f"operator:{self.name}"
 
-    def can(self, permission: ConsolePermission) -> bool:
+    def can(self, permission: Permission) -> bool:
         return permission in self.permissions
 
 
@@ -45,7 +45,7 @@ def shell_operator_as_lead(name: str = "cli") -> Actor:
     return Actor(None, name, Role.LEAD)
 
 
-def require(actor: Actor, permission: ConsolePermission) -> None:
+def require(actor: Actor, permission: Permission) -> None:
     """Raise ``PermissionDenied`` unless ``actor`` holds ``permission``."""
     if permission not in actor.permissions:
         raise PermissionDenied(f"{actor.label} ({actor.role.value}) lacks {permission.value!r}")

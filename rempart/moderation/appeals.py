@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, record
-from rempart.authz import Actor, ConsolePermission as P, require, require_person
+from rempart.authz import Actor, Permission as P, require, require_person
 from rempart.errors import Conflict, InvalidInput, NotFound
 from rempart.moderation import dual
 from rempart.moderation.actions import reverse_actions

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, record
-from rempart.authz import Actor, ConsolePermission as P, require
+from rempart.authz import Actor, Permission as P, require
 from rempart.errors import Conflict, InvalidInput
 from rempart.matching import DEFAULT_THRESHOLD
 from rempart.moderation.actions import ActionRequest

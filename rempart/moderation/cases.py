@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, record
-from rempart.authz import Actor, ConsolePermission as P, require, system_actor
+from rempart.authz import Actor, Permission as P, require, system_actor
 from rempart.errors import InvalidInput, NotFound, PermissionDenied
 from rempart.matching.matcher import MatchResult
 from rempart.moderation.config import ModerationConfig, QueueSpec

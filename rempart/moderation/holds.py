@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, record
-from rempart.authz import Actor, ConsolePermission as P, require
+from rempart.authz import Actor, Permission as P, require
 from rempart.errors import NotFound
 from rempart.moderation.errors import HoldActive
 from rempart.moderation.models import Case, CaseItem, Hold

@@ -18,7 +18,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, record
-from rempart.authz import Actor, ConsolePermission as P, require
+from rempart.authz import Actor, Permission as P, require
 from rempart.banks.models import Bank
 from rempart.errors import InvalidInput, NotFound
 from rempart.matching import DEFAULT_THRESHOLD, PDQIndex, hex_to_hashes

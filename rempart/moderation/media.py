@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, record
-from rempart.authz import Actor, ConsolePermission as P, require
+from rempart.authz import Actor, Permission as P, require
 from rempart.errors import CorruptMedia, InvalidInput, NotFound
 from rempart.moderation.config import ModerationConfig
 from rempart.moderation.models import CaseItem

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, record
-from rempart.authz import Actor, ConsolePermission as P, require, system_actor
+from rempart.authz import Actor, Permission as P, require, system_actor
 from rempart.errors import Conflict, InvalidInput, NotFound
 from rempart.moderation import signing
 from rempart.moderation.models import OutboxMessage, WebhookEndpoint

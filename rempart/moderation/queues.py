@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, record
-from rempart.authz import Actor, ConsolePermission as P, require, require_person
+from rempart.authz import Actor, Permission as P, require, require_person
 from rempart.errors import NotFound
 from rempart.moderation.cases import ensure_queues, load_case
 from rempart.moderation.clocks import SlaState, claim_live, sla_state

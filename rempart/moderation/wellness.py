@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, record
-from rempart.authz import Actor, ConsolePermission as P, require, require_person
+from rempart.authz import Actor, Permission as P, require, require_person
 from rempart.errors import InvalidInput, NotFound
 from rempart.moderation.config import ModerationConfig
 from rempart.moderation.errors import ExposureLimitReached

@@ -23,7 +23,7 @@ from rempart.audit.models import AuditEntry
 from rempart.errors import AuthError, Conflict, InvalidInput, NotFound
 from rempart.people import credentials
 from rempart.people.models import ConsoleSession, ConsoleUser
-from rempart.authz.permissions import PERSON_ROLES, ConsolePermission, Role
+from rempart.authz.permissions import PERSON_ROLES, Permission, Role
 from rempart.authz.principal import Actor, require
 from rempart.store.db import Database, utcnow
 
@@ -68,7 +68,7 @@ def actor_of(user: ConsoleUser) -> Actor:
 
 def create_user(session: Session, actor: Actor, username: str, role: Role) -> NewUser:
     """Create a person with a random one-time password and a TOTP secret. Needs ``USERS_ADMIN``."""
-    require(actor, ConsolePermission.USERS_ADMIN)
+    require(actor, Permission.USERS_ADMIN)
     return _create_user(session, username, role, created_by=actor)
 
 
@@ -113,7 +113,7 @@ def get_user(session: Session, user_id: int) -> ConsoleUser:
 
 def disable_user(session: Session, actor: Actor, user_id: int) -> ConsoleUser:
     """End a person's access: disabled, and every session revoked. Needs ``USERS_ADMIN``."""
-    require(actor, ConsolePermission.USERS_ADMIN)
+    require(actor, Permission.USERS_ADMIN)
     user = get_user(session, user_id)
     now = utcnow()
     if user.disabled_at is None:
@@ -244,7 +244,7 @@ def logout(session: Session, token: str) -> None:
 def revoke_sessions(session: Session, actor: Actor, user_id: int) -> int:
     """Revoke every live session of a user (their own, or anyone's with ``USERS_ADMIN``)."""
     if actor.user_id != user_id:
-        require(actor, ConsolePermission.USERS_ADMIN)
+        require(actor, Permission.USERS_ADMIN)
     n = session.execute(update(ConsoleSession)
                         .where(ConsoleSession.user_id == user_id, ConsoleSession.revoked_at.is_(None))
                         .values(revoked_at=utcnow())).rowcount

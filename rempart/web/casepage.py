@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rempart.authz import ConsolePermission as P
+from rempart.authz import Permission as P
 from rempart.errors import InvalidInput
 from rempart.moderation import (
     ActionKind, CaseSource, CaseStatus, CaseView, DisplaySettings, ModerationConfig,

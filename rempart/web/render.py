@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from rempart.authz import ConsolePermission as P
+from rempart.authz import Permission as P
 from rempart.store.db import utcnow
 from rempart.web.security import CSRF_FIELD, Viewer
 

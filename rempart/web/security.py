@@ -6,7 +6,7 @@ Secure whenever the request came over https.
 
 Access: every route declares exactly one access dependency, and handlers never test roles:
 
-- ``needs(ConsolePermission.X)``: a live session whose actor holds X (else 401 / 403);
+- ``needs(Permission.X)``: a live session whose actor holds X (else 401 / 403);
 - ``signed_in()``: any live session (log out, change one's password, the home page);
 - ``public()``: no session (the login form only).
 
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from rempart.authz import Actor, ConsolePermission
+from rempart.authz import Actor, Permission
 from rempart.errors import AuthError, PermissionDenied
 from rempart.people import SessionInfo, authenticate_session, check_csrf
 from rempart.runtime import Runtime
@@ -73,7 +73,7 @@ class Viewer:
     session_id: int
     must_change_password: bool
 
-    def can(self, permission: ConsolePermission) -> bool:
+    def can(self, permission: Permission) -> bool:
         return self.actor.can(permission)
 
 
@@ -105,7 +105,7 @@ def _viewer(request: Request, *, allow_password_change: bool = False) -> Viewer:
     return Viewer(info.actor, info.csrf_token, info.session_id, info.must_change_password)
 
 
-def needs(permission: ConsolePermission) -> Callable[[Request], Viewer]:
+def needs(permission: Permission) -> Callable[[Request], Viewer]:
     """A dependency: a signed-in person holding ``permission``."""
 
     def dependency(request: Request) -> Viewer:

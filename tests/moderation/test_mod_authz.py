@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from rempart import audit, people as people_svc
-from rempart.authz import GRANTS, ConsolePermission as P, Role
+from rempart.authz import GRANTS, Permission as P, Role
 from rempart.errors import PermissionDenied, RempartError
 from rempart.moderation import (
     ActionKind, ActionRequest, CaseSource, Confirmation, NewCase, add_endpoint, blast_radius,

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from rempart.audit.models import AuditEntry
-from rempart.authz import GRANTS, ConsolePermission as P
+from rempart.authz import GRANTS, Permission as P
 from rempart.moderation.models import Case, Reveal
 from tests.web.web_helpers import token
 

@@ -7,7 +7,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Mount
 
 from rempart.api.app import create_app
-from rempart.authz import ConsolePermission as P
+from rempart.authz import Permission as P
 from rempart.web import MOUNT_PATH, create_console
 from rempart.web.security import PUBLIC, SIGNED_IN, skips_csrf
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, Form, Request
 from sqlalchemy import select
 
-from rempart.authz import PERSON_ROLES, ConsolePermission as P
+from rempart.authz import PERSON_ROLES, Permission as P
 from rempart.moderation import add_endpoint, get_prefs, my_exposure, outbox_status, set_prefs
 from rempart.moderation.models import WebhookEndpoint
 from rempart.moderation.wellness import MAX_BLUR

@@ -14,7 +14,7 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from rempart.audit import AuditEvent, AuditFilter, export_jsonl, read
-from rempart.authz import ConsolePermission as P
+from rempart.authz import Permission as P
 from rempart.errors import InvalidInput
 from rempart.web.render import page
 from rempart.web.security import Viewer, console_router, needs, runtime_of

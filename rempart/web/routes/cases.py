@@ -13,7 +13,7 @@ import datetime as dt
 from fastapi import Depends, Form, Query, Request
 from fastapi.responses import Response
 
-from rempart.authz import ConsolePermission as P
+from rempart.authz import Permission as P
 from rempart.errors import InvalidInput
 from rempart.moderation import (
     ActionKind, ActionRequest, DecisionStatus, claim, decide, list_cases, load_case, my_exposure,

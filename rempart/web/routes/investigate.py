@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import Depends, Form, Request
 from markupsafe import Markup
 
-from rempart.authz import ConsolePermission as P
+from rempart.authz import Permission as P
 from rempart.errors import InvalidInput
 from rempart.moderation import ActionKind, ActionRequest, Confirmation, blast_radius, bulk_act
 from rempart.web.casepage import ACTION_LABELS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Depends, Request
 
-from rempart.authz import ConsolePermission as P
+from rempart.authz import Permission as P
 from rempart.moderation import Exposure, queue_stats, sla_warnings, team_exposure
 from rempart.people import list_users
 from rempart.web.render import page

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import Depends, Form, Request
 
-from rempart.authz import ConsolePermission as P
+from rempart.authz import Permission as P
 from rempart.moderation import (
     CaseStatus, decide_appeal, list_cases, resolve_escalation, second_review,
 )
