@@ -63,3 +63,13 @@ def test_openapi_is_published(client):
     assert "/v1/scan" in spec["paths"]
     body = spec["paths"]["/v1/scan"]["post"]["requestBody"]["content"]
     assert {"multipart/form-data", "application/json"} <= set(body)
+
+
+def test_token_scopes_grant_api_permissions_only():
+    from rempart.api.permissions import Scope, permissions_of
+
+    api = {p for p in EXPECTED.values() if p is not None}
+    assert permissions_of(frozenset({Scope.ADMIN})) == api  # everything the API offers
+    for scope in Scope:  # console permissions (media, cases, audit) belong to people only
+        assert permissions_of(frozenset({scope})) <= api
+    assert Permission.MEDIA_REVEAL not in permissions_of(frozenset(Scope))
