@@ -131,6 +131,11 @@ class Runtime:
                                       added_by=added_by),
             progress)
 
+    def enable_entry(self, entry_id: int, progress=None) -> BankingOutcome:
+        """Let a disabled entry match again, and retro-scan what was uploaded meanwhile."""
+        return self._bank_then_retro(
+            lambda s: banks.AddResult(added=[banks.enable_entry(s, entry_id)]), progress)
+
     def import_list(self, bank_name: str, data: bytes, fmt: str, *, added_by: str = "",
                     progress=None) -> BankingOutcome:
         return self._bank_then_retro(

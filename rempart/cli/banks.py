@@ -191,15 +191,13 @@ def disable(
 
 
 @app.command("enable")
-def enable(entry_id: int) -> None:
-    """Let a disabled entry match again."""
-    from rempart.banks import service
-
+def enable(entry_id: int, json_out: bool = typer.Option(False, "--json")) -> None:
+    """Let a disabled entry match again (then retro-scan what was uploaded meanwhile)."""
     with errors_to_exit():
-        rt = runtime()
-        with rt.db.session() as s:
-            service.enable_entry(s, entry_id)
-    typer.echo(f"entry {entry_id} enabled")
+        outcome = runtime().enable_entry(entry_id)
+    if not json_out:
+        typer.echo(f"entry {entry_id} enabled")
+    _report(outcome, json_out)
 
 
 @app.command("remove")

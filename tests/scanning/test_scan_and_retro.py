@@ -128,3 +128,15 @@ def test_retro_scan_by_exact_hash_from_imported_list(runtime):
     assert [(m.account, m.signal, m.distance) for m in outcome.retro] == [("a9", "md5", 0)]
     with runtime.db.session() as s:
         assert s.scalar(select(func.count()).select_from(ItemSignal)) > 0
+
+
+def test_re_enabling_an_entry_retro_scans_what_was_uploaded_meanwhile(runtime):
+    make_bank(runtime)
+    entries = runtime.bank_media("known", runtime.fingerprint(image_bytes(21))).result.added
+    pdq = next(e.id for e in entries if e.signal_type == "pdq")
+    with runtime.db.session() as s:
+        banks.disable_entry(s, pdq, reason="suspected false positive")
+    assert runtime.scan_media(image_bytes(21, "flipped"), ScanContext("a5")).verdict == "allow"
+    outcome = runtime.enable_entry(pdq)
+    assert [(m.account, m.entry_id) for m in outcome.retro] == [("a5", pdq)]
+    assert runtime.enable_entry(pdq).retro == []  # reported once

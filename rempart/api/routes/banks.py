@@ -190,8 +190,11 @@ def disable_entry(entry_id: int, body: DisableIn, runtime: Runtime = Depends(get
 @router.post("/entries/{entry_id}/enable")
 def enable_entry(entry_id: int, runtime: Runtime = Depends(get_runtime),
                  _=Depends(require(Permission.BANKS_WRITE))) -> dict:
+    """Let a disabled entry match again; past uploads it now matches are reported."""
+    outcome = runtime.enable_entry(entry_id)
     with runtime.db.session() as s:
-        return entry_json(banks.enable_entry(s, entry_id))
+        return {**entry_json(banks.get_entry(s, entry_id)),
+                "retro_matches": [m.to_json() for m in outcome.retro]}
 
 
 @router.delete("/entries/{entry_id}")
