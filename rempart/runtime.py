@@ -7,11 +7,13 @@ The CLI and the HTTP API both drive rempart through a ``Runtime``:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from rempart.banks import replica
 from rempart.banks import service as banks
+from rempart.banks.entries import ConfirmedItem
+from rempart.banks.replica import Replica
 from rempart.config import Settings
 from rempart.matching.matcher import Matcher
 from rempart.moderation import ModerationConfig, after_retro_hook, after_scan_hook
@@ -20,7 +22,7 @@ from rempart.moderation.to_log import log_decision_hook
 from rempart.scanning.retro import RetroMatch, retro_scan
 from rempart.scanning.service import AfterScan, ScanContext, ScanOutcome, scan_rows
 from rempart.scanning.signals import rows_from_signals, signal_rows
-from rempart.signals import DEFAULT_LIMITS, Fingerprint, Limits, fingerprint
+from rempart.signals import DEFAULT_LIMITS, Fingerprint, Limits, fingerprint, fingerprint_file
 from rempart.store.db import Database
 from rempart.store.migrate import upgrade
 from rempart.transparency.db.service import TransparencyLog
@@ -49,7 +51,8 @@ class Runtime:
         self.transparency = TransparencyLog.from_env(settings.home)
         #: moderation settings (queues, routes, dual review, exposure budget, platform bank)
         self.moderation = ModerationConfig(
-            on_decision=(log_decision_hook(self.transparency.record_decision),))
+            on_decision=(log_decision_hook(self.transparency.record_decision),),
+            region=self.transparency.region)
         self.after_scan.append(after_scan_hook(lambda: self.moderation))
         #: what follows a retro-scan in its transaction: hook(session, matches)
         self.after_retro: list[Callable] = [after_retro_hook(lambda: self.moderation)]
@@ -57,11 +60,16 @@ class Runtime:
         self.evidence: MediaStore = DirectoryMediaStore(settings.home / "evidence")
         self.after_scan.append(self.transparency.after_scan)
         with self.db.session() as s:
-            self.matcher: Matcher = replica.load(s)
+            #: the in-memory matcher and its place in the bank change feed
+            self.replica = Replica.load(s)
 
     @classmethod
     def from_env(cls, **kw) -> "Runtime":
         return cls(Settings.from_env(), **kw)
+
+    @property
+    def matcher(self) -> Matcher:
+        return self.replica.matcher
 
     @property
     def max_upload_bytes(self) -> int:
@@ -72,12 +80,15 @@ class Runtime:
 
     def sync(self) -> int:
         with self.db.session() as s:
-            return replica.sync(s, self.matcher)
+            return self.replica.sync(s)
 
     # -- scanning -----------------------------------------------------------------------------
 
     def fingerprint(self, data: bytes) -> Fingerprint:
         return fingerprint(data, limits=self.limits)
+
+    def fingerprint_file(self, path: str | os.PathLike) -> Fingerprint:
+        return fingerprint_file(path, limits=self.limits)
 
     def scan_media(self, data: bytes, context: ScanContext = ScanContext()) -> ScanOutcome:
         fp = self.fingerprint(data)
@@ -90,7 +101,7 @@ class Runtime:
                          size_bytes: int | None = None) -> ScanOutcome:
         rows = signal_rows(fp)
         with self.db.session() as s:
-            replica.sync(s, self.matcher)
+            self.replica.sync(s)
             return scan_rows(s, self.matcher, rows, kind=fp.kind, context=context,
                              source="upload", fp=fp, size_bytes=size_bytes,
                              after=self.after_scan)
@@ -99,7 +110,7 @@ class Runtime:
                      context: ScanContext = ScanContext()) -> ScanOutcome:
         rows = rows_from_signals(signals)
         with self.db.session() as s:
-            replica.sync(s, self.matcher)
+            self.replica.sync(s)
             return scan_rows(s, self.matcher, rows, kind=None, context=context, source="signals",
                              after=self.after_scan)
 
@@ -110,7 +121,7 @@ class Runtime:
             result = change(s)
             added = [e.id for e in result.added]
         with self.db.session() as s:
-            replica.sync(s, self.matcher)
+            self.replica.sync(s)
             retro = retro_scan(s, self.matcher, added, progress)
             for hook in self.after_retro:
                 hook(s, retro)
@@ -122,14 +133,18 @@ class Runtime:
             lambda s: banks.add_entries(s, banks.get_bank(s, bank_name), entries, added_by),
             progress)
 
+    def bank_items(self, bank_name: str, items: Sequence[ConfirmedItem], *, added_by: str = "",
+                   progress=None) -> BankingOutcome:
+        """Bank confirmed items (what each banks: ``rempart.banks.entries``) in one change."""
+        return self._bank_then_retro(
+            lambda s: banks.add_items(s, banks.get_bank(s, bank_name), items, added_by),
+            progress)
+
     def bank_media(self, bank_name: str, fp: Fingerprint, *, external_id: str | None = None,
                    metadata: dict[str, str] | None = None, added_by: str = "",
                    progress=None) -> BankingOutcome:
-        return self._bank_then_retro(
-            lambda s: banks.add_media(s, banks.get_bank(s, bank_name), fp,
-                                      external_id=external_id, metadata=metadata,
-                                      added_by=added_by),
-            progress)
+        return self.bank_items(bank_name, [ConfirmedItem.from_fingerprint(fp, external_id, metadata)],
+                               added_by=added_by, progress=progress)
 
     def enable_entry(self, entry_id: int, progress=None) -> BankingOutcome:
         """Let a disabled entry match again, and retro-scan what was uploaded meanwhile."""
