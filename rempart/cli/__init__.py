@@ -2,7 +2,7 @@
 
 The one place where imports sit inside functions: a command imports the domain packages it
 needs (SQLAlchemy, numpy, Pillow, FastAPI) in its body, so ``rempart --help`` and a typo load
-typer alone (about 0.2 s instead of 1.4 s). ``tests/test_imports.py`` allows it here only.
+typer alone (about 0.2 s instead of 1.4 s). ``tests/test_architecture.py`` allows it here only.
 """
 
 from __future__ import annotations
