@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from rempart.moderation.vocab import ActionKind, CaseSource
+from rempart.transparency import HASH_LIST_CLASSIFICATION
 
 #: what each restrictive action does, in the log's words: (target, decision); actions on a space
 #: or an account broadest first. The other actions (dismiss, a hold, a referral, overturning a
@@ -58,8 +59,7 @@ SOURCE_TYPES = {
 
 #: what a decision found when nothing else says so: the hash lists' own classification (an
 #: overturned automatic block is reinstated under the block's terms)
-CSAM_FIELDS = {"ground": "illegal_content", "category": "protection_of_minors",
-               "keyword": "child_sexual_abuse_material"}
+CSAM_FIELDS = HASH_LIST_CLASSIFICATION
 
 #: a leaf written once per decision, or once per content item of the case
 ONCE, PER_ITEM = "once", "per_item"

@@ -37,6 +37,7 @@ from rempart.transparency.cosignature import (
     cosigned_message,
 )
 from rempart.transparency.dsa import (
+    HASH_LIST_CLASSIFICATION,
     StatementInput,
     build_statement,
     leaf_classification,
@@ -123,6 +124,7 @@ from rempart.transparency.tiles import (
 )
 
 __all__ = [
+    "HASH_LIST_CLASSIFICATION",
     "Checkpoint",
     "CosignatureSigner",
     "CosignatureVerifier",

@@ -113,6 +113,11 @@ AUTOMATED_DETECTION = {"yes": "Yes", "no": "No"}
 AUTOMATED_DECISION = {"fully": "AUTOMATED_DECISION_FULLY", "partially": "AUTOMATED_DECISION_PARTIALLY",
                       "not_automated": "AUTOMATED_DECISION_NOT_AUTOMATED"}
 
+#: what a match in a hash list of known material is, in the log's words: an automatic block's
+#: ground, category and keyword, and those of a decision that states no other
+HASH_LIST_CLASSIFICATION = {"ground": "illegal_content", "category": "protection_of_minors",
+                            "keyword": "child_sexual_abuse_material"}
+
 #: the inverse maps, for ``leaf_classification``
 LEAF_CATEGORY = {
     "STATEMENT_CATEGORY_PROTECTION_OF_MINORS": "protection_of_minors",

@@ -28,7 +28,7 @@ PUBLIC = {
     # targets and time to action (banned spaces, median time to action)
     "bucket_time_to_action", "median_time_to_action",
     # the one builder of DSA statements of reasons and the Transparency Database's schema
-    "StatementInput", "build_statement", "check_statement", "leaf_classification", "make_puid",
+    "HASH_LIST_CLASSIFICATION", "StatementInput", "build_statement", "check_statement", "leaf_classification", "make_puid",
     "statement_problems", "territorial_scope",
 }  # fmt: skip
 
