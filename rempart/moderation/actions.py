@@ -37,7 +37,6 @@ from rempart.signals import FrameHash
 from rempart.transparency import make_puid
 
 
-
 @dataclass(frozen=True)
 class ActionRequest:
     """An action a reviewer asks for. ``target`` defaults to what the case is about: every item
@@ -134,16 +133,17 @@ def reasons_for(session: Session, case: Case, decision: Proposed, p: PlannedActi
 
 
 def _content_types(session: Session, case: Case, p: PlannedAction) -> tuple[str, ...]:
-    """The log's content types of what ``p`` acts on: its item, or every item of the case."""
+    """The log's content types of what ``p`` acts on: its item, or every item of the case (an
+    item known only by reference is "other")."""
     if p.target_type is TargetType.ITEM:
-        targets = [p.target]
+        ids = [None if p.target.startswith("ref:") else int(p.target)]
     else:
-        targets = [str(i.item_id) if i.item_id is not None else "ref:" for i in case.items]
-    ids = [int(t) for t in targets if not t.startswith("ref:")]
-    kinds = {i: k for i, k in session.execute(select(ScannedItem.id, ScannedItem.kind)
-                                              .where(ScannedItem.id.in_(ids)))} if ids else {}
-    return tuple(sorted({content_type(None if t.startswith("ref:") else kinds.get(int(t)))
-                         for t in targets}))
+        ids = [i.item_id for i in case.items]
+    known = [i for i in ids if i is not None]
+    rows = session.execute(select(ScannedItem.id, ScannedItem.kind)
+                           .where(ScannedItem.id.in_(known))) if known else ()
+    kinds = {item_id: kind for item_id, kind in rows}
+    return tuple(sorted({content_type(kinds.get(i)) for i in ids}))
 
 
 def _statement_puid(case: Case, p: PlannedAction) -> str:
@@ -151,7 +151,7 @@ def _statement_puid(case: Case, p: PlannedAction) -> str:
         return make_puid("rempart-case", case.id, p.kind.value)  # the case's one account / space
     if p.target.startswith("ref:"):  # an external reference may be a URL: only its digest
         return make_puid("rempart-case", case.id, p.kind.value, "ref",
-                    hashlib.sha256(p.target.encode()).hexdigest()[:16])
+                         hashlib.sha256(p.target.encode()).hexdigest()[:16])
     return make_puid("rempart-case", case.id, p.kind.value, "item", p.target)
 
 
