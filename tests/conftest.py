@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from rempart.config import Settings
+from rempart.config import ENVIRONMENT, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,3 +72,23 @@ def runtime(settings):
     rt = Runtime(settings)
     yield rt
     rt.close()
+
+
+@pytest.fixture
+def cli_env(settings, monkeypatch) -> Settings:
+    """The environment of a ``rempart`` command over this test's database, migrated as by
+    ``rempart migrate``, with no REMPART_ variable inherited from the caller's shell."""
+    from rempart.store.db import Database
+    from rempart.store.migrate import upgrade
+
+    for name in ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("REMPART_HOME", str(settings.home))
+    monkeypatch.setenv("REMPART_DATABASE_URL", settings.database_url)
+    settings.ensure_home()
+    db = Database(settings.database_url)
+    try:
+        upgrade(db)
+    finally:
+        db.dispose()
+    return settings
