@@ -1,4 +1,4 @@
-"""Shared fixtures: the benign test data, and a fresh database per test.
+"""Shared fixtures: the benign test data (tests/data), and a fresh database per test.
 
 The database is SQLite unless REMPART_TEST_DATABASE_URL names a PostgreSQL server (e.g.
 postgresql+psycopg://postgres@127.0.0.1:5432/test): then each test gets a database of its own
@@ -16,24 +16,14 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from rempart.config import ENVIRONMENT, Settings
+from tests.testdata import TESTDATA
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _find_testdata() -> Path | None:
-    env = os.environ.get("REMPART_TESTDATA")
-    candidates = [Path(env)] if env else []
-    candidates += [ROOT.parent / "shared" / "testdata", ROOT / "shared" / "testdata"]
-    return next((c for c in candidates if (c / "README.md").exists()), None)
-
-
-TESTDATA = _find_testdata()
+pytest_plugins = ["tests.no_skips"]  # under CI=true, any skipped test fails the run
 
 
 @pytest.fixture(scope="session")
 def testdata() -> Path:
-    if TESTDATA is None:
-        pytest.skip("shared test data not found (set REMPART_TESTDATA)")
+    """The benign test data carried in the repository (tests/data/README.md)."""
     return TESTDATA
 
 
