@@ -322,8 +322,8 @@ def _taxonomy(t: _Table) -> Taxonomy:
                 if required not in p:
                     raise p.error(required, "a new policy needs its title and dsa_category")
         policies[key] = Policy(
-            key, p.get("title", str, old and old.title),
-            p.get("dsa_category", str, old and old.dsa_category),
+            key=key, title=p.get("title", str, old and old.title),
+            dsa_category=p.get("dsa_category", str, old and old.dsa_category),
             keywords=p.get("keywords", list, old.keywords if old else ()),
             illegal=p.get("illegal", bool, old.illegal if old else True),
             legal_ground=p.get("legal_ground", str, old.legal_ground if old else ""),
