@@ -5,8 +5,9 @@
 //
 // Canonical pixels, as Pillow's convert("RGB") gives them: every colour type and bit depth;
 // 16-bit samples keep their high byte; grey of 1, 2, 4 bits scales to 0-255 (x255, x85, x17);
-// palette indices past the palette are black; alpha and tRNS are ignored (the colour under a
-// transparent pixel is kept). Adam7 interlacing is supported. The EXIF orientation is Pillow's:
+// palette indices past the palette (or with no PLTE at all) are black; alpha and tRNS are ignored
+// (the colour under a transparent pixel is kept); rows from one with an unknown filter type on
+// stay black, as Pillow leaves them. Adam7 interlacing is supported. The EXIF orientation is Pillow's:
 // the eXIf chunk, else an ImageMagick "Raw profile type exif" text chunk, else XMP (see media.js).
 // Only the first frame of an animated PNG (the IDAT picture) is decoded.
 //
@@ -41,10 +42,11 @@ export async function decodePng(bytes, limits) {
   const sample = sampler(png.header, png.palette);
   const bpp = Math.max(1, bitsPerPixel >> 3);
   let at = 0;
-  for (const p of layout) {
+  passes: for (const p of layout) {
     if (!p.w) continue;
     let prev = new Uint8Array(p.rowBytes);
     for (let y = 0; y < p.h; y++, at += 1 + p.rowBytes) {
+      if (raw[at] > 4) break passes; // an unknown filter: Pillow stops there, the rest stays black
       const row = unfilter(raw[at], raw.subarray(at + 1, at + 1 + p.rowBytes), prev, bpp);
       for (let x = 0; x < p.w; x++) {
         const o = 4 * ((p.r0 + y * p.dr) * width + p.c0 + x * p.dc);
@@ -85,7 +87,7 @@ function readChunks(bytes) {
     at += 12 + length;
   }
   if (!out.idat.length) throw corrupt("has no image data");
-  if (out.header.colourType === 3 && !out.palette) throw corrupt("palette picture without PLTE");
+  out.palette ??= new Uint8Array(0); // no PLTE: every index is past the palette (black), as in Pillow
   return out;
 }
 
@@ -178,7 +180,6 @@ function unfilter(type, row, prev, bpp) {
         out[i] = row[i] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
       }
       break;
-    default: throw corrupt(`filter type ${type}`);
   }
   return out;
 }

@@ -1,6 +1,6 @@
 // Per-frame PDQ of a video in the browser, sampled as rempart.signals.video (vPDQ) samples: frame n
-// is hashed when n % max(1, int(fps)) == 0 and stamped t = n / fps, fps being the average rate
-// (frames / duration), which for the usual 24, 25, 30 or 60 fps means one frame at each whole second.
+// is hashed when n % max(1, int(fps)) == 0 and stamped t = n / fps (to the microsecond), fps being
+// the average rate (frames / duration): for 24, 25, 30 or 60 fps, one frame at each whole second.
 //
 // A <video> element plays the file from a blob: URL (it never leaves the device) and is seeked to
 // the middle of each sampled frame; the frame is drawn on a canvas and hashed. MP4 / MOV files give
@@ -83,7 +83,9 @@ export function plan(track, duration) {
   const out = [];
   if (track) {
     const step = Math.max(1, Math.floor(track.fps));
-    for (let n = 0; n < track.frames; n += step) out.push({ t: n / track.fps, at: (n + 0.5) / track.fps });
+    for (let n = 0; n < track.frames; n += step) {
+      out.push({ t: Math.round((n / track.fps) * 1e6) / 1e6, at: (n + 0.5) / track.fps }); // t in µs, as rempart
+    }
   } else {
     for (let k = 0; k < duration; k++) out.push({ t: k, at: k + 0.001 });
   }
