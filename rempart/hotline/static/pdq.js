@@ -85,91 +85,95 @@ export function pdqFloatOfLuma(luma, width, height) {
   return { dct: dct16(small), quality: qualityOf(small) };
 }
 
-/** Blur and decimate a luma plane to SIDE x SIDE (the reference's `pdqFloat256FromFloatLuma`). */
+/**
+ * Blur and decimate a luma plane to SIDE x SIDE (the reference's `pdqFloat256FromFloatLuma`):
+ * box filter along rows, along columns, along rows, along columns, then keep the SIDE x SIDE
+ * samples. Only those samples are used, so the second pair of passes writes only what leads to
+ * them (the running sums still go through every pixel: they are what makes the values exact).
+ */
 function downsample(luma, width, height) {
   const out = new Float32Array(SIDE * SIDE);
   if (width === SIDE && height === SIDE) {
     out.set(luma.subarray(0, SIDE * SIDE));
     return out;
   }
+  const rows = Array.from({ length: SIDE }, (_, i) => Math.floor(((i + 0.5) * height) / SIDE));
+  const cols = Array.from({ length: SIDE }, (_, j) => Math.floor(((j + 0.5) * width) / SIDE));
   const alongRows = jaroszWindow(width);
   const alongCols = jaroszWindow(height);
   const scratch = new Float32Array(width * height);
-  for (let pass = 0; pass < 2; pass++) {
-    boxAlongRows(luma, scratch, width, height, alongRows);
-    boxAlongCols(scratch, luma, width, height, alongCols);
-  }
+  boxAlongRows(luma, scratch, width, height, alongRows, null);
+  boxLanes(scratch, luma, 0, width, 1, height, width, alongCols, null);
+  boxAlongRows(luma, scratch, width, height, alongRows, mask(width, cols));
+  const keepRows = mask(height, rows);
+  for (const c of new Set(cols)) boxLanes(scratch, luma, c, 1, 0, height, width, alongCols, keepRows);
   for (let i = 0; i < SIDE; i++) {
-    const row = Math.floor(((i + 0.5) * height) / SIDE);
-    for (let j = 0; j < SIDE; j++) {
-      out[i * SIDE + j] = luma[row * width + Math.floor(((j + 0.5) * width) / SIDE)];
-    }
+    for (let j = 0; j < SIDE; j++) out[i * SIDE + j] = luma[rows[i] * width + cols[j]];
   }
   return out;
 }
+
+const mask = (length, wanted) => {
+  const m = new Uint8Array(length);
+  for (const i of wanted) m[i] = 1;
+  return m;
+};
 
 /** Box window for one pass along a side of `n` pixels: half of n / 64, rounded up. */
 export function jaroszWindow(n) {
   return Math.floor((n + 2 * SIDE - 1) / (2 * SIDE));
 }
 
-// The reference's box filter (`box1DFloat`) runs one float sum along the vector in four phases:
+// The reference's box filter (`box1DFloat`) runs one float sum along a vector in four phases:
 // fill the first half window without writing, write while the window grows, slide the full window,
 // then write while it shrinks; each output is sum / (pixels in the window).
-function phases(length, window) {
+//
+// Here several vectors ("lanes") advance together, each with its own float sum: along columns every
+// column of the picture at once (reading row after row), along rows blocks of ROW_LANES rows. Each
+// lane sees the same operations in the same order as the reference's loop, so the same results;
+// the independent sums keep the processor busy and the memory reads in order.
+const ROW_LANES = 16;
+
+function boxAlongRows(src, dst, width, height, window, keep) {
+  for (let row = 0; row < height; row += ROW_LANES) {
+    boxLanes(src, dst, row * width, Math.min(ROW_LANES, height - row), width, width, 1, window, keep);
+  }
+}
+
+// Lane k's element i is at base + k * laneStride + i * step. Outputs are written where keep[i] is
+// set (everywhere when keep is null). The sums live in a Float32Array: a store into it rounds to
+// float, as the reference's float sum; each is read back after its store (the value of `a[k] += x`
+// is the unrounded double).
+function boxLanes(src, dst, base, lanes, laneStride, length, step, window, keep) {
   const half = (window + 2) >> 1;
-  return [half - 1, window - half + 1, length - window, half - 1];
-}
-
-function boxAlongRows(src, dst, width, height, window) {
-  const [fill, grow, slide, shrink] = phases(width, window);
-  for (let r = 0; r < height; r++) {
-    const base = r * width;
-    let ri = base, li = base, oi = base, n = 0, sum = 0;
-    for (let i = 0; i < fill; i++) { sum = f32(sum + src[ri++]); n++; }
-    for (let i = 0; i < grow; i++) { sum = f32(sum + src[ri++]); n++; dst[oi++] = sum / n; }
-    for (let i = 0; i < slide; i++) {
-      sum = f32(sum + src[ri++]);
-      sum = f32(sum - src[li++]);
-      dst[oi++] = sum / n;
-    }
-    for (let i = 0; i < shrink; i++) { sum = f32(sum - src[li++]); n--; dst[oi++] = sum / n; }
-  }
-}
-
-// Along columns the reference runs one column at a time; here all columns advance together, row by
-// row (cache-friendly), each column with its own float sum: the same operations in the same order
-// per column, so the same results. The sums are read back after each store (the value of `a[i] += x`
-// is the unrounded double, not the float stored).
-function boxAlongCols(src, dst, width, height, window) {
-  const [fill, grow, slide, shrink] = phases(height, window);
-  const sums = new Float32Array(width); // a store into it rounds to float, as the reference's sum
-  let ri = 0, li = 0, oi = 0, n = 0;
-  for (let i = 0; i < fill; i++, ri += width) {
+  const fill = half - 1, grow = window - half + 1, slide = length - window, shrink = half - 1;
+  const sums = new Float32Array(lanes);
+  let ri = base, li = base, oi = base, n = 0, i = 0;
+  for (let p = 0; p < fill; p++, ri += step) {
     n++;
-    for (let c = 0; c < width; c++) sums[c] += src[ri + c];
+    for (let k = 0, r = ri; k < lanes; k++, r += laneStride) sums[k] += src[r];
   }
-  for (let i = 0; i < grow; i++, ri += width, oi += width) {
+  for (let p = 0; p < grow; p++, i++, ri += step, oi += step) {
     n++;
-    for (let c = 0; c < width; c++) {
-      sums[c] += src[ri + c];
-      dst[oi + c] = sums[c] / n;
-    }
+    for (let k = 0, r = ri; k < lanes; k++, r += laneStride) sums[k] += src[r];
+    if (!keep || keep[i]) write(dst, oi, sums, lanes, laneStride, n);
   }
-  for (let i = 0; i < slide; i++, ri += width, li += width, oi += width) {
-    for (let c = 0; c < width; c++) {
-      sums[c] += src[ri + c];
-      sums[c] -= src[li + c];
-      dst[oi + c] = sums[c] / n;
+  for (let p = 0; p < slide; p++, i++, ri += step, li += step, oi += step) {
+    for (let k = 0, r = ri, l = li; k < lanes; k++, r += laneStride, l += laneStride) {
+      sums[k] += src[r];
+      sums[k] -= src[l];
     }
+    if (!keep || keep[i]) write(dst, oi, sums, lanes, laneStride, n);
   }
-  for (let i = 0; i < shrink; i++, li += width, oi += width) {
+  for (let p = 0; p < shrink; p++, i++, li += step, oi += step) {
     n--;
-    for (let c = 0; c < width; c++) {
-      sums[c] -= src[li + c];
-      dst[oi + c] = sums[c] / n;
-    }
+    for (let k = 0, l = li; k < lanes; k++, l += laneStride) sums[k] -= src[l];
+    if (!keep || keep[i]) write(dst, oi, sums, lanes, laneStride, n);
   }
+}
+
+function write(dst, at, sums, lanes, laneStride, n) {
+  for (let k = 0, o = at; k < lanes; k++, o += laneStride) dst[o] = sums[k] / n;
 }
 
 /** The reference's image-domain quality metric of the 64 x 64 picture (0-100). */
