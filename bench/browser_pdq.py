@@ -19,10 +19,12 @@ Usage: python bench/browser_pdq.py   (needs /usr/bin/chromium and the playwright
 from __future__ import annotations
 
 import csv
+import functools
 import http.server
 import json
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -76,49 +78,38 @@ def _testdata() -> Path:
     raise SystemExit("shared test data not found")
 
 
-def _serve(files: list[bytes]) -> http.server.ThreadingHTTPServer:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            if self.path == "/":
-                body, kind = PAGE, "text/html"
-            elif self.path.startswith("/static/") and (STATIC / self.path[8:]).is_file():
-                body, kind = (STATIC / self.path[8:]).read_bytes(), "text/javascript"
-            elif self.path.startswith("/file/"):
-                body, kind = files[int(self.path[6:])], "application/octet-stream"
-            else:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 def _browser(files: list[bytes]) -> dict:
+    """Serve the bench page, the modules and the files from a scratch folder; run the page."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         raise SystemExit("the playwright package is needed (pip install playwright)")
-    server = _serve(files)
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{server.server_port}/")
-            page.wait_for_function("window.ready === true")
-            result = page.evaluate("n => bench(n)", len(files))
-            browser.close()
-    finally:
-        server.shutdown()
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Path(tmp)
+        (site / "index.html").write_bytes(PAGE)
+        (site / "static").symlink_to(STATIC)
+        (site / "file").mkdir()
+        for i, data in enumerate(files):
+            (site / "file" / str(i)).write_bytes(data)
+        handler = functools.partial(Quiet, directory=str(site))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+                page = browser.new_page()
+                page.goto(f"http://127.0.0.1:{server.server_port}/")
+                page.wait_for_function("window.ready === true")
+                result = page.evaluate("n => bench(n)", len(files))
+                browser.close()
+        finally:
+            server.shutdown()
     return result
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
 
 
 def _python(files: list[bytes]) -> dict:
@@ -162,15 +153,16 @@ def main() -> None:
     drift = {"png": [], "jpeg/webp": []}
     for row, got in zip(rows, browser["hashes"]):
         drift["png" if row["file"].endswith(".png") else "jpeg/webp"].append(_bits(got, row["pdq_hex"]))
-    report["bits_off_reference_csv"] = {k: {"pictures": len(v), "max": max(v), "median": statistics.median(v)}
-                                        for k, v in drift.items()}
-    for kind, d in report["bits_off_reference_csv"].items():
+    report["bits_off_reference_csv"] = summary = {
+        kind: {"pictures": len(bits), "max": max(bits), "median": statistics.median(bits)}
+        for kind, bits in drift.items()}
+    for kind, d in summary.items():
         print(f"bits off pdq-reference.csv, {kind}: max {d['max']}, median {d['median']} "
               f"({d['pictures']} pictures)")
-    out = ROOT / "bench" / "results" / "browser_pdq.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {out.relative_to(ROOT)}")
+    results = ROOT / "bench" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "browser_pdq.json").write_text(json.dumps(report, indent=2) + "\n")
+    print("wrote bench/results/browser_pdq.json")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import shutil
 import struct
@@ -13,13 +12,14 @@ import subprocess
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 
 from rempart.signals.decode import decode_frames
 from rempart.signals.limits import DEFAULT_LIMITS, Deadline
 from rempart.signals.sniff import sniff
-from tests.signals.signals_media import scene
+from tests.signals.signals_media import make_video
+
+NTSC = Fraction(30000, 1001)
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "rempart" / "hotline" / "static"
@@ -56,20 +56,10 @@ def hamming(a: str, b: str) -> int:
     return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
-def mp4(rate: Fraction | int, frames: int, size=(160, 120), scene_frames: int = 15) -> bytes:
-    """A benign H.264 clip at ``rate`` fps: a new synthetic scene every ``scene_frames`` frames."""
-    buf = io.BytesIO()
-    with av.open(buf, mode="w", format="mp4") as out:
-        stream = out.add_stream("h264", rate=rate)
-        stream.width, stream.height = size
-        stream.pix_fmt = "yuv420p"
-        for i in range(frames):
-            frame = av.VideoFrame.from_ndarray(scene(i // scene_frames, size), format="rgb24")
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return buf.getvalue()
+def ntsc_clip(frames: int) -> bytes:
+    """A benign MP4 at 29.97 fps: vPDQ samples every 29th frame, not whole seconds, and the scene
+    changes at frame 30, so sampling the wrong frame shows."""
+    return make_video("mp4", seconds=frames / NTSC, fps=NTSC)
 
 
 def rotated(data: bytes, degrees: int = 90) -> bytes:

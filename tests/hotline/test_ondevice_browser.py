@@ -12,7 +12,6 @@ import hashlib
 import http.server
 import io
 import threading
-from fractions import Fraction
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -23,7 +22,7 @@ from PIL import Image
 from rempart.signals import FrameHash, compare_videos, fingerprint
 from rempart.signals.pdq import pdq_hash
 from tests.hotline.ondevice_helpers import (
-    STATIC, hamming, mp4, python_rgb, reference_rows, rgb_md5, rotated,
+    STATIC, hamming, ntsc_clip, python_rgb, reference_rows, rgb_md5, rotated,
 )
 from tests.signals.signals_media import make_video, scene
 
@@ -236,7 +235,7 @@ def test_videos_match_rempart_at_the_80_percent_rule(page, testdata, tmp_path):
     video_dir = testdata / "video"
     clips = [video_dir / f"{n}.mp4" for n in ("doorknob-hd-no-bar", "pattern-sd-grey-bar",
                                               "test-padded-dimensions")]
-    ntsc = mp4(Fraction(30000, 1001), 100)  # vPDQ samples every 29th frame, not whole seconds
+    ntsc = ntsc_clip(100)  # vPDQ samples every 29th frame, not whole seconds
     synthetic = {"ntsc.mp4": ntsc, "rot90.mp4": rotated(ntsc, 90),
                  "clip.webm": make_video("webm", seconds=4.5, fps=10)}
     for name, data in synthetic.items():

@@ -15,7 +15,6 @@ import io
 import re
 import zlib
 from dataclasses import asdict
-from fractions import Fraction
 
 import av
 import numpy as np
@@ -29,7 +28,7 @@ from rempart.signals.limits import Limits
 from rempart.signals.pdq import pdq_hash
 from rempart.signals.sniff import sniff
 from tests.hotline.ondevice_helpers import (
-    NODE, STATIC, mp4, python_rgb, reference_rows, rgb_md5, rotated, run_node,
+    NODE, STATIC, ntsc_clip, python_rgb, reference_rows, rgb_md5, rotated, run_node,
 )
 from tests.hotline.pngcraft import CHANNELS, chunk, exif_orientation, png
 
@@ -215,7 +214,7 @@ def test_default_limits_are_pythons(tmp_path):
 def test_mp4_reader_gives_vpdq_frame_count_and_rate(testdata, tmp_path):
     video_dir = testdata / "video"
     clips = sorted(video_dir.glob("*.mp4"))
-    ntsc = mp4(Fraction(30000, 1001), 40)
+    ntsc = ntsc_clip(40)
     extra = {"ntsc.mp4": ntsc, "rot90.mp4": rotated(ntsc, 90), "rot270.mp4": rotated(ntsc, 270),
              "rot180.mp4": rotated(ntsc, 180), "not-mp4.mp4": b"\0\0\0\x08free" + b"x" * 40}
     for name, data in extra.items():
