@@ -40,7 +40,7 @@ export function browserAppliesOrientation(format) {
     const turned = bitmap.width === 1 && bitmap.height === 2;
     bitmap.close();
     return turned;
-  })();
+  })().catch(() => false); // a browser that cannot decode the probe cannot decode the format
   return applies[format];
 }
 

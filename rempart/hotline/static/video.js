@@ -39,6 +39,7 @@ export async function videoFrames(file, format, limits = DEFAULT_LIMITS, { onPro
   try {
     video.src = url;
     await loaded(video);
+    if (video.duration === Infinity) await findDuration(video);
     const duration = track ? track.frames / track.fps : video.duration;
     if (!Number.isFinite(duration)) throw new OnDeviceError("corrupt", `${format} video has no duration`);
     if (duration > limits.max_video_seconds) {
@@ -101,6 +102,20 @@ function loaded(video) {
       const code = video.error?.code === 4 ? "unsupported" : "corrupt"; // 4: MEDIA_ERR_SRC_NOT_SUPPORTED
       reject(new OnDeviceError(code, `this browser cannot play the video: ${video.error?.message ?? ""}`));
     }, { once: true });
+  });
+}
+
+// A WebM recorded in a browser (MediaRecorder) declares no duration: seeking past the end makes
+// the browser find it.
+async function findDuration(video) {
+  await new Promise((resolve) => {
+    const timer = setTimeout(resolve, SEEK_TIMEOUT_MS);
+    video.addEventListener("durationchange", () => { clearTimeout(timer); resolve(); }, { once: true });
+    video.currentTime = Number.MAX_SAFE_INTEGER;
+  });
+  await new Promise((resolve) => {
+    video.addEventListener("seeked", resolve, { once: true });
+    video.currentTime = 0;
   });
 }
 
