@@ -36,6 +36,12 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PAGE = Path(__file__).with_name("ondevice_page.html")
+PAGE_SCRIPT = Path(__file__).with_name("ondevice_page.js")
+# What /report/hash can be served with: scripts and the worker from the site only, the chosen
+# video read through a blob: URL, requests only to the site (the hashes' submission).
+CSP = ("default-src 'none'; script-src 'self'; worker-src 'self'; media-src blob:; "
+       "connect-src 'self'; img-src 'self'; style-src 'self'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
 
 # Measured with Chromium 156 (Debian 12): its libjpeg-turbo and libwebp decode every shared JPEG
 # and WebP to exactly Pillow's pixels, so the drift of the browser's decoders is 0 bits. Should a
@@ -77,6 +83,8 @@ class LocalSite:
                 path = urlparse(self.path).path
                 if path == "/":
                     body, kind = PAGE.read_bytes(), "text/html"
+                elif path == "/page.js":
+                    body, kind = PAGE_SCRIPT.read_bytes(), "text/javascript"
                 elif path.startswith("/static/") and (STATIC / path[8:]).is_file():
                     body, kind = (STATIC / path[8:]).read_bytes(), "text/javascript"
                 elif path.startswith("/raw/") and path[5:] in site.raw:
@@ -87,6 +95,7 @@ class LocalSite:
                 self.send_response(200)
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Security-Policy", CSP)
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -122,9 +131,9 @@ def site():
 
 @pytest.fixture
 def page(browser, site):
-    """The test page, ready; on teardown, proof that nothing was sent: every request the browser
-    made (pages, workers) was a body-less GET for the page, its modules or /raw/, or stayed in the
-    browser (blob:); and the server saw only such GETs."""
+    """The test page (served with CSP), ready; on teardown, proof that nothing was sent: every
+    request the browser made (pages, workers) was a body-less GET for the page, its modules or
+    /raw/, or stayed in the browser (blob:); and the server saw only such GETs."""
     context = browser.new_context()
     requests = []
     context.on("request", lambda request: requests.append(request))
@@ -132,7 +141,7 @@ def page(browser, site):
     pg = context.new_page()
     pg.on("pageerror", lambda error: errors.append(error))
     pg.goto(site.base + "/")
-    pg.wait_for_function("window.ready === true")
+    pg.wait_for_selector("body[data-ready=yes]", state="attached")
     yield pg
     context.close()
     assert not errors
@@ -144,7 +153,7 @@ def page(browser, site):
             continue
         assert r.method == "GET" and r.post_data_buffer is None, (r.method, r.url)
         assert f"{url.scheme}://{url.netloc}" == site.base, r.url
-        assert url.path == "/" or url.path.startswith(("/static/", "/raw/")), r.url
+        assert url.path in ("/", "/page.js") or url.path.startswith(("/static/", "/raw/")), r.url
     assert site.log and all(method == "GET" and length == 0 for method, _, length in site.log)
 
 
