@@ -208,7 +208,7 @@ class _Fold:
                 and (self.cleared_at is None or self.cleared_at > self.spec.received_at + PRODUCTION))
 
     def not_before(self) -> dt.datetime | None:
-        return self.spec.received_at + PRODUCTION if self.gated and self.status is Status.OPEN else None
+        return self.spec.received_at + PRODUCTION if self.gated and self.status in (Status.OPEN, Status.PAUSED) else None
 
     def deadline(self) -> dt.datetime | None:
         r = self.spec.received_at
@@ -279,9 +279,6 @@ class _Fold:
         elif k is EventKind.PRODUCED:
             if s is Status.ANSWERED:
                 return  # a supplementary delivery: the answer was already given
-            if s is Status.PAUSED:
-                self.paused_for += e.at - self.paused_since
-                self.paused_since = None
             nb = self.not_before()
             if nb is not None and e.at < nb:
                 raise reject(f"no transmission before {nb} unless the enforcing authority clears it (Art. 10(2))")
@@ -306,6 +303,9 @@ class _Fold:
             self._close(e.at, Status.WITHDRAWN)
 
     def _close(self, at: dt.datetime, status: Status, *, answers: bool = False) -> None:
+        if self.paused_since is not None:  # closing ends a pause: the wait stops counting
+            self.paused_for += at - self.paused_since
+            self.paused_since = None
         if answers and self.kind is not ClockKind.PRESERVATION:
             self.answered_at = at
         self.status, self.closed_at = status, at

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import socket
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -49,6 +50,8 @@ class CyberTiplineClient:
             raise ValueError("base_url must be an http(s) URL")
         self.base_url = base_url.rstrip("/")
         self.retries, self.backoff, self.max_backoff, self.sleep = retries, backoff, max_backoff, sleep
+        # no Nagle delay between a request's headers and its body (and no hidden retries)
+        transport = transport or httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
         self._http = httpx.Client(auth=(username, password), transport=transport, follow_redirects=False,
                                   timeout=httpx.Timeout(timeout, connect=connect_timeout))
 

@@ -26,6 +26,7 @@ import argparse
 import base64
 import hashlib
 import hmac
+import socket
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -129,7 +130,7 @@ class CyberTiplineTestServer:
         return f"http://{host}:{port}/ispws"
 
     def start(self) -> CyberTiplineTestServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self
 
@@ -217,6 +218,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:  # quiet in tests
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _send(self, status: int, body: bytes, content_type: str = "text/xml; charset=utf-8") -> None:
         self.send_response(status)
