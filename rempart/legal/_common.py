@@ -17,6 +17,7 @@ import re
 
 from rempart.errors import InvalidInput
 
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}")
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
 
 
@@ -53,3 +54,8 @@ def parse_time(text: object, what: str) -> dt.datetime:
 def printable(text: str) -> bool:
     """No control characters (C0, DEL, C1) and no line or paragraph separators."""
     return not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in "\u2028\u2029" for c in text)
+
+
+def is_email(text: str) -> bool:
+    """A plausible email address: one @, no spaces, a dot in the domain (not RFC 5322 in full)."""
+    return _EMAIL.fullmatch(text) is not None

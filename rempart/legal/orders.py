@@ -53,11 +53,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from rempart.errors import InvalidInput
-from rempart.legal._common import canonical_json, format_time, parse_time, printable
+from rempart.legal._common import canonical_json, format_time, is_email
+from rempart.legal._reader import Reader
 from rempart.legal.errors import OrderFormatError
 from rempart.legal.vocab import (
-    BOUND_MEMBER_STATES, IDENTIFYING, JUDICIAL_ALL, JUDICIAL_COURTS, MIN_SENTENCE_MONTHS,
+    BOUND_MEMBER_STATES, JUDICIAL_ALL, JUDICIAL_COURTS, MIN_SENTENCE_MONTHS,
     NEEDS_INFORMATION_SYSTEM, SENSITIVE, SERIOUS_OFFENCE_YEARS, AuthorityKind, DataCategory,
     ListedOffence, OrderKind, Purpose, RelatedKind, TargetType, ThreatKind,
 )
@@ -65,12 +65,10 @@ from rempart.legal.vocab import (
 MAX_ORDER_BYTES = 64 * 1024
 MAX_TARGETS = 100
 MAX_RELATED = 20
-MAX_NAME = 200
 MAX_TEXT = 4000
 EX_POST_VALIDATION = dt.timedelta(hours=48)  # Art. 4(5)
 CLOCK_SKEW = dt.timedelta(minutes=5)  # an order may not be issued after it was received
 
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}")
 _PHONE = re.compile(r"\+[1-9][0-9]{6,14}")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 
@@ -176,109 +174,12 @@ class Order:
         return self.issued_at + EX_POST_VALIDATION if self.validation_pending else None
 
 
-class _Reader:
-    """Reads one JSON object, collecting every error with its field path."""
-
-    def __init__(self, data: object, path: str, errors: list[tuple[str, str]]) -> None:
-        self.path, self.errors = path, errors
-        self.data: dict = data if isinstance(data, dict) else {}
-        self.ok = isinstance(data, dict)
-        if not self.ok:
-            self.error("", "want a JSON object")
-
-    def field(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def error(self, key: str, message: str) -> None:
-        self.errors.append((self.field(key) if key else (self.path or "(order)"), message))
-
-    def done(self, known: set[str]) -> None:
-        for key in sorted(set(self.data) - known):
-            self.error(key, "unknown field")
-
-    def text(self, key: str, *, required: bool = True, limit: int = MAX_NAME,
-             multiline: bool = False) -> str | None:
-        value = self.data.get(key)
-        if value is None:
-            if required:
-                self.error(key, "required")
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self.error(key, "want a non-empty string")
-            return None
-        if len(value) > limit:
-            self.error(key, f"longer than {limit} characters")
-            return None
-        if value != value.strip() or not printable(value.replace("\n", "") if multiline else value):
-            self.error(key, "control characters or surrounding spaces")
-            return None
-        return value
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.data.get(key, default)
-        if not isinstance(value, bool):
-            self.error(key, "want true or false")
-            return default
-        return value
-
-    def integer(self, key: str, low: int, high: int) -> int | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.error(key, f"want an integer from {low} to {high}")
-            return None
-        return value
-
-    def choice(self, key: str, enum_type, *, required: bool = True):
-        value = self.data.get(key)
-        if value is None:
-            if required:
-                self.error(key, "required")
-            return None
-        try:
-            return enum_type(value)
-        except ValueError:
-            self.error(key, f"want one of {', '.join(e.value for e in enum_type)}")
-            return None
-
-    def time(self, key: str, *, required: bool = True) -> dt.datetime | None:
-        value = self.data.get(key)
-        if value is None:
-            if required:
-                self.error(key, "required")
-            return None
-        try:
-            return parse_time(value, self.field(key))
-        except InvalidInput as exc:
-            self.errors.append((self.field(key), str(exc).split(": ", 1)[1]))
-            return None
-
-    def child(self, key: str, *, required: bool = True) -> _Reader | None:
-        if self.data.get(key) is None:
-            if required:
-                self.error(key, "required")
-            return None
-        return _Reader(self.data[key], self.field(key), self.errors)
-
-    def items(self, key: str, limit: int, *, required: bool = True) -> list[_Reader]:
-        value = self.data.get(key)
-        if value is None:
-            if required:
-                self.error(key, "required")
-            return []
-        if not isinstance(value, list) or (required and not value) or len(value) > limit:
-            self.error(key, f"want a list of 1 to {limit} items" if required else f"want a list of at most {limit} items")
-            return []
-        return [_Reader(v, f"{self.field(key)}[{i}]", self.errors) for i, v in enumerate(value)]
-
-
-def _contact(r: _Reader | None) -> Contact | None:
+def _contact(r: Reader | None) -> Contact | None:
     if r is None or not r.ok:
         return None
     name = r.text("name")
     email, phone = r.text("email", required=False), r.text("phone", required=False)
-    if email is not None and not _EMAIL.fullmatch(email):
+    if email is not None and not is_email(email):
         r.error("email", "not an email address")
     if phone is not None and not _PHONE.fullmatch(phone):
         r.error("phone", "want E.164: + and 7 to 15 digits")
@@ -286,7 +187,7 @@ def _contact(r: _Reader | None) -> Contact | None:
     return Contact(name, email, phone) if name else None
 
 
-def _authority(r: _Reader | None) -> Authority | None:
+def _authority(r: Reader | None) -> Authority | None:
     if r is None or not r.ok:
         return None
     name, country = r.text("name"), r.text("country")
@@ -302,7 +203,7 @@ def _authority(r: _Reader | None) -> Authority | None:
     return Authority(name, country, kind, file_number, contact)
 
 
-def _offence(r: _Reader | None) -> Offence | None:
+def _offence(r: Reader | None) -> Offence | None:
     if r is None or not r.ok:
         return None
     classification = r.text("legal_classification", limit=MAX_TEXT, multiline=True)
@@ -318,7 +219,7 @@ def _offence(r: _Reader | None) -> Offence | None:
     return Offence(classification, provision, summary, years, listed, by_is)
 
 
-def _target(r: _Reader) -> Target | None:
+def _target(r: Reader) -> Target | None:
     if not r.ok:
         return None
     ttype, value = r.choice("type", TargetType), r.text("value", limit=256)
@@ -336,7 +237,7 @@ def _target(r: _Reader) -> Target | None:
             r.error("at", "an IP address identifies someone only at a given time: required")
     elif port is not None or at is not None:
         r.error("port" if port is not None else "at", "only for targets of type ip")
-    elif ttype is TargetType.EMAIL and not _EMAIL.fullmatch(value):
+    elif ttype is TargetType.EMAIL and not is_email(value):
         r.error("value", "not an email address")
     elif ttype is TargetType.PHONE and not _PHONE.fullmatch(value):
         r.error("value", "want E.164: + and 7 to 15 digits")
@@ -357,13 +258,13 @@ def parse_order(data: bytes | str | Mapping, *, received_at: dt.datetime | None 
         except (UnicodeDecodeError, ValueError) as exc:
             raise OrderFormatError([("(order)", f"not JSON: {exc}")]) from None
     errors: list[tuple[str, str]] = []
-    order = _read_order(_Reader(data, "", errors), received_at)
+    order = _read_order(Reader(data, "", errors), received_at)
     if errors or order is None:
         raise OrderFormatError(errors or [("(order)", "invalid")])
     return order
 
 
-def _read_order(r: _Reader, received_at: dt.datetime | None) -> Order | None:
+def _read_order(r: Reader, received_at: dt.datetime | None) -> Order | None:
     if not r.ok:
         return None
     kind = r.choice("kind", OrderKind)
@@ -427,7 +328,7 @@ def _read_order(r: _Reader, received_at: dt.datetime | None) -> Order | None:
     return order
 
 
-def _check_rules(o: Order, r: _Reader, received_at: dt.datetime | None) -> None:
+def _check_rules(o: Order, r: Reader, received_at: dt.datetime | None) -> None:
     """The Regulation's conditions (Art. 4, 5, 8) and the fields each kind may carry."""
     if received_at is not None and o.issued_at > received_at + CLOCK_SKEW:
         r.error("issued_at", "after the order was received")

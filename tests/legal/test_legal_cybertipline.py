@@ -104,6 +104,15 @@ def test_invalid_reports_are_refused_before_sending(change, field) -> None:
         assert field in str(info.value)
 
 
+def test_invalid_files_are_refused_before_anything_is_sent(server) -> None:
+    bad = CyberTipReport(REPORT.incident_type, REPORT.incident_at, REPORT.reporter, REPORT.reported,
+                         files=(ReportFile("item-1", "a.jpg", True, False, original_hashes=(("SHA1", "00"),)),
+                                REPORT.files[1]))
+    with pytest.raises(InvalidInput, match="SHA1"), client_for(server) as c:
+        submit_report(c, Submission.new("k", list(FILES)), bad, FILES, save=lambda s: None, now=lambda: NOW)
+    assert server.calls == []
+
+
 def test_invalid_file_details_are_refused() -> None:
     bad_hash = ReportFile("k", "a.jpg", True, False, original_hashes=(("MD5", "abc"),))
     with pytest.raises(InvalidInput, match="MD5 wants 32"):

@@ -25,7 +25,7 @@ LEGAL = {
 CYBERTIPLINE = {
     "PRESERVATION_AFTER_REPORT", "PRODUCTION_URL", "TESTING_URL", "CyberTipReport", "CyberTiplineClient",
     "Family", "FileRelevance", "IncidentType", "IpEvent", "IpEventName", "Person", "Phase", "ReportFile",
-    "ReportedUser", "Reporter", "Response", "ResponseCode", "Step", "Submission", "family",
+    "ReportedUser", "Reporter", "Response", "ResponseCode", "Step", "Submission", "check_report", "family",
     "file_details_xml", "parse_response", "report_xml", "submit_report",
 }  # fmt: skip
 

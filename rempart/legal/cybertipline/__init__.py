@@ -16,13 +16,13 @@ from rempart.legal.cybertipline.protocol import (
 )
 from rempart.legal.cybertipline.report import (
     CyberTipReport, FileRelevance, IncidentType, IpEvent, IpEventName, Person, ReportedUser,
-    ReportFile, Reporter, file_details_xml, report_xml,
+    ReportFile, Reporter, check_report, file_details_xml, report_xml,
 )
 from rempart.legal.cybertipline.state import PRESERVATION_AFTER_REPORT, Phase, Step, Submission
 
 __all__ = [
     "PRESERVATION_AFTER_REPORT", "PRODUCTION_URL", "TESTING_URL", "CyberTipReport", "CyberTiplineClient",
     "Family", "FileRelevance", "IncidentType", "IpEvent", "IpEventName", "Person", "Phase", "ReportFile",
-    "ReportedUser", "Reporter", "Response", "ResponseCode", "Step", "Submission", "family",
+    "ReportedUser", "Reporter", "Response", "ResponseCode", "Step", "Submission", "check_report", "family",
     "file_details_xml", "parse_response", "report_xml", "submit_report",
 ]

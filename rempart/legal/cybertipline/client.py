@@ -31,8 +31,9 @@ from pathlib import Path
 
 import httpx
 
+from rempart.errors import InvalidInput
 from rempart.legal.cybertipline.protocol import Family, MalformedResponse, Response, ResponseCode, parse_response
-from rempart.legal.cybertipline.report import CyberTipReport, file_details_xml, report_xml
+from rempart.legal.cybertipline.report import CyberTipReport, check_report, file_details_xml
 from rempart.legal.cybertipline.state import Phase, Step, Submission
 from rempart.legal.errors import (
     CyberTiplineAuthError, CyberTiplineRejected, CyberTiplineUnavailable, SubmissionUncertain,
@@ -47,7 +48,7 @@ class CyberTiplineClient:
                  max_backoff: float = 60.0, sleep: Callable[[float], None] = time.sleep,
                  transport: httpx.BaseTransport | None = None) -> None:
         if not base_url.startswith(("https://", "http://")):
-            raise ValueError("base_url must be an http(s) URL")
+            raise InvalidInput("base_url must be an http(s) URL")
         self.base_url = base_url.rstrip("/")
         self.retries, self.backoff, self.max_backoff, self.sleep = retries, backoff, max_backoff, sleep
         # no Nagle delay between a request's headers and its body (and no hidden retries)
@@ -134,8 +135,8 @@ def submit_report(client: CyberTiplineClient, state: Submission, report: CyberTi
     file key of the report to its bytes."""
     by_key = {f.key: f for f in report.files}
     if set(by_key) != {f.key for f in state.files} or set(files) != set(by_key):
-        raise ValueError("the report, the submission and the files must name the same file keys")
-    body = report_xml(report)  # invalid content fails here, before anything is sent
+        raise InvalidInput("the report, the submission and the files must name the same file keys")
+    body = check_report(report)  # invalid content fails here, before anything is sent
 
     def step(new: Submission) -> Submission:
         save(new)

@@ -41,7 +41,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from rempart.errors import InvalidInput
-from rempart.legal._common import format_time, printable
+from rempart.legal._common import format_time, is_email, printable
 
 XSD_LOCATION = "https://report.cybertip.org/ispws/xsd"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -76,7 +76,6 @@ class IpEventName(str, enum.Enum):
 #: original file hash types and their hex lengths
 HASH_TYPES = {"MD5": 32, "SHA1": 40, "SHA256": 64}
 INDUSTRY_CLASSIFICATIONS = ("A1", "A2", "B1", "B2")
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}")
 
 
 @dataclass(frozen=True)
@@ -162,7 +161,7 @@ def _text(parent: ET.Element, tag: str, value: object, field: str) -> None:
 
 
 def _email(value: str | None, field: str) -> str | None:
-    if value is not None and not _EMAIL.fullmatch(value):
+    if value is not None and not is_email(value):
         raise InvalidInput(f"{field}: not an email address")
     return value
 
@@ -230,6 +229,15 @@ def report_xml(r: CyberTipReport) -> bytes:
     if len(set(keys)) != len(keys):
         raise InvalidInput("files: two files with the same key")
     return _document(root)
+
+
+def check_report(r: CyberTipReport) -> bytes:
+    """Build every document of ``r`` once (file details with placeholder ids), so that invalid
+    content fails before anything is sent; return the <report> document."""
+    body = report_xml(r)
+    for f in r.files:
+        file_details_xml("0", "0", f)
+    return body
 
 
 def file_details_xml(report_id: str, file_id: str, f: ReportFile) -> bytes:
