@@ -123,7 +123,17 @@ def read_members(f: BinaryIO, size: int, valid_name: Callable[[str], bool]) -> l
     if cd_size > n * (_CENTRAL.size + 0xFFFF):
         raise _bad("central directory larger than its entries")
     f.seek(cd_offset)
-    cd = f.read(cd_size)
+    members = _central_directory(f.read(cd_size), n, cd_offset, valid_name)
+    for m in members:
+        raw = m.name.encode()
+        f.seek(m.data_offset - _LOCAL.size - len(raw))
+        if f.read(_LOCAL.size + len(raw)) != local_header(raw, m.crc, m.size):
+            raise _bad(f"{m.name}: local header differs from the central directory or is not canonical")
+    return members
+
+
+def _central_directory(cd: bytes, n: int, cd_offset: int, valid_name: Callable[[str], bool]) -> list[Member]:
+    """The ``n`` canonical entries of central directory ``cd``, which starts at ``cd_offset``."""
     members, pos, expected_offset, previous = [], 0, 0, b""
     for _ in range(n):
         if pos + _CENTRAL.size > len(cd):
@@ -138,7 +148,7 @@ def read_members(f: BinaryIO, size: int, valid_name: Callable[[str], bool]) -> l
         except UnicodeDecodeError:
             raise _unsafe("an entry name is not UTF-8") from None
         if not valid_name(name):
-            raise _unsafe(f"unsafe or invalid entry name {name[:80]!r} (absolute, '..', or not a package path)")
+            raise _unsafe(f"unsafe entry name {name[:80]!r} (absolute, '..', a backslash or a drive)")
         if method != _STORED or csize != usize:
             raise _unsafe(f"{name}: compressed entries are refused (zip bombs)")
         if flags & 0x41:
@@ -156,11 +166,6 @@ def read_members(f: BinaryIO, size: int, valid_name: Callable[[str], bool]) -> l
         previous, pos = raw, pos + _CENTRAL.size + nlen
     if pos != len(cd) or expected_offset != cd_offset:
         raise _bad("central directory does not match the entries")
-    for m in members:
-        raw = m.name.encode()
-        f.seek(m.data_offset - _LOCAL.size - len(raw))
-        if f.read(_LOCAL.size + len(raw)) != local_header(raw, m.crc, m.size):
-            raise _bad(f"{m.name}: local header differs from the central directory or is not canonical")
     return members
 
 

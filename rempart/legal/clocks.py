@@ -235,72 +235,103 @@ class _Fold:
             self.breached_at = due
 
     def apply(self, i: int, e: Event) -> None:
+        """Apply event number ``i``, or raise ``ClockEventRejected`` naming the rule it breaks."""
         k, s = e.kind, self.status
         if k not in _ALLOWED[self.kind]:
             raise ClockEventRejected(i, f"{k.value} does not apply to a {self.kind.value} clock")
-        reject = lambda msg: ClockEventRejected(i, msg)  # noqa: E731
         if s in CLOSED and not (k is EventKind.PRODUCED and s is Status.ANSWERED):
-            raise reject(f"the clock is {s.value} since {self.closed_at}")
-        if k in (EventKind.CLARIFICATION_REQUESTED, EventKind.NON_EXECUTION_NOTIFIED) and self.kind is not ClockKind.EMERGENCY_REQUEST:
-            if not e.reasons:
-                raise reject("a Form 3 states at least one reason")
-            clarify = set(e.reasons) <= CLARIFICATION_REASONS
-            if k is EventKind.CLARIFICATION_REQUESTED and not clarify:
-                raise reject("only incomplete, manifest_errors and insufficient_information ask for clarification")
-            if k is EventKind.NON_EXECUTION_NOTIFIED and set(e.reasons) & CLARIFICATION_REASONS:
-                raise reject("a reason that asks for clarification is a clarification_requested event")
-        elif e.reasons:
-            raise reject(f"{k.value} carries no Form 3 reasons")
-        if k is EventKind.PRESERVED:
-            if s is Status.NOT_EXECUTED:
-                raise reject("nothing to preserve after non-execution")
-            self.preserved_at = self.preserved_at or e.at
-        elif k is EventKind.CLARIFICATION_REQUESTED:
-            if s not in (Status.OPEN, Status.PRESERVING):
-                raise reject(f"cannot pause a clock that is {s.value}")
-            self.status, self.paused_since, self.resume_to = Status.PAUSED, e.at, s
-        elif k is EventKind.CLARIFICATION_RECEIVED:
-            if s is not Status.PAUSED:
-                raise reject("no clarification was asked")
-            self.paused_for += e.at - self.paused_since
-            self.status, self.paused_since = self.resume_to, None
-            self.period_start = e.at
-        elif k is EventKind.NON_EXECUTION_NOTIFIED:
-            if s not in (Status.OPEN, Status.PAUSED, Status.PRESERVING):
-                raise reject(f"cannot report non-execution of a clock that is {s.value}")
-            self._close(e.at, Status.NOT_EXECUTED, answers=True)
-        elif k is EventKind.ENFORCING_AUTHORITY_CLEARED or k is EventKind.REFUSED:
-            if not self.spec.enforcing_authority_notified:
-                raise reject("no enforcing authority was notified of this order")
-            if k is EventKind.REFUSED:
-                self._close(e.at, Status.REFUSED)
-            else:
-                self.cleared_at = self.cleared_at or e.at
-        elif k is EventKind.PRODUCED:
-            if s is Status.ANSWERED:
-                return  # a supplementary delivery: the answer was already given
-            nb = self.not_before()
-            if nb is not None and e.at < nb:
-                raise reject(f"no transmission before {nb} unless the enforcing authority clears it (Art. 10(2))")
-            self._close(e.at, Status.ANSWERED, answers=True)
-        elif k is EventKind.DECLINED:
-            self._close(e.at, Status.DECLINED, answers=True)
-        elif k in (EventKind.EXTENDED, EventKind.PRODUCTION_CONFIRMED):
-            if s is not Status.PRESERVING or self.confirmed:
-                raise reject(f"the preservation is {s.value}{' until production' if self.confirmed else ''}")
-            if k is EventKind.EXTENDED:
-                if self.extended:
-                    raise reject("a preservation is extended once, by 30 days (Art. 11(1))")
-                if e.at > self.period_start + PRESERVATION:
-                    raise reject("an extension must arrive within the 60-day period (Art. 11(1))")
-                self.extended = True
-            else:
-                self.confirmed = True
-                self.status = Status.PRESERVING_UNTIL_PRODUCTION
-        elif k is EventKind.PRESERVATION_ENDED:
-            self._close(e.at, Status.ENDED)
-        elif k is EventKind.WITHDRAWN:
-            self._close(e.at, Status.WITHDRAWN)
+            raise ClockEventRejected(i, f"the clock is {s.value} since {self.closed_at}")
+        problem = self._reasons_problem(e) or getattr(self, f"_on_{k.value}")(e)
+        if problem:
+            raise ClockEventRejected(i, problem)
+
+    def _reasons_problem(self, e: Event) -> str | None:
+        form3 = (EventKind.CLARIFICATION_REQUESTED, EventKind.NON_EXECUTION_NOTIFIED)
+        if e.kind not in form3 or self.kind is ClockKind.EMERGENCY_REQUEST:
+            return f"{e.kind.value} carries no Form 3 reasons" if e.reasons else None
+        if not e.reasons:
+            return "a Form 3 states at least one reason"
+        if e.kind is EventKind.CLARIFICATION_REQUESTED and not set(e.reasons) <= CLARIFICATION_REASONS:
+            return "only incomplete, manifest_errors and insufficient_information ask for clarification"
+        if e.kind is EventKind.NON_EXECUTION_NOTIFIED and set(e.reasons) & CLARIFICATION_REASONS:
+            return "a reason that asks for clarification is a clarification_requested event"
+        return None
+
+    # One handler per event kind: each changes the state, or returns why it cannot.
+
+    def _on_preserved(self, e: Event) -> str | None:
+        if self.status is Status.NOT_EXECUTED:
+            return "nothing to preserve after non-execution"
+        self.preserved_at = self.preserved_at or e.at
+        return None
+
+    def _on_clarification_requested(self, e: Event) -> str | None:
+        if self.status not in (Status.OPEN, Status.PRESERVING):
+            return f"cannot pause a clock that is {self.status.value}"
+        self.status, self.paused_since, self.resume_to = Status.PAUSED, e.at, self.status
+        return None
+
+    def _on_clarification_received(self, e: Event) -> str | None:
+        if self.status is not Status.PAUSED:
+            return "no clarification was asked"
+        self.paused_for += e.at - self.paused_since
+        self.status, self.paused_since, self.period_start = self.resume_to, None, e.at
+        return None
+
+    def _on_non_execution_notified(self, e: Event) -> str | None:
+        if self.status not in (Status.OPEN, Status.PAUSED, Status.PRESERVING):
+            return f"cannot report non-execution of a clock that is {self.status.value}"
+        self._close(e.at, Status.NOT_EXECUTED, answers=True)
+        return None
+
+    def _on_enforcing_authority_cleared(self, e: Event) -> str | None:
+        if not self.spec.enforcing_authority_notified:
+            return "no enforcing authority was notified of this order"
+        self.cleared_at = self.cleared_at or e.at
+        return None
+
+    def _on_refused(self, e: Event) -> str | None:
+        if not self.spec.enforcing_authority_notified:
+            return "no enforcing authority was notified of this order"
+        self._close(e.at, Status.REFUSED)
+        return None
+
+    def _on_produced(self, e: Event) -> str | None:
+        if self.status is Status.ANSWERED:
+            return None  # a supplementary delivery: the answer was already given
+        nb = self.not_before()
+        if nb is not None and e.at < nb:
+            return f"no transmission before {nb} unless the enforcing authority clears it (Art. 10(2))"
+        self._close(e.at, Status.ANSWERED, answers=True)
+        return None
+
+    def _on_declined(self, e: Event) -> str | None:
+        self._close(e.at, Status.DECLINED, answers=True)
+        return None
+
+    def _on_extended(self, e: Event) -> str | None:
+        if self.status is not Status.PRESERVING:
+            return f"the preservation is {self.status.value}"
+        if self.extended:
+            return "a preservation is extended once, by 30 days (Art. 11(1))"
+        if e.at > self.period_start + PRESERVATION:
+            return "an extension must arrive within the 60-day period (Art. 11(1))"
+        self.extended = True
+        return None
+
+    def _on_production_confirmed(self, e: Event) -> str | None:
+        if self.status is not Status.PRESERVING:
+            return f"the preservation is {self.status.value}"
+        self.confirmed, self.status = True, Status.PRESERVING_UNTIL_PRODUCTION
+        return None
+
+    def _on_preservation_ended(self, e: Event) -> str | None:
+        self._close(e.at, Status.ENDED)
+        return None
+
+    def _on_withdrawn(self, e: Event) -> str | None:
+        self._close(e.at, Status.WITHDRAWN)
+        return None
 
     def _close(self, at: dt.datetime, status: Status, *, answers: bool = False) -> None:
         if self.paused_since is not None:  # closing ends a pause: the wait stops counting

@@ -264,66 +264,83 @@ def parse_order(data: bytes | str | Mapping, *, received_at: dt.datetime | None 
     return order
 
 
+def _categories(r: Reader) -> list[DataCategory]:
+    raw, out = r.data.get("data_categories"), []
+    if not isinstance(raw, list) or not raw or len(raw) > len(DataCategory):
+        r.error("data_categories", f"want a list of 1 to {len(DataCategory)} categories")
+        return out
+    for i, value in enumerate(raw):
+        try:
+            out.append(DataCategory(value))
+        except (ValueError, TypeError):
+            r.error(f"data_categories[{i}]", f"want one of {', '.join(c.value for c in DataCategory)}")
+    if len(set(out)) != len(out):
+        r.error("data_categories", "duplicate category")
+    return sorted(set(out), key=list(DataCategory).index)
+
+
+def _targets(r: Reader) -> list[Target]:
+    targets = [t for t in (_target(item) for item in r.items("targets", MAX_TARGETS)) if t]
+    keys = [(t.type, t.value, t.port, t.at) for t in targets]
+    if len(set(keys)) != len(keys):
+        r.error("targets", "duplicate target")
+    return targets
+
+
+def _time_range(r: Reader | None) -> TimeRange | None:
+    if r is None or not r.ok:
+        return None
+    start, end = r.time("start"), r.time("end")
+    r.done({"start", "end"})
+    if start and end and start >= end:
+        r.error("end", "must be after start")
+    return TimeRange(start, end) if start and end and start < end else None
+
+
+def _related(r: Reader) -> list[Related]:
+    out = []
+    for item in r.items("related", MAX_RELATED, required=False):
+        kind, ref = item.choice("kind", RelatedKind), item.text("reference", limit=128)
+        item.done({"kind", "reference"})
+        if kind and ref:
+            out.append(Related(kind, ref))
+    return out
+
+
+def _threat(r: Reader | None) -> Threat | None:
+    if r is None or not r.ok:
+        return None
+    kind, description = r.choice("kind", ThreatKind), r.text("description", limit=MAX_TEXT, multiline=True)
+    r.done({"kind", "description"})
+    return Threat(kind, description) if kind and description else None
+
+
 def _read_order(r: Reader, received_at: dt.datetime | None) -> Order | None:
     if not r.ok:
         return None
     kind = r.choice("kind", OrderKind)
-    reference = r.text("reference", limit=128)
-    issued_at = r.time("issued_at")
+    request = kind is OrderKind.EMERGENCY_REQUEST
+    reference, issued_at = r.text("reference", limit=128), r.time("issued_at")
     issuing = _authority(r.child("issuing_authority"))
     validating = _authority(r.child("validating_authority", required=False))
-    offence = _offence(r.child("offence", required=kind is not OrderKind.EMERGENCY_REQUEST))
+    offence = _offence(r.child("offence", required=not request))
     purpose = r.choice("purpose", Purpose, required=False) or Purpose.CRIMINAL_PROCEEDINGS
     sentence = r.integer("sentence_months", 1, 1200)
-    categories = []
-    raw_categories = r.data.get("data_categories")
-    if not isinstance(raw_categories, list) or not raw_categories or len(raw_categories) > 4:
-        r.error("data_categories", "want a list of 1 to 4 categories")
-    else:
-        for i, value in enumerate(raw_categories):
-            try:
-                categories.append(DataCategory(value))
-            except (ValueError, TypeError):
-                r.error(f"data_categories[{i}]", f"want one of {', '.join(c.value for c in DataCategory)}")
-        if len(set(categories)) != len(categories):
-            r.error("data_categories", "duplicate category")
-    targets = [_target(t) for t in r.items("targets", MAX_TARGETS)]
-    keys = [(t.type, t.value, t.port, t.at) for t in targets if t]
-    if len(set(keys)) != len(keys):
-        r.error("targets", "duplicate target")
-    time_range = None
-    tr = r.child("time_range", required=bool(SENSITIVE & set(categories)))
-    if tr is not None and tr.ok:
-        start, end = tr.time("start"), tr.time("end")
-        tr.done({"start", "end"})
-        if start and end and start >= end:
-            tr.error("end", "must be after start")
-        elif start and end:
-            time_range = TimeRange(start, end)
-    emergency = r.flag("emergency", kind is OrderKind.EMERGENCY_REQUEST)
+    categories, targets = _categories(r), _targets(r)
+    time_range = _time_range(r.child("time_range", required=bool(SENSITIVE & set(categories))))
+    emergency = r.flag("emergency", request)
     reason = r.text("emergency_reason", required=False, limit=MAX_TEXT, multiline=True)
     confidential = r.flag("confidential", True)
     ea_notified = r.flag("enforcing_authority_notified", False)
-    related = []
-    for item in r.items("related", MAX_RELATED, required=False):
-        rk, ref = item.choice("kind", RelatedKind), item.text("reference", limit=128)
-        item.done({"kind", "reference"})
-        if rk and ref:
-            related.append(Related(rk, ref))
-    threat = None
-    th = r.child("threat", required=kind is OrderKind.EMERGENCY_REQUEST)
-    if th is not None and th.ok:
-        tk, desc = th.choice("kind", ThreatKind), th.text("description", limit=MAX_TEXT, multiline=True)
-        th.done({"kind", "description"})
-        threat = Threat(tk, desc) if tk and desc else None
+    related, threat = _related(r), _threat(r.child("threat", required=request))
     r.done({"kind", "reference", "issued_at", "issuing_authority", "validating_authority", "offence",
             "purpose", "sentence_months", "data_categories", "targets", "time_range", "emergency",
             "emergency_reason", "confidential", "enforcing_authority_notified", "related", "threat"})
     if kind is None or reference is None or issued_at is None or issuing is None or r.errors:
         return None
-    order = Order(kind, reference, issued_at, issuing, tuple(sorted(categories, key=list(DataCategory).index)),
-                  tuple(t for t in targets if t), validating, offence, purpose, sentence, time_range,
-                  emergency, reason, threat, confidential, ea_notified, tuple(related))
+    order = Order(kind, reference, issued_at, issuing, tuple(categories), tuple(targets), validating, offence,
+                  purpose, sentence, time_range, emergency, reason, threat, confidential, ea_notified,
+                  tuple(related))
     _check_rules(order, r, received_at)
     return order
 

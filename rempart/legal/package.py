@@ -279,15 +279,7 @@ def verify_package(path: str | Path, vkey: str, *, previous: str | None = None) 
         check("container")
         container = _Container(Path(path))
         check("signature")
-        try:
-            note = open_note(container.read(SIGNATURE, MAX_NOTE_BYTES), [verifier])
-        except UnverifiedNote:
-            raise PackageProblem("wrong-key", f"not signed by {verifier.name}+{verifier.key_id:08x}") from None
-        except InvalidSignature as exc:
-            raise PackageProblem("bad-signature", str(exc)) from None
-        except InvalidInput as exc:
-            raise PackageProblem("bad-signature", f"SIGNATURE is not a signed note: {exc}") from None
-        order, delivery, digest = parse_signature_text(note.text)
+        order, delivery, digest = _check_signature(container, verifier)
         check("manifest")
         raw = container.read(MANIFEST, MAX_MANIFEST_BYTES)
         if manifest_digest(raw) != digest:
@@ -318,6 +310,21 @@ def verify_package(path: str | Path, vkey: str, *, previous: str | None = None) 
         if container is not None:
             container.close()
     return v
+
+
+def _check_signature(container: _Container, verifier: Ed25519Verifier) -> tuple[str, int, str]:
+    """(order, delivery, manifest digest) that the given key signed, or the problem."""
+    try:
+        note = open_note(container.read(SIGNATURE, MAX_NOTE_BYTES), [verifier])
+    except UnverifiedNote:
+        raise PackageProblem("wrong-key", f"not signed by {verifier.name}+{verifier.key_id:08x}") from None
+    except InvalidSignature as exc:
+        raise PackageProblem("bad-signature", str(exc)) from None
+    except PackageProblem:
+        raise
+    except InvalidInput as exc:
+        raise PackageProblem("bad-signature", f"SIGNATURE is not a signed note: {exc}") from None
+    return parse_signature_text(note.text)
 
 
 def _check_files(container: _Container, manifest: Manifest) -> None:
