@@ -35,12 +35,17 @@ class Reader:
         for key in sorted(set(self.data) - known):
             self.error(key, "unknown field")
 
+    def value(self, key: str, required: bool) -> object:
+        """The raw value of ``key`` (None if absent or null, noted if required)."""
+        value = self.data.get(key)
+        if value is None and required:
+            self.error(key, "required")
+        return value
+
     def text(self, key: str, *, required: bool = True, limit: int = MAX_NAME,
              multiline: bool = False) -> str | None:
-        value = self.data.get(key)
+        value = self.value(key, required)
         if value is None:
-            if required:
-                self.error(key, "required")
             return None
         if not isinstance(value, str) or not value.strip():
             self.error(key, "want a non-empty string")
@@ -70,10 +75,8 @@ class Reader:
         return value
 
     def choice(self, key: str, enum_type, *, required: bool = True):
-        value = self.data.get(key)
+        value = self.value(key, required)
         if value is None:
-            if required:
-                self.error(key, "required")
             return None
         try:
             return enum_type(value)
@@ -82,10 +85,8 @@ class Reader:
             return None
 
     def time(self, key: str, *, required: bool = True) -> dt.datetime | None:
-        value = self.data.get(key)
+        value = self.value(key, required)
         if value is None:
-            if required:
-                self.error(key, "required")
             return None
         try:
             return parse_time(value, self.field(key))
@@ -94,17 +95,12 @@ class Reader:
             return None
 
     def child(self, key: str, *, required: bool = True) -> Reader | None:
-        if self.data.get(key) is None:
-            if required:
-                self.error(key, "required")
-            return None
-        return Reader(self.data[key], self.field(key), self.errors)
+        value = self.value(key, required)
+        return None if value is None else Reader(value, self.field(key), self.errors)
 
     def items(self, key: str, limit: int, *, required: bool = True) -> list[Reader]:
-        value = self.data.get(key)
+        value = self.value(key, required)
         if value is None:
-            if required:
-                self.error(key, "required")
             return []
         if not isinstance(value, list) or (required and not value) or len(value) > limit:
             self.error(key, f"want a list of 1 to {limit} items" if required else f"want a list of at most {limit} items")
