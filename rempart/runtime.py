@@ -7,24 +7,23 @@ The CLI and the HTTP API both drive rempart through a ``Runtime``:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rempart.banks import service as banks
 from rempart.banks.entries import ConfirmedItem
 from rempart.banks.replica import Replica
 from rempart.config import Settings
 from rempart.matching.matcher import Matcher
-from rempart.moderation import ModerationConfig, after_retro_hook, after_scan_hook
+from rempart.moderation import after_retro_hook, after_scan_hook
 from rempart.moderation.media import DirectoryMediaStore, MediaStore
 from rempart.moderation.to_log import log_decision_hook
 from rempart.scanning.retro import RetroMatch, retro_scan
 from rempart.scanning.service import AfterScan, ScanContext, ScanOutcome, scan_rows
 from rempart.scanning.signals import rows_from_signals, signal_rows
-from rempart.signals import DEFAULT_LIMITS, Fingerprint, Limits, fingerprint, fingerprint_file
+from rempart.signals import Fingerprint, Limits, fingerprint
 from rempart.store.db import Database
-from rempart.store.migrate import upgrade
+from rempart.store.migrate import require_current, upgrade
 from rempart.transparency.db.service import TransparencyLog
 
 
@@ -36,22 +35,27 @@ class BankingOutcome:
 
 class Runtime:
     def __init__(self, settings: Settings, *, migrate: bool = True,
-                 limits: Limits = DEFAULT_LIMITS) -> None:
+                 limits: Limits | None = None) -> None:
+        """``migrate``: bring the schema up to date first; otherwise refuse (``SchemaNotCurrent``)
+        a database whose schema is not exactly this version's."""
         self.settings = settings
-        if settings.database_url.startswith("sqlite"):
+        if migrate and settings.database_url.startswith("sqlite"):
             settings.ensure_home()
         self.db = Database(settings.database_url)
         if migrate:
             upgrade(self.db)
-        self.limits = limits
+        else:
+            require_current(self.db)
+        self.limits = settings.limits if limits is None else limits
         #: what follows a recorded scan in the same transaction (see ``scanning.service.AfterScan``)
         self.after_scan: list[AfterScan] = []
         #: the transparency log (signing key loaded or created on first use): it records every
         #: automatic block and every reviewer's enforcement decision and reversal
-        self.transparency = TransparencyLog.from_env(settings.home)
+        self.transparency = TransparencyLog(settings.home, settings.log_origin,
+                                            settings.log_region)
         #: moderation settings (queues, routes, dual review, exposure budget, platform bank)
-        self.moderation = ModerationConfig(
-            on_decision=(log_decision_hook(self.transparency.record_decision),),
+        self.moderation = replace(
+            settings.moderation, on_decision=(log_decision_hook(self.transparency.record_decision),),
             region=self.transparency.region)
         self.after_scan.append(after_scan_hook(lambda: self.moderation))
         #: what follows a retro-scan in its transaction: hook(session, matches)
@@ -86,9 +90,6 @@ class Runtime:
 
     def fingerprint(self, data: bytes) -> Fingerprint:
         return fingerprint(data, limits=self.limits)
-
-    def fingerprint_file(self, path: str | os.PathLike) -> Fingerprint:
-        return fingerprint_file(path, limits=self.limits)
 
     def scan_media(self, data: bytes, context: ScanContext = ScanContext()) -> ScanOutcome:
         fp = self.fingerprint(data)

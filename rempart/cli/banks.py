@@ -8,7 +8,9 @@ from pathlib import Path
 
 import typer
 
-from rempart.cli.common import emit, err, errors_to_exit, expand_paths, fail, progress, runtime
+from rempart.cli.common import (
+    emit, err, errors_to_exit, expand_paths, fail, fingerprint_paths, progress, runtime, unreadable,
+)
 from rempart.errors import RempartError
 
 app = typer.Typer(help="Hash banks: named hash lists with provenance.", no_args_is_help=True)
@@ -100,17 +102,13 @@ def add(
         rt = runtime()
         items: list[ConfirmedItem] = []
         failed = 0
-        with progress(len(paths), "hashing") as bar:
-            for path in paths:
-                bar.advance(bar.task_ids[0])
-                try:
-                    fp = rt.fingerprint_file(path)
-                except (RempartError, OSError) as exc:
-                    failed += 1
-                    err.print(f"[red]{path}[/red]: {exc}")
-                    continue
-                items.append(ConfirmedItem.from_fingerprint(fp, external_id, {"file": path.name},
-                                                            label=str(path)))
+        for path, fp in fingerprint_paths(paths, "hashing", rt.limits):
+            if isinstance(fp, RempartError):
+                failed += 1
+                unreadable(path, fp, json_out=False)
+                continue
+            items.append(ConfirmedItem.from_fingerprint(fp, external_id, {"file": path.name},
+                                                        label=str(path)))
         if failed:
             raise fail(f"{failed} file(s) could not be read; nothing was banked")
         outcome = rt.bank_items(name, items, added_by="cli")

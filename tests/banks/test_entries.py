@@ -14,10 +14,11 @@ from rempart.authz import system_actor
 from rempart.banks import service
 from rempart.banks.entries import ConfirmedItem, entries_for
 from rempart.banks.models import BankEntry
+from rempart.cli import app
 from rempart.moderation import bank_item
 from rempart.runtime import Runtime
 from rempart.scanning.models import ScannedItem
-from rempart.signals import LOW_QUALITY, FrameHash, Limits, fingerprint
+from rempart.signals import LOW_QUALITY, FrameHash, fingerprint
 from tests.factories import image_bytes
 from tests.signals.signals_media import make_video, scene
 
@@ -87,17 +88,18 @@ def test_banking_from_the_ledger_banks_what_banking_the_media_banks(runtime, med
 
 def test_cli_bank_add_hashes_with_the_runtimes_limits(settings, monkeypatch, tmp_path):
     """``rempart bank add`` goes through the runtime (its limits, its banking), not around it."""
-    small = Limits(max_image_bytes=2_000)
-    monkeypatch.setattr(Runtime, "from_env", classmethod(lambda cls, **kw: cls(settings, limits=small)))
-    rt = Runtime(settings)
+    config = tmp_path / "rempart.toml"
+    config.write_text("[limits]\nmax_image_bytes = 2000\n")
+    monkeypatch.setenv("REMPART_HOME", str(settings.home))
+    monkeypatch.setenv("REMPART_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("REMPART_CONFIG", str(config))
+    rt = Runtime(settings)  # creates the schema
     with rt.db.session() as s:
         service.create_bank(s, "known")
     rt.close()
     big = tmp_path / "big.jpg"
     big.write_bytes(image_bytes(5))
-    assert len(big.read_bytes()) > small.max_image_bytes
-    from rempart.cli import app
-
+    assert len(big.read_bytes()) > 2000
     r = CliRunner().invoke(app, ["bank", "add", "known", str(big), "--json"])
     assert r.exit_code == 1 and "nothing was banked" in r.output
     rt = Runtime(settings)

@@ -12,13 +12,14 @@ from pydantic import BaseModel, Field
 
 from rempart.api.deps import get_runtime, require
 from rempart.api.permissions import Permission
+from rempart.api.schemas import AUTHENTICATED, Appeal, problems
 from rempart.api.tokens import Principal
 from rempart.authz import system_actor
 from rempart.moderation import appeal_deadline, file_appeal
 from rempart.moderation.models import Decision
 from rempart.runtime import Runtime
 
-router = APIRouter(prefix="/v1", tags=["moderation"])
+router = APIRouter(prefix="/v1", tags=["moderation"], responses=AUTHENTICATED)
 
 
 class AppealIn(BaseModel):
@@ -27,7 +28,7 @@ class AppealIn(BaseModel):
     statement: str = Field("", max_length=5000)
 
 
-@router.post("/appeals", status_code=201)
+@router.post("/appeals", status_code=201, response_model=Appeal, responses=problems(400, 404, 409))
 def create_appeal(body: AppealIn, runtime: Runtime = Depends(get_runtime),
                   principal: Principal = Depends(require(Permission.APPEALS_FILE))) -> dict:
     with runtime.db.session() as s:

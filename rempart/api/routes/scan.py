@@ -10,12 +10,13 @@ from pydantic import BaseModel, Field, ValidationError
 
 from rempart.api.deps import get_runtime, require
 from rempart.api.permissions import Permission
+from rempart.api.schemas import AUTHENTICATED, ScanResult, problems
 from rempart.api.uploads import read_upload
 from rempart.errors import InvalidInput
 from rempart.runtime import Runtime
 from rempart.scanning.service import ScanContext, ScanOutcome
 
-router = APIRouter(prefix="/v1", tags=["scan"])
+router = APIRouter(prefix="/v1", tags=["scan"], responses=AUTHENTICATED)
 
 
 class SignalIn(BaseModel):
@@ -70,7 +71,8 @@ def outcome_json(outcome: ScanOutcome) -> dict:
     return body
 
 
-@router.post("/scan", openapi_extra=SCAN_BODY)
+@router.post("/scan", openapi_extra=SCAN_BODY, response_model=ScanResult,
+             response_model_exclude_unset=True, responses=problems(400, 413, 415))
 async def scan(request: Request, runtime: Runtime = Depends(get_runtime),
                _=Depends(require(Permission.SCAN))) -> dict:
     """Scan one upload. Multipart: the media as ``file`` plus context fields. JSON: signals."""

@@ -225,12 +225,6 @@ class TransparencyLog:
         self.clock = clock
         self._signer: Ed25519Signer | None = None
 
-    @classmethod
-    def from_env(cls, home: Path, env: Mapping[str, str] | None = None) -> TransparencyLog:
-        """REMPART_LOG_ORIGIN (default rempart.local/log), REMPART_LOG_REGION (default EU)."""
-        env = os.environ if env is None else env
-        return cls(home, env.get("REMPART_LOG_ORIGIN") or DEFAULT_ORIGIN, env.get("REMPART_LOG_REGION") or "EU")
-
     @property
     def signer(self) -> Ed25519Signer:
         if self._signer is None:
