@@ -7,9 +7,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from rempart.banks.models import BankEntry
+from rempart.moderation import decisions
 from rempart.moderation.models import Action, Appeal, Case, Decision, OutboxMessage
 from rempart.transparency.db.models import LogOpening
-from tests.concurrency.race import Racers, client, console, race, statuses
+from tests.concurrency.race import Racers, client, console, race, statuses, widen
 
 N = 5
 FACTS = "Matched a review list at distance 0; confirmed from metadata."
@@ -72,8 +73,10 @@ def test_one_of_five_second_reviews_wins(runtime, server, users, endpoint, revie
     racers.close()
 
 
-def test_one_of_five_escalation_rulings_wins(runtime, server, users, endpoint, review_case):
+def test_one_of_five_escalation_rulings_wins(runtime, server, users, endpoint, review_case,
+                                             monkeypatch):
     decision = _pending(runtime, server, users, review_case)
+    widen(monkeypatch, decisions, "record")  # between the ruling's checks and its commit
     second = _claim(server, users["cs2"], review_case)
     r = second.post(0, f"/console/decisions/{decision}/second", {"agrees": "no", "note": "no"})
     assert r.status_code == 303, r.text
