@@ -1,7 +1,7 @@
 """exactly once: login throttle, reveal budget, one open appeal per decision, log leaf events
 
 Revision ID: 0004
-Revises: 0003 (and needs 0002)
+Revises: 0003, 0002 (it changes 0002's tlog_leaves, so it also joins the two branches: one head)
 Create Date: 2026-12-04 10:00:00
 """
 
@@ -9,9 +9,9 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0004'
-down_revision = '0003'
+down_revision = ('0003', '0002')
 branch_labels = None
-depends_on = '0002'  # tlog_leaves comes from the transparency branch
+depends_on = None
 
 OPEN = sa.text("status = 'open'")
 
