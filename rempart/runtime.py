@@ -148,9 +148,13 @@ class Runtime:
                                added_by=added_by, progress=progress)
 
     def enable_entry(self, entry_id: int, progress=None) -> BankingOutcome:
-        """Let a disabled entry match again, and retro-scan what was uploaded meanwhile."""
-        return self._bank_then_retro(
-            lambda s: banks.AddResult(added=[banks.enable_entry(s, entry_id)]), progress)
+        """Let a disabled entry match again, and retro-scan what was uploaded meanwhile (only
+        when this call enabled it: enabling an enabled entry finds nothing new)."""
+        def change(s):
+            entry, changed = banks.enable_entry(s, entry_id)
+            return banks.AddResult(added=[entry] if changed else [])
+
+        return self._bank_then_retro(change, progress)
 
     def import_list(self, bank_name: str, data: bytes, fmt: str, *, added_by: str = "",
                     progress=None) -> BankingOutcome:

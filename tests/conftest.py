@@ -21,6 +21,18 @@ from tests.testdata import TESTDATA
 pytest_plugins = ["tests.no_skips"]  # under CI=true, any skipped test fails the run
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """argon2 with the smallest parameters: tests create many users and log in often;
+    production keeps the library's recommended ones (a test that measures cost sets its own)."""
+    from argon2 import PasswordHasher
+
+    from rempart.people import credentials
+
+    monkeypatch.setattr(credentials, "_hasher", PasswordHasher(time_cost=1, memory_cost=8,
+                                                               parallelism=1))
+
+
 @pytest.fixture(scope="session")
 def testdata() -> Path:
     """The benign test data carried in the repository (tests/data/README.md)."""

@@ -1,6 +1,7 @@
 """Applying and reversing a decision's actions.
 
-Each action is one row with its own statement of reasons and idempotency key. Its effect:
+Each action is one row with its own statement of reasons and idempotency key (``action_key``:
+the case, kind and target, so it is applied once however often it is reached). Its effect:
 platform actions (remove, restrict, ban, overturn a block) become signed webhooks via the
 outbox; ``bank_item`` puts the item's hashes (from the scan ledger) into the platform's own bank
 through ``rempart.banks.service``, so the next scan of a re-upload is blocked; a hold is
@@ -22,7 +23,7 @@ from rempart.audit import AuditEvent, record
 from rempart.authz import Actor
 from rempart.banks import service as banks
 from rempart.banks.entries import ConfirmedItem, entries_for
-from rempart.errors import Conflict, InvalidInput, InvariantViolation, NotFound
+from rempart.errors import Conflict, InvalidInput, InvariantViolation
 from rempart.moderation import outbox
 from rempart.moderation.config import ModerationConfig
 from rempart.moderation.holds import place_hold
@@ -34,7 +35,6 @@ from rempart.moderation.vocab import (
 )
 from rempart.scanning.models import ItemSignal, ScannedItem
 from rempart.signals import FrameHash
-from rempart.transparency import make_puid
 
 
 @dataclass(frozen=True)
@@ -117,8 +117,8 @@ def reasons_for(session: Session, case: Case, decision: Proposed, p: PlannedActi
     the console previews (``rempart.moderation.preview``), the one checked when the decision is
     proposed and the one stored with the action, and sent in its webhook, when it takes effect.
 
-    Its PUID names the action (case, kind, target), never a user: the same in the preview as
-    in the stored action, and unique among the platform's statements.
+    Its PUID is the action's key (``action_key``: case, kind, digest of the target), never a
+    user's identifier: the same in the preview as in the stored action, and unique.
     """
     if p.kind in NON_RESTRICTIVE:
         return {}
@@ -128,7 +128,7 @@ def reasons_for(session: Session, case: Case, decision: Proposed, p: PlannedActi
         action=p.kind, policy=config.taxonomy.get(decision.policy),
         source=CaseSource(case.source), facts=decision.facts,
         content_types=_content_types(session, case, p), content_date=case.created_at.date(),
-        application_date=today, end_date=p.end_date, puid=_statement_puid(case, p),
+        application_date=today, end_date=p.end_date, puid=action_key(case.id, p),
         region=config.region))
 
 
@@ -146,24 +146,25 @@ def _content_types(session: Session, case: Case, p: PlannedAction) -> tuple[str,
     return tuple(sorted({content_type(kinds.get(i)) for i in ids}))
 
 
-def _statement_puid(case: Case, p: PlannedAction) -> str:
-    if p.target_type is not TargetType.ITEM:
-        return make_puid("rempart-case", case.id, p.kind.value)  # the case's one account / space
-    if p.target.startswith("ref:"):  # an external reference may be a URL: only its digest
-        return make_puid("rempart-case", case.id, p.kind.value, "ref",
-                         hashlib.sha256(p.target.encode()).hexdigest()[:16])
-    return make_puid("rempart-case", case.id, p.kind.value, "item", p.target)
+def action_key(case_id: int, p: PlannedAction) -> str:
+    """An action's idempotency key, in ``mod_actions`` (unique) and on every webhook announcing
+    it: what the action is (case, kind, target), never an id the attempt created, so a retry or
+    a race that reaches the same action twice meets the same key and cannot act twice. The
+    target (a platform identifier of any length) enters as a digest."""
+    target = hashlib.sha256(f"{p.target_type.value}:{p.target}".encode()).hexdigest()[:24]
+    return f"rempart-{case_id}-{p.kind.value}-{target}"
 
 
 def apply_actions(session: Session, actor: Actor, case: Case, decision: Decision,
                   config: ModerationConfig, now: dt.datetime) -> list[Action]:
     """Apply every planned action of a decision that has become final."""
     done = []
-    for i, raw in enumerate(decision.actions):
+    for raw in decision.actions:
         p = PlannedAction.from_json(raw)
-        key = f"rempart-action-{decision.id}-{i}"
+        key = action_key(case.id, p)
         if session.scalar(select(Action.id).where(Action.idempotency_key == key)):
-            raise InvariantViolation(f"decision {decision.id} applied twice")
+            raise InvariantViolation(f"{p.kind.value} on {p.target_type.value} {p.target} of "
+                                     f"case {case.id} was already applied")
         row = Action(decision_id=decision.id, case_id=case.id, kind=p.kind.value,
                      target_type=p.target_type.value, target=p.target, idempotency_key=key,
                      statement=reasons_for(session, case, decision, p, config, now.date()),
@@ -217,12 +218,9 @@ def _effect(session: Session, actor: Actor, case: Case, decision: Decision, row:
 def bank_item(session: Session, item_id: int, config: ModerationConfig, actor: Actor) -> list[int]:
     """Put a ledger item's hashes into the platform's own bank; the ids of entries added (not
     those already there, which a reversal must leave alone)."""
-    try:
-        bank = banks.get_bank(session, config.platform_bank)
-    except NotFound:
-        bank = banks.create_bank(session, config.platform_bank, source="local",
-                                 legal_basis="Items confirmed by the platform's reviewers",
-                                 action="block")
+    bank = banks.ensure_bank(session, config.platform_bank, source="local",
+                             legal_basis="Items confirmed by the platform's reviewers",
+                             action="block")
     item = session.get(ScannedItem, item_id)
     rows = list(session.scalars(select(ItemSignal).where(ItemSignal.item_id == item_id)))
     entries, _ = entries_for(_item_from_ledger(item, rows))
