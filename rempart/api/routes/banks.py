@@ -23,6 +23,7 @@ from rempart.banks.models import Bank, BankEntry
 from rempart.errors import InvalidInput
 from rempart.runtime import BankingOutcome, Runtime
 from rempart.scanning.models import ItemMatch, ScannedItem
+from rempart.signals import DEFAULT_THRESHOLD
 
 router = APIRouter(prefix="/v1", tags=["banks"], responses=AUTHENTICATED)
 MAX_IMPORT_BYTES = 256 * 1024 * 1024
@@ -32,7 +33,7 @@ class BankIn(BaseModel):
     name: str = Field(max_length=100)
     source: str = "local"
     legal_basis: str = Field("", max_length=2000)
-    threshold: int = Field(31, ge=0, le=256)
+    threshold: int = Field(DEFAULT_THRESHOLD, ge=0, le=256)
     action: Literal["block", "review"] = "block"
     safelist: bool = False
     enabled: bool = True
