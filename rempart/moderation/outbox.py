@@ -43,16 +43,22 @@ Poster = Callable[[str, bytes, dict[str, str]], int]
 
 
 def add_endpoint(session: Session, actor: Actor, name: str, url: str,
-                 secret: str | None = None) -> tuple[WebhookEndpoint, str]:
-    """Register a platform endpoint; returns it and its signing secret (shown once)."""
-    require(actor, P.WEBHOOKS_ADMIN)
+                 secret: str | None = None, *, org_id: int | None = None
+                 ) -> tuple[WebhookEndpoint, str]:
+    """Register an endpoint; returns it and its signing secret (shown once). The platform's
+    endpoints (``WEBHOOKS_ADMIN``) receive actions; an organisation's (``org_id``: its analysts
+    with ``ORG_WEBHOOKS``, or an admin) receive only the outcomes of its own notices."""
+    if org_id is not None and actor.org_id == org_id:
+        require(actor, P.ORG_WEBHOOKS)
+    else:
+        require(actor, P.WEBHOOKS_ADMIN)
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise InvalidInput("a webhook URL is http(s)://host/...")
     if session.scalar(select(WebhookEndpoint.id).where(WebhookEndpoint.name == name)):
         raise Conflict(f"endpoint {name!r} already exists")
     secret = secret or signing.new_secret()
-    ep = WebhookEndpoint(name=name, url=url, secret=secret, enabled=True)
+    ep = WebhookEndpoint(name=name, url=url, secret=secret, enabled=True, org_id=org_id)
     session.add(ep)
     try:
         session.flush()
@@ -64,13 +70,18 @@ def add_endpoint(session: Session, actor: Actor, name: str, url: str,
 
 
 def enqueue(session: Session, event: str, key: str, payload: dict, *,
-            action_id: int | None = None, now: dt.datetime | None = None) -> int:
-    """Queue one message per enabled endpoint. The same ``key`` twice is a no-op (idempotent)."""
+            action_id: int | None = None, now: dt.datetime | None = None,
+            org_id: int | None = None) -> int:
+    """Queue one message per enabled endpoint: the platform's, or with ``org_id`` that
+    organisation's only. The same ``key`` twice is a no-op (idempotent)."""
     now = now or utcnow()
     body = json.dumps({"id": key, "type": f"rempart.{event}", "created_at": now.isoformat() + "Z",
                        "data": payload}, sort_keys=True, separators=(",", ":"))
     n = 0
-    for ep in session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True))):
+    audience = (WebhookEndpoint.org_id.is_(None) if org_id is None
+                else WebhookEndpoint.org_id == org_id)
+    for ep in session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True),
+                                                            audience)):
         if session.scalar(select(OutboxMessage.id).where(OutboxMessage.endpoint_id == ep.id,
                                                          OutboxMessage.idempotency_key == key)):
             continue
