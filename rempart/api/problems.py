@@ -1,7 +1,8 @@
 """Errors to HTTP: "safe to show" rempart errors become JSON problems; all else a generic 500.
 
 Problem body: {"type": <stable type>, "title": <message>, "status": <code>, "request_id": <id>}
-(plus "errors": [[line, message], ...] for hash-list imports). Details of unexpected errors go
+(plus "errors": [[line, message], ...] for hash-list imports, "field" for a notice's offending
+field, and a Retry-After header when a source sent too much). Details of unexpected errors go
 to the log only, under the same request id.
 """
 
@@ -52,7 +53,12 @@ def install(app: FastAPI) -> None:
             extra["errors"] = [[line, msg] for line, msg in exc.errors[:1000]]
         if isinstance(exc, MediaLimitExceeded):
             extra["limit"] = exc.limit
-        return problem(request, exc.status, exc.type, str(exc), **extra)
+        if isinstance(getattr(exc, "field", None), str):
+            extra["field"] = exc.field
+        response = problem(request, exc.status, exc.type, str(exc), **extra)
+        if isinstance(getattr(exc, "retry_after", None), int):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

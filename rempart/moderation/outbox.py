@@ -215,17 +215,18 @@ def retry_message(session: Session, actor: Actor, message_id: int) -> OutboxMess
     return msg
 
 
-class OutboxWorker:
-    """Runs ``deliver_pending`` every ``interval`` seconds in a daemon thread (in-process)."""
+class Periodic:
+    """Runs ``job()`` every ``interval`` seconds in a daemon thread (in-process), logging and
+    going on when a round fails."""
 
-    def __init__(self, db: Database, interval: float = 2.0, post: Poster = http_poster) -> None:
-        self.db, self.interval, self.post = db, interval, post
+    def __init__(self, job: Callable[[], object], name: str, interval: float = 2.0) -> None:
+        self.job, self.name, self.interval = job, name, interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="rempart-outbox", daemon=True)
+            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
             self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -235,10 +236,18 @@ class OutboxWorker:
             self._thread = None
 
     def _run(self) -> None:
-        log = logging.getLogger("rempart.outbox")
+        log = logging.getLogger(f"rempart.{self.name}")
         while not self._stop.is_set():
             try:
-                deliver_pending(self.db, post=self.post)
-            except Exception:  # keep delivering; the details go to the log
-                log.exception("outbox delivery round failed")
+                self.job()
+            except Exception:  # keep going; the details go to the log
+                log.exception("%s round failed", self.name)
             self._stop.wait(self.interval)
+
+
+class OutboxWorker(Periodic):
+    """Runs ``deliver_pending`` every ``interval`` seconds in a daemon thread (in-process)."""
+
+    def __init__(self, db: Database, interval: float = 2.0, post: Poster = http_poster) -> None:
+        self.db, self.post = db, post
+        super().__init__(lambda: deliver_pending(self.db, post=self.post), "outbox", interval)
