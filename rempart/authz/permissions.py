@@ -90,7 +90,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.LEAD: _REVIEWER | {P.CASES_CHILD_SAFETY, P.INVESTIGATE, P.BULK_ACTION,
                             P.ESCALATIONS_RESOLVE, P.APPEALS_FILE, P.CASES_OPEN,
                             P.HOLDS_RELEASE, P.QUEUES_STATS, P.QUEUES_ADMIN, P.EXPOSURE_READ,
-                            P.AUDIT_READ, P.AUDIT_EXPORT},
+                            P.AUDIT_READ, P.AUDIT_EXPORT, P.ORGS_STATS, P.ORGS_SUSPEND},
     Role.ADMIN: frozenset({P.USERS_ADMIN, P.WEBHOOKS_ADMIN, P.QUEUES_ADMIN, P.AUDIT_READ,
                            P.PREFERENCES_WRITE, P.CASE_DATA_DELETE}),
     Role.ANALYST: frozenset({P.NOTICES_SUBMIT, P.NOTICES_READ_OWN, P.ORG_WEBHOOKS}),
