@@ -13,6 +13,8 @@ from rempart.moderation import OutboxWorker
 from rempart.moderation.outbox import Periodic
 from rempart.runtime import Runtime
 from rempart.web import MOUNT_PATH, create_console
+from rempart.web.portal import PORTAL_PATH, create_portal
+from rempart.web.public import PUBLIC_PATH, create_public
 
 
 def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> FastAPI:
@@ -46,4 +48,7 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> FastAPI:
         app.include_router(router)
     # the moderation console: its own app (HTML errors, CSRF on every form, not in OpenAPI)
     app.mount(MOUNT_PATH, create_console(runtime))
+    # organisations' analysts (their own site: only role analyst signs in) and the public
+    app.mount(PORTAL_PATH, create_portal(runtime))
+    app.mount(PUBLIC_PATH, create_public(runtime))
     return app

@@ -78,14 +78,14 @@ def submit_batch(desk: Desk, org_id: int, idem_key: str | None, body: object) ->
             org = _live_org(s, org_id)
             notices = read_batch(body, desk.moderation().taxonomy.keys(), desk.config.message_link,
                                  max_batch=desk.config.max_batch)
-            _take_rate(s, f"org:{org.id}", len(notices), desk.config.org_notices_per_hour,
+            take_rate(s, f"org:{org.id}", len(notices), desk.config.org_notices_per_hour,
                        "notices")
             batch = None
             if idem_key is not None:
                 batch = Batch(org_id=org.id, idem_key=idem_key, body_sha256=body_sha, response={})
                 s.add(batch)
                 s.flush()  # the unique key: a concurrent twin fails here, or at its commit
-            accepted = [_accept(s, desk, n, org, Channel.API, f"notices[{i}]",
+            accepted = [accept(s, desk, n, org, Channel.API, f"notices[{i}]",
                                 batch_id=batch.id if batch else None)
                         for i, n in enumerate(notices)]
             answer = {"notices": [a.to_json() for a in accepted]}
@@ -121,7 +121,7 @@ def _live_org(session: Session, org_id: int) -> Organisation:
     return org
 
 
-def _take_rate(session: Session, source: str, n: int, limit: int, field: str,
+def take_rate(session: Session, source: str, n: int, limit: int, field: str,
                now: dt.datetime | None = None) -> None:
     """Count ``n`` submissions of ``source`` in its window, or raise ``TooManyNotices``: one
     conditional UPDATE, so parallel requests never pass the limit together."""
@@ -143,14 +143,6 @@ def _take_rate(session: Session, source: str, n: int, limit: int, field: str,
 
 # -- the public ---------------------------------------------------------------------------------
 
-def submit_public(desk: Desk, notice: NoticeIn, channel: Channel, source: str) -> Accepted:
-    """A report from the form or the on-device page: rate-limited per ``source`` (a salted
-    digest of the client's address), answered with a receipt code to follow it."""
-    with desk.db.session() as s:
-        _take_rate(s, f"public:{source}", 1, desk.config.public_reports_per_hour, "report")
-        return _accept(s, desk, notice, None, channel, "report")
-
-
 def notice_by_code(session: Session, code: str) -> Notice:
     """The notice a receipt code follows (``NotFound`` for any other code)."""
     digest = hashlib.sha256((code or "").strip().encode()).hexdigest()
@@ -162,7 +154,7 @@ def notice_by_code(session: Session, code: str) -> Notice:
 
 # -- accepting one notice -------------------------------------------------------------------
 
-def _accept(session: Session, desk: Desk, n: NoticeIn, org: Organisation | None,
+def accept(session: Session, desk: Desk, n: NoticeIn, org: Organisation | None,
             channel: Channel, where: str, batch_id: int | None = None) -> Accepted:
     now = utcnow()
     org_kind = OrgKind(org.kind) if org is not None else None

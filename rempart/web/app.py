@@ -15,13 +15,13 @@ from fastapi import FastAPI
 
 from rempart.runtime import Runtime
 from rempart.web.render import CONSOLE
-from rempart.web.routes import account, audit, auth, cases, investigate, leads, review
+from rempart.web.routes import account, audit, auth, cases, investigate, leads, orgs, review
 from rempart.web.site import create_site
 
 MOUNT_PATH = "/console"
 STATIC = Path(__file__).parent / "static"
 ROUTERS = (auth.router, cases.router, review.router, leads.router, audit.router,
-           investigate.router, account.router)
+           investigate.router, account.router, orgs.router)
 
 
 def create_console(runtime: Runtime) -> FastAPI:

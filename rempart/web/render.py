@@ -27,6 +27,7 @@ NAV = (
     ("Appeals", "/appeals", P.APPEALS_DECIDE),
     ("Exposure", "/exposure", P.EXPOSURE_READ),
     ("Audit log", "/audit", P.AUDIT_READ),
+    ("Organisations", "/organisations", P.ORGS_STATS),
     ("Users", "/users", P.USERS_ADMIN),
     ("Webhooks", "/webhooks", P.WEBHOOKS_ADMIN),
     ("Preferences", "/preferences", P.PREFERENCES_WRITE),
@@ -49,6 +50,8 @@ NOTICES = {
     "disabled": "User disabled and signed out everywhere.",
     "bulk": "Actions taken on the confirmed entities (each its own case).",
     "empty": "Nothing to serve in your queues right now.",
+    "suspended": "Organisation suspended: its notices are refused until it is reinstated.",
+    "reinstated": "Organisation reinstated.",
 }
 
 

@@ -84,9 +84,10 @@ def runtime_of(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def audience_of(request: Request) -> Audience:
+def audience_of(request: Request) -> Audience | None:
     """The audience of the site serving ``request`` (``render.Site.audience``)."""
-    return request.app.state.site.audience
+    site = getattr(request.app.state, "site", None)
+    return site.audience if site is not None else None
 
 
 def _session(request: Request) -> SessionInfo | None:
@@ -101,7 +102,8 @@ def _session(request: Request) -> SessionInfo | None:
                     info = authenticate_session(s, token)
             except AuthError:
                 info = None
-        if info is not None and not may_sign_into(info.actor.role, audience_of(request)):
+        audience = audience_of(request)
+        if info is not None and (audience is None or not may_sign_into(info.actor.role, audience)):
             info = None
         request.scope["rempart_session_info"] = info
     return request.scope["rempart_session_info"]

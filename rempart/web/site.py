@@ -34,13 +34,14 @@ CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self'; script-src '
 
 
 def create_site(runtime: Runtime, site: Site, routers: Sequence[APIRouter], static: Path, *,
-                csp: str = CSP) -> FastAPI:
-    """A site over ``runtime``: its routers (``routes.auth`` included once), ``/static`` from
-    ``static``, headers and error pages. No development routes exist, in any mode."""
+                csp: str = CSP, sign_in: bool = True) -> FastAPI:
+    """A site over ``runtime``: its routers (with ``sign_in``, ``routes.auth`` first), ``/static``
+    from ``static``, headers and error pages. No development routes exist, in any mode."""
     app = FastAPI(title=site.title, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.runtime = runtime
     app.state.site = site
-    for router in (auth.router, *(r for r in routers if r is not auth.router)):
+    for router in ((auth.router,) if sign_in else ()) + tuple(r for r in routers
+                                                               if r is not auth.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=static), name="static")
     install_headers(app, csp)
