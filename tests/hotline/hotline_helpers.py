@@ -53,3 +53,12 @@ def decide_notice(runtime, notice_id: int, actor, kinds: list[ActionKind], polic
         return decide(s, actor, case_id, actions=[ActionRequest(k) for k in kinds],
                       policy=policy if kinds != [ActionKind.DISMISS] else None,
                       facts="stand-in", config=runtime.moderation)
+
+
+def tune(runtime, **changes):
+    """Change the hotline settings of a running runtime (what the TOML's [hotline] sets)."""
+    import dataclasses
+
+    runtime.hotline = dataclasses.replace(
+        runtime.hotline, config=dataclasses.replace(runtime.hotline.config, **changes))
+    return runtime.hotline.config

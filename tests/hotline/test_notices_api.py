@@ -17,7 +17,9 @@ from rempart.moderation.models import Case
 from rempart.moderation.vocab import ActionKind
 from rempart.transparency import verify_receipt
 from rempart.transparency.db import log_store
-from tests.hotline.hotline_helpers import auth, decide_notice, notice, org, posted, reviewer
+from tests.hotline.hotline_helpers import (
+    auth, decide_notice, notice, org, posted, reviewer, tune,
+)
 from tests.openapi_check import checked_client
 from tests.webhook_receiver import WebhookReceiver
 
@@ -167,10 +169,7 @@ def test_unknown_revoked_and_suspended_keys_are_refused(runtime, client, ledger)
 
 
 def test_a_flood_from_one_organisation_is_refused_and_loses_nothing(runtime, client, ledger):
-    runtime.hotline = runtime.hotline.__class__(runtime.db, runtime.transparency,
-                                                lambda: runtime.moderation,
-                                                runtime.settings.hotline.__class__(
-                                                    org_notices_per_hour=3))
+    tune(runtime, org_notices_per_hour=3)
     _, key = org(runtime)
     assert client.post("/v1/notices", headers=auth(key), json={"notices": [notice()] * 2}
                        ).status_code == 201
