@@ -83,3 +83,15 @@ def test_the_verifier_recounts_the_days_notices(runtime, tmp_path):
     doc["notices"]["received"] = {"hotline": 3}
     (bad / "reports" / f"{day}.json").write_text(json.dumps(doc))
     assert not verify_published_report(bad, day.isoformat(), vkey).ok
+
+
+def test_the_demo_runs_the_hotline_to_outcomes(runtime):
+    from rempart.demo import run_demo
+
+    summary = run_demo(runtime, uploads=20, log=lambda m: None)
+    hl = summary.hotline
+    assert [n["status"] for n in hl.notices] == ["actioned", "no_action"]
+    assert sorted(w["data"]["status"] for w in hl.webhooks) == ["actioned", "no_action"]
+    assert hl.public_code.startswith("rc_") and hl.on_device_code.startswith("rc_")
+    assert "computed by Python" in "\n".join(hl.render())
+    assert summary.to_json()["hotline"]["on_device_hashes"] == 2
