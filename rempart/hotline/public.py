@@ -29,7 +29,7 @@ from rempart.hotline.desk import Desk
 from rempart.hotline.errors import InvalidNotice
 from rempart.hotline.models import UsedChallenge
 from rempart.hotline.notices import NoticeIn, read_notice
-from rempart.hotline.service import Accepted, accept, take_rate
+from rempart.hotline.service import Accepted, accept, take_rate, with_receipts
 from rempart.hotline.vocab import Channel
 
 MAX_AGE = 3600
@@ -112,7 +112,7 @@ def submit_report(desk: Desk, gate: Gate, notice: NoticeIn, channel: Channel, ch
             s.flush()
             take_rate(s, f"public:{gate.source(address)}", 1,
                        desk.config.public_reports_per_hour, "report")
-            return accept(s, desk, notice, None, channel, "report")
+            return with_receipts(s, desk, [accept(s, desk, notice, None, channel, "report")])[0]
     except IntegrityError:
         raise Conflict("this form was already sent: your first report was received") from None
 

@@ -85,10 +85,10 @@ def submit_batch(desk: Desk, org_id: int, idem_key: str | None, body: object) ->
                 batch = Batch(org_id=org.id, idem_key=idem_key, body_sha256=body_sha, response={})
                 s.add(batch)
                 s.flush()  # the unique key: a concurrent twin fails here, or at its commit
-            accepted = [accept(s, desk, n, org, Channel.API, f"notices[{i}]",
-                                batch_id=batch.id if batch else None)
-                        for i, n in enumerate(notices)]
-            answer = {"notices": [a.to_json() for a in accepted]}
+            taken = [accept(s, desk, n, org, Channel.API, f"notices[{i}]",
+                            batch_id=batch.id if batch else None)
+                     for i, n in enumerate(notices)]
+            answer = {"notices": [a.to_json() for a in with_receipts(s, desk, taken)]}
             if batch is not None:
                 batch.response = answer
         return 201, answer
@@ -156,6 +156,7 @@ def notice_by_code(session: Session, code: str) -> Notice:
 
 def accept(session: Session, desk: Desk, n: NoticeIn, org: Organisation | None,
             channel: Channel, where: str, batch_id: int | None = None) -> Accepted:
+    """Take one notice in (its rows, case and log leaf); ``with_receipts`` then proves it."""
     now = utcnow()
     org_kind = OrgKind(org.kind) if org is not None else None
     locations = _resolve(session, n, where)
@@ -186,9 +187,17 @@ def accept(session: Session, desk: Desk, n: NoticeIn, org: Organisation | None,
                   "category": LEAF_CATEGORY.get(policy.dsa_category, "other"),
                   "outcome": "pending", "time_to_action": "none"},
         notice.digest, ("notice", notice.id), event=f"notice:{notice.id}:received")
-    receipt = {"received_at": now.isoformat(), "digest": notice.digest,
-               **make_receipt(session, desk.log, notice.leaf_index)}
-    return Accepted(notice, receipt, code)
+    return Accepted(notice, {}, code)
+
+
+def with_receipts(session: Session, desk: Desk, taken: list[Accepted]) -> list[Accepted]:
+    """Each accepted notice with its receipt, proved against one checkpoint signed after all
+    of them were appended (in the same transaction)."""
+    desk.log.sign_checkpoint(session)
+    return [Accepted(a.notice, {"received_at": a.notice.received_at.isoformat(),
+                                "digest": a.notice.digest,
+                                **make_receipt(session, desk.log, a.notice.leaf_index)}, a.code)
+            for a in taken]
 
 
 def _resolve(session: Session, n: NoticeIn, where: str) -> list[tuple[object, int | None]]:
