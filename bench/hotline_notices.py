@@ -51,6 +51,17 @@ def notice(i: int) -> dict:
             "locations": [{"account": f"acct-{a}", "space": "group-1", "message": f"m-{a}"}]}
 
 
+def in_threads(n: int, worker) -> float:
+    """Run ``worker`` in ``n`` threads; the seconds until all are done."""
+    t0 = time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(n)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return time.perf_counter() - t0
+
+
 def run(root: str, key: str, seconds: float, threads: int, batch: int, retry_every: int):
     counter = itertools.count()
     acked: set[int] = set()
@@ -74,13 +85,7 @@ def run(root: str, key: str, seconds: float, threads: int, batch: int, retry_eve
                     with lock:
                         acked.update(x["id"] for x in r.json()["notices"])
 
-    t0 = time.perf_counter()
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    return acked, time.perf_counter() - t0, errors
+    return acked, in_threads(threads, worker), errors
 
 
 def reads(root: str, key: str, ids: list[int], seconds: float, threads: int) -> float:
@@ -95,13 +100,8 @@ def reads(root: str, key: str, ids: list[int], seconds: float, threads: int) -> 
             with lock:
                 done[0] += k
 
-    t0 = time.perf_counter()
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    return done[0] / (time.perf_counter() - t0)
+    seconds_taken = in_threads(threads, worker)
+    return done[0] / seconds_taken
 
 
 def stored_ids(rt: Runtime) -> set[int]:

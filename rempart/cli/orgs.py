@@ -6,6 +6,7 @@ from __future__ import annotations
 import typer
 
 from rempart.cli.common import emit, errors_to_exit, runtime
+from rempart.cli.moderation import show_new_person
 
 app = typer.Typer(help="Organisations that send notices (hotline).", no_args_is_help=True)
 analyst_app = typer.Typer(help="Analysts of an organisation (the portal).", no_args_is_help=True)
@@ -143,10 +144,4 @@ def analyst_add(
             out = {"id": new.user.id, "username": new.user.username, "role": new.user.role,
                    "org": org, "one_time_password": new.one_time_password,
                    "totp_secret": new.totp_secret, "otpauth_uri": new.totp_uri}
-    if json_out:
-        emit(out)
-        return
-    typer.echo(f"analyst {out['username']} of {org} created (portal: /portal/); shown once:")
-    typer.echo(f"  one-time password  {out['one_time_password']}  (must be changed at first login)")
-    typer.echo(f"  TOTP secret        {out['totp_secret']}")
-    typer.echo(f"  otpauth URI        {out['otpauth_uri']}")
+    show_new_person(out, json_out, f"analyst {out['username']} of {org} created (portal: /portal/)")
