@@ -190,3 +190,18 @@ def all_stats(session: Session, actor: Actor) -> list[tuple[Organisation, OrgSta
     """Every organisation's statistics, for leads (``ORGS_STATS``)."""
     require(actor, P.ORGS_STATS)
     return [(org, stats_of(session, org.id)) for org in list_orgs(session)]
+
+
+def notices_of_case(session: Session, case_id: int) -> list[dict]:
+    """What a case's reviewer sees of its notices: who sent it (the kind, never a contact),
+    what they say, where, and how many fingerprints wait for confirmation (never their values)."""
+    out = []
+    for n in session.scalars(select(Notice).where(Notice.case_id == case_id).order_by(Notice.id)):
+        out.append({"id": n.id, "source": n.source_kind, "reference": n.reference,
+                    "category": n.category, "classification": n.classification,
+                    "explanation": n.explanation, "status": status_of(session, n),
+                    "received_at": n.received_at,
+                    "locations": [(loc.account, loc.space, loc.message) for loc in n.locations],
+                    "hashes": [(h.id, h.signal_type, h.status, len(h.matched_items or ()))
+                               for h in n.hashes]})
+    return out

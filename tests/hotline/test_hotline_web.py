@@ -190,3 +190,21 @@ def test_leads_see_organisations_and_suspend_one(runtime, app):
     with TestClient(app) as client:
         login(client, users["mod"])
         assert client.get("/console/organisations").status_code == 403
+
+
+def test_a_notice_case_shows_in_the_console_with_its_pending_fingerprints(runtime, app):
+    from rempart.signals import fingerprint
+    from tests.factories import image_bytes
+    _, key = org(runtime)
+    users = make_users(runtime, {"cs": Role.CHILD_SAFETY_MODERATOR})
+    fp = fingerprint(image_bytes(40))
+    with TestClient(app) as client:
+        nid = client.post("/v1/notices", headers=auth(key), json={"notices": [
+            notice(hashes=[{"type": "pdq", "value": fp.pdq().pdq}])]}).json()["notices"][0]["id"]
+        with runtime.db.session() as s:
+            case_id = s.get(Notice, nid).case_id
+        login(client, users["cs"])
+        page = client.get(f"/console/cases/{case_id}")
+        assert page.status_code == 200
+        assert f"notice:{nid}:hash:" in page.text  # the pending fingerprint, not yet a bank entry
+        assert "matches 1 item(s) above" in page.text and "stand-in test notice" in page.text
