@@ -74,6 +74,7 @@ class ClosedDay:
     day: str
     leaf_index: int
     decisions: int
+    notices: int = 0
 
 
 def day_of(at: dt.datetime) -> dt.date:
@@ -123,7 +124,7 @@ def _append_report(session: Session, head, day: dt.date, previous: int | None, c
     session.add(LogReport(day=report.day, leaf_index=idx, first=first, last=last, previous=previous,
                           closed_by=closed_by))
     session.flush()
-    return ClosedDay(report.day, idx, len(entries))
+    return ClosedDay(report.day, idx, len(decisions), len(notices))
 
 
 def _close_through(session: Session, head, through: dt.date, closed_by: str) -> list[ClosedDay]:
