@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
+
+from annotated_types import Interval
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
@@ -18,6 +21,15 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+#: the largest integer a column holds (BIGINT): a request naming a larger id, offset or count is
+#: malformed (422), not an overflow in the database driver (500)
+MAX_INT = 2**63 - 1
+#: an id of a row, as a request names it (a path, query, form or body field)
+RowId = Annotated[int, Interval(ge=1, le=MAX_INT)]
+#: an offset or a count, as a request names it
+Count = Annotated[int, Interval(ge=0, le=MAX_INT)]
 
 
 class Base(DeclarativeBase):
