@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from rempart.cli import banks as banks_cli
 from rempart.cli import moderation as moderation_cli
@@ -60,7 +61,7 @@ def hash_files(
             if json_out:
                 emit({"file": str(path), "error": str(fp)})
             else:
-                err.print(f"[red]{path}[/red]: {fp}")
+                err.print(f"[red]{escape(str(path))}[/red]: {escape(str(fp))}")
             continue
         if json_out:
             emit(fp.to_json(str(path)))
@@ -96,7 +97,7 @@ def scan(
                 if json_out:
                     emit({"file": str(path), "error": str(fp)})
                 else:
-                    err.print(f"[red]{path}[/red]: {fp}")
+                    err.print(f"[red]{escape(str(path))}[/red]: {escape(str(fp))}")
                 continue
             outcome = rt.scan_fingerprint(fp, context, size_bytes=path.stat().st_size)
             counts[outcome.verdict] += 1

@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from rempart.cli.common import emit, err, errors_to_exit, expand_paths, fail, progress, runtime
-from rempart.errors import RempartError
+from rempart.errors import RempartError, shown
 
 app = typer.Typer(help="Hash banks: named hash lists with provenance.", no_args_is_help=True)
 
@@ -107,7 +108,7 @@ def add(
                     fp = fingerprint_file(path)
                 except (RempartError, OSError) as exc:
                     failed += 1
-                    err.print(f"[red]{path}[/red]: {exc}")
+                    err.print(f"[red]{escape(str(path))}[/red]: {escape(str(exc))}")
                     continue
                 new, n = service.entries_for_media(fp, external_id, {"file": path.name})
                 entries += new
@@ -168,7 +169,7 @@ def _parse_until(until: str | None) -> dt.datetime | None:
     try:
         at = dt.datetime.fromisoformat(until)
     except ValueError:
-        raise fail(f"--until: not an ISO date or date-time: {until!r}") from None
+        raise fail(f"--until: not an ISO date or date-time: {shown(until)}") from None
     if at.tzinfo is not None:
         at = at.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return at

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from rempart.errors import InvalidInput, NotFound
+from rempart.errors import InvalidInput, NotFound, shown
 from rempart.moderation.vocab import ActionKind, CaseSource
 
 # DSA Transparency Database statement categories (STATEMENT_CATEGORY_*)
@@ -49,7 +49,8 @@ class Taxonomy:
             raise InvalidInput("policy keys must be unique")
         for p in self.policies:
             if p.dsa_category not in DSA_CATEGORIES:
-                raise InvalidInput(f"policy {p.key!r}: unknown DSA category {p.dsa_category!r}")
+                raise InvalidInput(f"policy {shown(p.key)}: unknown DSA category "
+                                   f"{shown(p.dsa_category)}")
 
     def get(self, key: str) -> Policy:
         for p in self.policies:
