@@ -27,6 +27,7 @@ errors are translated in the one module that imports the library (Pillow's in ``
 from __future__ import annotations
 
 import enum
+import os
 import re
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -34,10 +35,12 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 def shown(value: object, limit: int = 80) -> str:
     """``value`` as an error message shows it, never as a Python repr: text in single quotes with
-    control characters escaped (``\\x0a``) and cut at ``limit`` characters, bytes in hex, an enum
-    member by its value, anything else as ``str`` gives it."""
+    control characters escaped (``\\x0a``) and cut at ``limit`` characters, a path as text, bytes
+    in hex, an enum member by its value, anything else as ``str`` gives it."""
     if isinstance(value, enum.Enum):
         value = value.value
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
     if isinstance(value, (bytes, bytearray)):
         return bytes(value[:limit]).hex()
     if not isinstance(value, str):

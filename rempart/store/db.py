@@ -26,10 +26,9 @@ NAMING = {
 #: the largest integer a column holds (BIGINT): a request naming a larger id, offset or count is
 #: malformed (422), not an overflow in the database driver (500)
 MAX_INT = 2**63 - 1
-#: an id of a row, as a request names it (a path, query, form or body field)
+#: an id of a row, as a request names it in a path or a body field (a query or form field with a
+#: default says ``Query(..., ge=1, le=MAX_INT)``: FastAPI keeps only the default's constraints)
 RowId = Annotated[int, Interval(ge=1, le=MAX_INT)]
-#: an offset or a count, as a request names it
-Count = Annotated[int, Interval(ge=0, le=MAX_INT)]
 
 
 class Base(DeclarativeBase):

@@ -22,7 +22,7 @@ from rempart.errors import InvalidInput
 from rempart.httpgate import max_body
 from rempart.runtime import BankingOutcome, Runtime
 from rempart.scanning.models import ItemMatch, ScannedItem
-from rempart.store.db import Count, RowId
+from rempart.store.db import MAX_INT, RowId
 
 router = APIRouter(prefix="/v1", tags=["banks"], route_class=ApiRoute)
 MAX_IMPORT_BYTES = 256 * 1024 * 1024
@@ -128,7 +128,7 @@ def update_bank(name: str, body: BankPatch, runtime: Runtime = Depends(get_runti
 
 
 @router.get("/banks/{name}/entries")
-def list_entries(name: str, offset: Count = Query(0), limit: int = Query(100, ge=1, le=1000),
+def list_entries(name: str, offset: int = Query(0, ge=0, le=MAX_INT), limit: int = Query(100, ge=1, le=1000),
                  runtime: Runtime = Depends(get_runtime),
                  _=Depends(require(Permission.BANKS_READ))) -> dict:
     with runtime.db.session() as s:
@@ -213,7 +213,7 @@ def remove_entry(entry_id: RowId, runtime: Runtime = Depends(get_runtime),
 
 @router.get("/matches")
 def list_matches(found_by: Literal["upload", "retro"] | None = None,
-                 offset: Count = Query(0), limit: int = Query(100, ge=1, le=1000),
+                 offset: int = Query(0, ge=0, le=MAX_INT), limit: int = Query(100, ge=1, le=1000),
                  runtime: Runtime = Depends(get_runtime),
                  _=Depends(require(Permission.MATCHES_READ))) -> dict:
     """Matches, newest first; ``found_by=retro`` lists what retro-scans found in past uploads."""

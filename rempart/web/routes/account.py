@@ -10,7 +10,7 @@ from rempart.moderation import add_endpoint, get_prefs, my_exposure, outbox_stat
 from rempart.moderation.models import WebhookEndpoint
 from rempart.moderation.wellness import MAX_BLUR
 from rempart.people import create_user, disable_user, list_users, parse_role
-from rempart.store.db import Count, RowId
+from rempart.store.db import MAX_INT, RowId
 from rempart.web.render import page, redirect
 from rempart.web.security import Viewer, console_router, needs, runtime_of
 
@@ -30,7 +30,7 @@ def preferences(request: Request, viewer: Viewer = Depends(needs(P.PREFERENCES_W
 
 
 @router.post("/preferences")
-def preferences_save(request: Request, blur: Count = Form(...), greyscale: str = Form(""),
+def preferences_save(request: Request, blur: int = Form(..., ge=0, le=MAX_INT), greyscale: str = Form(""),
                      thumbnails: str = Form(""), frame_strip: str = Form(""),
                      viewer: Viewer = Depends(needs(P.PREFERENCES_WRITE))):
     # an unchecked box is simply absent from the form: absent means off
