@@ -4,9 +4,9 @@ Starts ``rempart serve`` (uvicorn) in a subprocess over a fresh home, then runs 
 the same length while sampling the server's resident memory (``/proc/PID/status``) and timing
 ``GET /healthz`` every 100 ms:
 
-1. ordinary load (the baseline): ``--concurrency`` clients scanning benign 480 x 360 JPEGs;
-2. hostile load: ``--concurrency`` clients sending the hostile shapes below, over and over,
-   while two clients keep scanning ordinary uploads.
+1. ordinary load (the baseline): ``--scanners`` clients scanning benign 480 x 360 JPEGs;
+2. hostile load: the same ordinary clients, plus ``--concurrency`` clients sending the hostile
+   shapes below, over and over.
 
 Hostile shapes (benign synthetic content, generated on the fly by ``rempart.demo.hostile``):
 a 47 KB 7000 x 7000 grey PNG, a 190 KB 7000 x 7000 float TIFF, a 146 KB 7000 x 7000 H.264
@@ -16,36 +16,37 @@ token, and a 300 MB multipart body to the console's login form (no cookie).
 Printed: peak server memory and /healthz and ordinary-scan latencies in each phase, and the
 hostile phase as ratios of the baseline; every hostile answer (status, seconds). Run it against
 another checkout (``--repo /work/main``: its ``.venv`` runs the server) to compare before/after.
-Usage: python bench/hostile_load.py [--concurrency 8] [--seconds 40] [--repo DIR]
+Usage: python bench/hostile_load.py [--concurrency 8] [--scanners 2] [--seconds 40] [--repo DIR]
        [--decode-memory 1G] [--database-url URL] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
-import os
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from rempart.demo.hostile import black_video, float_tiff, grey_png, many_frames_gif
-from rempart.demo.pictures import jpeg, picture
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rempart.config import Settings  # noqa: E402
+from rempart.demo.hostile import black_video, float_tiff, grey_png, many_frames_gif  # noqa: E402
+from rempart.demo.pictures import jpeg, picture  # noqa: E402
+from tests.server_process import ServerProcess  # noqa: E402
+
 BOUNDARY = "rempartbench"
 BIG_BODY = 300 << 20
+MIB = 1 << 20
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--concurrency", type=int, default=8, help="hostile clients at once")
+    ap.add_argument("--scanners", type=int, default=2, help="ordinary clients, both phases")
     ap.add_argument("--seconds", type=float, default=40.0, help="length of each phase")
     ap.add_argument("--repo", type=Path, default=ROOT, help="checkout whose server to run")
     ap.add_argument("--decode-memory", default=None, help="REMPART_DECODE_MEMORY for the server")
@@ -56,10 +57,13 @@ def main() -> None:
     print("generating hostile uploads...", file=sys.stderr)
     shapes = hostile_shapes()
     ordinary = [jpeg(picture(seed)) for seed in range(40)]
-    with Server(args.repo, args.database_url, args.decode_memory) as server:
-        base = run_phase(server, args.seconds, ordinary, [], args.concurrency)
-        hostile = run_phase(server, args.seconds, ordinary, shapes, args.concurrency)
-    report = {"concurrency": args.concurrency, "repo": str(args.repo),
+    with server_of(args) as server:
+        server.token = next(w for w in server.rempart("token", "create", "bench", "--scope",
+                                                       "platform").split() if w.startswith("rp_"))
+        base = run_phase(server, args.seconds, ordinary, args.scanners, [], 0)
+        hostile = run_phase(server, args.seconds, ordinary, args.scanners, shapes,
+                            args.concurrency)
+    report = {"concurrency": args.concurrency, "scanners": args.scanners, "repo": str(args.repo),
               "baseline": base.summary(), "hostile": hostile.summary()}
     report["ratios"] = {
         key: _ratio(report["hostile"][key], report["baseline"][key])
@@ -89,53 +93,14 @@ def hostile_shapes() -> list[tuple[str, dict]]:
     ]
 
 
-class Server:
-    """``rempart serve`` of ``repo`` in a subprocess over a fresh home, with a platform token."""
-
-    def __init__(self, repo: Path, database_url: str | None, decode_memory: str | None) -> None:
-        self.home = Path(tempfile.mkdtemp(prefix="rempart-hostile-"))
-        self.env = {**os.environ, "REMPART_HOME": str(self.home)}
-        if database_url:
-            self.env["REMPART_DATABASE_URL"] = database_url
-        if decode_memory:
-            self.env["REMPART_DECODE_MEMORY"] = decode_memory
-        python = repo / ".venv" / "bin" / "python"
-        self.python = str(python if python.exists() else sys.executable)
-        self.repo = repo
-        self.port = _free_port()
-
-    def __enter__(self) -> "Server":
-        made = subprocess.run(
-            [self.python, "-m", "rempart", "token", "create", "bench", "--scope", "platform"],
-            cwd=self.repo, env=self.env, capture_output=True, text=True, check=True)
-        self.token = next(w for w in made.stdout.split() if w.startswith("rp_"))
-        self.proc = subprocess.Popen(
-            [self.python, "-m", "rempart", "serve", "--port", str(self.port)],
-            cwd=self.repo, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if request(self.port, "GET", "/healthz", timeout=2)[0] == 200:
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        self.__exit__()
-        raise SystemExit("the server did not start")
-
-    def __exit__(self, *exc) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-    def rss_mib(self) -> float:
-        """The server's resident memory now (VmRSS), in MiB."""
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        return 0.0
+def server_of(args) -> ServerProcess:
+    """The server of ``--repo`` (its own .venv when it has one) over a fresh home."""
+    home = Path(tempfile.mkdtemp(prefix="rempart-hostile-"))
+    settings = Settings(home, args.database_url or f"sqlite:///{home / 'rempart.db'}")
+    python = args.repo / ".venv" / "bin" / "python"
+    env = {"REMPART_DECODE_MEMORY": args.decode_memory} if args.decode_memory else {}
+    return ServerProcess(settings, python=str(python if python.exists() else sys.executable),
+                         checkout=args.repo, **env)
 
 
 class Phase:
@@ -170,21 +135,21 @@ class Phase:
         }
 
 
-def run_phase(server: Server, seconds: float, ordinary: list[bytes],
+def run_phase(server: ServerProcess, seconds: float, ordinary: list[bytes], scanners: int,
               shapes: list[tuple[str, dict]], concurrency: int) -> Phase:
     phase, stop = Phase(), threading.Event()
     end = time.monotonic() + seconds
 
     def sample() -> None:
         while not stop.is_set():
-            phase.rss.append(server.rss_mib())
+            phase.rss.append(server.rss() / MIB)
             time.sleep(0.02)
 
     def health() -> None:
         while not stop.is_set():
             t = time.perf_counter()
             try:
-                ok = request(server.port, "GET", "/healthz", timeout=30)[0] == 200
+                ok = server.request("GET", "/healthz", timeout=30)[0] == 200
             except OSError:
                 ok = False
             with phase.lock:
@@ -204,7 +169,7 @@ def run_phase(server: Server, seconds: float, ordinary: list[bytes],
             if status == 200:
                 with phase.lock:
                     phase.scans.append(time.perf_counter() - t)
-            i += concurrency
+            i += scanners
 
     def attacker(index: int) -> None:
         i = index
@@ -217,11 +182,8 @@ def run_phase(server: Server, seconds: float, ordinary: list[bytes],
             i += 1
 
     workers = [threading.Thread(target=sample), threading.Thread(target=health)]
-    if shapes:
-        workers += [threading.Thread(target=attacker, args=(n,)) for n in range(concurrency)]
-        workers += [threading.Thread(target=scanner, args=(n,)) for n in range(2)]
-    else:
-        workers += [threading.Thread(target=scanner, args=(n,)) for n in range(concurrency)]
+    workers += [threading.Thread(target=attacker, args=(n,)) for n in range(concurrency)]
+    workers += [threading.Thread(target=scanner, args=(n,)) for n in range(scanners)]
     for w in workers:
         w.start()
     for w in workers[2:]:
@@ -232,7 +194,7 @@ def run_phase(server: Server, seconds: float, ordinary: list[bytes],
     return phase
 
 
-def send(server: Server, req: dict) -> int:
+def send(server: ServerProcess, req: dict) -> int:
     """POST one request; a streamed body stops when the server answers. Returns the status
     (0 when the connection failed without an answer)."""
     headers = {"Content-Type": req["type"]}
@@ -240,50 +202,10 @@ def send(server: Server, req: dict) -> int:
         headers["Authorization"] = f"Bearer {server.token}"
     try:
         if "stream" in req:
-            return _stream(server.port, req["path"], headers, req["stream"])
-        return request(server.port, "POST", req["path"], req["body"], headers, timeout=120)[0]
+            return server.stream(req["path"], headers, req["stream"])[0]
+        return server.request("POST", req["path"], req["body"], headers)[0]
     except OSError:
         return 0
-
-
-def request(port: int, method: str, path: str, body: bytes | None = None,
-            headers: dict | None = None, timeout: float = 30) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
-def _stream(port: int, path: str, headers: dict, total: int) -> int:
-    """Send ``total`` bytes with a declared length, a MiB at a time, reading the answer as soon
-    as the server gives one (it may refuse after the headers)."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
-    try:
-        head = "".join(f"{k}: {v}\r\n" for k, v in {**headers, "Content-Length": total}.items())
-        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: bench\r\n{head}\r\n".encode())
-        chunk = b" " * (1 << 20)
-        sock.setblocking(False)
-        sent = 0
-        while sent < total:
-            try:
-                answer = sock.recv(65536)
-                if answer:
-                    return int(answer.split(b" ", 2)[1])
-            except BlockingIOError:
-                pass
-            try:
-                sent += sock.send(chunk[: min(len(chunk), total - sent)])
-            except BlockingIOError:
-                time.sleep(0.001)
-        sock.setblocking(True)
-        return int(sock.recv(65536).split(b" ", 2)[1])
-    except (OSError, IndexError, ValueError):
-        return 0
-    finally:
-        sock.close()
 
 
 def _multipart(filename: str, data: bytes) -> bytes:
@@ -292,19 +214,14 @@ def _multipart(filename: str, data: bytes) -> bytes:
         + data + f"\r\n--{BOUNDARY}--\r\n".encode()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _ratio(a: float, b: float) -> float | None:
     return round(a / b, 2) if b else None
 
 
 def _print(report: dict) -> None:
     base, hostile, ratios = report["baseline"], report["hostile"], report["ratios"]
-    print(f"server: {report['repo']}   concurrency: {report['concurrency']}")
+    print(f"server: {report['repo']}   hostile clients: {report['concurrency']}   "
+          f"ordinary clients: {report['scanners']}")
     print(f"{'':24}{'ordinary load':>16}{'hostile load':>16}{'ratio':>8}")
     for key, label in (("peak_rss_mib", "peak RSS (MiB)"), ("healthz_p50_ms", "/healthz p50 (ms)"),
                        ("healthz_p99_ms", "/healthz p99 (ms)"), ("healthz_max_ms", "/healthz max (ms)"),

@@ -18,19 +18,28 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class ServerProcess:
-    """``rempart serve`` over ``settings`` (home and database), with extra environment."""
+    """``rempart serve`` over ``settings`` (home and database), with extra environment; ``python``
+    and ``checkout`` choose which rempart serves (``bench/hostile_load.py`` compares two)."""
 
-    def __init__(self, settings: Settings, **env: str) -> None:
+    def __init__(self, settings: Settings, *, python: str = sys.executable,
+                 checkout: Path = ROOT, **env: str) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
+        self.python, self.checkout = python, checkout
         self.env = {**os.environ, "REMPART_HOME": str(settings.home),
                     "REMPART_DATABASE_URL": settings.database_url, **env}
 
+    def rempart(self, *args: str) -> str:
+        """Run a ``rempart`` command over the same home and database; returns its output."""
+        done = subprocess.run([self.python, "-m", "rempart", *args], cwd=self.checkout,
+                              env=self.env, capture_output=True, text=True, check=True)
+        return done.stdout
+
     def __enter__(self) -> "ServerProcess":
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rempart", "serve", "--port", str(self.port)],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [self.python, "-m", "rempart", "serve", "--port", str(self.port)],
+            cwd=self.checkout, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.proc.poll() is None:
             try:

@@ -14,17 +14,10 @@ from pydantic import BaseModel
 from rempart.api.app import create_app
 from rempart.web import create_console
 from tests.api.conftest import auth
+from tests.api.test_routes import _api_routes as _routes
 
 MAX_INT = 2**63 - 1  # BIGINT
 TOO_BIG = 2**63
-
-
-def _routes(routes):
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        elif hasattr(route, "original_router"):
-            yield from _routes(route.original_router.routes)
 
 
 def _upper_bound(metadata) -> int | None:
