@@ -20,7 +20,13 @@ Canonical form: an upright ``H x W x 3`` uint8 RGB array per frame, which is wha
   picture down to 64 x 64 anyway, so the hash moves by a few bits only, but it is no longer
   bit-exact with the reference: never use it where exact hashes are promised.
 - Every frame of an animation (GIF, APNG, animated WebP, multi-page TIFF) is decoded, in order,
-  composited by Pillow; ``Limits.max_frames`` is checked before each extra frame is decoded.
+  composited by Pillow. Frames are counted from the file's structure before any is decoded
+  (``Limits.max_frames``), and frames x canvas pixels checked (``Limits.max_total_pixels``).
+- Memory: ``image_cost`` (pixels x bytes per pixel x copies, from the header's size, mode and
+  frame count) is reserved from the caller's ``MemoryBudget`` before any pixel is decoded.
+  Conversions run strip by strip into one output array (no full-size intermediate, no float64
+  copy of the picture); a grey picture stays one byte per pixel, seen as three channels through a
+  read-only view; the last frame's Pillow picture is freed before the frame is hashed.
 
 Every Pillow error is translated here: ``CorruptMedia`` for bytes that fail to decode,
 ``MediaLimitExceeded`` for limits, ``UnsupportedMedia`` for a mode with no RGB conversion.
@@ -90,7 +96,7 @@ def decode_frames(
                 raise MediaLimitExceeded("frames", frames, limits.max_frames)
             limits.check_total_pixels(frames * im.size[0] * im.size[1])
             cost = image_cost(fmt, im.mode, *im.size, frames=frames)
-        with budget.reserve(cost) as reservation:
+        with budget.reserve(cost) as reservation:  # may wait: outside the warnings block
             yield from _frames(im, fmt, frames, orientation, limits, deadline, jpeg_draft,
                                reservation)
     finally:
@@ -105,11 +111,12 @@ def _frames(im: Image.Image, fmt: str, frames: int, orientation: int, limits: Li
         with _translated(fmt, limits):
             if index > 0 and not _seek(im, index):
                 return
-            # a page of a multi-page TIFF may be larger than the first one: pay for it first
             limits.check_pixels(*im.size)
             total_pixels += im.size[0] * im.size[1]
             limits.check_total_pixels(total_pixels)
-            reservation.grow(image_cost(fmt, im.mode, *im.size, frames=frames))
+            cost = image_cost(fmt, im.mode, *im.size, frames=frames)
+        reservation.grow(cost)  # a TIFF page may be larger than the first: paid before decoding
+        with _translated(fmt, limits):
             frame = _current_frame(im, orientation, start_ms, jpeg_draft,
                                    last=index == frames - 1)
             start_ms += _duration_ms(im)

@@ -12,8 +12,9 @@ the names below, so callers (and the HTTP layer) can tell which one.
     "total_pixels"    animated images: frames x canvas pixels, before any frame is decoded (a 23 KB
                       GIF can hold 999 frames of 4000 x 4000); then the pixels of each frame decoded
     "seconds"         video: the declared duration before decoding, then each frame's timestamp
-    "decode_seconds"  wall-clock time spent decoding, checked between frames (one frame's decode
-                      is not interrupted; ``max_pixels`` bounds how long that can take)
+    "decode_seconds"  wall-clock time from the start of ``fingerprint`` (waiting for decode memory
+                      included), checked between frames (one frame's decode is not interrupted;
+                      ``max_pixels`` bounds how long that can take)
     "memory"          the bytes decoding would hold at once (estimated from the headers: pixels x
                       bytes per pixel x copies) exceed the whole decode memory budget
                       (``rempart.signals.budget``); checked before any pixel is decoded

@@ -23,12 +23,14 @@ NAMING = {
 }
 
 
-#: the largest integer a column holds (BIGINT): a request naming a larger id, offset or count is
-#: malformed (422), not an overflow in the database driver (500)
+#: the largest integer a request may give where the database compares it: ids are INTEGER
+#: columns (32 bits on PostgreSQL), offsets and counts BIGINT. A larger value is a malformed
+#: request (422), not an overflow in the database driver (500)
+MAX_ID = 2**31 - 1
 MAX_INT = 2**63 - 1
 #: an id of a row, as a request names it in a path or a body field (a query or form field with a
-#: default says ``Query(..., ge=1, le=MAX_INT)``: FastAPI keeps only the default's constraints)
-RowId = Annotated[int, Interval(ge=1, le=MAX_INT)]
+#: default says ``Query(..., ge=1, le=MAX_ID)``: FastAPI keeps only the default's constraints)
+RowId = Annotated[int, Interval(ge=1, le=MAX_ID)]
 
 
 class Base(DeclarativeBase):

@@ -17,7 +17,7 @@ from rempart.audit import AuditEvent, AuditFilter, export_jsonl, read
 from rempart.authz import Permission as P
 from rempart.errors import InvalidInput
 from rempart.spreadsheet import text_cell
-from rempart.store.db import MAX_INT
+from rempart.store.db import MAX_ID
 from rempart.web.render import page
 from rempart.web.security import Viewer, console_router, needs, runtime_of
 
@@ -35,8 +35,8 @@ def _filter(case: int | None, event: str, after: int) -> AuditFilter:
 
 
 @router.get("/audit")
-def audit_log(request: Request, case: int | None = Query(None, ge=1, le=MAX_INT),
-              event: str = Query("", max_length=48), after: int = Query(0, ge=0, le=MAX_INT),
+def audit_log(request: Request, case: int | None = Query(None, ge=1, le=MAX_ID),
+              event: str = Query("", max_length=48), after: int = Query(0, ge=0, le=MAX_ID),
               viewer: Viewer = Depends(needs(P.AUDIT_READ))):
     f = _filter(case, event, after)
     with runtime_of(request).db.session() as s:
@@ -54,7 +54,8 @@ def _csv_cell(value) -> str:
 
 @router.get("/audit/export")
 def audit_export(request: Request, format: str = Query("json", pattern="^(json|csv)$"),
-                 case: int | None = Query(None, ge=1, le=MAX_INT), event: str = Query("", max_length=48),
+                 case: int | None = Query(None, ge=1, le=MAX_ID),
+                 event: str = Query("", max_length=48),
                  viewer: Viewer = Depends(needs(P.AUDIT_EXPORT))):
     f = _filter(case, event, 0)
     db = runtime_of(request).db
