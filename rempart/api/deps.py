@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 
 from rempart.api.permissions import Permission
 from rempart.api.tokens import Principal, authenticate
-from rempart.errors import PermissionDenied
+from rempart.errors import PermissionDenied, shown
 from rempart.httpgate import Check, gated_route
 from rempart.runtime import Runtime
 
@@ -38,7 +38,7 @@ def authorize(request: Request, permission: Permission) -> Principal:
             principal = authenticate(s, _bearer(request))
         request.scope[_PRINCIPAL] = principal
     if permission not in principal.permissions:
-        raise PermissionDenied(f"this token lacks the '{permission.value}' permission")
+        raise PermissionDenied(f"this token lacks the {shown(permission)} permission")
     return principal
 
 

@@ -140,9 +140,18 @@ def _decode(
                         on_frame, seconds_per_hash)
 
 
-def _sampled(container, stream, fmt, declared, limits, deadline, on_frame, seconds_per_hash
-             ) -> VideoInfo:
-    """Decode ``stream``, sampling as vPDQ does (see the module docstring)."""
+def _sampled(
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    fmt: str,
+    declared: tuple[int, int, float | None, float],
+    limits: Limits,
+    deadline: Deadline,
+    on_frame: Callable[[int, float, np.ndarray], None],
+    seconds_per_hash: float,
+) -> VideoInfo:
+    """Decode ``stream``, sampling as vPDQ does (see the module docstring); ``declared`` is the
+    stream's (width, height, duration, fps)."""
     width, height, duration, fps = declared
     frame_mod = max(1, int(seconds_per_hash * fps))
     sampled, partial = 0, False
@@ -211,7 +220,12 @@ def _set_up_decoder(stream: av.video.stream.VideoStream, width: int, height: int
 
 
 def _pixel_format(stream: av.video.stream.VideoStream) -> str | None:
-    fmt = stream.codec_context.format
+    """The stream's declared pixel format; None when PyAV cannot tell (the cost assumes the
+    widest)."""
+    try:
+        fmt = stream.codec_context.format
+    except Exception:  # PyAV on a damaged stream header
+        return None
     return fmt.name if fmt is not None else None
 
 

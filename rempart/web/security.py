@@ -42,7 +42,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.routing import APIRoute
 
 from rempart.authz import Actor, Permission
-from rempart.errors import AuthError, PermissionDenied
+from rempart.errors import AuthError, PermissionDenied, shown
 from rempart.httpgate import Check, gated_route
 from rempart.people import SessionInfo, authenticate_session, check_csrf
 from rempart.runtime import Runtime
@@ -118,7 +118,7 @@ def needs(permission: Permission) -> Callable[[Request], Viewer]:
     def dependency(request: Request) -> Viewer:
         viewer = _viewer(request)
         if not viewer.can(permission):
-            raise PermissionDenied(f"this page needs the '{permission.value}' permission")
+            raise PermissionDenied(f"this page needs the {shown(permission)} permission")
         return viewer
 
     dependency.access = permission

@@ -80,3 +80,13 @@ def test_flat_hostile_pictures_hash_as_before():
     assert (png.pdq().pdq, png.pdq().quality) == ("0" * 64, 0)
     rgb = np.full((500, 700, 3), 128, np.uint8)  # 0.5 in 0..1 scales to 127.5 -> 128
     assert tiff.pdq().pdq == _reference(rgb)[0][0]
+
+
+def test_the_entry_points_are_in_use_and_the_fallback_gives_the_same_hashes(monkeypatch):
+    import rempart.signals.pdq as pdq
+
+    assert pdq._REFERENCE is not None and pdq.HASH_BYTES_PER_PIXEL == 8  # not the 35 B/px path
+    rgb = np.random.default_rng(11).integers(0, 256, (120, 90, 3), dtype=np.uint8)[::-1]
+    fast = pdq_dihedral(rgb)
+    monkeypatch.setattr(pdq, "_REFERENCE", None)  # another pdqhash build: its own functions
+    assert pdq_dihedral(rgb) == fast and pdq_hash(rgb) == (fast[0]["original"], fast[1])
