@@ -30,10 +30,7 @@ from rempart.signals import fingerprint, hamming  # noqa: E402
 
 
 def _testdata() -> Path:
-    for candidate in (ROOT.parent / "shared" / "testdata", ROOT / "shared" / "testdata"):
-        if (candidate / "README.md").exists():
-            return candidate
-    raise SystemExit("shared test data not found")
+    return ROOT / "tests" / "data"
 
 
 def _reference_hasher():
@@ -100,7 +97,7 @@ def main() -> None:
     report = {"files": len(files), "megabytes": round(total_mb, 2), "rounds": args.rounds,
               "contenders": results}
 
-    print(f"{len(files)} shared test images, {total_mb:.1f} MB, best of {args.rounds} passes")
+    print(f"{len(files)} reference test images, {total_mb:.1f} MB, best of {args.rounds} passes")
     print(f"{'contender':16} {'files/s':>8} {'MB/s':>7} {'ratio':>6} {'exact/CSV':>10} {'fail':>5} {'max off':>8}")
     for name, r in results.items():
         print(f"{name:16} {r['files_per_s']:8.1f} {r['mb_per_s']:7.1f} "

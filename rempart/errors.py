@@ -14,6 +14,8 @@
                                       ``retry_after`` seconds (HTTP 503 + Retry-After)
     +-- AuthError                     missing or wrong credentials
     |   +-- PermissionDenied          credentials are fine but lack the needed scope
+    +-- InvalidConfig                 a bad setting at start-up (``key``: the variable or file key)
+    +-- SchemaNotCurrent              the database schema is empty or not this version's: migrate
     +-- InvariantViolation            a broken internal invariant: a bug, never bad input
 
 Messages quote what the caller sent with ``shown`` (never ``{value!r}``: a Python repr is not
@@ -154,6 +156,24 @@ class AuthError(RempartError):
 class PermissionDenied(AuthError):
     type = "forbidden"
     status = 403
+
+
+class InvalidConfig(RempartError):
+    """A setting is wrong: ``key`` names the environment variable or the config file's key."""
+
+    type = "invalid-config"
+
+    def __init__(self, key: str, reason: str, file: object | None = None) -> None:
+        where = ": ".join(str(x) for x in (file, key) if x)
+        super().__init__(f"{where}: {reason}" if where else reason)
+        self.key = key
+        self.file = file
+
+
+class SchemaNotCurrent(RempartError):
+    """The database has no schema yet, or an older (or newer) one than this code needs."""
+
+    type = "schema-not-current"
 
 
 class InvariantViolation(RempartError):

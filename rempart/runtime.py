@@ -8,23 +8,21 @@ The CLI and the HTTP API both drive rempart through a ``Runtime``:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rempart.banks import replica
 from rempart.banks import service as banks
 from rempart.config import Settings
 from rempart.matching.matcher import Matcher
-from rempart.moderation import ModerationConfig, after_retro_hook, after_scan_hook
+from rempart.moderation import after_retro_hook, after_scan_hook
 from rempart.moderation.media import DirectoryMediaStore, MediaStore
 from rempart.moderation.to_log import log_decision_hook
 from rempart.scanning.retro import RetroMatch, retro_scan
 from rempart.scanning.service import AfterScan, ScanContext, ScanOutcome, scan_rows
 from rempart.scanning.signals import rows_from_signals, signal_rows
-from rempart.signals import (
-    DEFAULT_LIMITS, Fingerprint, Limits, MemoryBudget, fingerprint, return_freed_memory,
-)
+from rempart.signals import Fingerprint, Limits, MemoryBudget, fingerprint, return_freed_memory
 from rempart.store.db import Database
-from rempart.store.migrate import upgrade
+from rempart.store.migrate import require_current, upgrade
 from rempart.transparency.db.service import TransparencyLog
 
 
@@ -40,14 +38,18 @@ class BankingOutcome:
 
 class Runtime:
     def __init__(self, settings: Settings, *, migrate: bool = True,
-                 limits: Limits = DEFAULT_LIMITS) -> None:
+                 limits: Limits | None = None) -> None:
+        """``migrate``: bring the schema up to date first; otherwise refuse (``SchemaNotCurrent``)
+        a database whose schema is not exactly this version's."""
         self.settings = settings
-        if settings.database_url.startswith("sqlite"):
+        if migrate and settings.database_url.startswith("sqlite"):
             settings.ensure_home()
         self.db = Database(settings.database_url)
         if migrate:
             upgrade(self.db)
-        self.limits = limits
+        else:
+            require_current(self.db)
+        self.limits = settings.limits if limits is None else limits
         #: the memory every decode in this process shares (``REMPART_DECODE_MEMORY``)
         self.decode_budget = MemoryBudget(settings.decode_memory, wait_seconds=DECODE_WAIT_SECONDS)
         return_freed_memory()
@@ -55,10 +57,11 @@ class Runtime:
         self.after_scan: list[AfterScan] = []
         #: the transparency log (signing key loaded or created on first use): it records every
         #: automatic block and every reviewer's enforcement decision and reversal
-        self.transparency = TransparencyLog.from_env(settings.home)
+        self.transparency = TransparencyLog(settings.home, settings.log_origin,
+                                            settings.log_region)
         #: moderation settings (queues, routes, dual review, exposure budget, platform bank)
-        self.moderation = ModerationConfig(
-            on_decision=(log_decision_hook(self.transparency.record_decision),))
+        self.moderation = replace(
+            settings.moderation, on_decision=(log_decision_hook(self.transparency.record_decision),))
         self.after_scan.append(after_scan_hook(lambda: self.moderation))
         #: what follows a retro-scan in its transaction: hook(session, matches)
         self.after_retro: list[Callable] = [after_retro_hook(lambda: self.moderation)]
@@ -142,9 +145,13 @@ class Runtime:
             progress)
 
     def enable_entry(self, entry_id: int, progress=None) -> BankingOutcome:
-        """Let a disabled entry match again, and retro-scan what was uploaded meanwhile."""
-        return self._bank_then_retro(
-            lambda s: banks.AddResult(added=[banks.enable_entry(s, entry_id)]), progress)
+        """Let a disabled entry match again, and retro-scan what was uploaded meanwhile (only
+        when this call enabled it: enabling an enabled entry finds nothing new)."""
+        def change(s):
+            entry, changed = banks.enable_entry(s, entry_id)
+            return banks.AddResult(added=[entry] if changed else [])
+
+        return self._bank_then_retro(change, progress)
 
     def import_list(self, bank_name: str, data: bytes, fmt: str, *, added_by: str = "",
                     progress=None) -> BankingOutcome:

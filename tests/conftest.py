@@ -1,4 +1,4 @@
-"""Shared fixtures: the benign test data, and a fresh database per test.
+"""Shared fixtures: the benign test data (tests/data), and a fresh database per test.
 
 The database is SQLite unless REMPART_TEST_DATABASE_URL names a PostgreSQL server (e.g.
 postgresql+psycopg://postgres@127.0.0.1:5432/test): then each test gets a database of its own
@@ -15,25 +15,27 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from rempart.config import Settings
+from rempart.config import ENVIRONMENT, Settings
+from tests.testdata import TESTDATA
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _find_testdata() -> Path | None:
-    env = os.environ.get("REMPART_TESTDATA")
-    candidates = [Path(env)] if env else []
-    candidates += [ROOT.parent / "shared" / "testdata", ROOT / "shared" / "testdata"]
-    return next((c for c in candidates if (c / "README.md").exists()), None)
+pytest_plugins = ["tests.no_skips"]  # under CI=true, any skipped test fails the run
 
 
-TESTDATA = _find_testdata()
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """argon2 with the smallest parameters: tests create many users and log in often;
+    production keeps the library's recommended ones (a test that measures cost sets its own)."""
+    from argon2 import PasswordHasher
+
+    from rempart.people import credentials
+
+    monkeypatch.setattr(credentials, "_hasher", PasswordHasher(time_cost=1, memory_cost=8,
+                                                               parallelism=1))
 
 
 @pytest.fixture(scope="session")
 def testdata() -> Path:
-    if TESTDATA is None:
-        pytest.skip("shared test data not found (set REMPART_TESTDATA)")
+    """The benign test data carried in the repository (tests/data/README.md)."""
     return TESTDATA
 
 
@@ -72,3 +74,23 @@ def runtime(settings):
     rt = Runtime(settings)
     yield rt
     rt.close()
+
+
+@pytest.fixture
+def cli_env(settings, monkeypatch) -> Settings:
+    """The environment of a ``rempart`` command over this test's database, migrated as by
+    ``rempart migrate``, with no REMPART_ variable inherited from the caller's shell."""
+    from rempart.store.db import Database
+    from rempart.store.migrate import upgrade
+
+    for name in ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("REMPART_HOME", str(settings.home))
+    monkeypatch.setenv("REMPART_DATABASE_URL", settings.database_url)
+    settings.ensure_home()
+    db = Database(settings.database_url)
+    try:
+        upgrade(db)
+    finally:
+        db.dispose()
+    return settings

@@ -56,7 +56,7 @@ def test_a_damaged_index_file_is_named_without_reprs(tmp_path):
     assert "4e4f54414e494458" in str(excinfo.value) and not REPRS.search(str(excinfo.value))
 
 
-def test_cli_errors_quoting_markup_like_input_are_printed_as_text(settings, monkeypatch):
+def test_cli_errors_quoting_markup_like_input_are_printed_as_text(runtime, settings, monkeypatch):
     monkeypatch.setenv("REMPART_HOME", str(settings.home))
     monkeypatch.setenv("REMPART_DATABASE_URL", settings.database_url)
     result = CliRunner().invoke(cli_app, ["bank", "disable", "1", "--until", "[/bold]x"])

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from rempart import __version__
 from rempart.api import problems
-from rempart.api.routes import banks, health, moderation, scan, tokens
+from rempart.api.routes import banks, health, home, moderation, scan, tokens
 from rempart.httpgate import BodyLimit
 from rempart.moderation import OutboxWorker
 from rempart.runtime import Runtime
@@ -45,7 +45,8 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> FastAPI:
     # and problems, installed after, wrap it)
     app.add_middleware(BodyLimit, default=DEFAULT_MAX_BODY, render=problems.error_response)
     problems.install(app)
-    for router in (health.router, scan.router, banks.router, tokens.router, moderation.router):
+    for router in (home.router, health.router, scan.router, banks.router, tokens.router,
+                   moderation.router):
         app.include_router(router)
     # the moderation console: its own app (HTML errors, CSRF on every form, not in OpenAPI)
     app.mount(MOUNT_PATH, create_console(runtime))

@@ -11,7 +11,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from rempart.api.models import ApiToken
@@ -96,9 +96,11 @@ def list_tokens(session: Session) -> list[ApiToken]:
 
 
 def revoke_token(session: Session, token_id: int) -> ApiToken:
+    """Revoke a token (idempotent: the first revocation's time stays, even under a race)."""
     row = session.get(ApiToken, token_id)
     if row is None:
         raise NotFound("token", token_id)
-    if row.revoked_at is None:
-        row.revoked_at = utcnow()
+    session.execute(update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+                    .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+    session.refresh(row)
     return row

@@ -2,6 +2,11 @@
 
 Every change also appends to ``bank_changes`` so that every matcher replica (this process, other
 API nodes, scan workers) applies it before its next scan.
+
+Concurrent curators: adding entries first takes the bank's row (an UPDATE of ``updated_at``), so
+two imports of the same hash into one bank add it once; an entry is disabled, enabled or removed
+by one conditional UPDATE that acts (and records a change) only when the entry was in the state
+the step starts from; a bank name taken by a concurrent request is a ``Conflict``.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rempart.banks.formats import ExportEntry, export_hash_list, parse_hash_list
@@ -69,9 +75,25 @@ def create_bank(session: Session, name: str, *, source: str = "local", legal_bas
     bank = Bank(name=name, source=source, legal_basis=legal_basis, threshold=threshold,
                 action=action, is_safelist=safelist, enabled=enabled)
     session.add(bank)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # created by a concurrent request since the check above
+        raise Conflict(f"bank {shown(name)} already exists") from None
     _record(session, "bank", bank.id)
     return bank
+
+
+def ensure_bank(session: Session, name: str, **settings) -> Bank:
+    """The bank ``name``, created with ``settings`` (see ``create_bank``) if it does not exist,
+    also when a concurrent transaction creates it at the same moment."""
+    found = session.scalar(select(Bank).where(Bank.name == name))
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            return create_bank(session, name, **settings)
+    except Conflict:  # created meanwhile by the other transaction, now committed
+        return get_bank(session, name)
 
 
 def update_bank(session: Session, name: str, **changes) -> Bank:
@@ -117,7 +139,8 @@ def add_entries(session: Session, bank: Bank, entries: Iterable[NewEntry],
                 added_by: str = "") -> AddResult:
     """Add entries to a bank. Values are validated first: one invalid value and nothing is added.
 
-    An entry already in the bank (same type and value) is left as it is and counted.
+    An entry already in the bank (same type and value) is left as it is and counted, also when a
+    concurrent request added it: the bank's row is held from the first lookup to the commit.
     """
     cleaned: list[NewEntry] = []
     for e in entries:
@@ -132,6 +155,8 @@ def add_entries(session: Session, bank: Bank, entries: Iterable[NewEntry],
             frames = ()
         cleaned.append(NewEntry(stype, value, e.external_id, dict(e.metadata), frames))
 
+    session.execute(update(Bank).where(Bank.id == bank.id).values(updated_at=utcnow())
+                    .execution_options(synchronize_session=False))
     existing = _existing_rows(session, bank.id, {(e.signal_type, e.value) for e in cleaned})
     result = AddResult()
     seen: set[tuple[str, str]] = set()
@@ -252,38 +277,44 @@ def get_entry(session: Session, entry_id: int) -> BankEntry:
     return entry
 
 
+def _change_entry(session: Session, entry_id: int, *when, **values) -> tuple[BankEntry, bool]:
+    """Change a live (not removed) entry where ``when`` holds, in one conditional UPDATE;
+    returns the fresh entry and whether it changed (a change is then recorded)."""
+    changed = session.execute(
+        update(BankEntry).where(BankEntry.id == entry_id, BankEntry.removed_at.is_(None), *when)
+        .values(**values).execution_options(synchronize_session=False)).rowcount == 1
+    entry = get_entry(session, entry_id)
+    session.refresh(entry)
+    if changed:
+        _record(session, "entry", entry.id)
+    return entry, changed
+
+
 def disable_entry(session: Session, entry_id: int, *, until: dt.datetime | None = None,
                   reason: str = "") -> BankEntry:
     """Stop an entry matching (a false positive), indefinitely or until ``until`` (UTC)."""
-    entry = get_entry(session, entry_id)
-    if entry.removed_at is not None:
-        raise Conflict(f"entry {entry_id} was removed")
     now = utcnow()
     if until is not None and until <= now:
         raise InvalidInput("'until' must be in the future")
-    entry.disabled_at = now
-    entry.disabled_until = until
-    entry.disabled_reason = reason
-    _record(session, "entry", entry.id)
+    entry, changed = _change_entry(session, entry_id, disabled_at=now, disabled_until=until,
+                                   disabled_reason=reason)
+    if not changed:
+        raise Conflict(f"entry {entry_id} was removed")
     return entry
 
 
-def enable_entry(session: Session, entry_id: int) -> BankEntry:
-    entry = get_entry(session, entry_id)
+def enable_entry(session: Session, entry_id: int) -> tuple[BankEntry, bool]:
+    """Let a disabled entry match again; returns it and whether it was disabled (only then is
+    there anything for a retro-scan to find)."""
+    entry, changed = _change_entry(session, entry_id, BankEntry.disabled_at.is_not(None),
+                                   disabled_at=None, disabled_until=None, disabled_reason="")
     if entry.removed_at is not None:
         raise Conflict(f"entry {entry_id} was removed")
-    entry.disabled_at = None
-    entry.disabled_until = None
-    entry.disabled_reason = ""
-    _record(session, "entry", entry.id)
-    return entry
+    return entry, changed
 
 
 def remove_entry(session: Session, entry_id: int, reason: str = "") -> BankEntry:
     """Take an entry out of its bank for good. The row stays, so past matches keep their meaning."""
     entry = get_entry(session, entry_id)
-    if entry.removed_at is None:
-        entry.removed_at = utcnow()
-        entry.disabled_reason = reason or entry.disabled_reason
-        _record(session, "entry", entry.id)
-    return entry
+    return _change_entry(session, entry_id, removed_at=utcnow(),
+                         disabled_reason=reason or entry.disabled_reason)[0]

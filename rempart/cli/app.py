@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
 from rempart.cli import banks as banks_cli
 from rempart.cli import moderation as moderation_cli
 from rempart.cli import tokens as tokens_cli
 from rempart.cli import transparency as transparency_cli
 from rempart.cli import verify as verify_cli
-from rempart.cli.common import emit, err, errors_to_exit, expand_paths, progress, runtime
+from rempart.cli.common import (
+    emit, err, errors_to_exit, expand_paths, fingerprint_paths, runtime, settings, unreadable,
+)
 from rempart.errors import RempartError
 
 app = typer.Typer(
@@ -27,26 +27,6 @@ app.add_typer(moderation_cli.case_app, name="case")
 app.add_typer(transparency_cli.app, name="transparency")
 app.add_typer(verify_cli.app, name="verify")
 
-WORKERS = 2  # decoding releases the GIL; two threads keep both cores of a small machine busy
-
-
-def _fingerprint_files(files: list[Path], label: str):
-    """Yield (path, Fingerprint | RempartError) in order, fingerprinting in a small thread pool."""
-    from rempart.signals import fingerprint_file
-
-    def one(path: Path):
-        try:
-            return fingerprint_file(path)
-        except RempartError as exc:
-            return exc
-        except OSError as exc:
-            return RempartError(f"cannot read: {exc.strerror or exc}")
-
-    with progress(len(files), label) as bar, ThreadPoolExecutor(WORKERS) as pool:
-        for path, result in zip(files, pool.map(one, files)):
-            bar.advance(bar.task_ids[0])
-            yield path, result
-
 
 @app.command("hash")
 def hash_files(
@@ -55,13 +35,12 @@ def hash_files(
 ) -> None:
     """Print the fingerprints of files: SHA-256, MD5, SHA-1 and PDQ (per-second PDQ for videos)."""
     failed = 0
-    for path, fp in _fingerprint_files(expand_paths(files), "hashing"):
+    with errors_to_exit():
+        limits = settings().limits
+    for path, fp in fingerprint_paths(expand_paths(files), "hashing", limits):
         if isinstance(fp, RempartError):
             failed += 1
-            if json_out:
-                emit({"file": str(path), "error": str(fp)})
-            else:
-                err.print(f"[red]{escape(str(path))}[/red]: {escape(str(fp))}")
+            unreadable(path, fp, json_out)
             continue
         if json_out:
             emit(fp.to_json(str(path)))
@@ -91,13 +70,10 @@ def scan(
     with errors_to_exit():
         rt = runtime()
         context = ScanContext(account=account, space=space)
-        for path, fp in _fingerprint_files(files, "scanning"):
+        for path, fp in fingerprint_paths(files, "scanning", rt.limits):
             if isinstance(fp, RempartError):
                 counts["error"] += 1
-                if json_out:
-                    emit({"file": str(path), "error": str(fp)})
-                else:
-                    err.print(f"[red]{escape(str(path))}[/red]: {escape(str(fp))}")
+                unreadable(path, fp, json_out)
                 continue
             outcome = rt.scan_fingerprint(fp, context, size_bytes=path.stat().st_size)
             counts[outcome.verdict] += 1
@@ -126,7 +102,7 @@ def serve(
     from rempart.api.app import create_app
 
     with errors_to_exit():
-        rt = runtime()
+        rt = runtime(migrate=True)
     err.print(f"rempart serving {rt.settings.database_url.split('://')[0]} data on "
               f"http://{host}:{port}: review console at /console/, API docs at /docs")
     uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
@@ -141,16 +117,16 @@ def demo(
     from rempart.demo import run_demo
 
     with errors_to_exit():
-        summary = run_demo(runtime(), uploads=uploads, log=lambda m: err.print(m))
+        summary = run_demo(runtime(migrate=True), uploads=uploads, log=lambda m: err.print(m))
     if json_out:
         emit(summary.to_json())
     else:
         typer.echo(summary.render())
 
 
-@app.command("db-upgrade")
-def db_upgrade() -> None:
-    """Create or migrate the database schema to the latest version."""
+@app.command("migrate")
+def migrate() -> None:
+    """Create or migrate the database schema to this version (other commands refuse an old one)."""
     with errors_to_exit():
-        rt = runtime()
+        rt = runtime(migrate=True)
     err.print(f"database at the latest schema ({rt.settings.database_url.split('://')[0]})")

@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
-from rempart.cli.common import emit, err, errors_to_exit, expand_paths, fail, progress, runtime
+from rempart.cli.common import (
+    emit, err, errors_to_exit, expand_paths, fail, fingerprint_paths, progress, runtime, unreadable,
+)
 from rempart.errors import RempartError, shown
 
 app = typer.Typer(help="Hash banks: named hash lists with provenance.", no_args_is_help=True)
@@ -91,7 +92,6 @@ def add(
 ) -> None:
     """Bank confirmed items: hash the media straight into the bank (then retro-scan)."""
     from rempart.banks import service
-    from rempart.signals import fingerprint_file
 
     paths = expand_paths(files)
     if not paths:
@@ -101,18 +101,14 @@ def add(
         entries: list = []
         notes: list[str] = []
         failed = 0
-        with progress(len(paths), "hashing") as bar:
-            for path in paths:
-                bar.advance(bar.task_ids[0])
-                try:
-                    fp = fingerprint_file(path)
-                except (RempartError, OSError) as exc:
-                    failed += 1
-                    err.print(f"[red]{escape(str(path))}[/red]: {escape(str(exc))}")
-                    continue
-                new, n = service.entries_for_media(fp, external_id, {"file": path.name})
-                entries += new
-                notes += [f"{path}: {x}" for x in n]
+        for path, fp in fingerprint_paths(paths, "hashing", rt.limits):
+            if isinstance(fp, RempartError):
+                failed += 1
+                unreadable(path, fp, json_out=False)
+                continue
+            new, n = service.entries_for_media(fp, external_id, {"file": path.name})
+            entries += new
+            notes += [f"{path}: {x}" for x in n]
         if failed:
             raise fail(f"{failed} file(s) could not be read; nothing was banked")
         outcome = rt.add_entries(name, entries, added_by="cli")

@@ -20,7 +20,7 @@ from rempart.moderation.decisions import (
     actions_of_decision, decide, decisions_of_case, planned_actions, resolve_escalation, second_review,
 )
 from rempart.moderation.errors import (
-    AppealWindowClosed, ClaimConflict, ExposureLimitReached, HoldActive, NotClaimed,
+    AlreadyDecided, AppealWindowClosed, ClaimConflict, ExposureLimitReached, HoldActive, NotClaimed,
 )
 from rempart.moderation.exposure import Exposure
 from rempart.moderation.holds import active_holds, check_deletable, delete_case_data, release_hold
@@ -41,7 +41,7 @@ from rempart.moderation.wellness import (
 )
 
 __all__ = [
-    "DEFAULT_TAXONOMY", "ActionKind", "ActionRequest", "AppealWindowClosed", "BlastRadius",
+    "DEFAULT_TAXONOMY", "ActionKind", "ActionRequest", "AlreadyDecided", "AppealWindowClosed", "BlastRadius",
     "CaseSource", "CaseStatus", "CaseView", "ClaimConflict", "Confirmation", "DecisionStatus",
     "DeliveryReport", "DirectoryMediaStore", "DisplaySettings", "MediaStore", "ReviewMedia", "Exposure", "ExposureLimitReached", "FlaggedItem",
     "HoldActive", "ModerationConfig", "NewCase", "NotClaimed", "Opened", "OutboxWorker",

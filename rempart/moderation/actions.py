@@ -1,6 +1,7 @@
 """Applying and reversing a decision's actions.
 
-Each action is one row with its own statement of reasons and idempotency key. Its effect:
+Each action is one row with its own statement of reasons and idempotency key (``action_key``:
+the case, kind and target, so it is applied once however often it is reached). Its effect:
 platform actions (remove, restrict, ban, overturn a block) become signed webhooks via the
 outbox; ``bank_item`` puts the item's hashes (from the scan ledger) into the platform's own bank
 through ``rempart.banks.service``, so the next scan of a re-upload is blocked; a hold is
@@ -11,6 +12,7 @@ Reversal (an appeal upheld) sends the opposite webhook and takes banked entries 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session
 from rempart.audit import AuditEvent, record
 from rempart.authz import Actor
 from rempart.banks import service as banks
-from rempart.errors import Conflict, InvalidInput, InvariantViolation, NotFound
+from rempart.errors import Conflict, InvalidInput, InvariantViolation
 from rempart.moderation import outbox
 from rempart.moderation.config import ModerationConfig
 from rempart.moderation.holds import place_hold
@@ -120,15 +122,25 @@ def reasons_for(session: Session, case: Case, decision: Decision, p: PlannedActi
         puid=f"{p.target_type.value}:{p.target}"))
 
 
+def action_key(case_id: int, p: PlannedAction) -> str:
+    """An action's idempotency key, in ``mod_actions`` (unique) and on every webhook announcing
+    it: what the action is (case, kind, target), never an id the attempt created, so a retry or
+    a race that reaches the same action twice meets the same key and cannot act twice. The
+    target (a platform identifier of any length) enters as a digest."""
+    target = hashlib.sha256(f"{p.target_type.value}:{p.target}".encode()).hexdigest()[:24]
+    return f"rempart-{case_id}-{p.kind.value}-{target}"
+
+
 def apply_actions(session: Session, actor: Actor, case: Case, decision: Decision,
                   config: ModerationConfig, now: dt.datetime) -> list[Action]:
     """Apply every planned action of a decision that has become final."""
     done = []
-    for i, raw in enumerate(decision.actions):
+    for raw in decision.actions:
         p = PlannedAction.from_json(raw)
-        key = f"rempart-action-{decision.id}-{i}"
+        key = action_key(case.id, p)
         if session.scalar(select(Action.id).where(Action.idempotency_key == key)):
-            raise InvariantViolation(f"decision {decision.id} applied twice")
+            raise InvariantViolation(f"{p.kind.value} on {p.target_type.value} {p.target} of "
+                                     f"case {case.id} was already applied")
         row = Action(decision_id=decision.id, case_id=case.id, kind=p.kind.value,
                      target_type=p.target_type.value, target=p.target, idempotency_key=key,
                      statement=reasons_for(session, case, decision, p, config, now.date()),
@@ -182,12 +194,9 @@ def _effect(session: Session, actor: Actor, case: Case, decision: Decision, row:
 def bank_item(session: Session, item_id: int, config: ModerationConfig, actor: Actor) -> list[int]:
     """Put a ledger item's hashes into the platform's own bank; the ids of entries added (not
     those already there, which a reversal must leave alone)."""
-    try:
-        bank = banks.get_bank(session, config.platform_bank)
-    except NotFound:
-        bank = banks.create_bank(session, config.platform_bank, source="local",
-                                 legal_basis="Items confirmed by the platform's reviewers",
-                                 action="block")
+    bank = banks.ensure_bank(session, config.platform_bank, source="local",
+                             legal_basis="Items confirmed by the platform's reviewers",
+                             action="block")
     item = session.get(ScannedItem, item_id)
     rows = list(session.scalars(select(ItemSignal).where(ItemSignal.item_id == item_id)))
     entries = _entries_from_ledger(item, rows)

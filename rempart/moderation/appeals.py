@@ -2,7 +2,9 @@
 part in it; overturning reverses the decision's actions and takes banked entries out again.
 
 An appeal opens a case of its own (source ``appeal``, routed to the appeals queue), so it is
-claimed, clocked and audited like any other case.
+claimed, clocked and audited like any other case. A decision has at most one open appeal (a
+partial unique index), and an appeal is decided once (``transitions``), so appeals sent or
+decided twice at the same moment reverse nothing twice.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, record
@@ -20,9 +23,10 @@ from rempart.moderation.actions import reverse_actions
 from rempart.moderation.cases import NewCase, load_case, open_case
 from rempart.moderation.clocks import appeal_deadline, appeal_open
 from rempart.moderation.config import ModerationConfig
-from rempart.moderation.errors import AppealWindowClosed
+from rempart.moderation.errors import AlreadyDecided, AppealWindowClosed
 from rempart.moderation.models import Appeal, Case, Decision
-from rempart.moderation.queues import drop_claim, require_claim
+from rempart.moderation.queues import drop_claim
+from rempart.moderation.transitions import move, take_case
 from rempart.moderation.vocab import CaseSource, CaseStatus, DecisionStatus
 from rempart.store.db import utcnow
 
@@ -51,7 +55,7 @@ def file_appeal(session: Session, actor: Actor, decision_id: int, *, appellant: 
         raise InvalidInput(f"an appeal statement is at most {STATEMENT_MAX} characters")
     if session.scalar(select(Appeal.id).where(Appeal.decision_id == decision_id,
                                               Appeal.status == "open")):
-        raise Conflict(f"decision {decision_id} already has an open appeal")
+        raise _open_appeal(decision_id)
     opened = open_case(session, actor, NewCase(
         source=CaseSource.APPEAL, subject=f"appeal:decision:{decision_id}",
         title=f"Appeal of decision {decision_id}", account=case.account, space=case.space,
@@ -60,7 +64,10 @@ def file_appeal(session: Session, actor: Actor, decision_id: int, *, appellant: 
     appeal = Appeal(decision_id=decision_id, case_id=opened.case.id, appellant=appellant,
                     statement=(statement or "").strip(), filed_at=now)
     session.add(appeal)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # a concurrent request filed it first (one open appeal per decision)
+        raise _open_appeal(decision_id) from None
     record(session, actor, AuditEvent.APPEAL_FILED, case_id=opened.case.id,
            subject=f"appeal:{appeal.id}", detail={"decision_id": decision_id})
     return appeal
@@ -77,19 +84,20 @@ def decide_appeal(session: Session, actor: Actor, appeal_id: int, *, overturn: b
     if appeal is None:
         raise NotFound("appeal", appeal_id)
     if appeal.status != "open":
-        raise Conflict(f"appeal {appeal_id} is already {appeal.status}")
+        raise AlreadyDecided(f"appeal {appeal_id} is already {appeal.status}")
     decision = session.get(Decision, appeal.decision_id)
     dual.check_independent(user_id, (decision.reviewer_id, decision.second_reviewer_id,
                                      decision.lead_id), "an appeal")
-    case = load_case(session, actor, appeal.case_id, for_update=True)
-    require_claim(session, actor, case, now)
+    case = load_case(session, actor, appeal.case_id)
     if not (note or "").strip():
         raise InvalidInput("an appeal decision states its reasons")
-    appeal.status = "overturned" if overturn else "upheld"
-    appeal.decided_by, appeal.decided_at, appeal.note = user_id, now, note.strip()[:STATEMENT_MAX]
+    take_case(session, actor, case, CaseStatus.OPEN, now)
+    move(session, appeal, "open", "overturned" if overturn else "upheld", decided_by=user_id,
+         decided_at=now, note=note.strip()[:STATEMENT_MAX])
     if overturn:
+        move(session, decision, DecisionStatus.FINAL.value, DecisionStatus.REVERSED.value,
+             reversed_at=now)
         reverse_actions(session, actor, decision, now)
-        decision.status, decision.reversed_at = DecisionStatus.REVERSED.value, now
         for hook in config.on_decision:
             hook(session, case, decision, "reversed")
     case.status, case.open_key = CaseStatus.DECIDED.value, None
@@ -98,6 +106,10 @@ def decide_appeal(session: Session, actor: Actor, appeal_id: int, *, overturn: b
     record(session, actor, AuditEvent.APPEAL_DECIDED, case_id=case.id,
            subject=f"appeal:{appeal.id}", detail={"overturn": overturn, "decision_id": decision.id})
     return appeal
+
+
+def _open_appeal(decision_id: int) -> Conflict:
+    return Conflict(f"decision {decision_id} already has an open appeal")
 
 
 def appeals_of_decision(session: Session, actor: Actor, decision_id: int) -> list[Appeal]:

@@ -4,7 +4,9 @@ Each confirmation names one account or space of the radius of a *confirmed* item
 final violation decision), the policy, the actions and the facts. Each becomes a case of its own
 (source ``investigation``, holding that entity's matching items), claimed by the actor and
 decided with its own statement of reasons; dual review applies as for any decision. An entity
-outside the radius is refused: shared membership alone never triggers action.
+outside the radius is refused: shared membership alone never triggers action. An entity is
+acted on once per item: a repeated or concurrent confirmation of it is refused
+(``AlreadyDecided``), however the requests interleave (see ``_acted_on``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, record
@@ -23,11 +26,12 @@ from rempart.moderation.actions import ActionRequest
 from rempart.moderation.cases import FlaggedItem, NewCase, open_case_as_part_of
 from rempart.moderation.config import ModerationConfig
 from rempart.moderation.decisions import decide
+from rempart.moderation.errors import AlreadyDecided
 from rempart.moderation.investigate import blast_radius
-from rempart.moderation.models import Decision
+from rempart.moderation.models import Case, Decision
 from rempart.moderation.priority import MatchSignal
 from rempart.moderation.queues import claim
-from rempart.moderation.vocab import CaseSource
+from rempart.moderation.vocab import CaseSource, CaseStatus
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,9 @@ def bulk_act(session: Session, actor: Actor, item_id: int, confirmations: Sequen
                         for i in e.item_ids),
             has_media=True, metadata_decidable=True, child_safety=True,
             detail={"source_item": item_id, "threshold": threshold}), config, now=now)
+        if opened.created and _acted_on(session, opened.case):
+            raise AlreadyDecided(f"{c.entity_kind} {c.entity} was already acted on for item "
+                                 f"{item_id}")
         claim(session, actor, opened.case.id, config, now=now)
         decisions.append(decide(session, actor, opened.case.id, actions=c.actions,
                                 policy=c.policy, facts=c.facts, config=config, now=now))
@@ -85,3 +92,13 @@ def bulk_act(session: Session, actor: Actor, item_id: int, confirmations: Sequen
            detail={"entities": [f"{c.entity_kind}:{c.entity}" for c in confirmations],
                    "decisions": [d.id for d in decisions]})
     return decisions
+
+
+def _acted_on(session: Session, case: Case) -> bool:
+    """Whether an earlier case of the same subject was decided. Asked after ``open_case`` made
+    this one: its unique ``open_key`` made any concurrent confirmation of the subject wait for
+    this transaction or this one for it (PostgreSQL: the unique index; SQLite: the write lock),
+    so a decision committed by the other is seen here."""
+    return session.scalar(select(Case.id).where(
+        Case.subject == case.subject, Case.id != case.id,
+        Case.status == CaseStatus.DECIDED.value).limit(1)) is not None

@@ -243,14 +243,11 @@ def can_see(actor: Actor, case: Case) -> bool:
     return not case.queue.child_safety or actor.can(P.CASES_CHILD_SAFETY)
 
 
-def load_case(session: Session, actor: Actor, case_id: int, *, for_update: bool = False) -> Case:
-    """The case, if ``actor`` may see it (``NotFound`` / ``PermissionDenied`` otherwise).
-    ``for_update`` locks the row on PostgreSQL (SQLite serialises writers anyway)."""
+def load_case(session: Session, actor: Actor, case_id: int) -> Case:
+    """The case, if ``actor`` may see it (``NotFound`` / ``PermissionDenied`` otherwise). To
+    change it on a condition, see ``transitions.take_case``."""
     require(actor, P.CASES_READ)
-    q = select(Case).where(Case.id == case_id)
-    if for_update:
-        q = q.with_for_update()
-    case = session.scalar(q)
+    case = session.scalar(select(Case).where(Case.id == case_id))
     if case is None:
         raise NotFound("case", case_id)
     if not can_see(actor, case):

@@ -7,8 +7,11 @@
                                                                       (case open again)
 
 Every step needs a live claim on the case (so one person works a case at a time) and is
-audited. Statements of reasons are built when the decision is proposed, so a decision that
-cannot produce one is refused at once rather than after a second review.
+audited. Each step begins with ``transitions.take_case``, one conditional UPDATE of the case:
+of N identical submissions sent at once exactly one goes on, the others get ``AlreadyDecided``
+(409) and change nothing, so a decision, its actions, webhooks and log leaves happen once.
+Statements of reasons are built when the decision is proposed, so a decision that cannot
+produce one is refused at once rather than after a second review.
 """
 
 from __future__ import annotations
@@ -21,13 +24,15 @@ from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, record
 from rempart.authz import Actor, Permission as P, require, require_person
-from rempart.errors import Conflict, InvalidInput, NotFound
+from rempart.errors import InvalidInput, NotFound
 from rempart.moderation import dual
 from rempart.moderation.actions import ActionRequest, PlannedAction, apply_actions, plan, reasons_for
 from rempart.moderation.cases import load_case
 from rempart.moderation.config import ModerationConfig
+from rempart.moderation.errors import AlreadyDecided
 from rempart.moderation.models import Action, Case, Decision
-from rempart.moderation.queues import drop_claim, require_claim
+from rempart.moderation.queues import drop_claim
+from rempart.moderation.transitions import move, take_case
 from rempart.moderation.vocab import VIOLATION_ACTIONS, CaseStatus, DecisionStatus
 from rempart.store.db import utcnow
 
@@ -46,10 +51,7 @@ def decide(session: Session, actor: Actor, case_id: int, *, actions: Sequence[Ac
     require(actor, P.CASES_DECIDE)
     user_id = require_person(actor)
     now = now or utcnow()
-    case = load_case(session, actor, case_id, for_update=True)
-    if case.status != CaseStatus.OPEN.value:
-        raise Conflict(f"case {case_id} is {case.status}, not open for a decision")
-    require_claim(session, actor, case, now)
+    case = take_case(session, actor, load_case(session, actor, case_id), CaseStatus.OPEN, now)
     facts = (facts or "").strip()
     if len(facts) > FACTS_MAX:
         raise InvalidInput(f"facts are at most {FACTS_MAX} characters")
@@ -75,7 +77,7 @@ def decide(session: Session, actor: Actor, case_id: int, *, actions: Sequence[Ac
         drop_claim(case)
         case.updated_at = now
         return decision
-    _finalise(session, actor, case, decision, config, now)
+    _finalise(session, actor, case, decision, DecisionStatus.PENDING_SECOND, config, now)
     return decision
 
 
@@ -87,18 +89,19 @@ def second_review(session: Session, actor: Actor, decision_id: int, *, agrees: b
     user_id = require_person(actor)
     now = now or utcnow()
     decision = _decision(session, decision_id, DecisionStatus.PENDING_SECOND)
-    case = load_case(session, actor, decision.case_id, for_update=True)
+    case = load_case(session, actor, decision.case_id)
     outcome = dual.second_opinion(decision.reviewer_id, user_id, agrees)
-    require_claim(session, actor, case, now)
+    take_case(session, actor, case, CaseStatus.AWAITING_SECOND, now)
     decision.second_reviewer_id, decision.second_agrees = user_id, agrees
     decision.second_note, decision.second_at = (note or "")[:FACTS_MAX], now
     record(session, actor, AuditEvent.SECOND_REVIEW_AGREED if agrees
            else AuditEvent.SECOND_REVIEW_DISAGREED, case_id=case.id,
            subject=f"decision:{decision.id}", detail={"note": decision.second_note})
     if outcome is dual.Outcome.FINAL:
-        _finalise(session, actor, case, decision, config, now)
+        _finalise(session, actor, case, decision, DecisionStatus.PENDING_SECOND, config, now)
     else:
-        decision.status = DecisionStatus.ESCALATED.value
+        move(session, decision, DecisionStatus.PENDING_SECOND.value,
+             DecisionStatus.ESCALATED.value)
         case.status = CaseStatus.ESCALATED.value
         drop_claim(case)
         case.updated_at = now
@@ -116,15 +119,15 @@ def resolve_escalation(session: Session, actor: Actor, decision_id: int, *, upho
     decision = _decision(session, decision_id, DecisionStatus.ESCALATED)
     dual.check_independent(user_id, (decision.reviewer_id, decision.second_reviewer_id),
                            "an escalation")
-    case = load_case(session, actor, decision.case_id, for_update=True)
-    require_claim(session, actor, case, now)
+    case = take_case(session, actor, load_case(session, actor, decision.case_id),
+                     CaseStatus.ESCALATED, now)
     decision.lead_id, decision.lead_note, decision.lead_at = user_id, (note or "")[:FACTS_MAX], now
     record(session, actor, AuditEvent.ESCALATION_RESOLVED, case_id=case.id,
            subject=f"decision:{decision.id}", detail={"uphold": uphold, "note": decision.lead_note})
     if uphold:
-        _finalise(session, actor, case, decision, config, now)
+        _finalise(session, actor, case, decision, DecisionStatus.ESCALATED, config, now)
     else:
-        decision.status = DecisionStatus.RETURNED.value
+        move(session, decision, DecisionStatus.ESCALATED.value, DecisionStatus.RETURNED.value)
         case.status = CaseStatus.OPEN.value
         drop_claim(case)
         case.updated_at = now
@@ -138,13 +141,14 @@ def _decision(session: Session, decision_id: int, status: DecisionStatus) -> Dec
     if decision is None:
         raise NotFound("decision", decision_id)
     if decision.status != status.value:
-        raise Conflict(f"decision {decision_id} is {decision.status}, not {status.value}")
+        raise AlreadyDecided(f"decision {decision_id} is already "
+                             f"{decision.status.replace('_', ' ')}")
     return decision
 
 
 def _finalise(session: Session, actor: Actor, case: Case, decision: Decision,
-              config: ModerationConfig, now: dt.datetime) -> None:
-    decision.status, decision.final_at = DecisionStatus.FINAL.value, now
+              from_status: DecisionStatus, config: ModerationConfig, now: dt.datetime) -> None:
+    move(session, decision, from_status.value, DecisionStatus.FINAL.value, final_at=now)
     apply_actions(session, actor, case, decision, config, now)
     for hook in config.on_decision:
         hook(session, case, decision, "final")

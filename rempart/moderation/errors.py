@@ -17,6 +17,13 @@ class NotClaimed(Conflict):
     type = "not-claimed"
 
 
+class AlreadyDecided(Conflict):
+    """Someone else's submission moved the case, decision or appeal on first (a double click,
+    a retry, a colleague): this one changed nothing."""
+
+    type = "already-decided"
+
+
 class ExposureLimitReached(Conflict):
     """The reviewer's daily reveal budget is spent: take a break; metadata-only work goes on."""
 

@@ -2,21 +2,24 @@
 
 The legal desk (a later issue) will place and end holds for law-enforcement requests; today a
 decision's ``preservation_hold`` action places one. While any hold on a case is active,
-``delete_case_data`` refuses with ``HoldActive``.
+``delete_case_data`` refuses with ``HoldActive``. Both first hold the case's row
+(``transitions.lock_case``), so a deletion can never slip between a hold's placing and its
+commit: one of the two waits for the other and then sees it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, record
 from rempart.authz import Actor, Permission as P, require
 from rempart.errors import NotFound
 from rempart.moderation.errors import HoldActive
-from rempart.moderation.models import Case, CaseItem, Hold
+from rempart.moderation.models import CaseItem, Hold
+from rempart.moderation.transitions import lock_case
 from rempart.scanning.models import ItemSignal
 from rempart.store.db import utcnow
 
@@ -24,6 +27,8 @@ from rempart.store.db import utcnow
 def place_hold(session: Session, actor: Actor, case_id: int, reason: str, *,
                decision_id: int | None = None, now: dt.datetime | None = None) -> Hold:
     """Record a hold (called by the decision path; the legal desk will add its own entry)."""
+    if not lock_case(session, case_id, now or utcnow()):
+        raise NotFound("case", case_id)
     hold = Hold(case_id=case_id, decision_id=decision_id, reason=reason, placed_by=actor.label,
                 placed_at=now or utcnow())
     session.add(hold)
@@ -39,12 +44,18 @@ def active_holds(session: Session, case_id: int) -> list[Hold]:
 
 
 def release_hold(session: Session, actor: Actor, hold_id: int, reason: str) -> Hold:
+    """End a hold (idempotent: releasing a released hold changes nothing and is not audited
+    again, even when two releases race)."""
     require(actor, P.HOLDS_RELEASE)
     hold = session.get(Hold, hold_id)
     if hold is None:
         raise NotFound("hold", hold_id)
-    if hold.released_at is None:
-        hold.released_at, hold.released_by = utcnow(), actor.label
+    released = session.execute(
+        update(Hold).where(Hold.id == hold_id, Hold.released_at.is_(None))
+        .values(released_at=utcnow(), released_by=actor.label)
+        .execution_options(synchronize_session=False)).rowcount
+    session.refresh(hold)
+    if released == 1:
         record(session, actor, AuditEvent.HOLD_RELEASED, case_id=hold.case_id,
                subject=f"hold:{hold.id}", detail={"reason": reason})
     return hold
@@ -64,7 +75,7 @@ def delete_case_data(session: Session, actor: Actor, case_id: int, store=None) -
     verdicts). Refused under a preservation hold. Returns the number of signals deleted.
     """
     require(actor, P.CASE_DATA_DELETE)
-    if session.get(Case, case_id) is None:
+    if not lock_case(session, case_id, utcnow()):
         raise NotFound("case", case_id)
     check_deletable(session, case_id)
     item_ids = [i for i in session.scalars(select(CaseItem.item_id).where(

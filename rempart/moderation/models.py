@@ -11,6 +11,7 @@ import datetime as dt
 
 from sqlalchemy import (
     JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -199,6 +200,10 @@ class Referral(Base):
 
 class Appeal(Base):
     __tablename__ = "mod_appeals"
+    #: at most one open appeal per decision, even when two are filed at the same moment
+    __table_args__ = (Index("uq_mod_appeals_open", "decision_id", unique=True,
+                            sqlite_where=text("status = 'open'"),
+                            postgresql_where=text("status = 'open'")),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     decision_id: Mapped[int] = mapped_column(ForeignKey("mod_decisions.id"), index=True)
@@ -224,6 +229,18 @@ class Reveal(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("mod_cases.id"))
     item_id: Mapped[int | None] = mapped_column(ForeignKey("scanned_items.id"), nullable=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class RevealBudget(Base):
+    """The exposure budget's gate: reveals taken per reviewer and UTC day. A reveal is taken by
+    one conditional UPDATE (``used < limit``), so parallel reveals never exceed the budget; the
+    ``Reveal`` rows remain the record of each one."""
+
+    __tablename__ = "mod_reveal_budget"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("console_users.id"), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # UTC, YYYY-MM-DD
+    used: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ReviewerPrefs(Base):

@@ -6,7 +6,10 @@ sends what is due: each message is first leased (a conditional UPDATE moves its 
 into the future, so two workers never send it at the same time), then POSTed with its signature
 and ``Idempotency-Key`` (the same on every retry: the platform applies each action once).
 A 2xx answer marks it delivered; anything else is retried with exponential backoff until
-``MAX_ATTEMPTS``, then kept as ``failed`` for a person to look at (never dropped).
+``MAX_ATTEMPTS``, then kept as ``failed`` for a person to look at (never dropped). The outcome
+is written only while the lease still holds (a conditional UPDATE on the leased time), so a
+worker whose lease ran out cannot overwrite the outcome of the one that took over; a failed
+message is put back once however many people press "retry" at once.
 """
 
 from __future__ import annotations
@@ -50,7 +53,10 @@ def add_endpoint(session: Session, actor: Actor, name: str, url: str,
     secret = secret or signing.new_secret()
     ep = WebhookEndpoint(name=name, url=url, secret=secret, enabled=True)
     session.add(ep)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # added by a concurrent request since the check above
+        raise Conflict(f"endpoint {shown(name)} already exists") from None
     record(session, actor, AuditEvent.WEBHOOK_ENDPOINT_ADDED, subject=f"endpoint:{ep.id}",
            detail={"name": name, "url": url})
     return ep, secret
@@ -108,18 +114,16 @@ def deliver_pending(db: Database, *, post: Poster = http_poster, now: Callable[[
 
 
 def _lease(db: Database, msg_id: int, at: dt.datetime):
+    """Lease a due message until ``at + LEASE``; None if it is not due or another worker has it."""
     with db.session() as s:
-        msg = s.get(OutboxMessage, msg_id)
-        if msg is None or msg.status != "pending" or msg.next_attempt_at > at:
-            return None
         got = s.execute(update(OutboxMessage)
-                        .where(OutboxMessage.id == msg_id,
-                               OutboxMessage.next_attempt_at == msg.next_attempt_at,
-                               OutboxMessage.status == "pending")
+                        .where(OutboxMessage.id == msg_id, OutboxMessage.status == "pending",
+                               OutboxMessage.next_attempt_at <= at)
                         .values(next_attempt_at=at + LEASE)
                         .execution_options(synchronize_session=False)).rowcount
         if got != 1:
-            return None  # another worker leased it
+            return None
+        msg = s.get(OutboxMessage, msg_id)
         ep = s.get(WebhookEndpoint, msg.endpoint_id)
         return msg.body, msg.idempotency_key, ep.url, ep.secret, msg.attempts
 
@@ -139,24 +143,32 @@ def _deliver_one(db: Database, msg_id: int, post: Poster, at: dt.datetime,
     except (OSError, httpx.HTTPError) as exc:
         status, error = 0, f"{type(exc).__name__}: {exc}"[:500]
     actor = system_actor("outbox")
+    tries = attempts + 1
+    if 200 <= status < 300:
+        outcome = {"status": "delivered", "delivered_at": utcnow(), "last_error": ""}
+    else:
+        error = error or f"HTTP {status}"
+        outcome = ({"status": "failed"} if tries >= signing.MAX_ATTEMPTS else
+                   {"next_attempt_at": at + dt.timedelta(seconds=signing.backoff(tries))})
+        outcome["last_error"] = error
     with db.session() as s:
-        msg = s.get(OutboxMessage, msg_id)
-        msg.attempts = attempts + 1
-        if 200 <= status < 300:
-            msg.status, msg.delivered_at, msg.last_error = "delivered", utcnow(), ""
+        kept = s.execute(update(OutboxMessage)
+                         .where(OutboxMessage.id == msg_id, OutboxMessage.status == "pending",
+                                OutboxMessage.next_attempt_at == at + LEASE)
+                         .values(attempts=tries, **outcome)
+                         .execution_options(synchronize_session=False)).rowcount
+        if kept != 1:
+            return  # the lease ran out and another worker took the message over
+        if outcome.get("status") == "delivered":
             report.delivered += 1
             record(s, actor, AuditEvent.WEBHOOK_DELIVERED, subject=f"outbox:{msg_id}",
-                   detail={"key": key, "attempts": msg.attempts})
+                   detail={"key": key, "attempts": tries})
+        elif outcome.get("status") == "failed":
+            report.failed += 1
+            record(s, actor, AuditEvent.WEBHOOK_FAILED, subject=f"outbox:{msg_id}",
+                   detail={"key": key, "attempts": tries, "error": error})
         else:
-            msg.last_error = error or f"HTTP {status}"
-            if msg.attempts >= signing.MAX_ATTEMPTS:
-                msg.status = "failed"
-                report.failed += 1
-                record(s, actor, AuditEvent.WEBHOOK_FAILED, subject=f"outbox:{msg_id}",
-                       detail={"key": key, "attempts": msg.attempts, "error": msg.last_error})
-            else:
-                msg.next_attempt_at = at + dt.timedelta(seconds=signing.backoff(msg.attempts))
-                report.retried += 1
+            report.retried += 1
 
 
 def outbox_status(session: Session, actor: Actor) -> dict[str, int]:
@@ -181,9 +193,13 @@ def retry_message(session: Session, actor: Actor, message_id: int) -> OutboxMess
     msg = session.get(OutboxMessage, message_id)
     if msg is None:
         raise NotFound("outbox message", message_id)
-    if msg.status != "failed":
+    put_back = session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "failed")
+        .values(status="pending", attempts=0, next_attempt_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    session.refresh(msg)
+    if put_back != 1:
         raise Conflict(f"message {message_id} is {msg.status}")
-    msg.status, msg.attempts, msg.next_attempt_at = "pending", 0, utcnow()
     record(session, actor, AuditEvent.WEBHOOK_RETRIED, subject=f"outbox:{msg.id}",
            detail={"key": msg.idempotency_key})
     return msg

@@ -25,7 +25,7 @@ from rempart.moderation.models import Case, CaseItem, Decision
 from rempart.scanning.models import ItemSignal, ScannedItem
 from rempart.transparency import bucket_time_to_action
 
-#: record(session, fields, content_sha256, (kind, id)) -> leaf index, e.g.
+#: record(session, fields, content_sha256, (kind, id), event=...) -> leaf index, e.g.
 #: ``rempart.transparency.db.service.TransparencyLog.record_decision``
 Record = Callable[..., int]
 
@@ -35,7 +35,9 @@ def log_decision_hook(record: Record) -> Callable[[Session, Case, Decision, str]
 
     ``event`` is "final" (a decision took effect) or "reversed" (an appeal overturned it).
     Items without stored media signals (a notice about a URL, say) get no leaf here; a case
-    without any gets none, not even for a space or account it banned.
+    without any gets none, not even for a space or account it banned. Each leaf names its event
+    (``final`` or ``reversed``, then ``<decision id>:<target or item>``), which the log writes at
+    most once: a hook that runs twice for one decision logs it once.
     """
 
     def hook(session: Session, case: Case, decision: Decision, event: str) -> None:
@@ -61,7 +63,7 @@ def log_decision_hook(record: Record) -> Callable[[Session, Case, Decision, str]
                 tta = bucket_time_to_action(learned, effective or learned)
                 ref = f"{decision.id}:{fields['target'] if scope == ONCE else ci.item_id}"
                 record(session, {**fields, "content_type": content_type, "time_to_action": tta}, sha,
-                       ("decision", ref))
+                       ("decision", ref), event=f"{event}:{ref}")
 
     return hook
 

@@ -3,7 +3,9 @@
 Media are shown blurred and greyscale by default (``DisplaySettings``); videos never autoplay,
 start muted and can be shown as a frame strip. Only ``MEDIA_REVEAL`` holders (child-safety
 moderators) can reveal, one item at a time, while holding the case's claim; every reveal is
-counted against the daily budget and written to the audit log.
+counted against the daily budget and written to the audit log. The budget is taken by one
+conditional UPDATE of the reviewer's ``RevealBudget`` row for the day (``used < limit``), so
+reveals sent in parallel can never exceed it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, record
@@ -20,8 +22,8 @@ from rempart.errors import InvalidInput, NotFound
 from rempart.moderation.config import ModerationConfig
 from rempart.moderation.errors import ExposureLimitReached
 from rempart.moderation.exposure import Exposure, day_bounds
-from rempart.moderation.models import Case, CaseItem, ReviewerPrefs, Reveal
-from rempart.store.db import utcnow
+from rempart.moderation.models import Case, CaseItem, RevealBudget, ReviewerPrefs, Reveal
+from rempart.store.db import insert_missing, utcnow
 
 MAX_BLUR = 64
 
@@ -60,13 +62,16 @@ def set_prefs(session: Session, actor: Actor, *, blur: int | None = None,
     prefs = get_prefs(session, actor)
     changes = {k: v for k, v in {"blur": blur, "greyscale": greyscale, "thumbnails": thumbnails,
                                  "frame_strip": frame_strip}.items() if v is not None}
-    for k, v in changes.items():
-        setattr(prefs, k, v)
-    prefs.updated_at = utcnow()
-    session.merge(prefs)
+    # a first save may race another (a double click): both start from the defaults' one row
+    insert_missing(session, ReviewerPrefs, user_id=prefs.user_id, blur=prefs.blur,
+                   greyscale=prefs.greyscale, thumbnails=prefs.thumbnails,
+                   frame_strip=prefs.frame_strip, updated_at=utcnow())
+    session.execute(update(ReviewerPrefs).where(ReviewerPrefs.user_id == prefs.user_id)
+                    .values(**changes, updated_at=utcnow())
+                    .execution_options(synchronize_session=False))
     record(session, actor, AuditEvent.PREFERENCES_CHANGED, subject=f"user:{actor.user_id}",
            detail=changes)
-    return prefs
+    return session.get(ReviewerPrefs, prefs.user_id, populate_existing=True)
 
 
 def display_settings(session: Session, actor: Actor, case_id: int, item_id: int) -> DisplaySettings:
@@ -123,11 +128,28 @@ def reveal(session: Session, actor: Actor, case_id: int, item_id: int, config: M
     if not session.scalar(select(CaseItem.id).where(CaseItem.case_id == case_id,
                                                     CaseItem.item_id == item_id)):
         raise NotFound("item of the case", item_id)
-    exp = exposure_of(session, user_id, config, now)
-    if exp.exhausted:
-        raise ExposureLimitReached(exp.reveals_today, exp.limit)
+    used = _take_reveal(session, user_id, config, now)
+    if used is None:
+        raise ExposureLimitReached(config.daily_reveal_limit, config.daily_reveal_limit)
     session.add(Reveal(user_id=user_id, case_id=case_id, item_id=item_id, at=now))
-    after = Exposure(exp.reveals_today + 1, exp.limit)
+    after = Exposure(used, config.daily_reveal_limit)
     record(session, actor, AuditEvent.MEDIA_REVEALED, case_id=case_id, subject=f"item:{item_id}",
            detail={"reveals_today": after.reveals_today, "limit": after.limit}, at=now)
     return after
+
+
+def _take_reveal(session: Session, user_id: int, config: ModerationConfig,
+                 now: dt.datetime) -> int | None:
+    """Take one reveal from the reviewer's budget for the day of ``now``: the reveals used
+    with this one, or None when the budget is spent."""
+    day = day_bounds(now)[0].date().isoformat()
+    row = (RevealBudget.user_id == user_id, RevealBudget.day == day)
+    if session.scalar(select(RevealBudget.used).where(*row)) is None:
+        # the day's first reveal: count from those recorded before the budget row existed
+        insert_missing(session, RevealBudget, user_id=user_id, day=day,
+                       used=exposure_of(session, user_id, config, now).reveals_today)
+    taken = session.execute(
+        update(RevealBudget).where(*row, RevealBudget.used < config.daily_reveal_limit)
+        .values(used=RevealBudget.used + 1).execution_options(synchronize_session=False)
+    ).rowcount
+    return session.scalar(select(RevealBudget.used).where(*row)) if taken == 1 else None

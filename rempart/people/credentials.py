@@ -35,6 +35,18 @@ def verify_password(stored: str, password: str) -> bool:
         return False
 
 
+_stand_in: tuple[PasswordHasher, str] | None = None
+
+
+def stand_in_hash() -> str:
+    """The hash of a random password nobody knows, made with the current parameters: checking a
+    password against it costs what checking a real user's costs (for logins of unknown users)."""
+    global _stand_in
+    if _stand_in is None or _stand_in[0] is not _hasher:
+        _stand_in = (_hasher, _hasher.hash(_secrets.token_urlsafe(24)))
+    return _stand_in[1]
+
+
 def needs_rehash(stored: str) -> bool:
     return _hasher.check_needs_rehash(stored)
 

@@ -43,3 +43,16 @@ class ConsoleSession(Base):
     last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class LoginThrottle(Base):
+    """Login attempts per username (known or not) in the current lockout window. An attempt is
+    counted *before* its password is checked, by one conditional UPDATE (``attempts <`` the
+    limit, or a window that has passed), and given back when it succeeds: parallel attempts
+    can never check more passwords than the lockout allows."""
+
+    __tablename__ = "login_throttle"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -4,6 +4,13 @@ that expire and can be revoked, and CSRF tokens bound to a session.
 Session tokens are ``rs_`` + 43 url-safe characters (256 bits): only their SHA-256 is stored.
 A CSRF token is HMAC-SHA256(session's csrf_secret, purpose) in hex: stable for the session, so
 every form of one session carries the same token, and worthless for any other session.
+
+Each check that guards a write is one conditional UPDATE with it: a TOTP step is taken only if
+it is later than the last one taken (one code, one session, however many logins carry it at
+once); a password is replaced only if it is still the one checked. Changing one's password or
+being disabled ends the user's other sessions. Every login attempt pays one argon2
+verification, against a stand-in hash when the user does not exist, so its time tells nothing
+about who has an account; the lockout is ``throttle``'s.
 """
 
 from __future__ import annotations
@@ -15,14 +22,15 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, record
-from rempart.audit.models import AuditEntry
 from rempart.errors import AuthError, Conflict, InvalidInput, NotFound, shown
-from rempart.people import credentials
+from rempart.people import credentials, throttle
 from rempart.people.models import ConsoleSession, ConsoleUser
+from rempart.people.throttle import LOCKOUT_WINDOW, MAX_FAILURES
 from rempart.authz.permissions import PERSON_ROLES, Permission, Role
 from rempart.authz.principal import Actor, require
 from rempart.store.db import Database, utcnow
@@ -95,7 +103,10 @@ def _create_user(session: Session, username: str, role: Role, created_by: Actor)
                        password_hash=credentials.hash_password(password),
                        totp_secret=secret, must_change_password=True)
     session.add(user)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # created by a concurrent request since the check above
+        raise Conflict(f"user {shown(username)} already exists") from None
     record(session, created_by, AuditEvent.USER_CREATED, subject=f"user:{user.id}",
            detail={"username": username, "role": role.value})
     return NewUser(user, password, secret, credentials.totp_uri(secret, username))
@@ -117,13 +128,25 @@ def disable_user(session: Session, actor: Actor, user_id: int) -> ConsoleUser:
     require(actor, Permission.USERS_ADMIN)
     user = get_user(session, user_id)
     now = utcnow()
-    if user.disabled_at is None:
-        user.disabled_at = now
-    session.execute(update(ConsoleSession).where(ConsoleSession.user_id == user.id,
-                                                 ConsoleSession.revoked_at.is_(None))
-                    .values(revoked_at=now))
-    record(session, actor, AuditEvent.USER_DISABLED, subject=f"user:{user.id}")
+    session.execute(update(ConsoleUser)
+                    .where(ConsoleUser.id == user.id, ConsoleUser.disabled_at.is_(None))
+                    .values(disabled_at=now).execution_options(synchronize_session=False))
+    session.refresh(user)
+    ended = _end_sessions(session, user.id, now)
+    record(session, actor, AuditEvent.USER_DISABLED, subject=f"user:{user.id}",
+           detail={"sessions_ended": ended})
     return user
+
+
+def _end_sessions(session: Session, user_id: int, now: dt.datetime, *,
+                  keep: int | None = None) -> int:
+    """Revoke every live session of the user but ``keep``; how many were ended."""
+    q = update(ConsoleSession).where(ConsoleSession.user_id == user_id,
+                                     ConsoleSession.revoked_at.is_(None))
+    if keep is not None:
+        q = q.where(ConsoleSession.id != keep)
+    return session.execute(q.values(revoked_at=now)
+                           .execution_options(synchronize_session=False)).rowcount
 
 
 def _digest(token: str) -> str:
@@ -134,21 +157,21 @@ def login(session: Session, username: str, password: str, totp_code: str, *,
           now: dt.datetime | None = None, ttl: dt.timedelta = SESSION_TTL) -> LoginResult:
     """Check password and TOTP code; open a server-side session.
 
-    Every failure raises the same ``AuthError`` (no hint which factor failed). A TOTP code is
-    accepted once (a replay of the same time step fails). Failures are not recorded here (the
-    caller's transaction rolls back): the web layer calls ``attempt_login``, which records them
-    and locks an account out after ``MAX_FAILURES`` failures in ``LOCKOUT_WINDOW``.
+    Every failure raises the same ``AuthError`` (no hint which factor failed) after the same
+    work (one argon2 verification, even for a user that does not exist). A TOTP code is accepted
+    once: its time step is taken by a conditional UPDATE, so a replay fails even when it races
+    the first use. Failures are not recorded here (the caller's transaction rolls back): the web
+    layer calls ``attempt_login``, which records them and applies the lockout.
     """
     now = now or utcnow()
     user = session.scalar(select(ConsoleUser).where(ConsoleUser.username == (username or "").lower()))
-    ok = user is not None and user.disabled_at is None and credentials.verify_password(
-        user.password_hash, password or "")
+    stored = user.password_hash if user is not None else credentials.stand_in_hash()
+    ok = credentials.verify_password(stored, password or "") and user is not None \
+        and user.disabled_at is None
     step = credentials.verify_totp(user.totp_secret, totp_code,
                                    at=now.replace(tzinfo=dt.timezone.utc).timestamp()) if ok else None
-    if not ok or step is None or step <= user.totp_last_step:
+    if step is None or not _take_totp_step(session, user, step, now):
         raise AuthError("wrong username, password or code")
-    user.totp_last_step = step
-    user.last_login_at = now
     if credentials.needs_rehash(user.password_hash):
         user.password_hash = credentials.hash_password(password)
     token = SESSION_PREFIX + secrets.token_urlsafe(32)
@@ -162,46 +185,63 @@ def login(session: Session, username: str, password: str, totp_code: str, *,
     return LoginResult(token, actor, csrf_token(row), row.expires_at, user.must_change_password)
 
 
-MAX_FAILURES = 10
-LOCKOUT_WINDOW = dt.timedelta(minutes=15)
+def _take_totp_step(session: Session, user: ConsoleUser, step: int, now: dt.datetime) -> bool:
+    """Record ``step`` as the last one used, only if it is later than the last one used."""
+    taken = session.execute(
+        update(ConsoleUser).where(ConsoleUser.id == user.id, ConsoleUser.totp_last_step < step)
+        .values(totp_last_step=step, last_login_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    session.refresh(user)
+    return taken == 1
 
 
 def attempt_login(db: Database, username: str, password: str, totp_code: str, *,
                   now: dt.datetime | None = None) -> LoginResult:
-    """``login`` in its own transaction, for the login form: a failure is recorded in a second
-    transaction (so it survives the rollback), and after ``MAX_FAILURES`` failures for one
-    username within ``LOCKOUT_WINDOW`` every attempt fails until the window has passed."""
+    """``login`` in its own transaction, for the login form. The attempt is first counted
+    against the lockout (``throttle``: at most ``MAX_FAILURES`` per username in
+    ``LOCKOUT_WINDOW``; past it no password is checked until the window has passed); a failure
+    is recorded in another transaction (so it survives the rollback); a success gives the
+    attempt back."""
     now = now or utcnow()
     name = (username or "").strip().lower()[:64]
-    label = f"user:{name}"
     with db.session() as s:
-        failures = s.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.event == AuditEvent.LOGIN_FAILED.value, AuditEntry.actor == label,
-            AuditEntry.at > now - LOCKOUT_WINDOW)) or 0
+        allowed = throttle.take_attempt(s, name, now)
     try:
-        if failures >= MAX_FAILURES:
+        if not allowed:
             raise AuthError("too many failed attempts; try again later")
         with db.session() as s:
-            return login(s, name, password, totp_code, now=now)
+            result = login(s, name, password, totp_code, now=now)
+            throttle.give_back(s, name)
+            return result
     except AuthError:
         with db.session() as s:
-            record(s, None, AuditEvent.LOGIN_FAILED, actor_label=label, at=now,
-                   detail={"locked": failures >= MAX_FAILURES})
+            record(s, None, AuditEvent.LOGIN_FAILED, actor_label=f"user:{name}", at=now,
+                   detail={"locked": not allowed})
         raise
 
 
-def change_password(session: Session, actor: Actor, old: str, new: str) -> None:
-    """A person changes their own password (required after the one-time password)."""
+def change_password(session: Session, actor: Actor, old: str, new: str, *,
+                    keep_session: int | None = None) -> None:
+    """A person changes their own password (required after the one-time password). Every other
+    session of theirs ends (``keep_session``, the one they changed it from, goes on)."""
     if actor.user_id is None:
         raise AuthError("only a person has a password")
     user = get_user(session, actor.user_id)
-    if not credentials.verify_password(user.password_hash, old or ""):
+    checked = user.password_hash
+    if not credentials.verify_password(checked, old or ""):
         raise AuthError("wrong password")
     if old == new:
         raise InvalidInput("the new password must differ from the old one")
-    user.password_hash = credentials.hash_password(new)
-    user.must_change_password = False
-    record(session, actor, AuditEvent.PASSWORD_CHANGED, subject=f"user:{user.id}")
+    changed = session.execute(
+        update(ConsoleUser).where(ConsoleUser.id == user.id, ConsoleUser.password_hash == checked)
+        .values(password_hash=credentials.hash_password(new), must_change_password=False)
+        .execution_options(synchronize_session=False)).rowcount
+    session.refresh(user)
+    if changed != 1:
+        raise AuthError("the password was changed meanwhile")
+    ended = _end_sessions(session, user.id, utcnow(), keep=keep_session)
+    record(session, actor, AuditEvent.PASSWORD_CHANGED, subject=f"user:{user.id}",
+           detail={"sessions_ended": ended})
 
 
 @dataclass(frozen=True)
@@ -236,8 +276,13 @@ def authenticate_session(session: Session, token: str | None, *,
 def logout(session: Session, token: str) -> None:
     """Revoke the session behind ``token`` (idempotent; unknown tokens are ignored)."""
     row = session.scalar(select(ConsoleSession).where(ConsoleSession.token_sha256 == _digest(token or "")))
-    if row is not None and row.revoked_at is None:
-        row.revoked_at = utcnow()
+    if row is None:
+        return
+    ended = session.execute(update(ConsoleSession)
+                            .where(ConsoleSession.id == row.id, ConsoleSession.revoked_at.is_(None))
+                            .values(revoked_at=utcnow())
+                            .execution_options(synchronize_session=False)).rowcount
+    if ended == 1:
         record(session, None, AuditEvent.SESSION_REVOKED, actor_label=f"session:{row.id}",
                subject=f"user:{row.user_id}")
 
@@ -246,9 +291,7 @@ def revoke_sessions(session: Session, actor: Actor, user_id: int) -> int:
     """Revoke every live session of a user (their own, or anyone's with ``USERS_ADMIN``)."""
     if actor.user_id != user_id:
         require(actor, Permission.USERS_ADMIN)
-    n = session.execute(update(ConsoleSession)
-                        .where(ConsoleSession.user_id == user_id, ConsoleSession.revoked_at.is_(None))
-                        .values(revoked_at=utcnow())).rowcount
+    n = _end_sessions(session, user_id, utcnow())
     record(session, actor, AuditEvent.SESSION_REVOKED, subject=f"user:{user_id}", detail={"n": n})
     return n
 

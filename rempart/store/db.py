@@ -51,6 +51,17 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def insert_missing(session: Session, model: type[Base], **values) -> None:
+    """INSERT a row unless one with the same key exists (``ON CONFLICT DO NOTHING``, which
+    SQLite and PostgreSQL both speak): for rows that concurrent first users may both create
+    (a counter of the day, a person's settings), before a conditional UPDATE of that row."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
 class Database:
     """One engine and its session factory. ``session()`` is the unit of work: commit or roll back."""
 

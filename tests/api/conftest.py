@@ -1,16 +1,17 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from rempart.api.app import create_app
 from rempart.api.permissions import Scope
 from rempart.api.tokens import issue_token
+from tests.openapi_check import checked_client
 
 
 @pytest.fixture
 def client(runtime):
-    with TestClient(create_app(runtime), raise_server_exceptions=False) as c:
+    """A client of the API whose every response is checked against /openapi.json."""
+    with checked_client(create_app(runtime), raise_server_exceptions=False) as c:
         yield c
 
 

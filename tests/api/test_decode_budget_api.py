@@ -7,7 +7,7 @@ import pytest
 
 from rempart.config import DEFAULT_DECODE_MEMORY, Settings
 from rempart.demo.hostile import grey_png
-from rempart.errors import InvalidInput
+from rempart.errors import InvalidConfig
 from rempart.signals import MemoryBudget
 from tests.api.conftest import auth
 from tests.factories import image_bytes
@@ -54,5 +54,5 @@ def test_decode_memory_setting(text, expected):
 def test_decode_memory_default_and_bad_values():
     assert Settings.from_env({}).decode_memory == DEFAULT_DECODE_MEMORY == 1 << 30
     for bad in ("0", "-1", "lots", "1T", "1.5G"):
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidConfig, match="REMPART_DECODE_MEMORY"):
             Settings.from_env({"REMPART_DECODE_MEMORY": bad})

@@ -1,4 +1,5 @@
-"""The whole route table, asserted: unique routes, and a permission on every route but health."""
+"""The whole route table, asserted: unique routes, and a permission on every route but health
+and the landing page."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from rempart.api.app import create_app
 from rempart.api.permissions import Permission
 
 EXPECTED = {
+    ("GET", "/"): None,  # the landing page (HTML)
     ("GET", "/healthz"): None,
     ("GET", "/readyz"): None,
     ("POST", "/v1/scan"): Permission.SCAN,

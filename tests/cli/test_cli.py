@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -14,9 +16,7 @@ from tests.factories import image_bytes
 
 
 @pytest.fixture
-def cli(settings, monkeypatch):
-    monkeypatch.setenv("REMPART_HOME", str(settings.home))
-    monkeypatch.setenv("REMPART_DATABASE_URL", settings.database_url)
+def cli(cli_env):
     runner = CliRunner()
 
     def run(*args, input=None):
@@ -55,6 +55,49 @@ def test_hash_reports_unreadable_files_and_exits_non_zero(cli, pictures):
     assert r.exit_code == 1
     objs = lines(r.stdout)
     assert [("error" in o) for o in objs] == [True, False, True]
+
+
+@pytest.fixture
+def uploads_by_id(tmp_path):
+    """A folder as platforms keep uploads: files named by id, no suffix; plus a text file, a
+    link back up the tree (a loop), a broken link and a named pipe."""
+    folder = tmp_path / "by-id"
+    (folder / "2024").mkdir(parents=True)
+    (folder / "7f3a01").write_bytes(image_bytes(40))
+    (folder / "2024" / "9c11e0").write_bytes(image_bytes(40, "greyscale"))
+    (folder / "2024" / "a0b1.tmp").write_bytes(image_bytes(10_040))
+    (folder / "2024" / "up").symlink_to(folder)
+    (folder / "gone").symlink_to(folder / "missing")
+    (folder / "notes.txt").write_text("not a picture")
+    os.mkfifo(folder / "pipe")
+    return folder
+
+
+WALKED = ["2024/9c11e0", "2024/a0b1.tmp", "7f3a01", "gone", "notes.txt"]
+
+
+def test_hash_walks_every_file_whatever_its_name(cli, uploads_by_id):
+    r = cli("hash", "--json", uploads_by_id)
+    assert r.exit_code == 1  # the text file and the broken link
+    objs = lines(r.stdout)
+    assert [Path(o["file"]).relative_to(uploads_by_id).as_posix() for o in objs] == WALKED
+    by_name = {Path(o["file"]).name: o for o in objs}
+    assert by_name["7f3a01"]["pdq"] and by_name["9c11e0"]["pdq"] and by_name["a0b1.tmp"]["pdq"]
+    assert by_name["notes.txt"]["error"].startswith("unrecognised media type")
+    assert set(by_name["gone"]) == {"file", "error"} and "no file" in by_name["gone"]["error"]
+
+
+def test_scan_walks_every_file_and_reports_the_unreadable_ones(cli, uploads_by_id, pictures):
+    cli("bank", "create", "known")
+    assert cli("bank", "add", "known", pictures / "known.jpg").exit_code == 0
+    r = cli("scan", "--json", uploads_by_id)
+    assert r.exit_code == 1
+    objs = lines(r.stdout)
+    assert [Path(o["file"]).relative_to(uploads_by_id).as_posix() for o in objs] == WALKED
+    verdicts = {Path(o["file"]).name: o.get("verdict", "error") for o in objs}
+    assert verdicts == {"7f3a01": "block", "9c11e0": "block", "a0b1.tmp": "allow",
+                        "gone": "error", "notes.txt": "error"}
+    assert "2 unreadable" in r.stderr
 
 
 def test_bank_scan_import_export_round(cli, pictures, tmp_path):

@@ -108,12 +108,9 @@ def _history(pub: Path) -> list[Path]:
 
 
 @pytest.fixture
-def published(runtime, settings, monkeypatch, tmp_path) -> Path:
+def published(runtime, cli_env, tmp_path) -> Path:
     """A log published with ``rempart transparency publish`` four times: empty, then after each of
     two days of uploads (blocks, reviews, allows), then after a day of 300 more decisions."""
-    monkeypatch.setenv("REMPART_HOME", str(settings.home))
-    monkeypatch.setenv("REMPART_DATABASE_URL", settings.database_url)
-    monkeypatch.delenv("REMPART_LOG_ORIGIN", raising=False)
     runner = CliRunner()
     pub = tmp_path / "pub"
 
@@ -252,12 +249,9 @@ def test_go_rejects_a_tampered_log(go_verifier, published, tmp_path, what):
     assert reason in out["error"], out
 
 
-def test_go_verifies_an_empty_log(go_verifier, settings, monkeypatch, tmp_path):
+def test_go_verifies_an_empty_log(go_verifier, cli_env, tmp_path):
     """RFC 6962's empty tree hashes to SHA-256(""), which rempart signs; Go's tlog.TreeHash(0)
     returns 32 zero bytes instead, so the Go verifier checks size 0 against SHA-256("") itself."""
-    monkeypatch.setenv("REMPART_HOME", str(settings.home))
-    monkeypatch.setenv("REMPART_DATABASE_URL", settings.database_url)
-    monkeypatch.delenv("REMPART_LOG_ORIGIN", raising=False)
     pub = tmp_path / "pub"
     r = CliRunner().invoke(app, ["transparency", "publish", str(pub)], catch_exceptions=False)
     assert r.exit_code == 0, r.output

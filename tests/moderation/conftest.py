@@ -14,18 +14,6 @@ REVIEW_SEEDS = (101, 102)
 BLOCK_SEEDS = (201,)
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    """argon2 with the smallest parameters: tests create many users; production keeps the
-    library's recommended ones."""
-    from argon2 import PasswordHasher
-
-    from rempart.people import credentials
-
-    monkeypatch.setattr(credentials, "_hasher", PasswordHasher(time_cost=1, memory_cost=8,
-                                                               parallelism=1))
-
-
 @pytest.fixture
 def people(runtime) -> dict[str, Actor]:
     """Actors by name: mod, cs, cs2, cs3, lead, lead2, admin."""

@@ -15,6 +15,7 @@ from rempart.moderation import ActionKind, ActionRequest, add_endpoint, claim, d
 from rempart.moderation.models import Case
 from tests.moderation.mod_helpers import upload
 from tests.moderation.test_mod_outbox import Receiver
+from tests.openapi_check import checked_client
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def decided(banked, people, cfg):
 
 
 def test_the_platform_files_appeals(banked, tokens, decided):
-    with TestClient(create_app(banked, outbox_worker=False)) as c:
+    with checked_client(create_app(banked, outbox_worker=False)) as c:
         body = {"decision": decided, "appellant": "acct-a", "statement": "mistake"}
         r = c.post("/v1/appeals", json=body,
                    headers={"Authorization": f"Bearer {tokens['platform']}"})

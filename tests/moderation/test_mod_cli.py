@@ -13,9 +13,7 @@ from tests.factories import image_bytes
 
 
 @pytest.fixture
-def cli(settings, monkeypatch):
-    monkeypatch.setenv("REMPART_HOME", str(settings.home))
-    monkeypatch.setenv("REMPART_DATABASE_URL", settings.database_url)
+def cli(cli_env):
     runner = CliRunner()
     return lambda *args: runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 

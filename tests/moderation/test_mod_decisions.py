@@ -204,3 +204,38 @@ def test_notice_items_known_by_reference_can_be_removed_not_banked(runtime, peop
         assert '"ref":"https://platform.example/p/1"' in msg.body
         (action,) = s.scalars(select(Action))
         assert action.statement["source_type"] == "SOURCE_TRUSTED_FLAGGER"
+
+
+def test_a_second_application_of_the_same_actions_is_refused(banked, people, cfg, endpoint,
+                                                            review_case):
+    """Action and webhook keys name the action (case, kind, target), not the attempt: a second
+    decision applied to the same case (a retry, a race) can never act twice."""
+    from rempart.errors import InvariantViolation
+    from rempart.moderation.actions import apply_actions
+
+    did, _ = _decide(banked, people["cs"], review_case, [ActionKind.REMOVE_ITEM], cfg)
+    with banked.db.session() as s:
+        first = s.get(Decision, did)
+        again = Decision(case_id=review_case, reviewer_id=first.reviewer_id, policy="csam",
+                         violation=True, actions=list(first.actions), facts=FACTS,
+                         status=DecisionStatus.FINAL.value)
+        s.add(again)
+        s.flush()
+        with pytest.raises(InvariantViolation, match="already"):
+            apply_actions(s, people["cs"], s.get(Case, review_case), again, cfg,
+                          dt.datetime.utcnow())
+        s.rollback()
+    with banked.db.session() as s:
+        (action,) = s.scalars(select(Action))
+        (msg,) = s.scalars(select(OutboxMessage))
+        assert msg.idempotency_key == action.idempotency_key
+
+
+def test_a_repeated_second_review_is_a_conflict(banked, people, cfg, review_case):
+    did, status = _decide(banked, people["cs"], review_case, [ActionKind.BAN_ACCOUNT], cfg)
+    assert status == DecisionStatus.PENDING_SECOND.value
+    with banked.db.session() as s:
+        claim(s, people["cs2"], review_case, cfg)
+        second_review(s, people["cs2"], did, agrees=True, note="", config=cfg)
+    with banked.db.session() as s, pytest.raises(Conflict, match="already"):
+        second_review(s, people["cs2"], did, agrees=True, note="", config=cfg)

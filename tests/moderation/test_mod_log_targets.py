@@ -102,3 +102,16 @@ def test_banned_spaces_and_median_reach_the_verified_report_and_page(banked, peo
     assert [s.get("decision_provision") for s in sor].count("DECISION_PROVISION_PARTIAL_TERMINATION") == 1
     vkey = (pub / "vkey").read_text().strip()
     assert verify_published_report(pub, DAY.isoformat(), vkey).ok
+
+
+def test_a_decision_is_logged_once_even_if_its_hook_runs_again(banked, people, cfg):
+    from rempart.moderation.models import Decision
+    from rempart.moderation.to_log import log_decision_hook
+
+    did, case_id = _ban_space(banked, people, cfg, after=dt.timedelta(hours=3))
+    hook = log_decision_hook(banked.transparency.record_decision)
+    with banked.db.session() as s:
+        size = log_store.tree_size(s)
+        hook(s, s.get(Case, case_id), s.get(Decision, did), "final")  # a retry of the hook
+        assert log_store.tree_size(s) == size
+    assert len(_decisions(banked)) == 4

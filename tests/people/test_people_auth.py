@@ -138,12 +138,17 @@ def test_disabling_a_user_ends_their_sessions(runtime, alice):
                   now=now + dt.timedelta(seconds=30))
 
 
+def _two_sessions(runtime, password: str, secret: str):
+    """Two logins of alice, at T0 and 30 s later (each with the code of its time step)."""
+    with runtime.db.session() as s:
+        return (login(s, "alice", password, _code(secret, T0), now=T0),
+                login(s, "alice", password, _code(secret, T0 + dt.timedelta(seconds=30)),
+                      now=T0 + dt.timedelta(seconds=30)))
+
+
 def test_csrf_tokens_are_bound_to_their_session(runtime, alice):
     uid, password, secret, _ = alice
-    with runtime.db.session() as s:
-        a = login(s, "alice", password, _code(secret, T0), now=T0)
-        b = login(s, "alice", password, _code(secret, T0 + dt.timedelta(seconds=30)),
-                  now=T0 + dt.timedelta(seconds=30))
+    a, b = _two_sessions(runtime, password, secret)
     with runtime.db.session() as s:
         check_csrf(s, a.token, a.csrf_token)
         for token, submitted in [(a.token, b.csrf_token), (a.token, None), (a.token, ""),
@@ -179,3 +184,59 @@ def test_roles_parse_and_credentials_never_raise_on_garbage():
             parse_role(bad)
     assert not credentials.verify_password("not-a-hash", "x")
     assert credentials.verify_totp(credentials.new_totp_secret(), "abcdef") is None
+
+
+def test_changing_a_password_ends_the_other_sessions(runtime, alice):
+    uid, password, secret, _ = alice
+    here, elsewhere = _two_sessions(runtime, password, secret)
+    with runtime.db.session() as s:
+        current = authenticate_session(s, here.token, now=T0 + dt.timedelta(minutes=1))
+        change_password(s, current.actor, password, "a-new-long-password",
+                        keep_session=current.session_id)
+    with runtime.db.session() as s:
+        assert authenticate_session(s, here.token, now=T0 + dt.timedelta(minutes=2))
+        with pytest.raises(AuthError, match="ended"):
+            authenticate_session(s, elsewhere.token, now=T0 + dt.timedelta(minutes=2))
+
+
+def test_an_unknown_user_costs_a_password_check_like_a_known_one(runtime, alice, monkeypatch):
+    """No user enumeration by timing: the password is checked against a stand-in hash when
+    the user does not exist (or is disabled), so every attempt pays one argon2 verification."""
+    checked = []
+    verify = credentials.verify_password
+
+    def counting(stored: str, password: str) -> bool:
+        checked.append(stored)
+        return verify(stored, password)
+
+    monkeypatch.setattr(credentials, "verify_password", counting)
+    for name in ("alice", "nobody", "ghost"):
+        with runtime.db.session() as s, pytest.raises(AuthError):
+            login(s, name, "a-wrong-password", "000000", now=T0)
+    assert len(checked) == 3
+    assert all(h.startswith("$argon2id$") for h in checked)
+
+
+def test_unknown_and_known_users_take_the_same_time(runtime, alice, monkeypatch):
+    """The cost of a failed login does not tell whether the user exists (a ratio, not a time)."""
+    import statistics
+    import time
+
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(credentials, "_hasher", PasswordHasher(time_cost=2, memory_cost=16384,
+                                                               parallelism=1))
+    with runtime.db.session() as s:
+        bootstrap_user(s, "carol", Role.LEAD)  # hashed with these (costlier) parameters
+
+    def cost(name: str) -> float:
+        t = time.perf_counter()
+        with runtime.db.session() as s, pytest.raises(AuthError):
+            login(s, name, "a-wrong-password", "000000", now=T0)
+        return time.perf_counter() - t
+
+    cost("nobody")  # warm-up (the stand-in hash is made once)
+    pairs = [(cost("carol"), cost("nobody")) for _ in range(9)]  # interleaved: same noise
+    known = statistics.median(k for k, _ in pairs)
+    unknown = statistics.median(u for _, u in pairs)
+    assert 0.5 < unknown / known < 2.0

@@ -1,6 +1,6 @@
-"""Fixtures for rempart.signals: the shared benign images and clips, and synthetic media.
+"""Fixtures for rempart.signals: the benign images and clips of tests/data, and synthetic media.
 
-Video decoding is the slow part: each shared clip is fingerprinted once per session.
+Video decoding is the slow part: each sample clip is fingerprinted once per session.
 """
 
 from __future__ import annotations
@@ -31,5 +31,5 @@ def video_dir(testdata) -> Path:
 
 @pytest.fixture(scope="session")
 def clips(video_dir):
-    """name -> Fingerprint of every shared clip, computed once."""
+    """name -> Fingerprint of every sample clip, computed once."""
     return {p.stem: fingerprint_file(p) for p in sorted(video_dir.glob("*.mp4"))}

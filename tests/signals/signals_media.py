@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 import io
-import os
-from pathlib import Path
 
 import av
 import numpy as np
 from PIL import Image
-
-
-def shared_testdata() -> Path | None:
-    """The shared test data folder (as tests/conftest.py finds it), or None."""
-    env = os.environ.get("REMPART_TESTDATA")
-    root = Path(__file__).resolve().parents[2]
-    candidates = ([Path(env)] if env else []) + [root.parent / "shared" / "testdata",
-                                                  root / "shared" / "testdata"]
-    return next((c for c in candidates if (c / "README.md").exists()), None)
 
 
 def scene(seed: int, size: tuple[int, int] = (320, 240)) -> np.ndarray:

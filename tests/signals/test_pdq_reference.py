@@ -1,11 +1,10 @@
-"""PDQ on the shared benign reference images: bit-exact with Meta's reference, and the
+"""PDQ on the benign reference images (tests/data): bit-exact with Meta's reference, and the
 near-duplicate / distinct-scene relations the test data documents."""
 
 from __future__ import annotations
 
 import csv
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,13 +13,11 @@ from rempart.errors import InvalidSignal
 from rempart.signals import fingerprint, fingerprint_file, hamming, query_variants
 from rempart.signals.pdq import pdq_dihedral, pdq_hash
 
-from tests.signals.signals_media import encode, scene, shared_testdata
+from tests.signals.signals_media import encode, scene
+from tests.testdata import TESTDATA
 
-TESTDATA = shared_testdata()
-_CSV = TESTDATA / "images" / "pdq" / "pdq-reference.csv" if TESTDATA else None
-REFERENCE_FILES = (
-    [row["file"] for row in csv.DictReader(open(_CSV, newline=""))] if _CSV else []
-)
+with open(TESTDATA / "images" / "pdq" / "pdq-reference.csv", newline="") as _f:
+    REFERENCE_FILES = [row["file"] for row in csv.DictReader(_f)]
 
 DISTINCT = [
     "bridge-mods/aaa-orig.jpg", "exif-rotn/exif-rotn-1.jpg", "exif-rotn/exif-rotn-3.jpg",

@@ -1,5 +1,5 @@
 """Video fingerprints: agreement with Meta's vPDQ reference hashes, the documented match / no-match
-pairs of the shared clips, and the pure frame-list comparison."""
+pairs of the sample clips (tests/data), and the pure frame-list comparison."""
 
 from __future__ import annotations
 

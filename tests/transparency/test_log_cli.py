@@ -15,10 +15,7 @@ from tests.factories import image_bytes
 
 
 @pytest.fixture
-def cli(settings, monkeypatch):
-    monkeypatch.setenv("REMPART_HOME", str(settings.home))
-    monkeypatch.setenv("REMPART_DATABASE_URL", settings.database_url)
-    monkeypatch.delenv("REMPART_LOG_ORIGIN", raising=False)
+def cli(cli_env):
     runner = CliRunner()
 
     def run(*args):

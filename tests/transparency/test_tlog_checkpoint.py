@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from tlog_vectors import TESSERA, TESSERA_ORIGIN, TESSERA_SKEY, TESSERA_VKEY, needs_testdata
+from tlog_vectors import TESSERA, TESSERA_ORIGIN, TESSERA_SKEY, TESSERA_VKEY
 
 from rempart.errors import InvalidInput
 from rempart.transparency import (
@@ -41,7 +41,6 @@ SOFA_COSIG_LINE = (
 )
 
 
-@needs_testdata
 def test_tessera_checkpoints_open_and_round_trip() -> None:
     for n in range(16):
         msg = (TESSERA / f"checkpoint.{n}").read_bytes()
@@ -97,7 +96,6 @@ def test_checkpoint_refuses_values_it_cannot_write() -> None:
         Checkpoint("o", 1, EMPTY_ROOT, ("",))
 
 
-@needs_testdata
 def test_open_checkpoint_checks_origin_and_log_key() -> None:
     msg = (TESSERA / "checkpoint.15").read_bytes()
     with pytest.raises(VerificationError):
@@ -129,7 +127,6 @@ def _witness(i: int, timestamp: int = 1_700_000_000) -> CosignatureSigner:
     return CosignatureSigner(f"witness{i}.example", bytes([0x40 + i]) * 32, timestamp)
 
 
-@needs_testdata
 def test_cosign_and_verify() -> None:
     w = _witness(1)
     assert CosignatureVerifier.from_vkey(w.verifier().vkey()).key_id == w.key_id
@@ -148,7 +145,6 @@ def test_cosign_and_verify() -> None:
         open_note(sign_note(note.text, [plain]), [w.verifier()])
 
 
-@needs_testdata
 def test_tampered_cosignatures_fail() -> None:
     w = _witness(1)
     text = (TESSERA / "checkpoint.15").read_bytes().split(b"\n\n")[0].decode() + "\n"

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from tlog_vectors import TESSERA, TESSERA_ORIGIN, TESSERA_SKEY, TESSERA_VKEY, needs_testdata
+from tlog_vectors import TESSERA, TESSERA_ORIGIN, TESSERA_SKEY, TESSERA_VKEY
 
 from rempart.errors import InvalidInput, InvariantViolation, NotFound
 from rempart.transparency import (
@@ -47,7 +47,6 @@ def _files(directory: Path) -> dict[str, bytes]:
     return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
-@needs_testdata
 def test_tessera_log_verifies() -> None:
     client = _client(TESSERA)
     cps = [client.open_checkpoint((TESSERA / f"checkpoint.{n}").read_bytes()) for n in range(16)]
@@ -65,7 +64,6 @@ def test_tessera_log_verifies() -> None:
             verify_consistency(old.size, cp.size, proof, old.root, cp.root)
 
 
-@needs_testdata
 def test_tessera_log_is_reproduced_byte_for_byte(tmp_path: Path) -> None:
     store = MemoryHashStore()
     for n, entry in enumerate(TESSERA_ENTRIES):
@@ -92,7 +90,6 @@ def _flip(path: Path, at: int = 0) -> None:
     path.write_bytes(bytes(data))
 
 
-@needs_testdata
 def test_tampered_tile_is_caught(tmp_path: Path) -> None:
     log = _copy(tmp_path)
     _flip(log / "tile/0/000.p/15", at=32 * 3)
@@ -101,7 +98,6 @@ def test_tampered_tile_is_caught(tmp_path: Path) -> None:
         client.inclusion_proof(client.latest(), 0)
 
 
-@needs_testdata
 def test_tampered_entry_is_caught(tmp_path: Path) -> None:
     log = _copy(tmp_path)
     _flip(log / "tile/entries/000.p/15", at=3)  # a byte of "one"
@@ -111,7 +107,6 @@ def test_tampered_entry_is_caught(tmp_path: Path) -> None:
     assert client.entries(client.latest(), 1, 15) == TESSERA_ENTRIES[1:]
 
 
-@needs_testdata
 def test_tampered_checkpoint_is_caught(tmp_path: Path) -> None:
     log = _copy(tmp_path)
     cp = (log / "checkpoint").read_bytes()
@@ -120,7 +115,6 @@ def test_tampered_checkpoint_is_caught(tmp_path: Path) -> None:
         _client(log).latest()
 
 
-@needs_testdata
 def test_missing_tile_and_bad_paths(tmp_path: Path) -> None:
     log = _copy(tmp_path)
     (log / "tile/0/000.p/15").unlink()
@@ -203,7 +197,6 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@needs_testdata
 def test_log_read_over_http() -> None:
     handler = functools.partial(_QuietHandler, directory=str(TESSERA))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

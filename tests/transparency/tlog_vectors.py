@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from tests.testdata import TESTDATA
 
-import pytest
-
-_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _find_tlog_testdata() -> Path | None:
-    # The same search as tests/conftest.py: $REMPART_TESTDATA, then ../shared, then ./shared.
-    env = os.environ.get("REMPART_TESTDATA")
-    candidates = [Path(env)] if env else []
-    candidates += [_ROOT.parent / "shared" / "testdata", _ROOT / "shared" / "testdata"]
-    found = next((c for c in candidates if (c / "tlog" / "tessera-log").is_dir()), None)
-    return found / "tlog" if found else None
-
-
-TESTDATA = _find_tlog_testdata()
-PROBES = TESTDATA / "merkle-probes" if TESTDATA else Path("/nonexistent")
-TESSERA = TESTDATA / "tessera-log" if TESTDATA else Path("/nonexistent")
-needs_testdata = pytest.mark.skipif(TESTDATA is None, reason="shared test data not found (set REMPART_TESTDATA)")
+PROBES = TESTDATA / "tlog" / "merkle-probes"
+TESSERA = TESTDATA / "tlog" / "tessera-log"
 
 # transparency-dev/tessera test log key (public test key, published in tessera's README and tests).
 TESSERA_ORIGIN = "example.com/log/testdata"

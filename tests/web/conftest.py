@@ -13,25 +13,13 @@ from rempart.authz import Role, system_actor
 from rempart.banks import service as banks
 from rempart.moderation import CaseSource, FlaggedItem, NewCase, claim, open_case
 from rempart.moderation.models import Case
-from rempart.people import actor_of, bootstrap_user
 from rempart.people.models import ConsoleUser
 from rempart.scanning.service import ScanContext
 from tests.factories import image_bytes
-from tests.web.web_helpers import WebUser, login, upload
+from tests.web.web_helpers import WebUser, login, make_users, upload
 
 ROLES = {"mod": Role.MODERATOR, "cs": Role.CHILD_SAFETY_MODERATOR,
          "cs2": Role.CHILD_SAFETY_MODERATOR, "lead": Role.LEAD, "admin": Role.ADMIN}
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    """argon2 with the smallest parameters: tests create many users."""
-    from argon2 import PasswordHasher
-
-    from rempart.people import credentials
-
-    monkeypatch.setattr(credentials, "_hasher", PasswordHasher(time_cost=1, memory_cost=8,
-                                                               parallelism=1))
 
 
 @pytest.fixture
@@ -43,14 +31,7 @@ def app(runtime):
 def users(runtime) -> dict[str, WebUser]:
     """One person per role (cs2: a second child-safety moderator), past their first login's
     password change unless ``fresh`` is asked for."""
-    out = {}
-    with runtime.db.session() as s:
-        for key, role in ROLES.items():
-            new = bootstrap_user(s, f"{key}-user", role)
-            new.user.must_change_password = False
-            out[key] = WebUser(new.user.username, new.one_time_password, new.totp_secret,
-                               actor_of(new.user))
-    return out
+    return make_users(runtime, ROLES)
 
 
 @pytest.fixture

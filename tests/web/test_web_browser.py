@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
 import time
 from pathlib import Path
 
@@ -20,11 +18,11 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from rempart.api.app import create_app
 from rempart.audit.models import AuditEntry
 from rempart.authz import Role
 from rempart.moderation import add_endpoint
 from rempart.people import actor_of, bootstrap_user
+from tests.served import Served
 from tests.webhook_receiver import WebhookReceiver
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -49,40 +47,8 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def Receiver() -> WebhookReceiver:
     return WebhookReceiver(SECRET)
-
-
-class Served:
-    """The rempart app under uvicorn in a background thread (its outbox worker running)."""
-
-    def __init__(self, runtime) -> None:
-        import uvicorn
-
-        self.port = _free_port()
-        self.server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1",
-                                                    port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.base = f"http://127.0.0.1:{self.port}/console"
-
-    def __enter__(self):
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(10)
 
 
 def _log_in(page, base: str, username: str, password: str, secret: str) -> None:

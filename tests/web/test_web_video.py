@@ -1,5 +1,5 @@
 """Videos in the console: nothing sent before a reveal, never autoplayed, muted, and a frame
-strip for reviewers who prefer stills (benign sample video from the shared test data)."""
+strip for reviewers who prefer stills (benign sample video from tests/data)."""
 
 from __future__ import annotations
 

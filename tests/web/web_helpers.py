@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import pyotp
 
-from rempart.authz import Actor
+from rempart.authz import Actor, Role
+from rempart.people import actor_of, bootstrap_user
 from rempart.scanning.service import ScanContext
 from tests.factories import image_bytes
 
@@ -20,6 +21,18 @@ class WebUser:
     password: str
     totp_secret: str
     actor: Actor
+
+
+def make_users(runtime, roles: dict[str, Role]) -> dict[str, WebUser]:
+    """One person per key (username ``<key>-user``), past their first login's password change."""
+    out = {}
+    with runtime.db.session() as s:
+        for key, role in roles.items():
+            new = bootstrap_user(s, f"{key}-user", role)
+            new.user.must_change_password = False
+            out[key] = WebUser(new.user.username, new.one_time_password, new.totp_secret,
+                               actor_of(new.user))
+    return out
 
 
 def csrf_of(html: str) -> str:

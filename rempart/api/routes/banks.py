@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from rempart.api.deps import ApiRoute, get_runtime, require
 from rempart.api.permissions import Permission
+from rempart.api import schemas
+from rempart.api.schemas import AUTHENTICATED, EXPORT_CONTENT, problems
 from rempart.api.tokens import Principal
 from rempart.api.uploads import UPLOAD_BODY_BYTES, read_upload
 from rempart.banks import service as banks
@@ -24,7 +26,7 @@ from rempart.runtime import BankingOutcome, Runtime
 from rempart.scanning.models import ItemMatch, ScannedItem
 from rempart.store.db import MAX_INT, RowId
 
-router = APIRouter(prefix="/v1", tags=["banks"], route_class=ApiRoute)
+router = APIRouter(prefix="/v1", tags=["banks"], responses=AUTHENTICATED, route_class=ApiRoute)
 MAX_IMPORT_BYTES = 256 * 1024 * 1024
 #: up to 100,000 entries with their metadata
 MAX_ENTRIES_BODY = 64 * 1024 * 1024
@@ -95,14 +97,14 @@ def _utc(at: dt.datetime | None) -> dt.datetime | None:
     return at
 
 
-@router.get("/banks")
+@router.get("/banks", response_model=list[schemas.BankListed])
 def list_banks(runtime: Runtime = Depends(get_runtime),
                _=Depends(require(Permission.BANKS_READ))) -> list[dict]:
     with runtime.db.session() as s:
         return [bank_json(b, n) for b, n in banks.list_banks(s)]
 
 
-@router.post("/banks", status_code=201)
+@router.post("/banks", status_code=201, response_model=schemas.Bank, responses=problems(400, 409))
 def create_bank(body: BankIn, runtime: Runtime = Depends(get_runtime),
                 _=Depends(require(Permission.BANKS_WRITE))) -> dict:
     with runtime.db.session() as s:
@@ -112,7 +114,7 @@ def create_bank(body: BankIn, runtime: Runtime = Depends(get_runtime),
         return bank_json(bank)
 
 
-@router.get("/banks/{name}")
+@router.get("/banks/{name}", response_model=schemas.BankListed, responses=problems(404))
 def get_bank(name: str, runtime: Runtime = Depends(get_runtime),
              _=Depends(require(Permission.BANKS_READ))) -> dict:
     with runtime.db.session() as s:
@@ -120,15 +122,16 @@ def get_bank(name: str, runtime: Runtime = Depends(get_runtime),
         return bank_json(banks.get_bank(s, name), counts.get(name, 0))
 
 
-@router.patch("/banks/{name}")
+@router.patch("/banks/{name}", response_model=schemas.Bank, responses=problems(400, 404))
 def update_bank(name: str, body: BankPatch, runtime: Runtime = Depends(get_runtime),
                 _=Depends(require(Permission.BANKS_WRITE))) -> dict:
     with runtime.db.session() as s:
         return bank_json(banks.update_bank(s, name, **body.model_dump(exclude_none=True)))
 
 
-@router.get("/banks/{name}/entries")
-def list_entries(name: str, offset: int = Query(0, ge=0, le=MAX_INT), limit: int = Query(100, ge=1, le=1000),
+@router.get("/banks/{name}/entries", response_model=schemas.EntriesPage, responses=problems(404))
+def list_entries(name: str, offset: int = Query(0, ge=0, le=MAX_INT),
+                 limit: int = Query(100, ge=1, le=1000),
                  runtime: Runtime = Depends(get_runtime),
                  _=Depends(require(Permission.BANKS_READ))) -> dict:
     with runtime.db.session() as s:
@@ -138,7 +141,8 @@ def list_entries(name: str, offset: int = Query(0, ge=0, le=MAX_INT), limit: int
         return {"bank": name, "offset": offset, "entries": [entry_json(e) for e in rows]}
 
 
-@router.post("/banks/{name}/entries")
+@router.post("/banks/{name}/entries", response_model=schemas.Banking,
+             responses=problems(400, 404, 413))
 @max_body(MAX_ENTRIES_BODY)
 def add_entries(name: str, body: EntriesIn, runtime: Runtime = Depends(get_runtime),
                 who: Principal = Depends(require(Permission.BANKS_WRITE))) -> dict:
@@ -146,7 +150,8 @@ def add_entries(name: str, body: EntriesIn, runtime: Runtime = Depends(get_runti
     return banking_json(runtime.add_entries(name, entries, added_by=who.label))
 
 
-@router.post("/banks/{name}/media")
+@router.post("/banks/{name}/media", response_model=schemas.Banking,
+             responses=problems(400, 404, 413, 415, 503))
 @max_body(UPLOAD_BODY_BYTES)
 async def bank_media(name: str, request: Request, runtime: Runtime = Depends(get_runtime),
                      who: Principal = Depends(require(Permission.BANKS_WRITE))) -> dict:
@@ -161,7 +166,8 @@ async def bank_media(name: str, request: Request, runtime: Runtime = Depends(get
     return banking_json(outcome)
 
 
-@router.post("/banks/{name}/import")
+@router.post("/banks/{name}/import", response_model=schemas.Banking,
+             responses=problems(400, 404, 413))
 @max_body(MAX_IMPORT_BYTES)
 async def import_list(name: str, request: Request,
                       format: Literal["te", "csv", "ncmec"] = Query(...),
@@ -174,7 +180,8 @@ async def import_list(name: str, request: Request,
     return banking_json(outcome)
 
 
-@router.get("/banks/{name}/export")
+@router.get("/banks/{name}/export", response_class=Response,
+            responses={200: EXPORT_CONTENT, **problems(404)})
 def export_bank(name: str, format: Literal["te", "csv", "ncmec"] = Query("te"),
                 runtime: Runtime = Depends(get_runtime),
                 _=Depends(require(Permission.BANKS_EXPORT))) -> Response:
@@ -186,7 +193,8 @@ def export_bank(name: str, format: Literal["te", "csv", "ncmec"] = Query("te"),
         "Cache-Control": "no-store"})
 
 
-@router.post("/entries/{entry_id}/disable")
+@router.post("/entries/{entry_id}/disable", response_model=schemas.Entry,
+             responses=problems(400, 404, 409))
 def disable_entry(entry_id: RowId, body: DisableIn, runtime: Runtime = Depends(get_runtime),
                   _=Depends(require(Permission.BANKS_WRITE))) -> dict:
     with runtime.db.session() as s:
@@ -194,7 +202,8 @@ def disable_entry(entry_id: RowId, body: DisableIn, runtime: Runtime = Depends(g
                                               reason=body.reason))
 
 
-@router.post("/entries/{entry_id}/enable")
+@router.post("/entries/{entry_id}/enable", response_model=schemas.EntryEnabled,
+             responses=problems(404, 409))
 def enable_entry(entry_id: RowId, runtime: Runtime = Depends(get_runtime),
                  _=Depends(require(Permission.BANKS_WRITE))) -> dict:
     """Let a disabled entry match again; past uploads it now matches are reported."""
@@ -204,16 +213,17 @@ def enable_entry(entry_id: RowId, runtime: Runtime = Depends(get_runtime),
                 "retro_matches": [m.to_json() for m in outcome.retro]}
 
 
-@router.delete("/entries/{entry_id}")
+@router.delete("/entries/{entry_id}", response_model=schemas.Entry, responses=problems(404, 409))
 def remove_entry(entry_id: RowId, runtime: Runtime = Depends(get_runtime),
                  _=Depends(require(Permission.BANKS_WRITE))) -> dict:
     with runtime.db.session() as s:
         return entry_json(banks.remove_entry(s, entry_id))
 
 
-@router.get("/matches")
+@router.get("/matches", response_model=schemas.MatchesPage)
 def list_matches(found_by: Literal["upload", "retro"] | None = None,
-                 offset: int = Query(0, ge=0, le=MAX_INT), limit: int = Query(100, ge=1, le=1000),
+                 offset: int = Query(0, ge=0, le=MAX_INT),
+                 limit: int = Query(100, ge=1, le=1000),
                  runtime: Runtime = Depends(get_runtime),
                  _=Depends(require(Permission.MATCHES_READ))) -> dict:
     """Matches, newest first; ``found_by=retro`` lists what retro-scans found in past uploads."""

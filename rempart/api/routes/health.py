@@ -7,17 +7,19 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from rempart.api.deps import ApiRoute, get_runtime
+from rempart.api.schemas import Health, NotReady, Ready
 from rempart.runtime import Runtime
 
 router = APIRouter(tags=["health"], route_class=ApiRoute)
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=Health)
 async def healthz() -> dict:  # async: answers on the event loop even when every thread is busy
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", response_model=Ready,
+            responses={503: {"model": NotReady, "description": "The database is unreachable"}})
 def readyz(runtime: Runtime = Depends(get_runtime)):
     try:
         with runtime.db.session() as s:

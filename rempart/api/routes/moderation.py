@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from rempart.api.deps import ApiRoute, get_runtime, require
 from rempart.api.permissions import Permission
+from rempart.api.schemas import AUTHENTICATED, Appeal, problems
 from rempart.api.tokens import Principal
 from rempart.authz import system_actor
 from rempart.moderation import appeal_deadline, file_appeal
@@ -19,7 +20,8 @@ from rempart.moderation.models import Decision
 from rempart.runtime import Runtime
 from rempart.store.db import RowId
 
-router = APIRouter(prefix="/v1", tags=["moderation"], route_class=ApiRoute)
+router = APIRouter(prefix="/v1", tags=["moderation"], responses=AUTHENTICATED,
+                   route_class=ApiRoute)
 
 
 class AppealIn(BaseModel):
@@ -28,7 +30,7 @@ class AppealIn(BaseModel):
     statement: str = Field("", max_length=5000)
 
 
-@router.post("/appeals", status_code=201)
+@router.post("/appeals", status_code=201, response_model=Appeal, responses=problems(400, 404, 409))
 def create_appeal(body: AppealIn, runtime: Runtime = Depends(get_runtime),
                   principal: Principal = Depends(require(Permission.APPEALS_FILE))) -> dict:
     with runtime.db.session() as s:

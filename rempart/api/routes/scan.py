@@ -10,13 +10,14 @@ from pydantic import BaseModel, Field, ValidationError
 
 from rempart.api.deps import ApiRoute, get_runtime, require
 from rempart.api.permissions import Permission
+from rempart.api.schemas import AUTHENTICATED, ScanResult, problems
 from rempart.api.uploads import UPLOAD_BODY_BYTES, read_body, read_upload
 from rempart.errors import InvalidInput
 from rempart.httpgate import max_body
 from rempart.runtime import Runtime
 from rempart.scanning.service import ScanContext, ScanOutcome
 
-router = APIRouter(prefix="/v1", tags=["scan"], route_class=ApiRoute)
+router = APIRouter(prefix="/v1", tags=["scan"], responses=AUTHENTICATED, route_class=ApiRoute)
 #: a JSON scan request: at most 1000 signals and a context
 MAX_SIGNALS_BODY = 1 << 20
 
@@ -73,7 +74,8 @@ def outcome_json(outcome: ScanOutcome) -> dict:
     return body
 
 
-@router.post("/scan", openapi_extra=SCAN_BODY)
+@router.post("/scan", openapi_extra=SCAN_BODY, response_model=ScanResult,
+             response_model_exclude_unset=True, responses=problems(400, 413, 415, 503))
 @max_body(UPLOAD_BODY_BYTES)
 async def scan(request: Request, runtime: Runtime = Depends(get_runtime),
                _=Depends(require(Permission.SCAN))) -> dict:

@@ -8,10 +8,12 @@ from pydantic import BaseModel, Field
 from rempart.api import tokens
 from rempart.api.deps import ApiRoute, get_runtime, require
 from rempart.api.permissions import Permission
+from rempart.api.schemas import AUTHENTICATED, NewToken, Token, problems
 from rempart.runtime import Runtime
 from rempart.store.db import RowId
 
-router = APIRouter(prefix="/v1/tokens", tags=["tokens"], route_class=ApiRoute)
+router = APIRouter(prefix="/v1/tokens", tags=["tokens"], responses=AUTHENTICATED,
+                   route_class=ApiRoute)
 
 
 class TokenIn(BaseModel):
@@ -26,14 +28,14 @@ def token_json(row) -> dict:
             "revoked": row.revoked_at is not None}
 
 
-@router.get("")
+@router.get("", response_model=list[Token])
 def list_tokens(runtime: Runtime = Depends(get_runtime),
                 _=Depends(require(Permission.TOKENS_ADMIN))) -> list[dict]:
     with runtime.db.session() as s:
         return [token_json(t) for t in tokens.list_tokens(s)]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=NewToken, responses=problems(400))
 def create_token(body: TokenIn, runtime: Runtime = Depends(get_runtime),
                  _=Depends(require(Permission.TOKENS_ADMIN))) -> dict:
     with runtime.db.session() as s:
@@ -41,7 +43,7 @@ def create_token(body: TokenIn, runtime: Runtime = Depends(get_runtime),
         return {**token_json(row), "token": secret}
 
 
-@router.delete("/{token_id}")
+@router.delete("/{token_id}", response_model=Token, responses=problems(404))
 def revoke_token(token_id: RowId, runtime: Runtime = Depends(get_runtime),
                  _=Depends(require(Permission.TOKENS_ADMIN))) -> dict:
     with runtime.db.session() as s:

@@ -105,19 +105,27 @@ def tree_size(session: Session) -> int:
     return size
 
 
-def append(session: Session, head: LogHead, data: bytes, kind: str, day: str) -> int:
-    """Append one entry under the lock ``head`` (from ``lock_head``); return its leaf index."""
+def append(session: Session, head: LogHead, data: bytes, kind: str, day: str,
+           event: str | None = None) -> int:
+    """Append one entry under the lock ``head`` (from ``lock_head``); return its leaf index.
+    ``event`` (unique, private) names what the entry records; see ``leaf_of_event``."""
     if kind not in LEAF_KINDS:
         raise InvalidInput(f"leaf kind must be one of {LEAF_KINDS}")
     n = head.size
     hashes = stored_hashes_for_leaf(n, leaf_hash(data), DbHashReader(session))
     base = stored_hash_index(0, n)
-    session.add(LogLeaf(idx=n, data=data, kind=kind, day=day))
+    session.add(LogLeaf(idx=n, data=data, kind=kind, day=day, event=event))
     session.add_all(LogHash(idx=base + i, hash=h) for i, h in enumerate(hashes))
     head.size = n + 1
     head.updated_at = utcnow()
     session.flush()
     return n
+
+
+def leaf_of_event(session: Session, event: str) -> int | None:
+    """The index of the leaf that recorded ``event``, if any. Under the append lock this is
+    final: no other transaction can append the event meanwhile."""
+    return session.scalar(select(LogLeaf.idx).where(LogLeaf.event == event))
 
 
 def read_entries(session: Session, start: int, end: int) -> list[bytes]:

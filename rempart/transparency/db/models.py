@@ -1,7 +1,8 @@
 """Database models of the transparency log (DB-backed; the pure modules never import this).
 
     tlog_head         one row (id 1): the tree size; appends lock it (SELECT ... FOR UPDATE)
-    tlog_leaves       every entry, in order: its bytes, its kind (decision | report), its day
+    tlog_leaves       every entry, in order: its bytes, its kind (decision | report), its day,
+                      and the event it records (unique: an event is never logged twice)
     tlog_hashes       every RFC 6962 stored hash, in ``merkle.stored_hash_index`` order
     tlog_reports      one row per closed day: the report leaf's index and range
     tlog_checkpoints  every checkpoint the log signed, by tree size
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rempart.store.db import Base, utcnow
@@ -32,11 +33,15 @@ class LogHead(Base):
 
 class LogLeaf(Base):
     __tablename__ = "tlog_leaves"
+    __table_args__ = (Index("uq_tlog_leaves_event", "event", unique=True),)
 
     idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     kind: Mapped[str] = mapped_column(String(16))  # decision | report
     day: Mapped[str] = mapped_column(String(10), index=True)
+    #: PRIVATE, never published: the event the leaf records (e.g. ``decision:12:7``), if named;
+    #: unique, so a retried or raced event cannot become a second leaf
+    event: Mapped[str | None] = mapped_column(String(100), nullable=True)
     appended_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

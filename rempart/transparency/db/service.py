@@ -5,6 +5,9 @@ leaf (``leaves.format_decision_leaf``) in the caller's transaction and returns i
 content is represented by a salted commitment (``leaves.make_commitment``) with a fresh 32-byte
 salt per leaf; the opening (salt, content SHA-256, and ``ref``: what the decision was about) is
 kept only in the private ``tlog_openings`` table. ``unlink_opening`` deletes it for good.
+An ``event`` names what a leaf records (``decision:<id>:<target>``, ``block:<item>``): each
+event becomes at most one leaf, however often it is recorded (a retried hook, a race), checked
+under the log's append lock and enforced by a unique index.
 Automatic blocks are logged by ``TransparencyLog.after_scan``, a ``scanning.service.AfterScan``
 hook: one leaf per scan whose verdict is ``block``, nothing for ``review`` or ``allow``.
 
@@ -158,13 +161,16 @@ def _leaf_day(session: Session, head, wanted: dt.date) -> dt.date:
 
 
 def record_decision(session: Session, fields: Mapping[str, str], content_sha256: bytes | str, ref: Ref, *,
-                    at: dt.datetime | None = None, region: str = "EU", subject: str = "content") -> int:
+                    at: dt.datetime | None = None, region: str = "EU", subject: str = "content",
+                    event: str | None = None) -> int:
     """Append a decision leaf about the content with SHA-256 ``content_sha256``; return its index.
 
     ``fields`` are the leaf's vocabulary fields (``leaves.Decision``) without ``commitment``;
     ``day`` and ``region`` may be left out (defaults: the UTC day of ``at``/now, ``region``).
     ``ref`` = (kind, id) names what the decision is about (``("scanned_item", 42)``, a case, a
-    notice); it is stored privately with the opening, never in the leaf.
+    notice); it is stored privately with the opening, never in the leaf. ``event`` (at most 100
+    characters, private) names the event the leaf records: when it was logged already, nothing
+    is appended and the index of its leaf is returned.
     """
     values = dict(fields)
     if "commitment" in values:
@@ -172,15 +178,20 @@ def record_decision(session: Session, fields: Mapping[str, str], content_sha256:
     kind, ref_id = ref
     if not isinstance(kind, str) or not kind or len(kind) > 32 or len(str(ref_id)) > 64:
         raise InvalidInput("ref must be (kind, id) with a kind of 1 to 32 characters")
+    if event is not None and not 0 < len(event) <= 100:
+        raise InvalidInput("an event name is 1 to 100 characters")
     digest = _sha256_bytes(content_sha256)
     head = log_store.lock_head(session)
+    if event is not None and (done := log_store.leaf_of_event(session, event)) is not None:
+        return done
     wanted = dt.date.fromisoformat(values.pop("day")) if "day" in values else day_of(at or utcnow())
     day = _leaf_day(session, head, wanted)
     salt = os.urandom(32)
     values.setdefault("region", region)
     decision = Decision.from_fields({**values, "day": day.isoformat(),
                                      "commitment": make_commitment(salt, digest)})
-    idx = log_store.append(session, head, format_decision_leaf(decision), "decision", decision.day)
+    idx = log_store.append(session, head, format_decision_leaf(decision), "decision", decision.day,
+                           event)
     session.add(LogOpening(leaf_index=idx, salt=salt, content_sha256=digest.hex(), subject=subject,
                            ref_kind=kind, ref_id=str(ref_id)))
     session.flush()
@@ -226,12 +237,6 @@ class TransparencyLog:
         self.clock = clock
         self._signer: Ed25519Signer | None = None
 
-    @classmethod
-    def from_env(cls, home: Path, env: Mapping[str, str] | None = None) -> TransparencyLog:
-        """REMPART_LOG_ORIGIN (default rempart.local/log), REMPART_LOG_REGION (default EU)."""
-        env = os.environ if env is None else env
-        return cls(home, env.get("REMPART_LOG_ORIGIN") or DEFAULT_ORIGIN, env.get("REMPART_LOG_REGION") or "EU")
-
     @property
     def signer(self) -> Ed25519Signer:
         if self._signer is None:
@@ -246,10 +251,10 @@ class TransparencyLog:
         return day_of(self.clock())
 
     def record_decision(self, session: Session, fields: Mapping[str, str], content_sha256: bytes | str,
-                        ref: Ref, subject: str = "content") -> int:
+                        ref: Ref, subject: str = "content", event: str | None = None) -> int:
         """``record_decision`` with this log's clock and region (for moderation, appeals, notices)."""
         return record_decision(session, fields, content_sha256, ref, at=self.clock(), region=self.region,
-                               subject=subject)
+                               subject=subject, event=event)
 
     def after_scan(self, session: Session, item, result) -> None:
         """The ``AfterScan`` hook: one decision leaf for every automatic block, nothing else."""
@@ -263,7 +268,7 @@ class TransparencyLog:
             digest, subject = signals_digest(signals), "signals"
         content_type = item.kind if item.kind in ("image", "video") else "other"
         self.record_decision(session, {**BLOCK_FIELDS, "content_type": content_type}, digest,
-                             ("scanned_item", item.id), subject=subject)
+                             ("scanned_item", item.id), subject=subject, event=f"block:{item.id}")
 
     def close_day(self, session: Session, day: dt.date | None = None) -> list[ClosedDay]:
         """Close ``day`` (default yesterday, UTC) and every earlier open day; sign a checkpoint."""

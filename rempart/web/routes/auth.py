@@ -66,7 +66,7 @@ def password_submit(request: Request, old: str = Form(""), new: str = Form(""),
         if new != repeat:
             raise InvalidInput("the two new passwords differ")
         with runtime_of(request).db.session() as s:
-            change_password(s, viewer.actor, old, new)
+            change_password(s, viewer.actor, old, new, keep_session=viewer.session_id)
     except (AuthError, InvalidInput) as exc:
         return page(request, "password.html", viewer, status=400, error=str(exc))
     return redirect(request, "/", done="password")

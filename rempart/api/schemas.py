@@ -1,0 +1,231 @@
+"""The shape of every API response, declared once: what ``/openapi.json`` publishes and what the
+routes are held to.
+
+Field names are a contract with platforms' code (some are in the README): never rename one.
+Every model forbids undeclared fields, so a route that returns a key its model does not declare
+fails (a 500 and a failing test) instead of publishing an undocumented shape. Fields a response
+carries only sometimes have a default and are left out when absent (the routes serialise with
+``exclude_unset``). Timestamps are ISO 8601 strings in UTC without an offset, as stored.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+
+Verdict = Literal["block", "review", "allow"]
+BankAction = Literal["block", "review"]
+Timestamp = str  # naive UTC, ISO 8601 (e.g. 2024-05-01T12:00:00.123456)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class RequestError(Out):
+    loc: list[str | int]
+    msg: str
+
+
+class Problem(Out):
+    """Every error: a stable ``type``, a readable ``title``, the HTTP ``status`` and the id of the
+    request (quoted in the server's logs). ``errors``: the line-numbered errors of a hash list
+    (``[line, message]``) or the malformed fields of a request; ``limit``: the safety limit hit."""
+
+    type: str
+    title: str
+    status: int
+    request_id: str
+    errors: list[tuple[int, str]] | list[RequestError] | SkipJsonSchema[None] = None
+    limit: str | SkipJsonSchema[None] = None
+
+
+_DESCRIPTIONS = {
+    400: "Malformed input", 401: "Missing, unknown or revoked token",
+    403: "The token lacks the permission", 404: "No such bank, entry, token or decision",
+    409: "The state forbids it (exists already, window closed...)",
+    413: "Over a size or safety limit (``limit`` says which), or a body over the route's limit",
+    415: "Not a supported media type",
+    422: "A request, media file or hash list that does not parse", 500: "Internal error",
+    503: "Busy decoding other uploads: retry after ``Retry-After`` seconds",
+}
+
+
+def problems(*codes: int) -> dict[int | str, dict]:
+    """``responses=`` for these error statuses, each a ``Problem``."""
+    return {code: {"model": Problem, "description": _DESCRIPTIONS[code]} for code in codes}
+
+
+#: what any route behind a token can answer
+AUTHENTICATED = problems(401, 403, 422, 500)
+
+
+# --- health -----------------------------------------------------------------------------------
+
+
+class Health(Out):
+    status: Literal["ok"]
+
+
+class Ready(Out):
+    status: Literal["ready"]
+    entries: int = Field(description="Active bank entries in this node's matcher")
+    bank_seq: int = Field(description="The last bank change this node has applied")
+
+
+class NotReady(Out):
+    status: Literal["unavailable"]
+    database: Literal["unreachable"]
+
+
+# --- scanning -----------------------------------------------------------------------------------
+
+
+class ScanMatch(Out):
+    """One counted match. Never carries the banked hash itself."""
+
+    bank: str
+    entry: int
+    signal: str = Field(description="sha256, md5, sha1, pdq or vpdq")
+    distance: int
+    variant: str = Field(description="the query variant that matched (original, rot90, trim...)")
+    action: BankAction
+    low_quality: bool = Field(False, description="present (true) when the query hash had quality < 50")
+    detail: str = Field("", description="present when there is more to say (e.g. video coverage)")
+
+
+class ScanMedia(Out):
+    kind: Literal["image", "video"]
+    format: str
+    width: int
+    height: int
+    sha256: str
+
+
+class ScanResult(Out):
+    item: int = Field(description="the scan's id in the ledger")
+    verdict: Verdict
+    matches: list[ScanMatch]
+    media: ScanMedia | SkipJsonSchema[None] = Field(
+        None, description="present when media was scanned (not for precomputed signals)")
+
+
+# --- banks ------------------------------------------------------------------------------------
+
+
+class Bank(Out):
+    name: str
+    source: str
+    legal_basis: str
+    threshold: int
+    action: BankAction
+    safelist: bool
+    enabled: bool
+    created_at: Timestamp
+
+
+class BankListed(Bank):
+    active_entries: int
+
+
+class Entry(Out):
+    id: int
+    type: str
+    value: str
+    external_id: str | None
+    metadata: dict[str, str]
+    added_at: Timestamp
+    added_by: str
+    disabled: bool
+    disabled_until: Timestamp | None
+    disabled_reason: str
+    removed: bool
+    frames: int = Field(description="banked video frames (0 for single hashes)")
+
+
+class EntriesPage(Out):
+    bank: str
+    offset: int
+    entries: list[Entry]
+
+
+class RetroMatch(Out):
+    """A past upload that a newly banked (or re-enabled) entry matches."""
+
+    item_id: int
+    account: str | None
+    space: str | None
+    message: str | None
+    scanned_at: Timestamp
+    bank: str
+    entry_id: int
+    signal: str
+    distance: int
+    variant: str
+
+
+class EntryEnabled(Entry):
+    retro_matches: list[RetroMatch]
+
+
+class Banking(Out):
+    added: int
+    already_present: int
+    notes: list[str]
+    entries: list[int] = Field(description="ids of the entries added")
+    retro_matches: list[RetroMatch]
+
+
+class MatchListed(Out):
+    item: int
+    account: str | None
+    space: str | None
+    message: str | None
+    bank: str
+    entry: int
+    signal: str
+    distance: int
+    variant: str
+    status: str
+    found_by: Literal["upload", "retro"]
+    found_at: Timestamp
+
+
+class MatchesPage(Out):
+    matches: list[MatchListed]
+
+
+#: the export download: the hash list file itself, in the requested format
+EXPORT_CONTENT = {"content": {media: {"schema": {"type": "string"}}
+                              for media in ("text/plain", "text/csv", "application/xml")},
+                  "description": "The hash list (te: text/plain, csv: text/csv, ncmec: application/xml)"}
+
+
+# --- tokens and appeals -------------------------------------------------------------------------
+
+
+class Token(Out):
+    id: int
+    name: str
+    scopes: list[str]
+    prefix: str
+    created_at: Timestamp
+    last_used_at: Timestamp | None
+    revoked: bool
+
+
+class NewToken(Token):
+    token: str = Field(description="the secret, shown this once")
+
+
+class Appeal(Out):
+    appeal: int
+    decision: int
+    status: str
+    filed_at: Timestamp
+    window_closes_at: Timestamp
