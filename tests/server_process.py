@@ -1,5 +1,6 @@
-"""The real server in a process of its own (``python -m rempart serve``), for tests that measure it:
-its resident memory, and how it answers raw, streamed HTTP requests."""
+"""The real server in a process of its own (``python -m rempart serve``), for tests that measure it
+(its resident memory: ``tests.served`` runs the app in the tests' own process) and send it raw,
+streamed HTTP requests."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 from rempart.config import Settings
+from tests.served import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,9 +25,7 @@ class ServerProcess:
 
     def __init__(self, settings: Settings, *, python: str = sys.executable,
                  checkout: Path = ROOT, **env: str) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.python, self.checkout = python, checkout
         self.env = {**os.environ, "REMPART_HOME": str(settings.home),
                     "REMPART_DATABASE_URL": settings.database_url, **env}
