@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from rempart.banks import replica
 from rempart.banks import service as banks
+from rempart.banks.entries import ConfirmedItem
+from rempart.banks.replica import Replica
 from rempart.config import Settings
 from rempart.matching.matcher import Matcher
 from rempart.moderation import after_retro_hook, after_scan_hook
@@ -61,7 +62,8 @@ class Runtime:
                                             settings.log_region)
         #: moderation settings (queues, routes, dual review, exposure budget, platform bank)
         self.moderation = replace(
-            settings.moderation, on_decision=(log_decision_hook(self.transparency.record_decision),))
+            settings.moderation, on_decision=(log_decision_hook(self.transparency.record_decision),),
+            region=self.transparency.region)
         self.after_scan.append(after_scan_hook(lambda: self.moderation))
         #: what follows a retro-scan in its transaction: hook(session, matches)
         self.after_retro: list[Callable] = [after_retro_hook(lambda: self.moderation)]
@@ -69,11 +71,16 @@ class Runtime:
         self.evidence: MediaStore = DirectoryMediaStore(settings.home / "evidence")
         self.after_scan.append(self.transparency.after_scan)
         with self.db.session() as s:
-            self.matcher: Matcher = replica.load(s)
+            #: the in-memory matcher and its place in the bank change feed
+            self.replica = Replica.load(s)
 
     @classmethod
     def from_env(cls, **kw) -> "Runtime":
         return cls(Settings.from_env(), **kw)
+
+    @property
+    def matcher(self) -> Matcher:
+        return self.replica.matcher
 
     @property
     def max_upload_bytes(self) -> int:
@@ -84,7 +91,7 @@ class Runtime:
 
     def sync(self) -> int:
         with self.db.session() as s:
-            return replica.sync(s, self.matcher)
+            return self.replica.sync(s)
 
     # -- scanning -----------------------------------------------------------------------------
 
@@ -103,7 +110,7 @@ class Runtime:
                          size_bytes: int | None = None) -> ScanOutcome:
         rows = signal_rows(fp)
         with self.db.session() as s:
-            replica.sync(s, self.matcher)
+            self.replica.sync(s)
             return scan_rows(s, self.matcher, rows, kind=fp.kind, context=context,
                              source="upload", fp=fp, size_bytes=size_bytes,
                              after=self.after_scan)
@@ -112,7 +119,7 @@ class Runtime:
                      context: ScanContext = ScanContext()) -> ScanOutcome:
         rows = rows_from_signals(signals)
         with self.db.session() as s:
-            replica.sync(s, self.matcher)
+            self.replica.sync(s)
             return scan_rows(s, self.matcher, rows, kind=None, context=context, source="signals",
                              after=self.after_scan)
 
@@ -123,7 +130,7 @@ class Runtime:
             result = change(s)
             added = [e.id for e in result.added]
         with self.db.session() as s:
-            replica.sync(s, self.matcher)
+            self.replica.sync(s)
             retro = retro_scan(s, self.matcher, added, progress)
             for hook in self.after_retro:
                 hook(s, retro)
@@ -135,14 +142,18 @@ class Runtime:
             lambda s: banks.add_entries(s, banks.get_bank(s, bank_name), entries, added_by),
             progress)
 
+    def bank_items(self, bank_name: str, items: Sequence[ConfirmedItem], *, added_by: str = "",
+                   progress=None) -> BankingOutcome:
+        """Bank confirmed items (what each banks: ``rempart.banks.entries``) in one change."""
+        return self._bank_then_retro(
+            lambda s: banks.add_items(s, banks.get_bank(s, bank_name), items, added_by),
+            progress)
+
     def bank_media(self, bank_name: str, fp: Fingerprint, *, external_id: str | None = None,
                    metadata: dict[str, str] | None = None, added_by: str = "",
                    progress=None) -> BankingOutcome:
-        return self._bank_then_retro(
-            lambda s: banks.add_media(s, banks.get_bank(s, bank_name), fp,
-                                      external_id=external_id, metadata=metadata,
-                                      added_by=added_by),
-            progress)
+        return self.bank_items(bank_name, [ConfirmedItem.from_fingerprint(fp, external_id, metadata)],
+                               added_by=added_by, progress=progress)
 
     def enable_entry(self, entry_id: int, progress=None) -> BankingOutcome:
         """Let a disabled entry match again, and retro-scan what was uploaded meanwhile (only

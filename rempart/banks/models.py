@@ -9,10 +9,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from rempart.signals import DEFAULT_THRESHOLD
 from rempart.store.db import Base, utcnow
 
 ACTIONS = ("block", "review")
-DEFAULT_THRESHOLD = 31
 
 
 class Bank(Base):

@@ -1,14 +1,15 @@
-"""Keeps an in-memory ``Matcher`` equal to the banks in the database.
+"""Keeps an in-memory ``Matcher`` equal to the banks in the database: the ``Replica``.
 
-``load`` reads every bank and entry once; ``sync`` then applies only the changes recorded in
-``bank_changes`` after the last sequence number the replica saw. Every process (API node, CLI,
-scan worker) calls ``sync`` before it scans, so a change made anywhere counts for the next scan.
+``Replica.load`` reads every bank and entry once; ``Replica.sync`` then applies only the changes
+recorded in ``bank_changes`` after the last sequence number the replica saw. Every process (API
+node, CLI, scan worker) syncs its replica before it scans, so a change made anywhere counts for
+the next scan.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import time
+from collections.abc import Iterable
 from threading import Lock
 
 from sqlalchemy import func, select
@@ -17,8 +18,6 @@ from sqlalchemy.orm import Session, selectinload
 from rempart.banks.models import Bank, BankChange, BankEntry
 from rempart.matching.matcher import BankPolicy, EntryState, Matcher
 from rempart.signals import FrameHash
-
-_sync_lock = Lock()
 
 
 def bank_policy(bank: Bank) -> BankPolicy:
@@ -50,63 +49,78 @@ def _entries(session: Session, ids: Iterable[int] | None = None, batch: int = 50
         yield from session.scalars(q.where(BankEntry.id.in_(ids[i:i + 500])))
 
 
-def load(session: Session) -> Matcher:
-    """A matcher holding every bank and every entry that is not removed."""
-    matcher = Matcher()
-    matcher.seq = session.scalar(select(func.coalesce(func.max(BankChange.seq), 0))) or 0
-    for bank in session.scalars(select(Bank)):
-        matcher.put_bank(bank_policy(bank))
-    chunk: list[EntryState] = []
-    for entry in _entries(session):
-        chunk.append(entry_state(entry))
-        if len(chunk) >= 50_000:
-            matcher.put_entries(chunk)
-            chunk = []
-    matcher.put_entries(chunk)
-    return matcher
-
-
 #: How long a gap in the sequence is watched for a late commit (a rolled-back insert leaves a
 #: gap for ever; a concurrent transaction that took a lower number commits within this time).
 GAP_WATCH_SECONDS = 120.0
 
 
-def sync(session: Session, matcher: Matcher) -> int:
-    """Apply the changes after ``matcher.seq``; returns how many were applied.
+class Replica:
+    """A ``Matcher`` and its cursor in the ``bank_changes`` feed: the sequence number of the last
+    change applied, and the numbers skipped that may still commit. The matcher itself stays pure
+    (it knows nothing of the feed); this object is what a process keeps per database."""
 
-    PostgreSQL hands out sequence numbers at insert time, so a transaction can commit after one
-    that took a higher number: the numbers skipped at a sync are remembered and read again later.
-    """
-    with _sync_lock:
-        now = time.monotonic()
-        gaps = {s: t for s, t in matcher.gaps.items() if now - t < GAP_WATCH_SECONDS}
-        cond = BankChange.seq > matcher.seq
-        if gaps:
-            cond = cond | BankChange.seq.in_(sorted(gaps))
-        changes = session.execute(
-            select(BankChange.seq, BankChange.kind, BankChange.ref_id).where(cond)
-            .order_by(BankChange.seq)
-        ).all()
-        matcher.gaps = gaps
-        if not changes:
-            return 0
-        seen = {seq for seq, _, _ in changes}
-        for seq in seen:
-            gaps.pop(seq, None)
-        top = max(matcher.seq, changes[-1][0])
-        for seq in range(matcher.seq + 1, top):
-            if seq not in seen:
-                gaps[seq] = now
-        bank_ids = {ref for _, kind, ref in changes if kind == "bank"}
-        entry_ids = {ref for _, kind, ref in changes if kind == "entry"}
-        for bank in session.scalars(select(Bank).where(Bank.id.in_(bank_ids))) if bank_ids else ():
+    def __init__(self, matcher: Matcher | None = None, seq: int = 0) -> None:
+        self.matcher = matcher if matcher is not None else Matcher()
+        self.seq = seq
+        #: sequence number -> monotonic time it was first seen missing
+        self.gaps: dict[int, float] = {}
+        self._lock = Lock()
+
+    @classmethod
+    def load(cls, session: Session) -> Replica:
+        """A replica holding every bank and every entry that is not removed."""
+        replica = cls(seq=session.scalar(select(func.coalesce(func.max(BankChange.seq), 0))) or 0)
+        matcher = replica.matcher
+        for bank in session.scalars(select(Bank)):
             matcher.put_bank(bank_policy(bank))
-        put: list[EntryState] = []
-        for entry in _entries(session, entry_ids):
-            if entry.removed_at is not None:
-                matcher.drop_entry(entry.id)
-            else:
-                put.append(entry_state(entry))
-        matcher.put_entries(put)
-        matcher.seq = top
-        return len(changes)
+        chunk: list[EntryState] = []
+        for entry in _entries(session):
+            chunk.append(entry_state(entry))
+            if len(chunk) >= 50_000:
+                matcher.put_entries(chunk)
+                chunk = []
+        matcher.put_entries(chunk)
+        return replica
+
+    def sync(self, session: Session) -> int:
+        """Apply the changes after ``seq``; returns how many were applied.
+
+        PostgreSQL hands out sequence numbers at insert time, so a transaction can commit after
+        one that took a higher number: the numbers skipped at a sync are remembered and read
+        again later (for ``GAP_WATCH_SECONDS``).
+        """
+        with self._lock:
+            now = time.monotonic()
+            gaps = {s: t for s, t in self.gaps.items() if now - t < GAP_WATCH_SECONDS}
+            cond = BankChange.seq > self.seq
+            if gaps:
+                cond = cond | BankChange.seq.in_(sorted(gaps))
+            changes = session.execute(
+                select(BankChange.seq, BankChange.kind, BankChange.ref_id).where(cond)
+                .order_by(BankChange.seq)
+            ).all()
+            self.gaps = gaps
+            if not changes:
+                return 0
+            seen = {seq for seq, _, _ in changes}
+            for seq in seen:
+                gaps.pop(seq, None)
+            top = max(self.seq, changes[-1][0])
+            for seq in range(self.seq + 1, top):
+                if seq not in seen:
+                    gaps[seq] = now
+            bank_ids = {ref for _, kind, ref in changes if kind == "bank"}
+            entry_ids = {ref for _, kind, ref in changes if kind == "entry"}
+            matcher = self.matcher
+            if bank_ids:
+                for bank in session.scalars(select(Bank).where(Bank.id.in_(bank_ids))):
+                    matcher.put_bank(bank_policy(bank))
+            put: list[EntryState] = []
+            for entry in _entries(session, entry_ids):
+                if entry.removed_at is not None:
+                    matcher.drop_entry(entry.id)
+                else:
+                    put.append(entry_state(entry))
+            matcher.put_entries(put)
+            self.seq = top
+            return len(changes)

@@ -20,24 +20,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from rempart.banks.entries import ConfirmedItem, NewEntry, entries_for
 from rempart.banks.formats import ExportEntry, export_hash_list, parse_hash_list
-from rempart.banks.models import ACTIONS, DEFAULT_THRESHOLD, Bank, BankChange, BankEntry, EntryFrame
+from rempart.banks.models import ACTIONS, Bank, BankChange, BankEntry, EntryFrame
 from rempart.errors import Conflict, InvalidInput, NotFound, shown
-from rempart.signals import Fingerprint, FrameHash, validate_signal
+from rempart.signals import DEFAULT_THRESHOLD, Fingerprint, FrameHash, validate_signal
 from rempart.store.db import utcnow
 
 BANK_NAME = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,99}$")
 SOURCE = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,99}$")
-LOW_QUALITY = 50
-
-
-@dataclass(frozen=True)
-class NewEntry:
-    signal_type: str
-    value: str
-    external_id: str | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
-    frames: tuple[FrameHash, ...] = ()  # for signal_type "vpdq"
 
 
 @dataclass
@@ -203,41 +194,25 @@ def _existing_rows(session: Session, bank_id: int,
     return {k: v for k, v in found.items() if k in keys}
 
 
-def entries_for_media(fp: Fingerprint, external_id: str | None = None,
-                      metadata: dict[str, str] | None = None) -> tuple[list[NewEntry], list[str]]:
-    """The entries that bank one confirmed item: its exact hashes and its perceptual hash(es).
-
-    Low-quality PDQ hashes (flat or tiny pictures) are not banked: they would collide with
-    unrelated content. The exact hashes still ban the very same file.
-    """
-    meta = dict(metadata or {})
-    meta.setdefault("kind", fp.kind)
-    entries = [NewEntry(t, getattr(fp, t), external_id, meta) for t in ("sha256", "md5", "sha1")]
+def add_items(session: Session, bank: Bank, items: Iterable[ConfirmedItem],
+              added_by: str = "") -> AddResult:
+    """Bank confirmed items (what each banks: ``rempart.banks.entries``), all in one change."""
+    entries: list[NewEntry] = []
     notes: list[str] = []
-    if fp.kind == "video":
-        good = tuple(f for f in fp.frames if f.quality >= LOW_QUALITY)
-        if good:
-            entries.append(NewEntry("vpdq", fp.sha256, external_id, meta, tuple(fp.frames)))
-        else:
-            notes.append("video: no frame of sufficient quality; only exact hashes banked")
-        return entries, notes
-    seen: set[str] = set()
-    for f in fp.frames:
-        if f.quality < LOW_QUALITY:
-            notes.append(f"pdq {f.t if f.t is not None else ''} quality {f.quality} < 50: not banked")
-        elif f.pdq not in seen:
-            seen.add(f.pdq)
-            entries.append(NewEntry("pdq", f.pdq, external_id, meta))
-    return entries, notes
+    for item in items:
+        new, why = entries_for(item)
+        entries += new
+        notes += why
+    result = add_entries(session, bank, entries, added_by)
+    result.notes.extend(notes)
+    return result
 
 
 def add_media(session: Session, bank: Bank, fp: Fingerprint, *, external_id: str | None = None,
               metadata: dict[str, str] | None = None, added_by: str = "") -> AddResult:
     """Bank a confirmed item straight from its fingerprint."""
-    entries, notes = entries_for_media(fp, external_id, metadata)
-    result = add_entries(session, bank, entries, added_by)
-    result.notes.extend(notes)
-    return result
+    return add_items(session, bank, [ConfirmedItem.from_fingerprint(fp, external_id, metadata)],
+                     added_by)
 
 
 def import_hash_list(session: Session, bank: Bank, data: bytes, fmt: str,

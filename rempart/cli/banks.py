@@ -38,7 +38,8 @@ def _report(outcome, json_out: bool, extra: dict | None = None) -> None:
 @app.command("create")
 def create(
     name: str,
-    threshold: int = typer.Option(31, help="PDQ distance threshold (inclusive)."),
+    threshold: int = typer.Option(None, help="PDQ distance threshold, inclusive (default: "
+                                               "PDQ's customary threshold, as every bank)."),
     action: str = typer.Option("block", help="block or review on match."),
     safelist: bool = typer.Option(False, "--safelist", help="A safelist of known benign collisions."),
     source: str = typer.Option("local", help="Provenance: ncmec, iwf, local, ngo:<org>..."),
@@ -51,8 +52,9 @@ def create(
     with errors_to_exit():
         rt = runtime()
         with rt.db.session() as s:
+            chosen = {} if threshold is None else {"threshold": threshold}
             b = service.create_bank(s, name, source=source, legal_basis=legal_basis,
-                                    threshold=threshold, action=action, safelist=safelist)
+                                    action=action, safelist=safelist, **chosen)
     if json_out:
         emit({"name": b.name, "threshold": b.threshold, "action": b.action,
               "safelist": b.is_safelist, "source": b.source})
@@ -91,28 +93,25 @@ def add(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Bank confirmed items: hash the media straight into the bank (then retro-scan)."""
-    from rempart.banks import service
+    from rempart.banks.entries import ConfirmedItem
 
     paths = expand_paths(files)
     if not paths:
         raise fail("no files given")
     with errors_to_exit():
         rt = runtime()
-        entries: list = []
-        notes: list[str] = []
+        items: list[ConfirmedItem] = []
         failed = 0
         for path, fp in fingerprint_paths(paths, "hashing", rt.limits):
             if isinstance(fp, RempartError):
                 failed += 1
                 unreadable(path, fp, json_out=False)
                 continue
-            new, n = service.entries_for_media(fp, external_id, {"file": path.name})
-            entries += new
-            notes += [f"{path}: {x}" for x in n]
+            items.append(ConfirmedItem.from_fingerprint(fp, external_id, {"file": path.name},
+                                                        label=str(path)))
         if failed:
             raise fail(f"{failed} file(s) could not be read; nothing was banked")
-        outcome = rt.add_entries(name, entries, added_by="cli")
-        outcome.result.notes.extend(notes)
+        outcome = rt.bank_items(name, items, added_by="cli")
     _report(outcome, json_out)
 
 

@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from rempart.cli.common import emit, err, fail
+from rempart.errors import InvalidInput
 
 app = typer.Typer(help="Verify published transparency reports, checkpoints and receipts.",
                   no_args_is_help=True)
@@ -45,7 +46,6 @@ NEEDED_HELP = "How many of the --witness keys must have cosigned (default: all o
 
 def _policy(witnesses: list[str] | None, needed: int | None):
     """The k-of-n witness policy from the options, or None when no witness is given."""
-    from rempart.errors import InvalidInput
     from rempart.transparency.cosignature import CosignatureVerifier, WitnessPolicy
 
     if not witnesses:

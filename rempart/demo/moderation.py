@@ -10,21 +10,24 @@ for its second reviewer, an appeal, and a blast radius, so the console opens on 
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
 from rempart.authz import Actor, Role, system_actor
+from rempart.demo.pictures import EDITS, edited, picture
 from rempart.moderation import (
     ActionKind, ActionRequest, CaseStatus, blast_radius, claim, decide, file_appeal, reveal,
     second_review,
 )
-from rempart.moderation.models import Case, Decision, Queue
+from rempart.moderation.models import Case, CaseItem, Decision, Queue
 from rempart.people import actor_of, bootstrap_user
 from rempart.people.models import ConsoleUser
 from rempart.runtime import Runtime
+from rempart.scanning.models import ItemSignal
 
 REVIEWERS = (("demo-cs1", Role.CHILD_SAFETY_MODERATOR), ("demo-cs2", Role.CHILD_SAFETY_MODERATOR),
              ("demo-lead", Role.LEAD), ("demo-mod", Role.MODERATOR), ("demo-admin", Role.ADMIN))
@@ -112,21 +115,15 @@ def _second(rt: Runtime, who: Actor, decision_id: int, agrees: bool) -> None:
                       config=cfg)
 
 
-def _store_evidence(rt: Runtime) -> int:
+def _store_evidence(rt: Runtime, seeds: Iterable[int]) -> int:
     """Keep the media of the demo's flagged uploads for the console (the demo scans fingerprints,
-    so it regenerates its stand-in pictures and their edits and keeps those that were flagged)."""
-    import hashlib
-
-    from rempart.demo.pictures import EDITS, edited, picture
-    from rempart.demo.scenario import N_KNOWN, N_REVIEW
-    from rempart.moderation.models import CaseItem
-    from rempart.scanning.models import ItemSignal
-
+    so it regenerates its stand-in pictures ``seeds`` and their edits and keeps those that were
+    flagged)."""
     with rt.db.session() as s:
         wanted = set(s.scalars(select(ItemSignal.value).join(
             CaseItem, CaseItem.item_id == ItemSignal.item_id).where(ItemSignal.signal_type == "sha256")))
     stored = 0
-    for seed in range(N_KNOWN + N_REVIEW):
+    for seed in seeds:
         img = picture(seed)
         for edit in EDITS:
             data = edited(img, edit)
@@ -137,11 +134,13 @@ def _store_evidence(rt: Runtime) -> int:
     return stored
 
 
-def run_moderation_demo(rt: Runtime, log: Callable[[str], None] = print) -> ModerationDemo:
+def run_moderation_demo(rt: Runtime, seeds: Iterable[int],
+                        log: Callable[[str], None] = print) -> ModerationDemo:
     """Create the demo reviewers and work some of the demo's cases (idempotent enough to rerun:
-    existing users are kept, and only still-open cases are picked)."""
+    existing users are kept, and only still-open cases are picked). ``seeds`` are the banked
+    stand-in pictures, whose flagged copies are kept as evidence for the console."""
     out = ModerationDemo()
-    _store_evidence(rt)
+    _store_evidence(rt, seeds)
     people = _users(rt, out)
     cs1, cs2, lead = people["demo-cs1"], people["demo-cs2"], people["demo-lead"]
     cfg = rt.moderation

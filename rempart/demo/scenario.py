@@ -178,7 +178,7 @@ def run_demo(rt: Runtime, uploads: int = 400, log: Callable[[str], None] = print
     summary.retro_matches = len(rt.bank_media(KNOWN, fp, external_id=f"demo-late-{late_seed}",
                                               added_by="demo").retro)
     summary.tokens = _issue_tokens(rt)
-    summary.moderation = run_moderation_demo(rt, log)
+    summary.moderation = run_moderation_demo(rt, range(N_KNOWN + N_REVIEW), log)
     log("closing the demo day in the transparency log ...")
     summary.log = close_demo_day(rt)
     return summary

@@ -27,7 +27,7 @@ import numpy as np
 from rempart.matching.codec import hex_to_hashes
 from rempart.matching.exact_index import ExactIndex
 from rempart.matching.pdq_index import PDQIndex
-from rempart.signals import FrameHash, compare_videos
+from rempart.signals import LOW_QUALITY, FrameHash, compare_videos
 
 
 @dataclass(frozen=True)
@@ -95,8 +95,6 @@ class MatchResult:
     safelisted: tuple[Match, ...]  # the safelist matches themselves
 
 
-LOW_QUALITY = 50
-
 
 class Matcher:
     """All active bank entries, with exact and Hamming-radius indexes. Thread-safe."""
@@ -109,10 +107,6 @@ class Matcher:
         self._images = PDQIndex()  # id = entry id
         self._frames = PDQIndex()  # id = frame key, see _frame_key
         self._frame_owner: dict[int, int] = {}
-        #: sequence number of the last change applied, and numbers skipped that may still
-        #: commit (both kept by the storage layer, see ``rempart.banks.replica``)
-        self.seq = 0
-        self.gaps: dict[int, float] = {}
 
     # -- loading and live changes -------------------------------------------------------------
 

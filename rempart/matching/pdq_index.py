@@ -34,11 +34,11 @@ from collections.abc import Iterable
 import numpy as np
 
 from rempart.errors import InvalidInput, shown
-from rempart.matching import codec
+from rempart.matching import codec, persist
 from rempart.matching.rwlock import RWLock
 from rempart.matching.segment import Buffer, Results, Segment
+from rempart.signals import DEFAULT_THRESHOLD
 
-DEFAULT_THRESHOLD = 31
 #: rows scanned by brute force before they are frozen into a segment; bench/pdq_index.py
 #: measures the crossover (scan and probing are even at ~2k rows, probing wins 2x at 8k)
 DEFAULT_BUFFER_CAPACITY = 4096
@@ -177,14 +177,12 @@ class PDQIndex:
 
     def save(self, path) -> None:
         """Write the live contents to ``path`` (format: ``rempart.matching.persist``)."""
-        from rempart.matching import persist
         ids, hashes = self.snapshot()
         persist.write_pdq(path, ids, hashes)
 
     @classmethod
     def load(cls, path, **kwargs) -> "PDQIndex":
         """Read a file written by ``save`` and build the index in one segment."""
-        from rempart.matching import persist
         ids, hashes = persist.read_pdq(path)
         index = cls(**kwargs)
         if ids.shape[0] >= index._buffer.capacity:

@@ -23,12 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from rempart.errors import InvariantViolation
+from rempart.signals import DEFAULT_THRESHOLD
 
 PROBE_COST = 1.0
 CANDIDATE_COST = 1.0
 SCAN_ROW_COST = 0.08
 #: the threshold segments are laid out for (PDQ's customary match threshold)
-DESIGN_THRESHOLD = 31
+DESIGN_THRESHOLD = DEFAULT_THRESHOLD
 MIN_WIDTH, MAX_WIDTH = 8, 28
 #: a ball with more masks than this is never probed; a scan is cheaper anyway
 MAX_BALL = 1 << 21

@@ -2,14 +2,16 @@
 appeals, webhooks to the platform, investigation and blast radius.
 
 Pure modules (no database, no HTTP): ``vocab``, ``policy`` (taxonomy, statement of reasons),
-``priority``, ``clocks`` (SLA, claim expiry, appeal window), ``dual``, ``exposure``, ``signing``
-(webhook HMAC, backoff), ``config`` (queues, routes, settings). Services take a SQLAlchemy
+``log_fields`` (decisions in the log's words), ``priority``, ``clocks`` (SLA, claim expiry,
+appeal window), ``dual``, ``exposure``, ``signing`` (webhook HMAC, backoff), ``config`` (queues,
+routes, settings). Pages render what ``preview`` (actions that fit a case, statements before
+deciding), ``bulk`` (bulk actions) and ``wellness`` (blur limits) decide. Services take a SQLAlchemy
 session and the acting ``rempart.authz.Actor`` explicitly and check its permission themselves.
 """
 
 from rempart.moderation.actions import ActionRequest, PlannedAction, bank_item
 from rempart.moderation.appeals import appeals_of_decision, decide_appeal, file_appeal
-from rempart.moderation.bulk import Confirmation, bulk_act
+from rempart.moderation.bulk import BULK_ACTIONS, Confirmation, actions_for_entity, bulk_act
 from rempart.moderation.cases import (
     FlaggedItem, NewCase, Opened, after_retro_hook, after_scan_hook, can_see, ensure_queues, get_case, load_case,
     open_case,
@@ -31,16 +33,20 @@ from rempart.moderation.outbox import (
     retry_message,
 )
 from rempart.moderation.policy import DEFAULT_TAXONOMY, Policy, Taxonomy, statement_of_reasons
+from rempart.moderation.preview import PreviewedAction, allowed_actions, preview_decision
 from rempart.moderation.queues import (
     QueueStats, SlaWarning, case_sla, claim, list_cases, my_claims, next_case, queue_stats, release,
     sla_warnings, visible_queues,
 )
 from rempart.moderation.vocab import ActionKind, CaseSource, CaseStatus, DecisionStatus
 from rempart.moderation.wellness import (
-    DisplaySettings, display_settings, get_prefs, my_exposure, reveal, set_prefs, team_exposure,
+    MAX_BLUR, MIN_BLUR, DisplaySettings, display_settings, get_prefs, my_exposure, reveal, set_prefs,
+    team_exposure,
 )
 
 __all__ = [
+    "BULK_ACTIONS", "MAX_BLUR", "MIN_BLUR", "PreviewedAction", "actions_for_entity",
+    "allowed_actions", "preview_decision",
     "DEFAULT_TAXONOMY", "ActionKind", "ActionRequest", "AlreadyDecided", "AppealWindowClosed", "BlastRadius",
     "CaseSource", "CaseStatus", "CaseView", "ClaimConflict", "Confirmation", "DecisionStatus",
     "DeliveryReport", "DirectoryMediaStore", "DisplaySettings", "MediaStore", "ReviewMedia", "Exposure", "ExposureLimitReached", "FlaggedItem",

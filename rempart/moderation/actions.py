@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,10 +22,12 @@ from sqlalchemy.orm import Session
 from rempart.audit import AuditEvent, record
 from rempart.authz import Actor
 from rempart.banks import service as banks
+from rempart.banks.entries import ConfirmedItem, entries_for
 from rempart.errors import Conflict, InvalidInput, InvariantViolation
 from rempart.moderation import outbox
 from rempart.moderation.config import ModerationConfig
 from rempart.moderation.holds import place_hold
+from rempart.moderation.log_fields import content_type
 from rempart.moderation.models import Action, Case, Decision, Referral
 from rempart.moderation.policy import NON_RESTRICTIVE, ReasonsInput, statement_of_reasons
 from rempart.moderation.vocab import (
@@ -32,8 +35,6 @@ from rempart.moderation.vocab import (
 )
 from rempart.scanning.models import ItemSignal, ScannedItem
 from rempart.signals import FrameHash
-
-LOW_QUALITY = 50
 
 
 @dataclass(frozen=True)
@@ -103,23 +104,46 @@ def plan(case: Case, requests: list[ActionRequest]) -> list[PlannedAction]:
     return out
 
 
-def reasons_for(session: Session, case: Case, decision: Decision, p: PlannedAction,
+class Proposed(Protocol):
+    """What a statement needs of a decision: a ``Decision`` row, or a proposal being previewed."""
+
+    policy: str | None
+    facts: str
+
+
+def reasons_for(session: Session, case: Case, decision: Proposed, p: PlannedAction,
                 config: ModerationConfig, today: dt.date) -> dict:
-    """The statement of reasons of one planned action ({} for non-restrictive actions)."""
+    """The statement of reasons of one planned action ({} for non-restrictive actions): the one
+    the console previews (``rempart.moderation.preview``), the one checked when the decision is
+    proposed and the one stored with the action, and sent in its webhook, when it takes effect.
+
+    Its PUID is the action's key (``action_key``: case, kind, digest of the target), never a
+    user's identifier: the same in the preview as in the stored action, and unique.
+    """
     if p.kind in NON_RESTRICTIVE:
         return {}
     if decision.policy is None:
         raise InvalidInput(f"{p.kind.value} needs a policy")
-    kinds = tuple(sorted({k for k in session.scalars(
-        select(ScannedItem.kind).where(ScannedItem.id.in_(
-            [i.item_id for i in case.items if i.item_id is not None]))) if k}))
     return statement_of_reasons(ReasonsInput(
         action=p.kind, policy=config.taxonomy.get(decision.policy),
-        source=CaseSource(case.source), facts=decision.facts, content_kinds=kinds,
-        automated_detection=case.source in (CaseSource.HASH_BLOCK.value,
-                                            CaseSource.HASH_REVIEW.value),
-        content_date=case.created_at.date(), application_date=today, end_date=p.end_date,
-        puid=f"{p.target_type.value}:{p.target}"))
+        source=CaseSource(case.source), facts=decision.facts,
+        content_types=_content_types(session, case, p), content_date=case.created_at.date(),
+        application_date=today, end_date=p.end_date, puid=action_key(case.id, p),
+        region=config.region))
+
+
+def _content_types(session: Session, case: Case, p: PlannedAction) -> tuple[str, ...]:
+    """The log's content types of what ``p`` acts on: its item, or every item of the case (an
+    item known only by reference is "other")."""
+    if p.target_type is TargetType.ITEM:
+        ids = [None if p.target.startswith("ref:") else int(p.target)]
+    else:
+        ids = [i.item_id for i in case.items]
+    known = [i for i in ids if i is not None]
+    rows = session.execute(select(ScannedItem.id, ScannedItem.kind)
+                           .where(ScannedItem.id.in_(known))) if known else ()
+    kinds = {item_id: kind for item_id, kind in rows}
+    return tuple(sorted({content_type(kinds.get(i)) for i in ids}))
 
 
 def action_key(case_id: int, p: PlannedAction) -> str:
@@ -199,29 +223,24 @@ def bank_item(session: Session, item_id: int, config: ModerationConfig, actor: A
                              action="block")
     item = session.get(ScannedItem, item_id)
     rows = list(session.scalars(select(ItemSignal).where(ItemSignal.item_id == item_id)))
-    entries = _entries_from_ledger(item, rows)
+    entries, _ = entries_for(_item_from_ledger(item, rows))
     if not entries:
         raise Conflict(f"item {item_id} has no stored fingerprint to bank")
     result = banks.add_entries(session, bank, entries, added_by=actor.label)
     return [e.id for e in result.added]
 
 
-def _entries_from_ledger(item: ScannedItem, rows: list[ItemSignal]) -> list[banks.NewEntry]:
-    meta = {"item": str(item.id), "kind": item.kind or ""}
-    ext = f"item-{item.id}"
-    out = [banks.NewEntry(r.signal_type, r.value, ext, meta) for r in rows
-           if r.signal_type != "pdq"]
+def _item_from_ledger(item: ScannedItem, rows: list[ItemSignal]) -> ConfirmedItem:
+    """The ledger's record of an item, as the confirmed item that banking takes (what it banks
+    is ``rempart.banks.entries``' rule, the same as for media banked by a curator)."""
     originals = [r for r in rows if r.signal_type == "pdq" and r.variant.split("@")[0] == "original"]
-    if item.kind == "video":
-        sha = next((r.value for r in rows if r.signal_type == "sha256"), None)
-        frames = tuple(FrameHash(r.t, r.value, r.quality or 0)
-                       for r in sorted(originals, key=lambda r: r.t or 0.0))
-        if sha and any(f.quality >= LOW_QUALITY for f in frames):
-            out.append(banks.NewEntry("vpdq", sha, ext, meta, frames))
-    else:
-        out += [banks.NewEntry("pdq", r.value, ext, meta) for r in originals
-                if (r.quality if r.quality is not None else 100) >= LOW_QUALITY]
-    return out
+    # A stored hash without a quality came from a platform's precomputed signal: trusted as good
+    # for a picture (as scanning treats it), unknown (0) for a video frame.
+    unknown = 0 if item.kind == "video" else 100
+    frames = tuple(FrameHash(r.t, r.value, r.quality if r.quality is not None else unknown)
+                   for r in originals)
+    return ConfirmedItem(item.kind, {r.signal_type: r.value for r in rows if r.signal_type != "pdq"},
+                         frames, external_id=f"item-{item.id}", metadata={"item": str(item.id)})
 
 
 def reverse_actions(session: Session, actor: Actor, decision: Decision,

@@ -21,11 +21,11 @@ from rempart.errors import Conflict, InvalidInput, NotFound
 from rempart.moderation import dual
 from rempart.moderation.actions import reverse_actions
 from rempart.moderation.cases import NewCase, load_case, open_case
+from rempart.moderation.claims import drop_claim
 from rempart.moderation.clocks import appeal_deadline, appeal_open
 from rempart.moderation.config import ModerationConfig
 from rempart.moderation.errors import AlreadyDecided, AppealWindowClosed
 from rempart.moderation.models import Appeal, Case, Decision
-from rempart.moderation.queues import drop_claim
 from rempart.moderation.transitions import move, take_case
 from rempart.moderation.vocab import CaseSource, CaseStatus, DecisionStatus
 from rempart.store.db import utcnow

@@ -12,7 +12,7 @@ acted on once per item: a repeated or concurrent confirmation of it is refused
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from rempart.audit import AuditEvent, record
 from rempart.authz import Actor, Permission as P, require
 from rempart.errors import Conflict, InvalidInput, shown
-from rempart.matching import DEFAULT_THRESHOLD
 from rempart.moderation.actions import ActionRequest
 from rempart.moderation.cases import FlaggedItem, NewCase, open_case_as_part_of
 from rempart.moderation.config import ModerationConfig
@@ -31,7 +30,22 @@ from rempart.moderation.investigate import blast_radius
 from rempart.moderation.models import Case, Decision
 from rempart.moderation.priority import MatchSignal
 from rempart.moderation.queues import claim
-from rempart.moderation.vocab import CaseSource, CaseStatus
+from rempart.moderation.vocab import ACTION_TARGET, ActionKind, CaseSource, CaseStatus, TargetType
+from rempart.signals import DEFAULT_THRESHOLD
+
+
+#: what may be done in bulk to confirmed entities of a blast radius
+BULK_ACTIONS = (ActionKind.REMOVE_ITEM, ActionKind.BAN_ACCOUNT, ActionKind.BAN_SPACE,
+                ActionKind.PRESERVATION_HOLD)
+_ENTITY_TARGETS = {"account": TargetType.ACCOUNT, "space": TargetType.SPACE}
+
+
+def actions_for_entity(entity_kind: str, kinds: Iterable[ActionKind]) -> tuple[ActionRequest, ...]:
+    """Of the bulk actions chosen once for several entities, those that fit one entity: account
+    actions for an account, space actions for a space, the others for both."""
+    own = _ENTITY_TARGETS.get(entity_kind)
+    return tuple(ActionRequest(k) for k in kinds
+                 if ACTION_TARGET[k] not in _ENTITY_TARGETS.values() or ACTION_TARGET[k] is own)
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,11 @@ def bulk_act(session: Session, actor: Actor, item_id: int, confirmations: Sequen
                                f"{item_id}: shared membership alone never triggers action")
         if (c.entity_kind, c.entity) in seen:
             raise InvalidInput(f"{c.entity_kind} {shown(c.entity)} confirmed twice")
+        for a in c.actions:
+            if a.kind not in BULK_ACTIONS:
+                raise InvalidInput(f"{a.kind.value} is not a bulk action")
+            if not actions_for_entity(c.entity_kind, [a.kind]):
+                raise InvalidInput(f"{a.kind.value} does not apply to {c.entity_kind} {shown(c.entity)}")
         seen.add((c.entity_kind, c.entity))
     decisions = []
     for c in confirmations:

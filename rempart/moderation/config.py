@@ -16,6 +16,7 @@ from rempart.moderation.dual import DEFAULT_DUAL_REVIEW
 from rempart.moderation.exposure import DEFAULT_DAILY_LIMIT
 from rempart.moderation.policy import DEFAULT_TAXONOMY, Taxonomy
 from rempart.moderation.vocab import ActionKind, CaseSource
+from rempart.transparency import territorial_scope
 
 H = dt.timedelta(hours=1)
 
@@ -89,6 +90,9 @@ class ModerationConfig:
     #: called in the decision's transaction when a decision takes effect ("final") or an appeal
     #: overturns it ("reversed"): hook(session, case, decision, event) — e.g. the transparency log
     on_decision: tuple[Callable[..., None], ...] = ()
+    #: where decisions apply: the territorial scope of their statements of reasons (EU, GLOBAL
+    #: or an EEA country code; the runtime passes the transparency log's region)
+    region: str = "EU"
 
     def __post_init__(self) -> None:
         names = [q.name for q in self.queues]
@@ -101,6 +105,7 @@ class ModerationConfig:
             raise InvalidInput("daily_reveal_limit must be >= 0")
         if self.claim_ttl <= dt.timedelta(0):
             raise InvalidInput("claim_ttl must be positive")
+        territorial_scope(self.region)  # InvalidInput for an unknown region
 
     def route(self, source: CaseSource, bank: str | None = None,
               child_safety: bool = True) -> QueueSpec:

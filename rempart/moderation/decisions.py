@@ -28,10 +28,10 @@ from rempart.errors import InvalidInput, NotFound
 from rempart.moderation import dual
 from rempart.moderation.actions import ActionRequest, PlannedAction, apply_actions, plan, reasons_for
 from rempart.moderation.cases import load_case
+from rempart.moderation.claims import drop_claim
 from rempart.moderation.config import ModerationConfig
 from rempart.moderation.errors import AlreadyDecided
 from rempart.moderation.models import Action, Case, Decision
-from rempart.moderation.queues import drop_claim
 from rempart.moderation.transitions import move, take_case
 from rempart.moderation.vocab import VIOLATION_ACTIONS, CaseStatus, DecisionStatus
 from rempart.store.db import utcnow

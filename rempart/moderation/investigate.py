@@ -21,12 +21,13 @@ from rempart.audit import AuditEvent, record
 from rempart.authz import Actor, Permission as P, require
 from rempart.banks.models import Bank
 from rempart.errors import InvalidInput, NotFound
-from rempart.matching import DEFAULT_THRESHOLD, PDQIndex, hex_to_hashes
+from rempart.matching import PDQIndex, hex_to_hashes
 from rempart.moderation.cases import can_see, load_case
 from rempart.moderation.clocks import SlaState, sla_state
 from rempart.moderation.models import Appeal, Case, CaseItem, Decision
 from rempart.moderation.vocab import DecisionStatus
 from rempart.scanning.models import ItemMatch, ItemSignal, ScannedItem
+from rempart.signals import DEFAULT_THRESHOLD, LOW_QUALITY
 from rempart.store.db import utcnow
 
 CHUNK = 200_000
@@ -220,7 +221,7 @@ def matching_items(session: Session, item_id: int, threshold: int) -> dict[int, 
                 tuple_(ItemSignal.signal_type, ItemSignal.value).in_(exact))):
             found[iid] = 0
     queries = sorted({s.value for s in signals if s.signal_type == "pdq"
-                      and (s.quality is None or s.quality >= 50)})
+                      and (s.quality is None or s.quality >= LOW_QUALITY)})
     if queries:
         q = hex_to_hashes(queries)
         last = 0

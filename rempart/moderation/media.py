@@ -13,6 +13,7 @@ The one module of the moderation domain that imports Pillow; its errors become `
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
@@ -29,6 +30,8 @@ from sqlalchemy.orm import Session
 from rempart.audit import AuditEvent, record
 from rempart.authz import Actor, Permission as P, require
 from rempart.errors import CorruptMedia, InvalidInput, NotFound
+from rempart.moderation.cases import load_case
+from rempart.moderation.claims import require_claim
 from rempart.moderation.config import ModerationConfig
 from rempart.moderation.models import CaseItem
 from rempart.moderation.wellness import DisplaySettings, display_settings
@@ -78,8 +81,6 @@ class DirectoryMediaStore:
             raise
 
     def get(self, sha256: str) -> bytes | None:
-        import hashlib
-
         path = self._path(sha256)
         if not path.exists():
             return None
@@ -133,9 +134,6 @@ def review_media(session: Session, actor: Actor, case_id: int, item_id: int, sto
                  config: ModerationConfig, *, thumbnail: bool = False,
                  limits: Limits = DEFAULT_LIMITS, budget: MemoryBudget = UNLIMITED) -> ReviewMedia:
     """An item of a claimed case, as this reviewer may see it now. Needs ``MEDIA_REVEAL``."""
-    from rempart.moderation.cases import load_case
-    from rempart.moderation.queues import require_claim
-
     require(actor, P.MEDIA_REVEAL)
     case = load_case(session, actor, case_id)
     require_claim(session, actor, case, utcnow())

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -174,8 +175,6 @@ def _deliver_one(db: Database, msg_id: int, post: Poster, at: dt.datetime,
 def outbox_status(session: Session, actor: Actor) -> dict[str, int]:
     """Messages per status (for the admin page)."""
     require(actor, P.WEBHOOKS_ADMIN)
-    from sqlalchemy import func
-
     return {st: n for st, n in session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))}
 
@@ -225,8 +224,6 @@ class OutboxWorker:
             self._thread = None
 
     def _run(self) -> None:
-        import logging
-
         log = logging.getLogger("rempart.outbox")
         while not self._stop.is_set():
             try:

@@ -19,7 +19,7 @@ from rempart.audit import AuditEvent, record
 from rempart.authz import Actor, Permission as P, require, require_person
 from rempart.errors import NotFound
 from rempart.moderation.cases import ensure_queues, load_case
-from rempart.moderation.clocks import SlaState, claim_live, sla_state
+from rempart.moderation.clocks import SlaState, sla_state
 from rempart.moderation.config import ModerationConfig
 from rempart.moderation.errors import ClaimConflict, ExposureLimitReached, NotClaimed
 from rempart.moderation.models import Case, Decision, Queue
@@ -129,20 +129,6 @@ def release(session: Session, actor: Actor, case_id: int) -> None:
     if n != 1:
         raise NotClaimed(f"case {case_id} is not claimed by {actor.label}")
     record(session, actor, AuditEvent.CLAIM_RELEASED, case_id=case_id)
-
-
-def require_claim(session: Session, actor: Actor, case: Case, now: dt.datetime) -> None:
-    """Raise ``NotClaimed`` unless ``actor`` holds a live claim on ``case`` (checked in the DB)."""
-    session.refresh(case)
-    if case.claimed_by != actor.user_id or not claim_live(case.claimed_by, case.claim_expires_at,
-                                                          now):
-        raise NotClaimed(f"claim case {case.id} first (or renew an expired claim)")
-
-
-def drop_claim(case: Case) -> None:
-    case.claimed_by = None
-    case.claimed_at = None
-    case.claim_expires_at = None
 
 
 def next_case(session: Session, actor: Actor, config: ModerationConfig, *,

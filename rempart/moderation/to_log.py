@@ -1,7 +1,10 @@
 """The hook that puts reviewers' final decisions and reversals into the transparency log.
 
 Leaves per decision: ``log_fields.decision_leaves`` (a space or account leaf once, content leaves
-once per item). ``time_to_action`` = ``bucket_time_to_action(learned, effective)``:
+once per item). Their ground, category and keyword are those of the decision's stored statements
+of reasons (``rempart.transparency.dsa.leaf_classification``), so the report publishes what the
+statements say; a decision without one (an overturned block) keeps the hash lists' terms.
+``time_to_action`` = ``bucket_time_to_action(learned, effective)``:
 
 - ``effective``: when the decision took effect — ``Decision.final_at`` ("final"), or
   ``Decision.reversed_at`` ("reversed": an appeal overturned it);
@@ -20,10 +23,10 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rempart.moderation.log_fields import ONCE, decision_leaves
-from rempart.moderation.models import Case, CaseItem, Decision
+from rempart.moderation.log_fields import CSAM_FIELDS, ONCE, content_type, decision_leaves
+from rempart.moderation.models import Action, Case, CaseItem, Decision
 from rempart.scanning.models import ItemSignal, ScannedItem
-from rempart.transparency import bucket_time_to_action
+from rempart.transparency import bucket_time_to_action, leaf_classification
 
 #: record(session, fields, content_sha256, (kind, id), event=...) -> leaf index, e.g.
 #: ``rempart.transparency.db.service.TransparencyLog.record_decision``
@@ -45,7 +48,8 @@ def log_decision_hook(record: Record) -> Callable[[Session, Case, Decision, str]
         decided = case if decision.case_id == case.id else session.get(Case, decision.case_id)
         reversed_ = event == "reversed"
         plan = decision_leaves(decided.source, (a["kind"] for a in decision.actions or ()),
-                               decision.violation, reversal=reversed_, appeal=reversed_)
+                               decision.violation, reversal=reversed_, appeal=reversed_,
+                               classification=_classification(session, decision))
         if not plan:
             return
         items = _logged_items(session, decided)
@@ -68,6 +72,14 @@ def log_decision_hook(record: Record) -> Callable[[Session, Case, Decision, str]
     return hook
 
 
+def _classification(session: Session, decision: Decision) -> dict[str, str]:
+    """What the decision found, in the log's words: from its first stored statement."""
+    statements = session.scalars(select(Action.statement).where(Action.decision_id == decision.id)
+                                 .order_by(Action.id))
+    stated = next((s for s in statements if s), None)
+    return leaf_classification(stated) if stated else dict(CSAM_FIELDS)
+
+
 def _logged_items(session: Session, case: Case) -> list[tuple[CaseItem, str, str]]:
     """(case item, leaf content type, original SHA-256) of the case's items with stored media."""
     out = []
@@ -79,7 +91,7 @@ def _logged_items(session: Session, case: Case) -> list[tuple[CaseItem, str, str
             ItemSignal.item_id == ci.item_id, ItemSignal.signal_type == "sha256",
             ItemSignal.variant == "original").limit(1))
         if sha is not None:
-            out.append((ci, kind if kind in ("image", "video") else "other", sha))
+            out.append((ci, content_type(kind), sha))
     return out
 
 

@@ -19,13 +19,16 @@ from sqlalchemy.orm import Session
 from rempart.audit import AuditEvent, record
 from rempart.authz import Actor, Permission as P, require, require_person
 from rempart.errors import InvalidInput, NotFound
+from rempart.moderation.cases import load_case
+from rempart.moderation.claims import require_claim
 from rempart.moderation.config import ModerationConfig
 from rempart.moderation.errors import ExposureLimitReached
 from rempart.moderation.exposure import Exposure, day_bounds
 from rempart.moderation.models import Case, CaseItem, RevealBudget, ReviewerPrefs, Reveal
 from rempart.store.db import insert_missing, utcnow
 
-MAX_BLUR = 64
+#: the blur a reviewer may choose, in px: never too little to protect (0 only once revealed)
+MIN_BLUR, MAX_BLUR = 8, 64
 
 
 @dataclass(frozen=True)
@@ -54,11 +57,11 @@ def get_prefs(session: Session, actor: Actor) -> ReviewerPrefs:
 def set_prefs(session: Session, actor: Actor, *, blur: int | None = None,
               greyscale: bool | None = None, thumbnails: bool | None = None,
               frame_strip: bool | None = None) -> ReviewerPrefs:
-    """Change one's own preferences. Blur must stay between 8 and 64 px: media are never shown
-    unblurred before an explicit reveal."""
+    """Change one's own preferences. Blur must stay between ``MIN_BLUR`` and ``MAX_BLUR`` px:
+    media are never shown unblurred before an explicit reveal."""
     require(actor, P.PREFERENCES_WRITE)
-    if blur is not None and not 8 <= blur <= MAX_BLUR:
-        raise InvalidInput(f"blur must be between 8 and {MAX_BLUR} px")
+    if blur is not None and not MIN_BLUR <= blur <= MAX_BLUR:
+        raise InvalidInput(f"blur must be between {MIN_BLUR} and {MAX_BLUR} px")
     prefs = get_prefs(session, actor)
     changes = {k: v for k, v in {"blur": blur, "greyscale": greyscale, "thumbnails": thumbnails,
                                  "frame_strip": frame_strip}.items() if v is not None}
@@ -117,9 +120,6 @@ def reveal(session: Session, actor: Actor, case_id: int, item_id: int, config: M
 
     Needs ``MEDIA_REVEAL`` and a live claim on the case. Returns the exposure after the reveal.
     """
-    from rempart.moderation.cases import load_case
-    from rempart.moderation.queues import require_claim
-
     require(actor, P.MEDIA_REVEAL)
     user_id = require_person(actor)
     now = now or utcnow()

@@ -32,7 +32,7 @@ from rempart.people import credentials, throttle
 from rempart.people.models import ConsoleSession, ConsoleUser
 from rempart.people.throttle import LOCKOUT_WINDOW, MAX_FAILURES
 from rempart.authz.permissions import PERSON_ROLES, Permission, Role
-from rempart.authz.principal import Actor, require
+from rempart.authz.principal import Actor, require, system_actor
 from rempart.store.db import Database, utcnow
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
@@ -84,8 +84,6 @@ def create_user(session: Session, actor: Actor, username: str, role: Role) -> Ne
 def bootstrap_user(session: Session, username: str, role: Role) -> NewUser:
     """Create a user from the operator's shell (``rempart user add``): the machine's operator
     is the root of trust, so no console permission is checked. Audited as ``system:cli``."""
-    from rempart.authz.principal import system_actor
-
     return _create_user(session, username, role, created_by=system_actor("cli"))
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from rempart.errors import InvalidInput
 from rempart.signals.model import FrameHash, VideoComparison
-from rempart.signals.pdq import LOW_QUALITY, hex_to_words
+from rempart.signals.pdq import DEFAULT_THRESHOLD, LOW_QUALITY, hex_to_words
 from rempart.signals.types import PDQ
 
 # Rows of the query compared at once: bounds the N x M x 4 work array to a few MiB.
@@ -22,7 +22,7 @@ def compare_videos(
     query: Sequence[FrameHash],
     target: Sequence[FrameHash],
     *,
-    distance: int = 31,
+    distance: int = DEFAULT_THRESHOLD,
     quality_min: int = LOW_QUALITY,
     query_threshold: float = 80.0,
     target_threshold: float = 80.0,

@@ -44,8 +44,12 @@ DIHEDRAL_NAMES = (
     "original", "rot90", "rot180", "rot270", "flipx", "flipy", "transpose", "transverse",
 )
 
-#: Meta's recommended floor: hashes under it carry too little signal to match on.
+#: Meta's recommended floor: hashes under it carry too little signal to match on. The one
+#: definition: banking, matching, videos and the blast radius all import it.
 LOW_QUALITY = 50
+#: PDQ's customary match distance: hashes within 31 bits (inclusive) show the same picture. The
+#: default of every bank, of the PDQ index and of video comparison; defined here, once.
+DEFAULT_THRESHOLD = 31
 
 
 def pdq_hash(rgb: np.ndarray) -> tuple[str, int]:

@@ -10,6 +10,7 @@ from typing import Annotated
 from annotated_types import Interval
 
 from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -55,11 +56,8 @@ def insert_missing(session: Session, model: type[Base], **values) -> None:
     """INSERT a row unless one with the same key exists (``ON CONFLICT DO NOTHING``, which
     SQLite and PostgreSQL both speak): for rows that concurrent first users may both create
     (a counter of the day, a person's settings), before a conditional UPDATE of that row."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing())
 
 
 class Database:

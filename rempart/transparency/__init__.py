@@ -10,7 +10,8 @@ Modules, lowest first:
 - ``tiledlog``    writing a tiled log to a directory; a verifying client over ``fetch(path)``
 - ``proof``       C2SP tlog-proof (one entry's offline proof)
 - ``leaves``      rempart's decision and daily-report leaves, commitments, recounting
-- ``dsa``         decision leaves as DSA statements of reasons (Transparency Database vocabulary)
+- ``dsa_schema``  what the DSA Transparency Database accepts as a statement of reasons, as data
+- ``dsa``         the one builder of DSA statements of reasons (reviewers' actions and decision leaves)
 - ``reports``     the published daily report JSON and statements of reasons, from leaves
 - ``verify``      the verifier of a published log (reports, consistency, receipts)
 - ``keys``        the log signing key file ($REMPART_HOME/keys)
@@ -35,7 +36,16 @@ from rempart.transparency.cosignature import (
     cosignature_timestamp,
     cosigned_message,
 )
-from rempart.transparency.dsa import statement_of_reasons
+from rempart.transparency.dsa import (
+    HASH_LIST_CLASSIFICATION,
+    StatementInput,
+    build_statement,
+    leaf_classification,
+    make_puid,
+    statement_of_reasons,
+    territorial_scope,
+)
+from rempart.transparency.dsa_schema import check_statement, statement_problems
 from rempart.transparency.errors import InvalidSignature, LogUnavailable, UnverifiedNote, VerificationError
 from rempart.transparency.keys import DEFAULT_ORIGIN, load_or_create_signer
 from rempart.transparency.leaves import (
@@ -114,17 +124,16 @@ from rempart.transparency.tiles import (
 )
 
 __all__ = [
-    "DEFAULT_ORIGIN",
-    "EMPTY_ROOT",
-    "HASH_SIZE",
-    "TILE_HEIGHT",
-    "TILE_WIDTH",
+    "HASH_LIST_CLASSIFICATION",
     "Checkpoint",
     "CosignatureSigner",
     "CosignatureVerifier",
+    "DEFAULT_ORIGIN",
     "Decision",
+    "EMPTY_ROOT",
     "Ed25519Signer",
     "Ed25519Verifier",
+    "HASH_SIZE",
     "HashReader",
     "InvalidSignature",
     "LogClient",
@@ -135,6 +144,9 @@ __all__ = [
     "Signature",
     "Signer",
     "Site",
+    "StatementInput",
+    "TILE_HEIGHT",
+    "TILE_WIDTH",
     "Tile",
     "TileHashReader",
     "TlogProof",
@@ -144,8 +156,10 @@ __all__ = [
     "Verifier",
     "WitnessPolicy",
     "bucket_time_to_action",
+    "build_statement",
     "check_commitment",
     "check_report",
+    "check_statement",
     "consistency_proof",
     "cosignature_timestamp",
     "cosigned_message",
@@ -159,10 +173,12 @@ __all__ = [
     "generate_key",
     "inclusion_proof",
     "key_id",
+    "leaf_classification",
     "leaf_hash",
     "load_or_create_signer",
     "load_verifier",
     "make_commitment",
+    "make_puid",
     "median_time_to_action",
     "new_tiles",
     "node_hash",
@@ -183,10 +199,12 @@ __all__ = [
     "sign_checkpoint",
     "sign_note",
     "statement_of_reasons",
+    "statement_problems",
     "statements_for",
     "stored_hash_count",
     "stored_hash_index",
     "stored_hashes_for_leaf",
+    "territorial_scope",
     "tiles_for_size",
     "tree_hash",
     "url_fetcher",

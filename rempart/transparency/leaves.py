@@ -79,6 +79,7 @@ from dataclasses import asdict, dataclass, fields
 
 from rempart.errors import InvalidInput, shown
 from rempart.transparency._text import b64decode, b64encode, parse_decimal
+from rempart.transparency.dsa_schema import EEA_COUNTRIES
 from rempart.transparency.errors import VerificationError
 
 DECISION_HEADER = "rempart/decision/v1"
@@ -88,8 +89,6 @@ MAX_DECISION_BYTES = 1024
 MAX_REPORT_BYTES = 256 * 1024
 MAX_COUNT_LINES = 4096
 
-# EU member states, then the other EEA states (Iceland, Liechtenstein, Norway).
-EEA_COUNTRIES = ("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK IS LI NO").split()
 
 VOCABULARY: dict[str, tuple[str, ...]] = {
     "kind": ("hash_match_block", "moderation_decision", "notice_decision", "appeal_decision", "authority_order"),

@@ -1,26 +1,23 @@
 """What the case page shows, gathered from the moderation services (a thin view: no rules here).
 
-The decision form offers only actions that fit the case (an automatic block can be overturned,
-account actions need an account, space actions a space); the services check again.
+The decision form offers the actions that fit the case (``moderation.allowed_actions``: those the
+decision's own planner accepts), and the statement-of-reasons preview is the moderation
+package's (``moderation.preview_decision``): what would be stored, PUID and all.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rempart.authz import Permission as P
-from rempart.errors import InvalidInput
 from rempart.moderation import (
-    ActionKind, CaseSource, CaseStatus, CaseView, DisplaySettings, ModerationConfig,
-    case_view, display_settings, my_exposure,
+    ActionKind, CaseStatus, CaseView, DisplaySettings, ModerationConfig, PreviewedAction,
+    allowed_actions, case_view, display_settings, my_exposure,
 )
-from rempart.moderation.models import Appeal, Case, Decision
-from rempart.scanning.models import ScannedItem
-from rempart.moderation.policy import NON_RESTRICTIVE, ReasonsInput, statement_of_reasons
+from rempart.moderation.models import Appeal, Decision
 from rempart.people.models import ConsoleUser
 from rempart.store.db import utcnow
 from rempart.web.security import Viewer
@@ -56,22 +53,6 @@ class ShownItem:
     display: DisplaySettings | None  # None: this viewer never sees media
 
 
-def available_actions(view: CaseView) -> list[ActionKind]:
-    case = view.case
-    out = []
-    for kind in ActionKind:
-        if kind is ActionKind.OVERTURN_BLOCK and case.source != CaseSource.HASH_BLOCK.value:
-            continue
-        if kind in (ActionKind.RESTRICT_ACCOUNT, ActionKind.BAN_ACCOUNT) and not case.account:
-            continue
-        if kind is ActionKind.BAN_SPACE and not case.space:
-            continue
-        if kind in (ActionKind.REMOVE_ITEM, ActionKind.BANK_ITEM) and not view.items:
-            continue
-        out.append(kind)
-    return out
-
-
 def default_facts(view: CaseView) -> str:
     """A starting point for the facts, from the evidence only (the reviewer edits it)."""
     parts = []
@@ -99,13 +80,14 @@ def case_context(s: Session, viewer: Viewer, case_id: int, config: ModerationCon
     appeal = s.scalar(select(Appeal).where(Appeal.case_id == case.id))
     appealed = s.get(Decision, appeal.decision_id) if appeal else None
     taxonomy = sorted(config.taxonomy.policies, key=lambda p: (not p.child_safety, p.key))
+    actions = allowed_actions(case)
     return {
         "view": view, "case": case, "items": shown, "mine": mine,
         "claimed_by": names.get(case.claimed_by), "names": names,
         "exposure": my_exposure(s, viewer.actor, config) if reveals else None,
-        "actions": available_actions(view), "labels": ACTION_LABELS,
+        "actions": actions, "labels": ACTION_LABELS,
         "presets": [(k, label, pol, [a.value for a in acts]) for k, label, pol, acts in PRESETS
-                    if all(a in available_actions(view) for a in acts)],
+                    if all(a in actions for a in acts)],
         "policies": taxonomy, "facts": default_facts(view), "pending": pending,
         "appeal": appeal, "appealed": appealed, "open": case.status == CaseStatus.OPEN.value,
         "claimable": case.status != CaseStatus.DECIDED.value and not mine,
@@ -113,40 +95,18 @@ def case_context(s: Session, viewer: Viewer, case_id: int, config: ModerationCon
     }
 
 
-def content_kinds(s: Session, case: Case) -> tuple[str, ...]:
-    ids = [i.item_id for i in case.items if i.item_id is not None]
-    if not ids:
-        return ()
-    kinds = s.scalars(select(ScannedItem.kind).where(ScannedItem.id.in_(ids)))
-    return tuple(sorted({k for k in kinds if k}))
-
-
-def reasons_preview(case: Case, content: tuple[str, ...], config: ModerationConfig,
-                    policy_key: str, kinds: list[ActionKind], facts: str,
-                    end_date: dt.date | None) -> list[dict]:
-    """The statement of reasons each chosen action would carry (a preview; nothing saved).
-
-    Returns one {"action", "fields" | "none" | "error"} per action.
-    """
-    out = []
-    policy = config.taxonomy.get(policy_key) if policy_key else None
-    for kind in kinds:
-        if kind in NON_RESTRICTIVE:
-            out.append({"action": kind.value, "none": "restricts nothing: no statement"})
-            continue
-        if policy is None:
-            out.append({"action": kind.value, "error": "choose the policy violated"})
-            continue
-        try:
-            fields = statement_of_reasons(ReasonsInput(
-                action=kind, policy=policy, source=CaseSource(case.source), facts=facts,
-                content_kinds=content,
-                automated_detection=case.source in (CaseSource.HASH_BLOCK.value,
-                                                         CaseSource.HASH_REVIEW.value),
-                content_date=case.created_at.date(), application_date=utcnow().date(),
-                end_date=end_date, puid=f"{kind.value}"))
-        except InvalidInput as exc:
-            out.append({"action": kind.value, "error": str(exc)})
-            continue
-        out.append({"action": kind.value, "fields": fields})
-    return out
+def preview_rows(previewed: list[PreviewedAction]) -> list[dict]:
+    """The preview fragment's rows: one per planned action, with its statement, or why it has
+    none ("none") or cannot have one yet ("error")."""
+    rows = []
+    for p in previewed:
+        a = p.action
+        row = {"action": a.kind.value, "target": f"{a.target_type.value} {a.target}"}
+        if p.error:
+            row["error"] = p.error
+        elif p.statement is None:
+            row["none"] = "restricts nothing: no statement"
+        else:
+            row["fields"] = p.statement
+        rows.append(row)
+    return rows

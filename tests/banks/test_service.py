@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from rempart.banks import service
+from rempart.banks.entries import ConfirmedItem, entries_for
 from rempart.banks.models import BankChange, BankEntry
 from rempart.errors import Conflict, ImportFormatError, InvalidInput, InvalidSignal, NotFound
 from rempart.signals import fingerprint
@@ -103,11 +104,11 @@ def test_import_is_all_or_nothing_and_export_round_trips(runtime):
 
 def test_bank_media_banks_exact_and_perceptual_hashes_but_not_low_quality_pdq():
     fp = fingerprint(image_bytes(4))
-    entries, notes = service.entries_for_media(fp, "case-9")
+    entries, notes = entries_for(ConfirmedItem.from_fingerprint(fp, "case-9"))
     assert sorted(e.signal_type for e in entries) == ["md5", "pdq", "sha1", "sha256"]
     assert all(e.external_id == "case-9" for e in entries) and not notes
     flat = fingerprint(_flat_png())
-    entries, notes = service.entries_for_media(flat)
+    entries, notes = entries_for(ConfirmedItem.from_fingerprint(flat))
     assert sorted(e.signal_type for e in entries) == ["md5", "sha1", "sha256"]
     assert notes and "not banked" in notes[0]
 

@@ -58,6 +58,7 @@ legal_ground = "Terms, section 9"
 title = "Scams"
 dsa_category = "STATEMENT_CATEGORY_SCAMS_AND_FRAUD"
 illegal = false
+legal_ground = "Terms, section 7"
 """
 
 
@@ -147,7 +148,9 @@ BAD_FILES = [
     ("[[moderation.routes]]\nqueue = 'urgent'\nsource = 'pigeon'\n",
      "moderation.routes[0].source", "'pigeon' is not one of"),
     ("[moderation.policies.x]\ntitle = 'X'\ndsa_category = 'STATEMENT_CATEGORY_NOPE'\n",
-     "moderation.policies", "unknown DSA category"),
+     "moderation.policies", "'STATEMENT_CATEGORY_NOPE' is not allowed"),
+    ("[moderation.policies.x]\ntitle = 'X'\ndsa_category = 'STATEMENT_CATEGORY_VIOLENCE'\n",
+     "moderation.policies", "illegal_content_legal_ground: required"),
     ("[moderation.policies.x]\ntitle = 'X'\n", "moderation.policies.x.dsa_category", "needs"),
     ("[moderation.policies.spam]\nkeywords = 'KEYWORD_X'\n",
      "moderation.policies.spam.keywords", "list of strings"),

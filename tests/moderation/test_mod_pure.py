@@ -121,14 +121,13 @@ def test_backoff_doubles_and_is_capped():
 def _reasons(action, **kw):
     base = dict(action=action, policy=DEFAULT_TAXONOMY.get("csam"), source=CaseSource.HASH_REVIEW,
                 facts="Matched a known item of a child-protection NGO list.",
-                content_kinds=("image",), automated_detection=True,
-                application_date=dt.date(2026, 3, 1))
+                content_types=("image",), application_date=dt.date(2026, 3, 1), puid="case-1-x")
     base.update(kw)
     return statement_of_reasons(ReasonsInput(**base))
 
 
 def test_statement_of_reasons_for_removing_csam():
-    sor = _reasons(ActionKind.REMOVE_ITEM, puid="item:7")
+    sor = _reasons(ActionKind.REMOVE_ITEM, puid="rempart-case-7-remove_item-item-7")
     assert sor["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_REMOVED"]
     assert sor["decision_ground"] == "DECISION_GROUND_ILLEGAL_CONTENT"
     assert sor["category"] == "STATEMENT_CATEGORY_PROTECTION_OF_MINORS"
@@ -138,18 +137,21 @@ def test_statement_of_reasons_for_removing_csam():
     assert sor["automated_decision"] == "AUTOMATED_DECISION_NOT_AUTOMATED"
     assert sor["source_type"] == "SOURCE_VOLUNTARY"
     assert sor["illegal_content_legal_ground"] and sor["decision_facts"]
-    assert sor["puid"] == "item:7" and sor["application_date"] == "2026-03-01"
+    assert sor["puid"] == "rempart-case-7-remove_item-item-7"
+    assert sor["application_date"] == "2026-03-01"
+    assert sor["territorial_scope"] and "DE" in sor["territorial_scope"]  # EU by default, never empty
 
 
 def test_statement_of_reasons_for_accounts_and_sources():
     ban = _reasons(ActionKind.BAN_ACCOUNT, source=CaseSource.TRUSTED_FLAGGER)
     assert ban["decision_account"] == "DECISION_ACCOUNT_TERMINATED"
-    assert ban["decision_provision"] == "DECISION_PROVISION_TOTAL_TERMINATION"
+    assert "decision_provision" not in ban  # an account decision restricts the account only
     assert ban["source_type"] == "SOURCE_TRUSTED_FLAGGER"
     with pytest.raises(InvalidInput):
         _reasons(ActionKind.RESTRICT_ACCOUNT)  # needs an end date
     r = _reasons(ActionKind.RESTRICT_ACCOUNT, end_date=dt.date(2026, 4, 1))
     assert r["decision_account"] == "DECISION_ACCOUNT_SUSPENDED"
+    assert "decision_provision" not in r  # the same fields as the published account_suspended
     assert r["end_date_account_restriction"] == "2026-04-01"
     spam = _reasons(ActionKind.REMOVE_ITEM, policy=DEFAULT_TAXONOMY.get("spam"),
                     source=CaseSource.PUBLIC_REPORT)

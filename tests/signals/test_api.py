@@ -19,6 +19,7 @@ def test_exported_names():
         "signal_type", "validate_signal",
         # fingerprinting
         "DEFAULT_LIMITS", "DIHEDRAL_NAMES", "IMAGE_FORMATS", "LOW_QUALITY", "VARIANT_NAMES",
+        "DEFAULT_THRESHOLD",
         "VIDEO_FORMATS", "Fingerprint", "FrameHash", "Limits", "VideoComparison",
         "compare_videos", "fingerprint", "fingerprint_file", "hamming", "query_variants",
         # the decode memory budget a server shares between uploads (rempart.signals.budget)

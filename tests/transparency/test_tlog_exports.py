@@ -27,6 +27,9 @@ PUBLIC = {
     "verify_published_report", "verify_receipt",
     # targets and time to action (banned spaces, median time to action)
     "bucket_time_to_action", "median_time_to_action",
+    # the one builder of DSA statements of reasons and the Transparency Database's schema
+    "HASH_LIST_CLASSIFICATION", "StatementInput", "build_statement", "check_statement", "leaf_classification", "make_puid",
+    "statement_problems", "territorial_scope",
 }  # fmt: skip
 
 

@@ -146,10 +146,10 @@ def test_review_loop_claim_blurred_reveal_decide(app, runtime, clients, users, f
     assert shown.headers["x-rempart-revealed"] == "1" and _image(shown.content).mode == "RGB"
     assert 'data-revealed="yes"' in cs.get(f"/console/cases/{case_id}").text
     preview = cs.post(f"/console/cases/{case_id}/reasons", data={
-        "csrf_token": token(cs), "policy": "csam", "actions": ["remove_item", "dismiss"],
+        "csrf_token": token(cs), "policy": "csam", "actions": ["remove_item", "preservation_hold"],
         "facts": "matched"}).text
     assert "STATEMENT_CATEGORY_PROTECTION_OF_MINORS" in preview
-    assert "restricts nothing" in preview  # dismiss carries no statement
+    assert "restricts nothing" in preview  # a hold carries no statement
     assert _events(runtime, case_id).count("decision.proposed") == 0  # a preview saves nothing
     r = cs.post(f"/console/cases/{case_id}/decide", data={
         "csrf_token": token(cs), "policy": "csam", "actions": ["remove_item"],

@@ -25,6 +25,7 @@ from rempart.httpgate import max_body
 from rempart.runtime import BankingOutcome, Runtime
 from rempart.scanning.models import ItemMatch, ScannedItem
 from rempart.store.db import MAX_INT, RowId
+from rempart.signals import DEFAULT_THRESHOLD
 
 router = APIRouter(prefix="/v1", tags=["banks"], responses=AUTHENTICATED, route_class=ApiRoute)
 MAX_IMPORT_BYTES = 256 * 1024 * 1024
@@ -36,7 +37,7 @@ class BankIn(BaseModel):
     name: str = Field(max_length=100)
     source: str = "local"
     legal_basis: str = Field("", max_length=2000)
-    threshold: int = Field(31, ge=0, le=256)
+    threshold: int = Field(DEFAULT_THRESHOLD, ge=0, le=256)
     action: Literal["block", "review"] = "block"
     safelist: bool = False
     enabled: bool = True

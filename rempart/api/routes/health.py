@@ -26,4 +26,4 @@ def readyz(runtime: Runtime = Depends(get_runtime)):
             s.execute(text("SELECT 1"))
     except Exception:  # any database failure means not ready; details are not for the probe
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-    return {"status": "ready", "entries": len(runtime.matcher), "bank_seq": runtime.matcher.seq}
+    return {"status": "ready", "entries": len(runtime.matcher), "bank_seq": runtime.replica.seq}

@@ -31,6 +31,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -280,7 +281,6 @@ class _Handler(BaseHTTPRequestHandler):
         ctype = self.headers.get("Content-Type", "")
         form, files = {}, {}
         if ctype.startswith("application/x-www-form-urlencoded"):
-            from urllib.parse import parse_qs
             form = {k: v[0].encode() for k, v in parse_qs(body.decode(errors="replace")).items()}
         elif ctype.startswith("multipart/form-data"):
             msg = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {ctype}\r\n\r\n".encode() + body)

@@ -39,6 +39,7 @@ from rempart.errors import Conflict, InvalidInput, InvariantViolation, NotFound,
 from rempart.store.db import utcnow
 from rempart.transparency.db import log_store
 from rempart.transparency.checkpoint import Checkpoint, parse_checkpoint, sign_checkpoint
+from rempart.transparency.dsa import HASH_LIST_CLASSIFICATION
 from rempart.transparency.keys import DEFAULT_ORIGIN, load_or_create_signer
 from rempart.transparency.leaves import (
     VOCABULARY,
@@ -57,8 +58,7 @@ from rempart.transparency.note import Ed25519Signer, parse_note
 #: it acts on the content, and takes effect at upload, before anyone could see it ("immediate")
 BLOCK_FIELDS = {
     "kind": "hash_match_block", "decision": "upload_blocked", "target": "content",
-    "ground": "illegal_content", "category": "protection_of_minors",
-    "keyword": "child_sexual_abuse_material", "source_type": "own_initiative_hash_match",
+    **HASH_LIST_CLASSIFICATION, "source_type": "own_initiative_hash_match",
     "automated_detection": "yes", "automated_decision": "fully", "time_to_action": "immediate",
 }  # fmt: skip
 

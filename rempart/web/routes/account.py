@@ -6,16 +6,16 @@ from fastapi import Depends, Form, Request
 from sqlalchemy import select
 
 from rempart.authz import PERSON_ROLES, Permission as P
-from rempart.moderation import add_endpoint, get_prefs, my_exposure, outbox_status, set_prefs
+from rempart.moderation import (
+    MAX_BLUR, MIN_BLUR, add_endpoint, get_prefs, my_exposure, outbox_status, set_prefs,
+)
 from rempart.moderation.models import WebhookEndpoint
-from rempart.moderation.wellness import MAX_BLUR
 from rempart.people import create_user, disable_user, list_users, parse_role
 from rempart.store.db import MAX_INT, RowId
 from rempart.web.render import page, redirect
 from rempart.web.security import Viewer, console_router, needs, runtime_of
 
 router = console_router()
-MIN_BLUR = 8
 
 
 @router.get("/preferences")

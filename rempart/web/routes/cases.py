@@ -16,12 +16,12 @@ from fastapi.responses import Response
 from rempart.authz import Permission as P
 from rempart.errors import InvalidInput
 from rempart.moderation import (
-    ActionKind, ActionRequest, DecisionStatus, claim, decide, list_cases, load_case, my_exposure,
-    next_case, release, review_media, reveal,
+    ActionKind, ActionRequest, DecisionStatus, claim, decide, list_cases, my_exposure, next_case,
+    preview_decision, release, review_media, reveal,
 )
 from rempart.scanning.models import ScannedItem
 from rempart.store.db import RowId
-from rempart.web.casepage import case_context, content_kinds, reasons_preview
+from rempart.web.casepage import case_context, preview_rows
 from rempart.web.frames import frame_strip
 from rempart.web.render import page, redirect
 from rempart.web.security import Viewer, console_router, needs, runtime_of, signed_in
@@ -134,13 +134,15 @@ def reveal_item(request: Request, case_id: RowId, item_id: RowId,
     return redirect(request, f"/cases/{case_id}?done=revealed#item-{item_id}")
 
 
-def _action_requests(actions: list[str], end_date: str) -> tuple[list[ActionKind], dt.date | None]:
+def _action_requests(actions: list[str], end_date: str) -> list[ActionRequest]:
+    """The form's actions (the end date goes with restrict_account only)."""
     try:
         kinds = [ActionKind(a) for a in actions]
         until = dt.date.fromisoformat(end_date) if end_date else None
     except ValueError:
         raise InvalidInput("unknown action or malformed end date") from None
-    return kinds, until
+    return [ActionRequest(k, end_date=until if k is ActionKind.RESTRICT_ACCOUNT else None)
+            for k in kinds]
 
 
 @router.post("/cases/{case_id}/reasons")
@@ -150,12 +152,17 @@ def reasons(request: Request, case_id: RowId, policy: str = Form(""),
     """A fragment: the statements of reasons the chosen actions would carry (nothing saved).
     A POST so that the facts never appear in a URL or an access log."""
     rt = runtime_of(request)
-    kinds, until = _action_requests(actions, end_date)
-    with rt.db.session() as s:
-        case = load_case(s, viewer.actor, case_id)
-        preview = reasons_preview(case, content_kinds(s, case), rt.moderation, policy, kinds,
-                                  facts, until)
-    return page(request, "_reasons.html", viewer, preview=preview)
+    requests = _action_requests(actions, end_date)
+    rows, problem = [], None
+    if requests:
+        with rt.db.session() as s:
+            try:
+                rows = preview_rows(preview_decision(
+                    s, viewer.actor, case_id, actions=requests, policy=policy or None,
+                    facts=facts, config=rt.moderation))
+            except InvalidInput as exc:  # what deciding would refuse, said at once
+                problem = str(exc)
+    return page(request, "_reasons.html", viewer, preview=rows, problem=problem)
 
 
 @router.post("/cases/{case_id}/decide")
@@ -163,9 +170,7 @@ def decide_case(request: Request, case_id: RowId, policy: str = Form(""),
                 actions: list[str] = Form([]), facts: str = Form(""), end_date: str = Form(""),
                 viewer: Viewer = Depends(needs(P.CASES_DECIDE))):
     rt = runtime_of(request)
-    kinds, until = _action_requests(actions, end_date)
-    requests = [ActionRequest(k, end_date=until if k is ActionKind.RESTRICT_ACCOUNT else None)
-                for k in kinds]
+    requests = _action_requests(actions, end_date)
     with rt.db.session() as s:
         decision = decide(s, viewer.actor, case_id, actions=requests, policy=policy or None,
                           facts=facts, config=rt.moderation)

@@ -8,7 +8,9 @@ from markupsafe import Markup
 
 from rempart.authz import Permission as P
 from rempart.errors import InvalidInput
-from rempart.moderation import ActionKind, ActionRequest, Confirmation, blast_radius, bulk_act
+from rempart.moderation import (
+    BULK_ACTIONS, ActionKind, Confirmation, actions_for_entity, blast_radius, bulk_act,
+)
 from rempart.store.db import RowId
 from rempart.web.casepage import ACTION_LABELS
 from rempart.web.graph import blast_svg
@@ -16,9 +18,6 @@ from rempart.web.render import page, redirect
 from rempart.web.security import Viewer, console_router, needs, runtime_of
 
 router = console_router()
-#: account actions apply to confirmed accounts, space actions to confirmed spaces, the rest to both
-BULK_ACTIONS = (ActionKind.REMOVE_ITEM, ActionKind.BAN_ACCOUNT, ActionKind.BAN_SPACE,
-                ActionKind.PRESERVATION_HOLD)
 
 
 @router.get("/items/{item_id}/blast-radius")
@@ -43,10 +42,8 @@ def radius_act(request: Request, item_id: RowId, entities: list[str] = Form([]),
     confirmations = []
     for e in entities:
         kind, _, name = e.partition(":")
-        wanted = [k for k in kinds if not (k is ActionKind.BAN_ACCOUNT and kind != "account")
-                  and not (k is ActionKind.BAN_SPACE and kind != "space")]
-        confirmations.append(Confirmation(kind, name, policy,
-                                          tuple(ActionRequest(k) for k in wanted), facts))
+        confirmations.append(Confirmation(kind, name, policy, actions_for_entity(kind, kinds),
+                                          facts))
     with rt.db.session() as s:
         bulk_act(s, viewer.actor, item_id, confirmations, rt.moderation)
     return redirect(request, f"/items/{item_id}/blast-radius", done="bulk")

@@ -1,0 +1,78 @@
+"""What a confirmed item banks (pure): the one rule, for every way an item is banked.
+
+An item is banked from its media (``rempart bank add``, ``POST /v1/banks/{name}/media``, the
+demo) or from the scan ledger (a reviewer's ``bank_item`` action); both describe it as a
+``ConfirmedItem`` and ``entries_for`` turns it into bank entries:
+
+- every exact hash (SHA-256, MD5, SHA-1): they ban the very same file, whatever its quality;
+- a picture: the PDQ hash of each of its frames (in its original orientation; the matcher tries
+  the other orientations on the query side), each once, unless its quality is under
+  ``rempart.signals.LOW_QUALITY`` (flat or tiny pictures collide with unrelated content);
+- a video: one ``vpdq`` entry (keyed by the file's SHA-256) holding all its per-second frames,
+  when at least one frame reaches the quality floor (the comparison ignores the others).
+
+What is left out is said in a note, so a curator knows why a file banked fewer entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from rempart.signals import EXACT_TYPES, LOW_QUALITY, Fingerprint, FrameHash
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    signal_type: str
+    value: str
+    external_id: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    frames: tuple[FrameHash, ...] = ()  # for signal_type "vpdq"
+
+
+@dataclass(frozen=True)
+class ConfirmedItem:
+    """One item a person confirmed, as its fingerprints: what ``entries_for`` banks."""
+
+    kind: str | None  # "image" | "video" | None (known only by precomputed signals)
+    exact: Mapping[str, str]  # signal type (sha256, md5, sha1) -> value
+    frames: tuple[FrameHash, ...] = ()  # PDQ of the picture's frames, or the video's seconds
+    external_id: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    label: str = ""  # names the item in notes (a file name, say)
+
+    @classmethod
+    def from_fingerprint(cls, fp: Fingerprint, external_id: str | None = None,
+                         metadata: Mapping[str, str] | None = None,
+                         label: str = "") -> ConfirmedItem:
+        return cls(fp.kind, {t: getattr(fp, t) for t in EXACT_TYPES}, tuple(fp.frames),
+                   external_id, dict(metadata or {}), label)
+
+
+def entries_for(item: ConfirmedItem) -> tuple[list[NewEntry], list[str]]:
+    """The entries that bank ``item``, and notes on what was not banked (see the module doc)."""
+    meta = dict(item.metadata)
+    meta.setdefault("kind", item.kind or "")
+    ext = item.external_id
+    entries = [NewEntry(t, item.exact[t], ext, meta) for t in EXACT_TYPES if t in item.exact]
+    notes: list[str] = []
+    if item.kind == "video":
+        sha = item.exact.get("sha256")
+        frames = tuple(sorted(item.frames, key=lambda f: f.t or 0.0))
+        if sha and any(f.quality >= LOW_QUALITY for f in frames):
+            entries.append(NewEntry("vpdq", sha, ext, meta, frames))
+        elif frames:
+            notes.append("video: no frame of sufficient quality; only exact hashes banked")
+    else:
+        seen: set[str] = set()
+        for f in item.frames:
+            if f.quality < LOW_QUALITY:
+                at = f" at {f.t:g} s" if f.t is not None else ""
+                notes.append(f"pdq{at} quality {f.quality} < {LOW_QUALITY}: not banked")
+            elif f.pdq not in seen:
+                seen.add(f.pdq)
+                entries.append(NewEntry("pdq", f.pdq, ext, meta))
+    if item.label:
+        notes = [f"{item.label}: {n}" for n in notes]
+    return entries, notes
