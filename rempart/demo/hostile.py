@@ -4,7 +4,7 @@ Each is flat, synthetic content (one grey level, one float value, black video fr
 hostility is its cost: a few KB on the wire, hundreds of megapixels once decoded. Tests and the
 hostile-load benchmark (``bench/hostile_load.py``) generate them on the fly; they are written
 chunk by chunk, so making a 7000 x 7000 picture never holds its pixels (videos excepted: the
-encoder needs one frame).
+encoder needs one frame, which PyAV encodes here, outside ``rempart.signals``).
 
     grey_png(7000, 7000)         ~47 KB, 49 Mpx of 8-bit grey
     float_tiff(7000, 7000)       ~300 KB, 49 Mpx of 32-bit float (one deflated strip)
@@ -18,6 +18,9 @@ import io
 import struct
 import zlib
 from collections.abc import Iterator
+
+import av
+import numpy as np
 
 
 def grey_png(width: int, height: int, level: int = 0) -> bytes:
@@ -59,9 +62,6 @@ def many_frames_gif(frames: int, side: int) -> bytes:
 
 def black_video(width: int, height: int, *, seconds: int = 2, fps: int = 2) -> bytes:
     """An H.264 MP4 of black frames (PyAV's libx264, the fastest preset)."""
-    import av  # imported here: only this generator needs the encoder
-    import numpy as np
-
     buf = io.BytesIO()
     with av.open(buf, "w", format="mp4") as out:
         stream = out.add_stream("libx264", rate=fps)
