@@ -16,7 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rempart.errors import AuthError, PermissionDenied, RempartError
+from rempart.errors import AuthError, Overloaded, PermissionDenied, RempartError
+from rempart.httpgate import BodyLimit
 from rempart.moderation import ExposureLimitReached
 from rempart.runtime import Runtime
 from rempart.web.render import page, redirect
@@ -24,6 +25,8 @@ from rempart.web.routes import account, audit, auth, cases, investigate, leads, 
 from rempart.web.security import PasswordChangeRequired
 
 MOUNT_PATH = "/console"
+#: the body of a console form (the largest are decisions with their facts)
+MAX_BODY = 256 * 1024
 STATIC = Path(__file__).parent / "static"
 ROUTERS = (auth.router, cases.router, review.router, leads.router, audit.router,
            investigate.router, account.router)
@@ -42,6 +45,7 @@ def create_console(runtime: Runtime) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(BodyLimit, default=MAX_BODY, render=render_error)
     _install_headers(app)
     _install_errors(app)
     return app
@@ -62,22 +66,30 @@ def _error_page(request: Request, status: int, title: str, message: str, templat
     return page(request, template, None, status=status, title=title, message=message)
 
 
+async def render_error(request: Request, exc: RempartError):
+    """The page for a rempart error: log in again, a break, or what went wrong."""
+    if isinstance(exc, PasswordChangeRequired):
+        return redirect(request, "/password")
+    if isinstance(exc, AuthError) and not isinstance(exc, PermissionDenied):
+        if request.method == "GET":
+            return redirect(request, "/login")
+        return _error_page(request, 401, "Signed out", str(exc))
+    if isinstance(exc, ExposureLimitReached):
+        return _error_page(request, 429, "Time for a break", str(exc), "break.html")
+    if not exc.safe_to_show:
+        log.error("console request failed: %r", exc, exc_info=exc)
+        return _error_page(request, 500, "Something went wrong", "internal error")
+    titles = {403: "Not allowed", 404: "Not found", 409: "Not possible now", 413: "Too large",
+              503: "Busy, try again shortly"}
+    response = _error_page(request, exc.status, titles.get(exc.status, "Cannot do that"),
+                           str(exc))
+    if isinstance(exc, Overloaded):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def _install_errors(app: FastAPI) -> None:
-    @app.exception_handler(RempartError)
-    async def _rempart(request: Request, exc: RempartError):
-        if isinstance(exc, PasswordChangeRequired):
-            return redirect(request, "/password")
-        if isinstance(exc, AuthError) and not isinstance(exc, PermissionDenied):
-            if request.method == "GET":
-                return redirect(request, "/login")
-            return _error_page(request, 401, "Signed out", str(exc))
-        if isinstance(exc, ExposureLimitReached):
-            return _error_page(request, 429, "Time for a break", str(exc), "break.html")
-        if not exc.safe_to_show:
-            log.error("console request failed: %r", exc, exc_info=exc)
-            return _error_page(request, 500, "Something went wrong", "internal error")
-        titles = {403: "Not allowed", 404: "Not found", 409: "Not possible now"}
-        return _error_page(request, exc.status, titles.get(exc.status, "Cannot do that"), str(exc))
+    app.add_exception_handler(RempartError, render_error)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
