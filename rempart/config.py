@@ -9,6 +9,10 @@ Environment (the deployment: where data lives, how to connect, which log this is
     REMPART_CONFIG        the TOML file; default $REMPART_HOME/rempart.toml when it exists
     REMPART_LOG_ORIGIN    the transparency log's origin (its key name); default rempart.local/log
     REMPART_LOG_REGION    territorial scope of decisions (EU, GLOBAL or an EEA country code); EU
+    REMPART_DECODE_MEMORY bytes a server may hold at once for decoding uploads, all requests
+                          together: a number with an optional K, M or G suffix (powers of 1024:
+                          "1G", "768MiB"); default 1G, sized for a 2-core, 4 GB node. Past it,
+                          uploads wait briefly, then get 503 with Retry-After
 
 The TOML file (what a platform tunes; every key optional, an unknown key is an error; the
 environment wins over ``[log]``)::
@@ -50,6 +54,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -58,7 +63,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from rempart.errors import InvalidConfig, InvalidInput
+from rempart.errors import InvalidConfig, InvalidInput, shown
 from rempart.hotline.config import HotlineConfig
 from rempart.hotline.links import LinkFormat
 from rempart.moderation.clocks import Sla
@@ -78,8 +83,11 @@ ENVIRONMENT = {
     "REMPART_CONFIG": "$REMPART_HOME/rempart.toml (when it exists)",
     "REMPART_LOG_ORIGIN": DEFAULT_ORIGIN,
     "REMPART_LOG_REGION": "EU",
+    "REMPART_DECODE_MEMORY": "1G",
 }
 CONFIG_FILE_NAME = "rempart.toml"
+DEFAULT_DECODE_MEMORY = 1 << 30
+_SIZE = re.compile(r"\s*(\d{1,15})\s*(?:([KMG])(?:I?B)?|B)?\s*", re.IGNORECASE)
 DATABASE_BACKENDS = ("sqlite", "postgresql")
 
 
@@ -95,6 +103,8 @@ class Settings:
     hotline: HotlineConfig = field(default_factory=HotlineConfig)
     #: the TOML file these settings were read from, if any
     config_file: Path | None = None
+    #: what decoding uploads may hold at once in one process (``rempart.signals.MemoryBudget``)
+    decode_memory: int = DEFAULT_DECODE_MEMORY
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -110,16 +120,18 @@ class Settings:
         region = _from_env_or_file(env, "REMPART_LOG_REGION", log, "region", "EU")
         log.done()
         if not is_valid_name(origin.value):
-            raise origin.error(f"{origin.value!r} cannot be a key name (no spaces, no '+')")
+            raise origin.error(f"{shown(origin.value)} cannot be a key name (no spaces, no '+')")
         if region.value not in VOCABULARY["region"]:
-            raise region.error(f"{region.value!r} is not EU, GLOBAL or an EEA country code")
+            raise region.error(f"{shown(region.value)} is not EU, GLOBAL or an EEA country code")
         limits = _limits(doc.table("limits"))
         moderation = _moderation(doc.table("moderation"))
         hotline = _hotline(doc.table("hotline"))
         doc.done()
+        memory = env.get("REMPART_DECODE_MEMORY")
         return cls(home=home, database_url=url, log_origin=origin.value, log_region=region.value,
-                   limits=limits, moderation=moderation, hotline=hotline,
-                   config_file=path)
+                   limits=limits, moderation=moderation, hotline=hotline, config_file=path,
+                   decode_memory=_size(memory, "REMPART_DECODE_MEMORY") if memory
+                   else DEFAULT_DECODE_MEMORY)
 
     def ensure_home(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -148,6 +160,16 @@ def _from_env_or_file(env: Mapping[str, str], variable: str, table: _Table, key:
     return _Value(default, variable)
 
 
+def _size(text: str, variable: str) -> int:
+    """``"1073741824"``, ``"1G"``, ``"1GiB"``, ``"768M"``... as bytes (K, M, G: powers of 1024)."""
+    found = _SIZE.fullmatch(text)
+    if found is None or int(found.group(1)) == 0:
+        raise InvalidConfig(variable, f"must be a positive size such as 1G or 768MiB, not "
+                                      f"{shown(text, 40)}")
+    unit = (found.group(2) or "").upper()
+    return int(found.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30}[unit]
+
+
 def _check_database_url(url: str) -> None:
     try:
         backend = make_url(url).get_backend_name()
@@ -155,7 +177,7 @@ def _check_database_url(url: str) -> None:
         raise InvalidConfig("REMPART_DATABASE_URL", "not a database URL") from None
     if backend not in DATABASE_BACKENDS:
         raise InvalidConfig("REMPART_DATABASE_URL",
-                            f"{backend!r} is not supported (sqlite or postgresql)")
+                            f"{shown(backend)} is not supported (sqlite or postgresql)")
 
 
 def _config_path(env: Mapping[str, str], home: Path) -> Path | None:
@@ -243,7 +265,7 @@ _KINDS: dict[type, tuple[str, Callable[[object], bool]]] = {
 def _typed(value, kind: type, error: Callable[[str], InvalidConfig]):
     what, ok = _KINDS[kind]
     if not ok(value):
-        raise error(f"must be {what}, not {value!r}")
+        raise error(f"must be {what}, not {shown(value)}")
     return float(value) if kind is float else tuple(value) if kind is list else value
 
 
@@ -335,7 +357,7 @@ def _route(t: _Table) -> Route:
         raise t.error("queue", "a route needs the queue it sends cases to")
     source = t.get("source", str)
     if source is not None and source not in {s.value for s in CaseSource}:
-        raise t.error("source", f"{source!r} is not one of {', '.join(s.value for s in CaseSource)}")
+        raise t.error("source", f"{shown(source)} is not one of {', '.join(s.value for s in CaseSource)}")
     route = Route(t.get("queue", str), source=CaseSource(source) if source else None,
                   bank=t.get("bank", str), child_safety=t.get("child_safety", bool))
     t.done()

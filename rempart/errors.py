@@ -7,22 +7,48 @@
     |   +-- CorruptMedia              a known media type that fails to decode
     |   +-- MediaLimitExceeded        too many bytes / pixels / frames / seconds (``limit``, ``value``)
     |   +-- ImportFormatError         a hash list that does not parse (``errors``: [(line, message)])
+    |   +-- BodyTooLarge              a request body over its route's limit (``limit``, HTTP 413)
     +-- NotFound                      a named thing does not exist (``kind``, ``key``)
     +-- Conflict                      the thing already exists / state forbids the change
+    +-- Overloaded                    busy now (the decode memory budget is spent): retry after
+                                      ``retry_after`` seconds (HTTP 503 + Retry-After)
     +-- AuthError                     missing or wrong credentials
     |   +-- PermissionDenied          credentials are fine but lack the needed scope
     +-- InvalidConfig                 a bad setting at start-up (``key``: the variable or file key)
     +-- SchemaNotCurrent              the database schema is empty or not this version's: migrate
     +-- InvariantViolation            a broken internal invariant: a bug, never bad input
 
-Errors subclassing ``InvalidInput``, ``NotFound``, ``Conflict`` and ``AuthError`` are "safe to
-show": the HTTP layer turns them into a JSON problem with a stable ``type``; anything else becomes
-a generic 500 with the details only in the logs. Third-party errors are translated in the one
-module that imports the library (Pillow's in ``rempart.signals.decode``, PyAV's in
+Messages quote what the caller sent with ``shown`` (never ``{value!r}``: a Python repr is not
+for users). Errors subclassing ``InvalidInput``, ``NotFound``, ``Conflict``, ``Overloaded`` and
+``AuthError`` are "safe to show": the HTTP layer turns them into a JSON problem with a stable
+``type``; anything else becomes a generic 500 with the details only in the logs. Third-party
+errors are translated in the one module that imports the library (Pillow's in ``rempart.signals.decode``, PyAV's in
 ``rempart.signals.video``).
 """
 
 from __future__ import annotations
+
+import enum
+import os
+import re
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """``value`` as an error message shows it, never as a Python repr: text in single quotes with
+    control characters escaped (``\\x0a``) and cut at ``limit`` characters, a path as text, bytes
+    in hex, an enum member by its value, anything else as ``str`` gives it."""
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value[:limit]).hex()
+    if not isinstance(value, str):
+        return str(value)
+    text = value if len(value) <= limit else value[:limit] + "..."
+    return "'" + _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text) + "'"
 
 
 class RempartError(Exception):
@@ -81,13 +107,24 @@ class ImportFormatError(InvalidInput):
         self.errors = errors
 
 
+class BodyTooLarge(InvalidInput):
+    """A request body larger than the route accepts; refused while it streams."""
+
+    type = "body-too-large"
+    status = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body larger than {limit} bytes")
+        self.limit = limit
+
+
 class NotFound(RempartError):
     type = "not-found"
     status = 404
     safe_to_show = True
 
     def __init__(self, kind: str, key: object) -> None:
-        super().__init__(f"no {kind} {key!r}")
+        super().__init__(f"no {kind} {shown(key)}")
         self.kind = kind
         self.key = key
 
@@ -96,6 +133,18 @@ class Conflict(RempartError):
     type = "conflict"
     status = 409
     safe_to_show = True
+
+
+class Overloaded(RempartError):
+    """The work cannot start now (a shared budget is spent); the same request may succeed later."""
+
+    type = "overloaded"
+    status = 503
+    safe_to_show = True
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class AuthError(RempartError):

@@ -23,10 +23,14 @@ from rempart.moderation.to_log import log_decision_hook
 from rempart.scanning.retro import RetroMatch, retro_scan
 from rempart.scanning.service import AfterScan, ScanContext, ScanOutcome, scan_rows
 from rempart.scanning.signals import rows_from_signals, signal_rows
-from rempart.signals import Fingerprint, Limits, fingerprint
+from rempart.signals import Fingerprint, Limits, MemoryBudget, fingerprint, return_freed_memory
 from rempart.store.db import Database
 from rempart.store.migrate import require_current, upgrade
 from rempart.transparency.db.service import TransparencyLog
+
+
+#: how long an upload waits for decode memory before it is answered 503 (a client retries later)
+DECODE_WAIT_SECONDS = 10.0
 
 
 @dataclass
@@ -49,6 +53,9 @@ class Runtime:
         else:
             require_current(self.db)
         self.limits = settings.limits if limits is None else limits
+        #: the memory every decode in this process shares (``REMPART_DECODE_MEMORY``)
+        self.decode_budget = MemoryBudget(settings.decode_memory, wait_seconds=DECODE_WAIT_SECONDS)
+        return_freed_memory()
         #: what follows a recorded scan in the same transaction (see ``scanning.service.AfterScan``)
         self.after_scan: list[AfterScan] = []
         #: the transparency log (signing key loaded or created on first use): it records every
@@ -96,7 +103,8 @@ class Runtime:
     # -- scanning -----------------------------------------------------------------------------
 
     def fingerprint(self, data: bytes) -> Fingerprint:
-        return fingerprint(data, limits=self.limits)
+        """Fingerprint an upload within the limits and the shared decode memory budget."""
+        return fingerprint(data, limits=self.limits, budget=self.decode_budget)
 
     def scan_media(self, data: bytes, context: ScanContext = ScanContext()) -> ScanOutcome:
         fp = self.fingerprint(data)

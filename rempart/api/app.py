@@ -9,12 +9,16 @@ from fastapi import FastAPI
 from rempart import __version__
 from rempart.api import problems
 from rempart.api.routes import banks, health, home, moderation, notices, scan, tokens
+from rempart.httpgate import BodyLimit
 from rempart.moderation import OutboxWorker
 from rempart.moderation.outbox import Periodic
 from rempart.runtime import Runtime
 from rempart.web import MOUNT_PATH, create_console
 from rempart.web.portal import PORTAL_PATH, create_portal
 from rempart.web.public import PUBLIC_PATH, create_public
+
+#: the body of an API request whose route declares no limit of its own (``httpgate.max_body``)
+DEFAULT_MAX_BODY = 1 << 20
 
 
 def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> FastAPI:
@@ -42,6 +46,9 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> FastAPI:
                     "Authenticate with 'Authorization: Bearer <token>'.",
     )
     app.state.runtime = runtime
+    # bodies are counted while they stream, and refused past the route's limit (request ids
+    # and problems, installed after, wrap it)
+    app.add_middleware(BodyLimit, default=DEFAULT_MAX_BODY, render=problems.error_response)
     problems.install(app)
     for router in (home.router, health.router, scan.router, banks.router, tokens.router,
                    moderation.router, notices.router):

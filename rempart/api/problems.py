@@ -1,9 +1,10 @@
 """Errors to HTTP: "safe to show" rempart errors become JSON problems; all else a generic 500.
 
 Problem body: {"type": <stable type>, "title": <message>, "status": <code>, "request_id": <id>}
-(plus "errors": [[line, message], ...] for hash-list imports, "field" for a notice's offending
-field, and a Retry-After header when a source sent too much). Details of unexpected errors go
-to the log only, under the same request id.
+(plus "errors": [[line, message], ...] for hash-list imports, "limit" for media limits, "field"
+for a notice's offending field). An error with a ``retry_after`` (``Overloaded`` 503, a source
+past its rate 429) carries a ``Retry-After`` header. Details of unexpected errors go to the log
+only, under the same request id.
 """
 
 from __future__ import annotations
@@ -28,11 +29,31 @@ def request_id(request: Request) -> str:
     return rid
 
 
-def problem(request: Request, status: int, type_: str, title: str, **extra) -> JSONResponse:
+def problem(request: Request, status: int, type_: str, title: str, *,
+            headers: dict[str, str] | None = None, **extra) -> JSONResponse:
     body = {"type": type_, "title": title, "status": status, "request_id": request_id(request)}
     body.update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def error_response(request: Request, exc: RempartError) -> JSONResponse:
+    """The problem for a rempart error (a generic 500 for errors not safe to show)."""
+    if not exc.safe_to_show:
+        log.error("request %s failed: %r", request_id(request), exc, exc_info=exc)
+        return problem(request, 500, "internal-error", "internal error")
+    extra = {}
+    if isinstance(exc, ImportFormatError):
+        extra["errors"] = [[line, msg] for line, msg in exc.errors[:1000]]
+    if isinstance(exc, MediaLimitExceeded):
+        extra["limit"] = exc.limit
+    if isinstance(getattr(exc, "field", None), str):
+        extra["field"] = exc.field
+    if isinstance(getattr(exc, "retry_after", None), int):
+        extra["headers"] = {"Retry-After": str(exc.retry_after)}
+    return problem(request, exc.status, exc.type, str(exc), **extra)
 
 
 def install(app: FastAPI) -> None:
@@ -43,22 +64,7 @@ def install(app: FastAPI) -> None:
         response.headers["X-Request-Id"] = rid
         return response
 
-    @app.exception_handler(RempartError)
-    async def _rempart_error(request: Request, exc: RempartError):
-        if not exc.safe_to_show:
-            log.error("request %s failed: %r", request_id(request), exc, exc_info=exc)
-            return problem(request, 500, "internal-error", "internal error")
-        extra = {}
-        if isinstance(exc, ImportFormatError):
-            extra["errors"] = [[line, msg] for line, msg in exc.errors[:1000]]
-        if isinstance(exc, MediaLimitExceeded):
-            extra["limit"] = exc.limit
-        if isinstance(getattr(exc, "field", None), str):
-            extra["field"] = exc.field
-        response = problem(request, exc.status, exc.type, str(exc), **extra)
-        if isinstance(getattr(exc, "retry_after", None), int):
-            response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+    app.add_exception_handler(RempartError, error_response)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

@@ -51,9 +51,11 @@ _DESCRIPTIONS = {
     400: "Malformed input", 401: "Missing, unknown or revoked token",
     403: "The token lacks the permission", 404: "No such bank, entry, token or decision",
     409: "The state forbids it (exists already, window closed...)",
-    413: "Over a size or safety limit (``limit`` says which)", 415: "Not a supported media type",
+    413: "Over a size or safety limit (``limit`` says which), or a body over the route's limit",
+    415: "Not a supported media type",
     429: "Too many requests from this source (``Retry-After``); nothing was accepted",
     422: "A request, media file or hash list that does not parse", 500: "Internal error",
+    503: "Busy decoding other uploads: retry after ``Retry-After`` seconds",
 }
 
 

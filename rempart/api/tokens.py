@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from rempart.api.models import ApiToken
 from rempart.api.permissions import ORG_SCOPES, Permission, Scope, permissions_of
-from rempart.errors import AuthError, InvalidInput, NotFound
+from rempart.errors import AuthError, InvalidInput, NotFound, shown
 from rempart.store.db import utcnow
 
 PREFIX = "rp_"
@@ -49,7 +49,8 @@ def parse_scopes(names: list[str] | str) -> frozenset[Scope]:
         scopes = frozenset(Scope(n.strip().lower()) for n in names)
     except ValueError:
         known = ", ".join(s.value for s in Scope)
-        raise InvalidInput(f"unknown scope in {names!r}; known: {known}") from None
+        given = ", ".join(shown(n) for n in names)
+        raise InvalidInput(f"unknown scope in {given}; known: {known}") from None
     if not scopes:
         raise InvalidInput("a token needs at least one scope")
     return scopes

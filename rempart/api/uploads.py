@@ -1,28 +1,34 @@
-"""Reading multipart uploads with a byte cap, before anything is parsed or stored."""
+"""Reading request bodies that routes parse themselves: multipart uploads and raw bodies.
+
+Every body is capped while it streams at its route's limit (``rempart.httpgate``), so a chunked
+body cannot fill the memory or the multipart parser's spool on disk; these helpers add the
+per-part checks.
+"""
 
 from __future__ import annotations
 
 from fastapi import Request
+from starlette.exceptions import HTTPException
 
-from rempart.errors import InvalidInput, MediaLimitExceeded
+from rempart.errors import BodyTooLarge, InvalidInput, MediaLimitExceeded
+from rempart.signals import DEFAULT_LIMITS
 
 MAX_FIELDS = 20
+#: what a multipart body may add to the file it carries (boundaries, headers, context fields)
+MULTIPART_OVERHEAD = 1 << 20
+#: the body of a media upload: the largest file the default limits accept, in a multipart form
+UPLOAD_BODY_BYTES = DEFAULT_LIMITS.max_bytes + MULTIPART_OVERHEAD
 
 
 async def read_upload(request: Request, max_bytes: int) -> tuple[bytes, dict[str, str]]:
     """The one file part ``file`` (at most ``max_bytes``) and the text fields of a multipart form."""
-    # The multipart parser spools file parts to disk without a cap of its own, so the body size
-    # must be known and checked before parsing starts (a chunked body could fill the disk).
-    declared = request.headers.get("content-length", "")
-    if not declared.isdigit():
-        raise InvalidInput("uploads need a Content-Length header")
-    if int(declared) > max_bytes + 64 * 1024:
-        raise MediaLimitExceeded("upload bytes", int(declared), max_bytes)
     ctype = request.headers.get("content-type", "")
     if not ctype.startswith("multipart/form-data"):
         raise InvalidInput("expected multipart/form-data with a 'file' part")
     try:
         form = await request.form(max_files=1, max_fields=MAX_FIELDS)
+    except HTTPException:
+        raise  # the body limit: answered 413 by the app
     except Exception as exc:  # starlette raises several types for a malformed body
         raise InvalidInput(f"malformed multipart body: {exc}") from None
     upload = form.get("file")
@@ -37,14 +43,15 @@ async def read_upload(request: Request, max_bytes: int) -> tuple[bytes, dict[str
 
 
 async def read_body(request: Request, max_bytes: int) -> bytes:
-    """The raw request body, refused as soon as it grows past ``max_bytes``."""
+    """The raw request body, refused (``BodyTooLarge``) as soon as it grows past ``max_bytes``:
+    for a route that takes several kinds of body, a tighter cap for one of them."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
-        raise InvalidInput(f"body larger than {max_bytes} bytes")
+        raise BodyTooLarge(max_bytes)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > max_bytes:
-            raise InvalidInput(f"body larger than {max_bytes} bytes")
+            raise BodyTooLarge(max_bytes)
         chunks.append(chunk)
     return b"".join(chunks)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from rempart.audit.events import AuditEvent
 from rempart.audit.models import AuditEntry
-from rempart.errors import InvalidInput
+from rempart.errors import InvalidInput, shown
 from rempart.authz.permissions import Permission as P
 from rempart.authz.principal import Actor, require
 from rempart.store.db import utcnow
@@ -30,7 +30,7 @@ def record(session: Session, actor: Actor | None, event: AuditEvent, *, case_id:
            actor_label: str | None = None) -> AuditEntry:
     """Append one entry (in the caller's transaction: it commits with what it describes)."""
     if not isinstance(event, AuditEvent):
-        raise InvalidInput(f"not an audit event: {event!r}")
+        raise InvalidInput(f"not an audit event: {shown(event)}")
     entry = AuditEntry(at=at or utcnow(), event=event.value, case_id=case_id, subject=subject[:200],
                        actor=actor_label or (actor.label if actor else "system:anonymous"),
                        actor_user_id=actor.user_id if actor else None, detail=detail or {})

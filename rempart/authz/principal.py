@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rempart.errors import PermissionDenied
+from rempart.errors import PermissionDenied, shown
 from rempart.authz.permissions import GRANTS, Permission, Role
 
 
@@ -50,7 +50,8 @@ def shell_operator_as_lead(name: str = "cli") -> Actor:
 def require(actor: Actor, permission: Permission) -> None:
     """Raise ``PermissionDenied`` unless ``actor`` holds ``permission``."""
     if permission not in actor.permissions:
-        raise PermissionDenied(f"{actor.label} ({actor.role.value}) lacks {permission.value!r}")
+        raise PermissionDenied(
+            f"{actor.label} ({actor.role.value}) lacks {shown(permission.value)}")
 
 
 def require_person(actor: Actor) -> int:

@@ -20,6 +20,10 @@ Common rules (all three formats)
   hash, id`` are reserved.
 * Text formats (te, csv) are UTF-8; one UTF-8 BOM at the start is ignored; lines end in LF or
   CRLF; a line may not hold control characters other than TAB; lines and fields are capped.
+* Every entry has at most ``max_metadata`` metadata fields and one external id: a te line with
+  more ``key=value`` fields, a csv row with more columns, is an error at its line; an ncmec record
+  may hold at most ``max_record_elements`` elements (``rempart.banks.ncmec_xml``). Lines are read
+  one at a time from the bytes, so nothing grows with the number of lines but the entries.
 * Export validates everything and refuses duplicates, so ``parse(export(x)) == x`` (line numbers
   aside, and for ncmec in the order described in ``rempart.banks.ncmec_xml``).
 
@@ -54,10 +58,14 @@ column (``value``/``signal``/``signal_str``/``hash``); then ``external_id``/``id
 id, every other column is a metadata key (so ThreatExchange's ``dataset --csv`` output imports),
 and every row must have as many columns as the header; an empty cell means "absent".
 Export always writes the header ``type,value,external_id`` plus the sorted union of metadata keys,
-quotes a field only when it holds ``,`` or ``"``, and ends every row with CRLF::
+quotes a field only when it holds ``,`` or ``"``, and ends every row with CRLF. A cell that a
+spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``) is written as text
+with an apostrophe in front, and so is one starting with an apostrophe; import removes that
+apostrophe (``rempart.spreadsheet``)::
 
     type,value,external_id,source\r\n
     md5,d41d8cd98f00b204e9800998ecf8427e,"a,b",ngo\r\n
+    md5,9e107d9d372bb6826bd81d3542a419d6,'-17,'=cmd\r\n
 
 Format "ncmec": see ``rempart.banks.ncmec_xml``.
 """
@@ -70,7 +78,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from rempart.banks import ncmec_xml
-from rempart.errors import ImportFormatError, InvalidInput, InvalidSignal
+from rempart.errors import ImportFormatError, InvalidInput, InvalidSignal, shown
+from rempart.spreadsheet import cell_text, text_cell
 from rempart.signals.types import signal_type, validate_signal
 
 FORMATS = ("te", "csv", "ncmec")
@@ -104,6 +113,7 @@ class Limits:
     max_line_bytes: int = 16 * 1024
     max_field_chars: int = 1024
     max_metadata: int = 32
+    max_record_elements: int = ncmec_xml.MAX_RECORD_ELEMENTS
 
 
 DEFAULT_LIMITS = Limits()
@@ -160,9 +170,9 @@ def _clean_text(value: str, what: str, limits: Limits) -> str:
 
 def _check_key(key: str) -> str:
     if not _KEY.fullmatch(key):
-        raise _Bad(f"bad metadata key {key[:40]!r}: expected [a-z0-9][a-z0-9_.-]{{0,63}}")
+        raise _Bad(f"bad metadata key {shown(key[:40])}: expected [a-z0-9][a-z0-9_.-]{{0,63}}")
     if key in RESERVED_KEYS:
-        raise _Bad(f"metadata key {key!r} is reserved")
+        raise _Bad(f"metadata key {shown(key)} is reserved")
     return key
 
 
@@ -211,7 +221,7 @@ class _Collector:
         t, v = validate_signal(canonical_type(type_name), value)
         if len(metadata) > self.limits.max_metadata:
             raise _Bad(f"{len(metadata)} metadata fields; limit is {self.limits.max_metadata}")
-        meta = {_check_key(k): _clean_text(m.strip(), f"metadata {k!r}", self.limits)
+        meta = {_check_key(k): _clean_text(m.strip(), f"metadata {shown(k)}", self.limits)
                 for k, m in metadata.items()}
         ext = None
         if external_id is not None and external_id.strip():
@@ -254,7 +264,8 @@ def parse_hash_list_with_skips(
     col = _Collector(limits)
     try:
         if fmt == "ncmec":
-            ncmec_xml.read(bytes(data), col)
+            ncmec_xml.read(bytes(data), col, max_elements=limits.max_record_elements,
+                           max_text=limits.max_line_bytes)
         elif fmt == "csv":
             _read_csv(_lines(bytes(data), col), col)
         else:
@@ -315,7 +326,7 @@ def export_hash_list(entries: Iterable[ExportEntry], fmt: str) -> bytes:
 
 def _check_fmt(fmt: str) -> None:
     if fmt not in FORMATS:
-        raise InvalidInput(f"unknown hash-list format {fmt!r}; known: {', '.join(FORMATS)}")
+        raise InvalidInput(f"unknown hash-list format {shown(fmt)}; known: {', '.join(FORMATS)}")
 
 
 def _validated_rows(entries: Iterable[ExportEntry]) -> list[tuple[str, str, str | None, dict[str, str]]]:
@@ -332,7 +343,8 @@ def _validated_rows(entries: Iterable[ExportEntry]) -> list[tuple[str, str, str 
             raise InvalidInput(f"entry {n}: more than {DEFAULT_LIMITS.max_metadata} metadata fields")
         try:
             ext = None if e.external_id is None else _exact_text(e.external_id, "external id")
-            meta = {_check_key(k): _exact_text(m, f"metadata {k!r}") for k, m in e.metadata.items()}
+            meta = {_check_key(k): _exact_text(m, f"metadata {shown(k)}")
+                    for k, m in e.metadata.items()}
         except _Bad as err:
             raise InvalidInput(f"entry {n}: {err}") from None
         rows.append((t, v, ext, meta))
@@ -349,18 +361,22 @@ def _exact_text(value: str, what: str) -> str:
 
 
 def _lines(data: bytes, col: _Collector) -> Iterator[tuple[int, str]]:
-    """Yield (line number, text) for each decodable, non-blank line; report the others."""
-    if data.startswith(_BOM):
-        data = data[len(_BOM):]
-    pieces = data.split(b"\n")
-    if pieces and pieces[-1] == b"":
-        pieces.pop()  # the newline after the last line ends it; it does not start another
-    for line_no, raw in enumerate(pieces, 1):
-        if raw.endswith(b"\r"):
-            raw = raw[:-1]
-        if len(raw) > col.limits.max_line_bytes:
-            col.error(line_no, f"line is {len(raw)} bytes; limit is {col.limits.max_line_bytes}")
+    """Yield (line number, text) for each decodable, non-blank line; report the others.
+
+    One line at a time (no list of every line); the newline after the last line ends it, it
+    does not start another."""
+    start = len(_BOM) if data.startswith(_BOM) else 0
+    line_no = 0
+    while start < len(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        line_no, first, start = line_no + 1, start, end + 1
+        if end > first and data[end - 1] == 0x0D:  # CR of a CRLF
+            end -= 1
+        if end - first > col.limits.max_line_bytes:
+            col.error(line_no, f"line is {end - first} bytes; limit is {col.limits.max_line_bytes}")
             continue
+        raw = data[first:end]
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
@@ -388,14 +404,17 @@ def _read_te_line(line_no: int, text: str, col: _Collector, default_type: str | 
     head = 1 if default_type else 2
     if len(tokens) < head:
         raise _Bad("expected '<signal_type> <value>', found one field")
+    if len(tokens) - head > 1 + col.limits.max_metadata:
+        raise _Bad(f"{len(tokens) - head} fields after the value; limit is "
+                   f"{1 + col.limits.max_metadata} (an external id and the metadata)")
     type_name, value = (default_type, tokens[0]) if default_type else (tokens[0], tokens[1])
     external_id, metadata = None, {}
     for tok in tokens[head:]:
         key, eq, raw = tok.partition("=")
         if not eq:
-            raise _Bad(f"expected key=value after the value, got {tok[:20]!r}")
+            raise _Bad(f"expected key=value after the value, got {shown(tok[:20])}")
         if key in metadata or (key == "external_id" and external_id is not None):
-            raise _Bad(f"field {key!r} given twice")
+            raise _Bad(f"field {shown(key)} given twice")
         decoded = _pct_decode(raw, key)
         if key != "external_id":
             metadata[_check_key(key)] = decoded
@@ -408,11 +427,11 @@ def _read_te_line(line_no: int, text: str, col: _Collector, default_type: str | 
 
 def _pct_decode(raw: str, key: str) -> str:
     if not _PCT_TEXT.fullmatch(raw):
-        raise _Bad(f"field {key!r}: '%' must be followed by two hex digits")
+        raise _Bad(f"field {shown(key)}: '%' must be followed by two hex digits")
     try:
         return urllib.parse.unquote(raw, errors="strict")
     except UnicodeDecodeError:
-        raise _Bad(f"field {key!r}: percent-escapes are not valid UTF-8") from None
+        raise _Bad(f"field {shown(key)}: percent-escapes are not valid UTF-8") from None
 
 
 def _te_row(t: str, v: str, ext: str | None, meta: dict[str, str]) -> str:
@@ -431,9 +450,7 @@ def _read_csv(lines: Iterator[tuple[int, str]], col: _Collector) -> None:
     first = True
     for line_no, text in lines:
         try:
-            cells = _split_csv(text)
-            if len(cells) > 2 + col.limits.max_metadata:
-                raise _Bad(f"{len(cells)} columns; limit is {2 + col.limits.max_metadata}")
+            cells = [cell_text(c) for c in _split_csv(text, 3 + col.limits.max_metadata)]
             if first:
                 first = False
                 header = _csv_header(cells)
@@ -454,7 +471,7 @@ def _csv_header(cells: list[str]) -> list[str] | None:
         role = ("type" if name in _TYPE_COLUMNS else "value" if name in _VALUE_COLUMNS
                 else "external_id" if name in _ID_COLUMNS else _check_key(name))
         if role in roles:
-            raise _Bad(f"header names column {role!r} twice")
+            raise _Bad(f"header names column {shown(role)} twice")
         roles.append(role)
     return roles
 
@@ -475,11 +492,14 @@ def _csv_row(line_no: int, cells: list[str], header: list[str] | None, col: _Col
     col.add(line_no, row["type"], row["value"], row.get("external_id"), metadata)
 
 
-def _split_csv(text: str) -> list[str]:
-    """Split one RFC 4180 record that fits on one line; raise ``_Bad`` on bad quoting."""
+def _split_csv(text: str, max_cells: int) -> list[str]:
+    """Split one RFC 4180 record that fits on one line; raise ``_Bad`` on bad quoting or on more
+    than ``max_cells`` cells (type, value, external id and the metadata)."""
     fields: list[str] = []
     i, n = 0, len(text)
     while True:
+        if len(fields) >= max_cells:
+            raise _Bad(f"more than {max_cells} columns")
         if i < n and text[i] == '"':
             parts, j = [], i + 1
             while True:
@@ -495,7 +515,7 @@ def _split_csv(text: str) -> list[str]:
                 i = k + 1
                 break
             if i < n and text[i] != ",":
-                raise _Bad(f"unexpected {text[i]!r} after a closing quote at column {i + 1}")
+                raise _Bad(f"unexpected {shown(text[i])} after a closing quote at column {i + 1}")
             fields.append("".join(parts))
         else:
             k = text.find(",", i)
@@ -519,5 +539,6 @@ def _csv_export(rows: list[tuple[str, str, str | None, dict[str, str]]]) -> str:
 
 
 def _csv_line(cells: list[str]) -> str:
+    cells = [text_cell(c) for c in cells]
     quoted = ['"' + c.replace('"', '""') + '"' if ("," in c or '"' in c) else c for c in cells]
     return ",".join(quoted) + "\r\n"

@@ -31,7 +31,10 @@ whitespace.
 
 Safety: the document must be UTF-8 (any declared encoding is overridden); a DOCTYPE, entity
 declaration or external entity reference is refused before anything is expanded; nesting is
-capped at ``MAX_DEPTH``; size and entry caps are applied by the caller.
+capped at ``MAX_DEPTH``; only the record being read is kept, and it may hold at most
+``max_elements`` elements (its children, the fingerprints and whatever they contain) and
+``max_text`` characters of text per element: a record of millions of children is an error at the
+first one too many, not gigabytes of nodes. Size and entry caps are applied by the caller.
 
 Written form (``write``): exactly the shape above with two-space indentation, LF line ends, the
 XML declaration ``<?xml version="1.0" encoding="UTF-8" standalone="yes"?>``, the v2 namespace,
@@ -53,6 +56,8 @@ from rempart.errors import InvalidInput
 
 NAMESPACE = "https://hashsharing.ncmec.org/hashsharing/v2"
 MAX_DEPTH = 16
+MAX_RECORD_ELEMENTS = 256
+MAX_TEXT = 64 * 1024
 FINGERPRINT_TYPES = {"md5": "md5", "sha1": "sha1", "sha256": "sha256", "pdq": "pdq"}
 META_KEYS = ("ncmec.media", "ncmec.member_id", "ncmec.member", "ncmec.timestamp",
              "ncmec.classification")
@@ -78,25 +83,27 @@ class _Fatal(Exception):
 
 
 class _Node:
-    __slots__ = ("tag", "attrs", "line", "text", "children")
+    __slots__ = ("tag", "attrs", "line", "text", "text_size", "children")
 
     def __init__(self, tag: str, attrs: dict[str, str], line: int) -> None:
         self.tag, self.attrs, self.line = tag, attrs, line
         self.text: list[str] = []
+        self.text_size = 0
         self.children: list[_Node] = []
 
     def content(self) -> str:
         return "".join(self.text).strip()
 
 
-def read(data: bytes, sink: Sink) -> None:
+def read(data: bytes, sink: Sink, *, max_elements: int = MAX_RECORD_ELEMENTS,
+         max_text: int = MAX_TEXT) -> None:
     """Read an NCMEC entries document, passing entries, errors and skips to ``sink``."""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as e:
         sink.error(data.count(b"\n", 0, e.start) + 1, "invalid UTF-8")
         return
-    reader = _Reader(sink)
+    reader = _Reader(sink, max_elements, max_text)
     try:
         reader.parse(data)
     except _Fatal as e:
@@ -108,8 +115,10 @@ def read(data: bytes, sink: Sink) -> None:
 class _Reader:
     """Streams the document; keeps only the record being read in memory."""
 
-    def __init__(self, sink: Sink) -> None:
+    def __init__(self, sink: Sink, max_elements: int, max_text: int) -> None:
         self.sink = sink
+        self.max_elements, self.max_text = max_elements, max_text
+        self.record_elements = 0  # elements inside the record being read
         self.stack: list[_Node] = []
         self.parser = expat.ParserCreate("utf-8", "}")
         p = self.parser
@@ -137,7 +146,13 @@ class _Reader:
             raise _Fatal(node.line, f"elements nested deeper than {MAX_DEPTH}")
         if depth == 1 and node.tag != "queryResult":
             raise _Fatal(node.line, f"root element is <{node.tag}>, expected <queryResult>")
+        if depth == 3:
+            self.record_elements = 0
         if depth >= 4 and self._in_section():
+            self.record_elements += 1
+            if self.record_elements > self.max_elements:
+                raise _Fatal(node.line, f"<{self.stack[2].tag}> holds more than "
+                                        f"{self.max_elements} elements")
             self.stack[-1].children.append(node)  # inside a record: keep the subtree
         self.stack.append(node)
 
@@ -146,7 +161,12 @@ class _Reader:
 
     def _text(self, data: str) -> None:
         if len(self.stack) >= 3 and self._in_section():
-            self.stack[-1].text.append(data)
+            node = self.stack[-1]
+            node.text_size += len(data)
+            if node.text_size > self.max_text:
+                raise _Fatal(self.parser.CurrentLineNumber,
+                             f"<{node.tag}> holds more than {self.max_text} characters of text")
+            node.text.append(data)
 
     def _end(self, _name: str) -> None:
         node = self.stack.pop()
@@ -211,13 +231,13 @@ def write(rows: list[Row]) -> bytes:
     for row in rows:
         t, _, ext, meta = row
         if t not in FINGERPRINT_TYPES:
-            raise InvalidInput(f"signal type {t!r} has no NCMEC fingerprint tag")
+            raise InvalidInput(f"signal type '{t}' has no NCMEC fingerprint tag")
         extra = sorted(set(meta) - set(META_KEYS))
         if extra:
             raise InvalidInput(f"metadata {', '.join(extra)} cannot be written in ncmec format")
         media = meta.get("ncmec.media", "image")
         if media not in groups:
-            raise InvalidInput(f"ncmec.media must be image or video, not {media!r}")
+            raise InvalidInput(f"ncmec.media must be image or video, not '{media[:40]}'")
         if last is not None and _same_record(last[0], row) and t not in {r[0] for r in last}:
             last.append(row)
         else:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from rempart.banks.entries import ConfirmedItem, NewEntry, entries_for
 from rempart.banks.formats import ExportEntry, export_hash_list, parse_hash_list
 from rempart.banks.models import ACTIONS, Bank, BankChange, BankEntry, EntryFrame
-from rempart.errors import Conflict, InvalidInput, NotFound
+from rempart.errors import Conflict, InvalidInput, NotFound, shown
 from rempart.signals import DEFAULT_THRESHOLD, Fingerprint, FrameHash, validate_signal
 from rempart.store.db import utcnow
 
@@ -48,9 +48,9 @@ def validate_bank_settings(*, threshold: int | None = None, action: str | None =
     if threshold is not None and not 0 <= threshold <= 256:
         raise InvalidInput(f"threshold must be between 0 and 256, got {threshold}")
     if action is not None and action not in ACTIONS:
-        raise InvalidInput(f"action must be one of {', '.join(ACTIONS)}, got {action!r}")
+        raise InvalidInput(f"action must be one of {', '.join(ACTIONS)}, got {shown(action)}")
     if source is not None and not SOURCE.match(source):
-        raise InvalidInput(f"invalid source {source!r} (e.g. ncmec, iwf, local, ngo:<org>)")
+        raise InvalidInput(f"invalid source {shown(source)} (e.g. ncmec, iwf, local, ngo:<org>)")
 
 
 def create_bank(session: Session, name: str, *, source: str = "local", legal_basis: str = "",
@@ -58,18 +58,18 @@ def create_bank(session: Session, name: str, *, source: str = "local", legal_bas
                 safelist: bool = False, enabled: bool = True) -> Bank:
     if not BANK_NAME.match(name or ""):
         raise InvalidInput(
-            f"invalid bank name {name!r}: lowercase letters, digits and _ . : - (at most 100)"
+            f"invalid bank name {shown(name)}: lowercase letters, digits and _ . : - (at most 100)"
         )
     validate_bank_settings(threshold=threshold, action=action, source=source)
     if session.scalar(select(Bank.id).where(Bank.name == name)) is not None:
-        raise Conflict(f"bank {name!r} already exists")
+        raise Conflict(f"bank {shown(name)} already exists")
     bank = Bank(name=name, source=source, legal_basis=legal_basis, threshold=threshold,
                 action=action, is_safelist=safelist, enabled=enabled)
     session.add(bank)
     try:
         session.flush()
     except IntegrityError:  # created by a concurrent request since the check above
-        raise Conflict(f"bank {name!r} already exists") from None
+        raise Conflict(f"bank {shown(name)} already exists") from None
     _record(session, "bank", bank.id)
     return bank
 

@@ -11,7 +11,7 @@ import typer
 from rempart.cli.common import (
     emit, err, errors_to_exit, expand_paths, fail, fingerprint_paths, progress, runtime, unreadable,
 )
-from rempart.errors import RempartError
+from rempart.errors import RempartError, shown
 
 app = typer.Typer(help="Hash banks: named hash lists with provenance.", no_args_is_help=True)
 
@@ -164,7 +164,7 @@ def _parse_until(until: str | None) -> dt.datetime | None:
     try:
         at = dt.datetime.fromisoformat(until)
     except ValueError:
-        raise fail(f"--until: not an ISO date or date-time: {until!r}") from None
+        raise fail(f"--until: not an ISO date or date-time: {shown(until)}") from None
     if at.tzinfo is not None:
         at = at.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return at

@@ -33,7 +33,8 @@ def emit(obj: dict) -> None:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    # escaped: a message quoting the caller's input ("[/x]") is text, not rich markup
+    err.print(f"[red]error:[/red] {escape(message)}")
     return typer.Exit(code)
 
 
@@ -45,7 +46,7 @@ def errors_to_exit() -> Iterator[None]:
     except ImportFormatError as exc:
         err.print(f"[red]error:[/red] {len(exc.errors)} error(s) in the hash list; nothing imported")
         for line, msg in exc.errors[:50]:
-            err.print(f"  line {line}: {msg}")
+            err.print(f"  line {line}: {escape(msg)}")
         if len(exc.errors) > 50:
             err.print(f"  ... and {len(exc.errors) - 50} more")
         raise typer.Exit(1) from None

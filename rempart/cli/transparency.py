@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from rempart.cli.common import emit, err, errors_to_exit, fail, runtime
+from rempart.errors import shown
 
 app = typer.Typer(help="The verifiable transparency log: keys, days, receipts, publication.",
                   no_args_is_help=True)
@@ -21,7 +22,7 @@ def _day(text: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise fail(f"not a day (YYYY-MM-DD): {text!r}") from None
+        raise fail(f"not a day (YYYY-MM-DD): {shown(text)}") from None
 
 
 @app.command("vkey")

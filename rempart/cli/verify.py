@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from rempart.cli.common import emit, err, fail
 from rempart.errors import InvalidInput
@@ -26,7 +27,8 @@ def _show(verdict, json_out: bool) -> None:
             typer.echo(f"VERIFIED  {verdict.subject}")
         else:
             typer.echo(f"  FAIL  {verdict.failed}: {verdict.reason}")
-            err.print(f"[red]NOT VERIFIED[/red]  {verdict.subject}: {verdict.failed}: {verdict.reason}")
+            what = f"{verdict.subject}: {verdict.failed}: {verdict.reason}"
+            err.print(f"[red]NOT VERIFIED[/red]  {escape(what)}")
     if not verdict.ok:
         raise typer.Exit(1)
 

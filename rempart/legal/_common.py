@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import re
 
-from rempart.errors import InvalidInput
+from rempart.errors import InvalidInput, shown
 
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}")
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
@@ -48,7 +48,7 @@ def parse_time(text: object, what: str) -> dt.datetime:
     try:
         return utc(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError as exc:
-        raise InvalidInput(f"{what}: not a valid time: {text[:40]!r}") from exc
+        raise InvalidInput(f"{what}: not a valid time: {shown(text[:40])}") from exc
 
 
 def printable(text: str) -> bool:

@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from rempart.errors import shown
 from rempart.legal.errors import PackageError, PackageProblem
 
 MAX_ENTRIES = 0xFFFF
@@ -148,7 +149,7 @@ def _central_directory(cd: bytes, n: int, cd_offset: int, valid_name: Callable[[
         except UnicodeDecodeError:
             raise _unsafe("an entry name is not UTF-8") from None
         if not valid_name(name):
-            raise _unsafe(f"unsafe entry name {name[:80]!r} (absolute, '..', a backslash or a drive)")
+            raise _unsafe(f"unsafe entry name {shown(name[:80])} (absolute, '..', a backslash or a drive)")
         if method != _STORED or csize != usize:
             raise _unsafe(f"{name}: compressed entries are refused (zip bombs)")
         if flags & 0x41:

@@ -48,7 +48,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from rempart.errors import InvalidInput
+from rempart.errors import InvalidInput, shown
 from rempart.legal._common import format_time, parse_time, printable
 from rempart.legal.errors import PackageProblem
 
@@ -117,7 +117,7 @@ def _bad(message: str) -> PackageProblem:
 
 def _number(text: str, what: str, high: int) -> int:
     if not _DECIMAL.fullmatch(text) or int(text) > high:
-        raise _bad(f"{what}: not a canonical decimal: {text[:20]!r}")
+        raise _bad(f"{what}: not a canonical decimal: {shown(text[:20])}")
     return int(text)
 
 
@@ -133,11 +133,11 @@ def parse_manifest(data: bytes) -> Manifest:
         raise _bad("lines must end with a single newline")
     lines = text[:-1].split("\n")
     if len(lines) < 5 or lines[0] != FORMAT:
-        raise _bad(f"must start with {FORMAT!r} and its four header lines")
+        raise _bad(f"must start with {shown(FORMAT)} and its four header lines")
     heads = []
     for line, key in zip(lines[1:5], ("order", "delivery", "previous", "created")):
         if not line.startswith(key + " "):
-            raise _bad(f"header line {key!r} expected, got {line[:40]!r}")
+            raise _bad(f"header line {shown(key)} expected, got {shown(line[:40])}")
         heads.append(line[len(key) + 1:])
     order, delivery_text, previous, created = heads
     if not valid_reference(order):
@@ -159,12 +159,12 @@ def parse_manifest(data: bytes) -> Manifest:
     for line in lines[5:]:
         parts = line.split(" ", 3)
         if len(parts) != 4 or parts[0] != "file" or not _HEX64.fullmatch(parts[1]):
-            raise _bad(f"not a file line: {line[:80]!r}")
+            raise _bad(f"not a file line: {shown(line[:80])}")
         size, path = _number(parts[2], "size", (1 << 63) - 1), parts[3]
         if not valid_path(path):
-            raise _bad(f"invalid path {path[:80]!r}")
+            raise _bad(f"invalid path {shown(path[:80])}")
         if path.encode() <= last:
-            raise _bad(f"paths must be unique and sorted: {path[:80]!r}")
+            raise _bad(f"paths must be unique and sorted: {shown(path[:80])}")
         last = path.encode()
         files.append(FileEntry(path, parts[1], size))
     missing = set(REQUIRED) - {f.path for f in files}

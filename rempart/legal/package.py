@@ -41,7 +41,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rempart.errors import InvalidInput, RempartError
+from rempart.errors import InvalidInput, RempartError, shown
 from rempart.legal._common import canonical_json, format_time, printable, utc
 from rempart.legal._zip import CHUNK, Entry, member_chunks, read_members, write_zip
 from rempart.legal.errors import PackageError, PackageProblem
@@ -115,7 +115,8 @@ def _check_custody(events: Sequence[CustodyEvent]) -> None:
         raise PackageError("custody events must be in time order")
     for e in events:
         if not e.actor or not printable(e.actor) or not printable(e.subject) or not isinstance(e.action, CustodyAction):
-            raise PackageError(f"invalid custody event {e!r}")
+            raise PackageError(f"invalid custody event (actor {shown(e.actor)}, action "
+                               f"{shown(str(e.action))}, subject {shown(e.subject)})")
 
 
 def build_package(dest: Path, *, order: Order, delivery: int, previous: str | None,

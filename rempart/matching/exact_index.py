@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from rempart.errors import InvalidInput
+from rempart.errors import InvalidInput, shown
 from rempart.signals.types import EXACT_TYPES, signal_type
 
 
@@ -78,7 +78,7 @@ class ExactIndex:
 
 def _check_id(id_: object) -> object:
     if isinstance(id_, bool) or not hasattr(id_, "__index__"):
-        raise InvalidInput(f"ids must be integers, got {id_!r}")
+        raise InvalidInput(f"ids must be integers, got {shown(id_)}")
     if not -2**63 <= int(id_) < 2**63:
         raise InvalidInput(f"id {id_} does not fit in a signed 64-bit integer")
     return id_

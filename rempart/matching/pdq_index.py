@@ -33,7 +33,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from rempart.errors import InvalidInput
+from rempart.errors import InvalidInput, shown
 from rempart.matching import codec, persist
 from rempart.matching.rwlock import RWLock
 from rempart.matching.segment import Buffer, Results, Segment
@@ -98,7 +98,7 @@ class PDQIndex:
         words = codec.to_words(codec.as_hashes(hashes))
         if isinstance(threshold, bool) or not isinstance(threshold, (int, np.integer)) \
                 or not 0 <= threshold <= 256:
-            raise InvalidInput(f"threshold must be an integer in 0..256, got {threshold!r}")
+            raise InvalidInput(f"threshold must be an integer in 0..256, got {shown(threshold)}")
         out = Results(words.shape[0])
         if words.shape[0]:
             with self._lock.read():

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rempart.errors import InvalidInput, NotFound
+from rempart.errors import InvalidInput, NotFound, shown
 
 MAGIC = b"RMPDQIX\n"
 VERSION = 1
@@ -67,12 +67,12 @@ def read_pdq(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
         data = Path(path).read_bytes()
     except FileNotFoundError:
         raise NotFound("PDQ index file", os.fspath(path)) from None
-    where = f"PDQ index file {os.fspath(path)!r}"
+    where = f"PDQ index file {shown(os.fspath(path))}"
     if len(data) < _HEAD.size + 32:
         raise InvalidInput(f"{where}: too short ({len(data)} bytes)")
     magic, version, n = _HEAD.unpack_from(data)
     if magic != MAGIC:
-        raise InvalidInput(f"{where}: not a rempart PDQ index (bad magic {magic!r})")
+        raise InvalidInput(f"{where}: not a rempart PDQ index (bad magic {shown(magic)})")
     if version != VERSION:
         raise InvalidInput(f"{where}: unsupported format version {version} "
                            f"(this reader knows {VERSION})")

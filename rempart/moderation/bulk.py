@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, record
 from rempart.authz import Actor, Permission as P, require
-from rempart.errors import Conflict, InvalidInput
+from rempart.errors import Conflict, InvalidInput, shown
 from rempart.moderation.actions import ActionRequest
 from rempart.moderation.cases import FlaggedItem, NewCase, open_case_as_part_of
 from rempart.moderation.config import ModerationConfig
@@ -77,15 +77,15 @@ def bulk_act(session: Session, actor: Actor, item_id: int, confirmations: Sequen
         if c.entity_kind not in ("account", "space"):
             raise InvalidInput("an entity is an account or a space")
         if radius.entity(c.entity_kind, c.entity) is None:
-            raise InvalidInput(f"{c.entity_kind} {c.entity!r} is not in the blast radius of item "
+            raise InvalidInput(f"{c.entity_kind} {shown(c.entity)} is not in the blast radius of item "
                                f"{item_id}: shared membership alone never triggers action")
         if (c.entity_kind, c.entity) in seen:
-            raise InvalidInput(f"{c.entity_kind} {c.entity!r} confirmed twice")
+            raise InvalidInput(f"{c.entity_kind} {shown(c.entity)} confirmed twice")
         for a in c.actions:
             if a.kind not in BULK_ACTIONS:
                 raise InvalidInput(f"{a.kind.value} is not a bulk action")
             if not actions_for_entity(c.entity_kind, [a.kind]):
-                raise InvalidInput(f"{a.kind.value} does not apply to {c.entity_kind} {c.entity!r}")
+                raise InvalidInput(f"{a.kind.value} does not apply to {c.entity_kind} {shown(c.entity)}")
         seen.add((c.entity_kind, c.entity))
     decisions = []
     for c in confirmations:

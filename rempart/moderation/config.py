@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from rempart.errors import InvalidInput, InvariantViolation
+from rempart.errors import InvalidInput, InvariantViolation, shown
 from rempart.moderation.clocks import Sla
 from rempart.moderation.dual import DEFAULT_DUAL_REVIEW
 from rempart.moderation.exposure import DEFAULT_DAILY_LIMIT
@@ -101,7 +101,7 @@ class ModerationConfig:
             raise InvalidInput("queue names must be unique")
         for r in self.routes:
             if r.queue not in names:
-                raise InvalidInput(f"route to unknown queue {r.queue!r}")
+                raise InvalidInput(f"route to unknown queue {shown(r.queue)}")
         if self.daily_reveal_limit < 0:
             raise InvalidInput("daily_reveal_limit must be >= 0")
         if self.claim_ttl <= dt.timedelta(0):
@@ -120,4 +120,4 @@ class ModerationConfig:
         for q in self.queues:
             if q.name == name:
                 return q
-        raise InvalidInput(f"unknown queue {name!r}")
+        raise InvalidInput(f"unknown queue {shown(name)}")

@@ -18,6 +18,7 @@ import io
 import os
 import re
 import tempfile
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -35,7 +36,8 @@ from rempart.moderation.config import ModerationConfig
 from rempart.moderation.models import CaseItem
 from rempart.moderation.wellness import DisplaySettings, display_settings
 from rempart.scanning.models import ItemSignal, ScannedItem
-from rempart.signals import DEFAULT_LIMITS, Limits
+from rempart.signals import DEFAULT_LIMITS, Limits, MemoryBudget
+from rempart.signals.budget import UNLIMITED
 from rempart.signals.decode import decode_frames
 from rempart.signals.limits import Deadline
 from rempart.signals.sniff import sniff
@@ -103,12 +105,16 @@ class ReviewMedia:
 
 
 def render_image(data: bytes, *, blur: int, greyscale: bool, max_side: int | None,
-                 limits: Limits = DEFAULT_LIMITS) -> bytes:
-    """The first frame as JPEG, decoded within ``limits``, resized, greyscale and blurred."""
+                 limits: Limits = DEFAULT_LIMITS, budget: MemoryBudget = UNLIMITED) -> bytes:
+    """The first frame as JPEG, decoded within ``limits`` and ``budget``, resized, greyscale
+    and blurred."""
     media = sniff(data[:64])
     if media.kind != "image":
         raise InvalidInput("not an image")
-    frame = next(decode_frames(data, media.format, limits, Deadline(limits.decode_seconds)))
+    frames = decode_frames(data, media.format, limits, Deadline(limits.decode_seconds),
+                           budget=budget)
+    with closing(frames):
+        frame = next(frames)
     try:
         im = Image.fromarray(frame.rgb)
         if max_side:
@@ -126,7 +132,7 @@ def render_image(data: bytes, *, blur: int, greyscale: bool, max_side: int | Non
 
 def review_media(session: Session, actor: Actor, case_id: int, item_id: int, store: MediaStore,
                  config: ModerationConfig, *, thumbnail: bool = False,
-                 limits: Limits = DEFAULT_LIMITS) -> ReviewMedia:
+                 limits: Limits = DEFAULT_LIMITS, budget: MemoryBudget = UNLIMITED) -> ReviewMedia:
     """An item of a claimed case, as this reviewer may see it now. Needs ``MEDIA_REVEAL``."""
     require(actor, P.MEDIA_REVEAL)
     case = load_case(session, actor, case_id)
@@ -151,5 +157,6 @@ def review_media(session: Session, actor: Actor, case_id: int, item_id: int, sto
         return ReviewMedia(item_id, item.kind, shown, VIDEO_TYPES.get(item.media_format or "",
                                                                       "application/octet-stream"), data)
     rendered = render_image(data, blur=shown.blur, greyscale=shown.greyscale,
-                            max_side=THUMBNAIL if thumbnail else None, limits=limits)
+                            max_side=THUMBNAIL if thumbnail else None, limits=limits,
+                            budget=budget)
     return ReviewMedia(item_id, item.kind, shown, "image/jpeg", rendered)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, record
 from rempart.authz import Actor, Permission as P, require, system_actor
-from rempart.errors import Conflict, InvalidInput, NotFound
+from rempart.errors import Conflict, InvalidInput, NotFound, shown
 from rempart.moderation import signing
 from rempart.moderation.models import OutboxMessage, WebhookEndpoint
 from rempart.store.db import Database, utcnow
@@ -56,14 +56,14 @@ def add_endpoint(session: Session, actor: Actor, name: str, url: str,
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise InvalidInput("a webhook URL is http(s)://host/...")
     if session.scalar(select(WebhookEndpoint.id).where(WebhookEndpoint.name == name)):
-        raise Conflict(f"endpoint {name!r} already exists")
+        raise Conflict(f"endpoint {shown(name)} already exists")
     secret = secret or signing.new_secret()
     ep = WebhookEndpoint(name=name, url=url, secret=secret, enabled=True, org_id=org_id)
     session.add(ep)
     try:
         session.flush()
     except IntegrityError:  # added by a concurrent request since the check above
-        raise Conflict(f"endpoint {name!r} already exists") from None
+        raise Conflict(f"endpoint {shown(name)} already exists") from None
     record(session, actor, AuditEvent.WEBHOOK_ENDPOINT_ADDED, subject=f"endpoint:{ep.id}",
            detail={"name": name, "url": url})
     return ep, secret

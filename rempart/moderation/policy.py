@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rempart.errors import InvalidInput, NotFound
+from rempart.errors import InvalidInput, NotFound, shown
 from rempart.moderation.log_fields import ACTION_EFFECTS, source_fields
 from rempart.moderation.vocab import ActionKind, CaseSource
 from rempart.transparency import StatementInput, build_statement
@@ -42,12 +42,12 @@ class Taxonomy:
             raise InvalidInput("policy keys must be unique")
         for p in self.policies:
             if not p.title.strip():
-                raise InvalidInput(f"policy {p.key!r} needs a title")
+                raise InvalidInput(f"policy {shown(p.key)} needs a title")
             try:  # a policy whose statements the Transparency Database would refuse is refused
                 statement_of_reasons(ReasonsInput(ActionKind.REMOVE_ITEM, p, CaseSource.HASH_REVIEW,
                                                   "check", puid="check"))
             except InvalidInput as exc:
-                raise InvalidInput(f"policy {p.key!r}: {exc}") from None
+                raise InvalidInput(f"policy {shown(p.key)}: {exc}") from None
 
     def keys(self) -> frozenset[str]:
         return frozenset(p.key for p in self.policies)

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, record
-from rempart.errors import AuthError, Conflict, InvalidInput, NotFound
+from rempart.errors import AuthError, Conflict, InvalidInput, NotFound, shown
 from rempart.people import credentials, throttle
 from rempart.people.models import ConsoleSession, ConsoleUser
 from rempart.people.throttle import LOCKOUT_WINDOW, MAX_FAILURES
@@ -66,7 +66,8 @@ def parse_role(name: str) -> Role:
     except ValueError:
         role = None
     if role not in PERSON_ROLES:
-        raise InvalidInput(f"unknown role {name!r}; one of {', '.join(r.value for r in PERSON_ROLES)}")
+        raise InvalidInput(
+            f"unknown role {shown(name)}; one of {', '.join(r.value for r in PERSON_ROLES)}")
     return role
 
 
@@ -94,12 +95,12 @@ def _create_user(session: Session, username: str, role: Role, created_by: Actor,
     if not USERNAME.match(username):
         raise InvalidInput("a username is 2-64 lowercase letters, digits, '_', '.' or '-'")
     if role not in PERSON_ROLES:
-        raise InvalidInput(f"role {role!r} cannot be given to a person")
+        raise InvalidInput(f"role {shown(role)} cannot be given to a person")
     if (role in ORG_ROLES) != (org_id is not None):
         raise InvalidInput(f"a {role.value} {'belongs to' if role in ORG_ROLES else 'has no'} "
                            "organisation")
     if session.scalar(select(ConsoleUser.id).where(ConsoleUser.username == username)):
-        raise Conflict(f"user {username!r} already exists")
+        raise Conflict(f"user {shown(username)} already exists")
     password = credentials.one_time_password()
     secret = credentials.new_totp_secret()
     user = ConsoleUser(username=username, role=role.value,
@@ -109,7 +110,7 @@ def _create_user(session: Session, username: str, role: Role, created_by: Actor,
     try:
         session.flush()
     except IntegrityError:  # created by a concurrent request since the check above
-        raise Conflict(f"user {username!r} already exists") from None
+        raise Conflict(f"user {shown(username)} already exists") from None
     record(session, created_by, AuditEvent.USER_CREATED, subject=f"user:{user.id}",
            detail={"username": username, "role": role.value})
     return NewUser(user, password, secret, credentials.totp_uri(secret, username))

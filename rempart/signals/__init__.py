@@ -1,5 +1,6 @@
 """Fingerprints of media: exact hashes, PDQ for images, per-frame PDQ for video."""
 
+from rempart.signals.budget import MemoryBudget, return_freed_memory
 from rempart.signals.compare import compare_videos
 from rempart.signals.fingerprint import fingerprint, fingerprint_file, query_variants
 from rempart.signals.limits import DEFAULT_LIMITS, Limits
@@ -24,4 +25,5 @@ __all__ = [
     "DEFAULT_LIMITS", "DEFAULT_THRESHOLD", "DIHEDRAL_NAMES", "IMAGE_FORMATS", "LOW_QUALITY", "VARIANT_NAMES",
     "VIDEO_FORMATS", "Fingerprint", "FrameHash", "Limits", "VideoComparison",
     "compare_videos", "fingerprint", "fingerprint_file", "hamming", "query_variants",
+    "MemoryBudget", "return_freed_memory",
 ]

@@ -20,7 +20,13 @@ Canonical form: an upright ``H x W x 3`` uint8 RGB array per frame, which is wha
   picture down to 64 x 64 anyway, so the hash moves by a few bits only, but it is no longer
   bit-exact with the reference: never use it where exact hashes are promised.
 - Every frame of an animation (GIF, APNG, animated WebP, multi-page TIFF) is decoded, in order,
-  composited by Pillow; ``Limits.max_frames`` is checked before each extra frame is decoded.
+  composited by Pillow. Frames are counted from the file's structure before any is decoded
+  (``Limits.max_frames``), and frames x canvas pixels checked (``Limits.max_total_pixels``).
+- Memory: ``image_cost`` (pixels x bytes per pixel x copies, from the header's size, mode and
+  frame count) is reserved from the caller's ``MemoryBudget`` before any pixel is decoded.
+  Conversions run strip by strip into one output array (no full-size intermediate, no float64
+  copy of the picture); a grey picture stays one byte per pixel, seen as three channels through a
+  read-only view; the last frame's Pillow picture is freed before the frame is hashed.
 
 Every Pillow error is translated here: ``CorruptMedia`` for bytes that fail to decode,
 ``MediaLimitExceeded`` for limits, ``UnsupportedMedia`` for a mode with no RGB conversion.
@@ -39,7 +45,9 @@ import numpy as np
 from PIL import Image
 
 from rempart.errors import CorruptMedia, MediaLimitExceeded, RempartError, UnsupportedMedia
+from rempart.signals.budget import UNLIMITED, MemoryBudget
 from rempart.signals.limits import Deadline, Limits
+from rempart.signals.pdq import HASH_BYTES_PER_PIXEL
 
 _PILLOW_FORMAT = {
     "jpeg": "JPEG", "png": "PNG", "gif": "GIF", "webp": "WEBP", "bmp": "BMP", "tiff": "TIFF",
@@ -61,50 +69,72 @@ class ImageFrame:
 
 
 def decode_frames(
-    data: bytes, fmt: str, limits: Limits, deadline: Deadline, *, jpeg_draft: int | None = None
+    data: bytes, fmt: str, limits: Limits, deadline: Deadline, *, jpeg_draft: int | None = None,
+    budget: MemoryBudget = UNLIMITED,
 ) -> Iterator[ImageFrame]:
     """Yield every frame of the image in ``data`` (of sniffed format ``fmt``), canonicalised.
 
     ``jpeg_draft``: see the module docstring; ``None`` decodes at full size (the exact path).
+    ``budget``: ``image_cost`` is reserved from it (waiting, or refused) before the first pixel is
+    decoded, and held until the generator ends: close it (``contextlib.closing``) when stopping
+    early.
 
-    Raises ``CorruptMedia``, ``MediaLimitExceeded`` or ``UnsupportedMedia``; never a Pillow error.
-    The deadline is checked after each frame.
+    Raises ``CorruptMedia``, ``MediaLimitExceeded``, ``UnsupportedMedia`` or, from the budget,
+    ``Overloaded``; never a Pillow error. The deadline is checked after each frame.
     """
     pillow_format = _PILLOW_FORMAT.get(fmt)
     if pillow_format is None:
-        raise UnsupportedMedia(f"not an image format: {fmt!r}")
+        raise UnsupportedMedia(f"not an image format: {fmt}")
     with _translated(fmt, limits):
         im = Image.open(io.BytesIO(data), formats=[pillow_format])
     try:
         with _translated(fmt, limits):
             orientation = _orientation(im)
-        start_ms = 0.0
-        index = 0
-        while True:
-            with _translated(fmt, limits):
-                if index > 0 and not _seek(im, index):
-                    return
-                if index >= limits.max_frames:
-                    raise MediaLimitExceeded("frames", index + 1, limits.max_frames)
-                frame = _current_frame(im, orientation, limits, start_ms, jpeg_draft)
-                start_ms += _duration_ms(im)
-            deadline.check()
-            yield frame
-            index += 1
+            limits.check_pixels(*im.size)
+            frames = _count_frames(im, data, fmt, limits.max_frames + 1, deadline)
+            if frames > limits.max_frames:
+                raise MediaLimitExceeded("frames", frames, limits.max_frames)
+            limits.check_total_pixels(frames * im.size[0] * im.size[1])
+            cost = image_cost(fmt, im.mode, *im.size, frames=frames)
+        with budget.reserve(cost) as reservation:  # may wait: outside the warnings block
+            yield from _frames(im, fmt, frames, orientation, limits, deadline, jpeg_draft,
+                               reservation)
     finally:
         im.close()
 
 
-def _current_frame(
-    im: Image.Image, orientation: int, limits: Limits, start_ms: float, jpeg_draft: int | None
-) -> ImageFrame:
-    """Decode the frame ``im`` is positioned on, after checking its declared size."""
-    limits.check_pixels(*im.size)
+def _frames(im: Image.Image, fmt: str, frames: int, orientation: int, limits: Limits,
+            deadline: Deadline, jpeg_draft: int | None, reservation) -> Iterator[ImageFrame]:
+    """Decode the ``frames`` frames of ``im`` in order, within ``reservation``."""
+    start_ms, total_pixels = 0.0, 0
+    for index in range(frames):
+        with _translated(fmt, limits):
+            if index > 0 and not _seek(im, index):
+                return
+            limits.check_pixels(*im.size)
+            total_pixels += im.size[0] * im.size[1]
+            limits.check_total_pixels(total_pixels)
+            cost = image_cost(fmt, im.mode, *im.size, frames=frames)
+        reservation.grow(cost)  # a TIFF page may be larger than the first: paid before decoding
+        with _translated(fmt, limits):
+            frame = _current_frame(im, orientation, start_ms, jpeg_draft,
+                                   last=index == frames - 1)
+            start_ms += _duration_ms(im)
+        deadline.check()
+        yield frame
+
+
+def _current_frame(im: Image.Image, orientation: int, start_ms: float, jpeg_draft: int | None,
+                   *, last: bool) -> ImageFrame:
+    """Decode the frame ``im`` is positioned on; after the last one, Pillow's copy is freed."""
     width, height = im.size if orientation < 5 else im.size[::-1]
     if jpeg_draft and im.format in ("JPEG", "MPO"):
         _draft(im, jpeg_draft)
     im.load()
-    return ImageFrame(orient(to_rgb(im), orientation), start_ms / 1000.0, width, height)
+    rgb = to_rgb(im)
+    if last:
+        im.close()  # the decoded picture is no longer needed while the frame is hashed
+    return ImageFrame(orient(rgb, orientation), start_ms / 1000.0, width, height)
 
 
 @contextmanager
@@ -165,7 +195,7 @@ def _orientation(im: Image.Image) -> int:
 
 
 def orient(rgb: np.ndarray, orientation: int) -> np.ndarray:
-    """Return ``rgb`` turned upright for EXIF ``orientation`` (1-8), as a contiguous array.
+    """Return ``rgb`` turned upright for EXIF ``orientation`` (1-8), as a view (no copy).
 
     Orientation n means the stored picture must be transformed as follows to be upright:
     2 mirror left-right, 3 rotate 180, 4 mirror top-bottom, 5 transpose, 6 rotate 90 clockwise,
@@ -181,41 +211,184 @@ def orient(rgb: np.ndarray, orientation: int) -> np.ndarray:
         7: lambda a: a[::-1, ::-1].transpose(1, 0, 2),
         8: lambda a: np.rot90(a, k=1),
     }
-    return np.ascontiguousarray(ops.get(orientation, ops[1])(rgb))
+    return ops.get(orientation, ops[1])(rgb)
+
+
+# ---------------------------------------------------------------- cost, before it is spent
+
+#: bytes per pixel of the full-size buffers a decoder holds beside Pillow's picture: libjpeg's
+#: coefficients of a progressive JPEG (2 bytes x 3 components), libtiff's strip (a hostile TIFF
+#: has one strip as large as the picture), libwebp's canvas
+_DECODER_BYTES = {"jpeg": 6, "tiff": 4, "webp": 4}
+#: full-size pictures Pillow keeps while compositing an animation (current, previous, disposal,
+#: the frame itself), each up to 4 bytes per pixel whatever the first frame's mode
+_ANIMATION_BYTES = 16
+#: strips of rows (at most a few MiB each, fewer for a small picture) and Python objects
+_FIXED_COST = 4 << 20
+_STRIPS_COST = 28 << 20
+
+
+def image_cost(fmt: str, mode: str, width: int, height: int, *, frames: int = 1) -> int:
+    """An upper bound of the bytes ``decode_frames`` and hashing hold at once for one frame.
+
+    A still picture is converted to its canonical form and Pillow's copy freed before hashing,
+    so the peak is the largest of: decoding (Pillow + decoder buffers), converting (Pillow +
+    canonical) and hashing (canonical + ``pdq.HASH_BYTES_PER_PIXEL``). Frames of an animation are
+    hashed while Pillow keeps its pictures for the next one. Canonical: 1 byte per pixel for
+    grey modes (a view gives the three channels), 3 for the others.
+    """
+    pillow = 1 if mode in ("1", "L", "P") else 2 if mode.startswith("I;16") else 4
+    canonical = 1 if _is_grey(mode) else 3
+    decoder = _DECODER_BYTES.get(fmt, 0)
+    if frames > 1 and fmt in ("gif", "png", "webp"):
+        per_pixel = _ANIMATION_BYTES + max(decoder, canonical + HASH_BYTES_PER_PIXEL)
+    elif frames > 1:  # pages (TIFF): one at a time, Pillow's copy kept for seeking to the next
+        per_pixel = pillow + max(decoder, canonical + HASH_BYTES_PER_PIXEL)
+    else:
+        per_pixel = max(pillow + decoder, pillow + canonical, canonical + HASH_BYTES_PER_PIXEL)
+    return width * height * per_pixel + _FIXED_COST + min(_STRIPS_COST, width * height * 16)
+
+
+def _count_frames(im: Image.Image, data: bytes, fmt: str, cap: int, deadline: Deadline) -> int:
+    """How many frames the file holds, counted up to ``cap`` without decoding a pixel.
+
+    PNG (APNG), WebP and MPO declare it; a GIF's blocks are walked (Pillow's own count seeks
+    through every frame of the file, however many); TIFF pages are stepped through.
+    """
+    if fmt == "gif":
+        return _gif_frames(data, cap, deadline)
+    if fmt == "tiff":
+        count = 1
+        while count < cap and _seek(im, count):
+            count += 1
+        im.seek(0)
+        return count
+    return min(cap, max(1, int(getattr(im, "n_frames", 1))))
+
+
+_GIF_BLOCK = re.compile(rb"[,!;]")
+
+
+def _gif_frames(data: bytes, cap: int, deadline: Deadline) -> int:
+    """Image descriptors in a GIF up to ``cap``: Pillow's frames (it skips unknown bytes too)."""
+    def table(flags: int) -> int:
+        return 3 << ((flags & 7) + 1) if flags & 0x80 else 0
+
+    def skip_sub_blocks(pos: int) -> int:
+        while pos < len(data):
+            size = data[pos]
+            pos += 1 + size
+            if size == 0:
+                break
+        return pos
+
+    pos = 13 + table(data[10]) if len(data) > 10 else len(data)
+    count, steps = 0, 0
+    while count < cap:
+        found = _GIF_BLOCK.search(data, pos)
+        if found is None or found.group() == b";":
+            break
+        pos = found.start()
+        if data[pos] == 0x2C:  # image descriptor, local colour table, LZW code size, data
+            count += 1
+            flags = data[pos + 9] if pos + 9 < len(data) else 0
+            pos = skip_sub_blocks(pos + 11 + table(flags))
+        else:  # extension: label, then sub-blocks
+            pos = skip_sub_blocks(pos + 2)
+        steps += 1
+        if steps % 4096 == 0:
+            deadline.check()
+    return max(1, count)
+
+
+# ---------------------------------------------------------------- canonical pixels, in strips
+
+_STRIP_BYTES = 4 << 20
+
+
+def _is_grey(mode: str) -> bool:
+    return mode in ("L", "I", "F") or mode.startswith("I;16")
 
 
 def to_rgb(im: Image.Image) -> np.ndarray:
-    """Convert a loaded Pillow image of any mode to ``H x W x 3`` uint8 RGB (see the module doc)."""
+    """Convert a loaded Pillow image of any mode to ``H x W x 3`` uint8 RGB (see the module doc).
+
+    Converted strip by strip into one output array: no full-size intermediate. Grey pictures
+    come back as one byte per pixel seen through a read-only view with three equal channels.
+    """
     mode = im.mode
     if mode == "RGB":
-        return np.asarray(im, dtype=np.uint8)
+        return _strip_copy(im, 3, lambda strip: np.asarray(strip, dtype=np.uint8))
+    if mode == "L":
+        return _grey_to_rgb(_strip_copy(im, 1, lambda strip: np.asarray(strip, dtype=np.uint8)))
     if mode.startswith("I;16"):
-        grey = (np.asarray(im).astype(np.uint16) >> 8).astype(np.uint8)
-        return _grey_to_rgb(grey)
+        return _grey_to_rgb(_strip_copy(
+            im, 1, lambda strip: (np.asarray(strip).astype(np.uint16) >> 8).astype(np.uint8)))
     if mode in ("I", "F"):
-        return _grey_to_rgb(_scale_to_8bit(np.asarray(im), is_float=mode == "F"))
-    if mode == "La":
-        im = im.convert("LA")
-    try:
-        return np.asarray(im.convert("RGB"), dtype=np.uint8)
-    except ValueError as exc:
-        raise UnsupportedMedia(f"colour mode {mode} has no RGB conversion: {exc}") from None
+        return _grey_to_rgb(_scale_to_8bit(im, is_float=mode == "F"))
+
+    def convert(strip: Image.Image) -> np.ndarray:
+        if mode == "La":
+            strip = strip.convert("LA")
+        try:
+            return np.asarray(strip.convert("RGB"), dtype=np.uint8)
+        except ValueError as exc:
+            raise UnsupportedMedia(f"colour mode {mode} has no RGB conversion: {exc}") from None
+
+    return _strip_copy(im, 3, convert)
+
+
+def _strips(im: Image.Image) -> Iterator[tuple[int, Image.Image]]:
+    """(top row, strip) of ``im``, each strip a few MiB (conversions are per pixel)."""
+    width, height = im.size
+    rows = max(1, _STRIP_BYTES // max(1, 4 * width))
+    for top in range(0, height, rows):
+        yield top, im.crop((0, top, width, min(height, top + rows)))
+
+
+def _strip_copy(im: Image.Image, channels: int, convert) -> np.ndarray:
+    width, height = im.size
+    out = np.empty((height, width, channels) if channels > 1 else (height, width), np.uint8)
+    for top, strip in _strips(im):
+        out[top:top + strip.size[1]] = convert(strip)
+    return out
 
 
 def _grey_to_rgb(grey: np.ndarray) -> np.ndarray:
-    return np.repeat(grey[:, :, None], 3, axis=2)
+    return np.broadcast_to(grey[:, :, None], (*grey.shape, 3))
 
 
-def _scale_to_8bit(values: np.ndarray, *, is_float: bool) -> np.ndarray:
-    """Map a single-channel int32/float32 picture of unknown range to uint8 (see module doc)."""
-    v = np.nan_to_num(values.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-    lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 0.0)
-    if is_float and lo >= 0.0 and hi <= 1.0:
-        scaled = v * 255.0
-    elif lo >= 0.0 and hi <= 255.0:
-        scaled = v
-    elif lo >= 0.0 and hi <= 65535.0:
-        scaled = np.floor(v / 256.0)
-    else:
-        scaled = (v - lo) * (255.0 / (hi - lo))
-    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+def _scale_to_8bit(im: Image.Image, *, is_float: bool) -> np.ndarray:
+    """Map a single-channel int32/float32 picture of unknown range to uint8 (see module doc).
+
+    Two passes over strips (the range, then the mapping); each value is computed in float64 as a
+    whole-picture computation would, in place within its strip.
+    """
+    lo = hi = None
+    for _, strip in _strips(im):
+        v = np.asarray(strip)
+        if v.size == 0:
+            continue
+        if is_float:  # NaN and infinities count as 0, as in the mapping below
+            bad = ~np.isfinite(v)
+            if bad.any():
+                v = np.where(bad, np.float32(0), v)
+        lo = float(v.min()) if lo is None else min(lo, float(v.min()))
+        hi = float(v.max()) if hi is None else max(hi, float(v.max()))
+    if lo is None or hi is None:  # an empty picture
+        lo = hi = 0.0
+
+    def scale(strip: Image.Image) -> np.ndarray:
+        v = np.asarray(strip).astype(np.float64)
+        np.nan_to_num(v, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+        if is_float and lo >= 0.0 and hi <= 1.0:
+            np.multiply(v, 255.0, out=v)
+        elif lo >= 0.0 and hi <= 255.0:
+            pass
+        elif lo >= 0.0 and hi <= 65535.0:
+            np.floor(np.divide(v, 256.0, out=v), out=v)
+        else:
+            np.multiply(np.subtract(v, lo, out=v), 255.0 / (hi - lo), out=v)
+        return np.clip(np.rint(v, out=v), 0, 255, out=v).astype(np.uint8)
+
+    return _strip_copy(im, 1, scale)

@@ -9,6 +9,10 @@
 
 Images hash every frame; videos one frame per second (vPDQ sampling, see ``video``). Variants of
 video frames are computed too: a mirrored re-upload is a common evasion.
+
+Cost: what decoding and hashing will hold is estimated from the headers and reserved from the
+caller's ``MemoryBudget`` (``rempart.signals.budget``) before a pixel is decoded; a process that
+shares no budget (the CLI) passes none.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable
+from contextlib import closing
 
 import numpy as np
 
 from rempart.errors import InvalidInput, InvariantViolation, NotFound
+from rempart.signals.budget import UNLIMITED, MemoryBudget
 from rempart.signals.decode import decode_frames
 from rempart.signals.limits import DEFAULT_LIMITS, Deadline, Limits
 from rempart.signals.model import VARIANT_NAMES, FrameHash, Fingerprint
@@ -30,7 +36,8 @@ from rempart.signals.video import decode_video
 
 
 def fingerprint(
-    data: bytes, *, limits: Limits = DEFAULT_LIMITS, jpeg_draft: int | None = None
+    data: bytes, *, limits: Limits = DEFAULT_LIMITS, jpeg_draft: int | None = None,
+    budget: MemoryBudget = UNLIMITED,
 ) -> Fingerprint:
     """Fingerprint one media file given as bytes.
 
@@ -38,9 +45,12 @@ def fingerprint(
     least that many pixels: faster on large photos, but PDQ is then a few bits off the reference
     (see ``rempart.signals.decode``). The exact hashes (SHA-256, MD5, SHA-1) are unaffected.
 
+    ``budget``: decoding waits for its estimated cost there (see the module docstring).
+
     Raises ``UnsupportedMedia`` (empty, unknown type, no video stream), ``CorruptMedia`` (a known
-    type that does not decode) or ``MediaLimitExceeded`` (see ``limits``); ``InvalidInput`` when
-    ``data`` is not bytes-like.
+    type that does not decode), ``MediaLimitExceeded`` (see ``limits``; "memory" when the cost
+    exceeds the whole budget) or ``Overloaded`` (the budget stayed spent while waiting);
+    ``InvalidInput`` when ``data`` is not bytes-like.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise InvalidInput(f"fingerprint expects bytes, got {type(data).__name__}")
@@ -55,8 +65,8 @@ def fingerprint(
         "sha1": hashlib.sha1(data, usedforsecurity=False).hexdigest(),
     }
     if media.kind == "image":
-        return _image(data, media, exact, limits, deadline, jpeg_draft)
-    return _video(data, media, exact, limits, deadline)
+        return _image(data, media, exact, limits, deadline, jpeg_draft, budget)
+    return _video(data, media, exact, limits, deadline, budget)
 
 
 def fingerprint_file(
@@ -135,17 +145,21 @@ class _FrameHasher:
 
 def _image(
     data: bytes, media: MediaType, exact: dict, limits: Limits, deadline: Deadline,
-    jpeg_draft: int | None,
+    jpeg_draft: int | None, budget: MemoryBudget,
 ) -> Fingerprint:
     hasher = _FrameHasher()
     starts: list[float] = []
     size = (0, 0)
-    for frame in decode_frames(data, media.format, limits, deadline, jpeg_draft=jpeg_draft):
-        if not starts:
-            size = (frame.width, frame.height)
-        starts.append(frame.start)
-        hasher.add(frame.rgb, frame.start)
-        deadline.check()
+    frames = decode_frames(data, media.format, limits, deadline, jpeg_draft=jpeg_draft,
+                           budget=budget)
+    with closing(frames):  # the budget is returned even when hashing fails half-way
+        for frame in frames:
+            if not starts:
+                size = (frame.width, frame.height)
+            starts.append(frame.start)
+            hasher.add(frame.rgb, frame.start)
+            del frame  # the next frame is decoded without this one's pixels
+            deadline.check()
     if not starts:
         raise InvariantViolation("an image decoded to no frame without an error")
     if len(starts) == 1:
@@ -157,7 +171,8 @@ def _image(
 
 
 def _video(
-    data: bytes, media: MediaType, exact: dict, limits: Limits, deadline: Deadline
+    data: bytes, media: MediaType, exact: dict, limits: Limits, deadline: Deadline,
+    budget: MemoryBudget,
 ) -> Fingerprint:
     hasher = _FrameHasher()
 
@@ -165,7 +180,7 @@ def _video(
         hasher.add(rgb, round(t, 6))
         deadline.check()
 
-    info = decode_video(data, media.format, limits, deadline, on_frame)
+    info = decode_video(data, media.format, limits, deadline, on_frame, budget=budget)
     return Fingerprint(
         kind="video", format=media.format, width=info.width, height=info.height,
         frames=tuple(hasher.frames), variants=hasher.variant_table(),

@@ -8,10 +8,16 @@ the names below, so callers (and the HTTP layer) can tell which one.
     "bytes"           before reading a file (``fingerprint_file`` stats it), and on the bytes given
     "pixels"          from the declared width x height, before any pixel is decoded; again for every
                       animation frame and video frame (dimensions may change mid-stream)
-    "frames"          animated images: counted while iterating, before each extra frame is decoded
+    "frames"          animated images: counted from the file's structure before any frame is decoded
+    "total_pixels"    animated images: frames x canvas pixels, before any frame is decoded (a 23 KB
+                      GIF can hold 999 frames of 4000 x 4000); then the pixels of each frame decoded
     "seconds"         video: the declared duration before decoding, then each frame's timestamp
-    "decode_seconds"  wall-clock time spent decoding, checked between frames (one frame's decode
-                      is not interrupted; ``max_pixels`` bounds how long that can take)
+    "decode_seconds"  wall-clock time from the start of ``fingerprint`` (waiting for decode memory
+                      included), checked between frames (one frame's decode is not interrupted;
+                      ``max_pixels`` bounds how long that can take)
+    "memory"          the bytes decoding would hold at once (estimated from the headers: pixels x
+                      bytes per pixel x copies) exceed the whole decode memory budget
+                      (``rempart.signals.budget``); checked before any pixel is decoded
 """
 
 from __future__ import annotations
@@ -37,15 +43,16 @@ class Limits:
     max_video_bytes: int = 512 * MIB
     max_pixels: int = 50_000_000
     max_frames: int = 1_000
+    max_total_pixels: int = 400_000_000
     max_video_seconds: float = 3600.0
     decode_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         for name in ("max_image_bytes", "max_video_bytes", "max_pixels", "max_frames",
-                     "max_video_seconds", "decode_seconds"):
+                     "max_total_pixels", "max_video_seconds", "decode_seconds"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise InvalidInput(f"Limits.{name} must be a non-negative number, got {value!r}")
+                raise InvalidInput(f"Limits.{name} must be a non-negative number, got {value}")
 
     @property
     def max_bytes(self) -> int:
@@ -64,6 +71,11 @@ class Limits:
         """Raise ``MediaLimitExceeded("pixels", ...)`` when ``width * height`` is over the limit."""
         if width * height > self.max_pixels:
             raise MediaLimitExceeded("pixels", width * height, self.max_pixels)
+
+    def check_total_pixels(self, pixels: int) -> None:
+        """Raise ``MediaLimitExceeded("total_pixels", ...)`` for the pixels of all frames."""
+        if pixels > self.max_total_pixels:
+            raise MediaLimitExceeded("total_pixels", pixels, self.max_total_pixels)
 
 
 DEFAULT_LIMITS = Limits()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rempart.errors import InvalidInput
+from rempart.errors import InvalidInput, shown
 from rempart.signals.pdq import DIHEDRAL_NAMES, LOW_QUALITY
 
 #: every variant name a Fingerprint may carry besides "original", in query order
@@ -56,11 +56,13 @@ class Fingerprint:
 
     def __post_init__(self) -> None:
         if self.kind not in ("image", "video"):
-            raise InvalidInput(f"fingerprint kind must be 'image' or 'video', got {self.kind!r}")
+            raise InvalidInput(
+                f"fingerprint kind must be 'image' or 'video', got {shown(self.kind)}")
         for name, hashes in self.variants:
             if name not in VARIANT_NAMES or len(hashes) != len(self.frames):
                 raise InvalidInput(
-                    f"variant {name!r} must be one of {VARIANT_NAMES} with one hash per frame"
+                    f"variant {shown(name)} must be one of {', '.join(VARIANT_NAMES)} with one hash "
+                    "per frame"
                 )
 
     def pdq(self) -> FrameHash | None:
@@ -77,7 +79,7 @@ class Fingerprint:
         for key, hashes in self.variants:
             if key == name:
                 return hashes
-        raise InvalidInput(f"fingerprint has no variant {name!r}")
+        raise InvalidInput(f"fingerprint has no variant {shown(name)}")
 
     @property
     def trimmed_frames(self) -> tuple[FrameHash, ...]:

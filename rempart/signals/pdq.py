@@ -16,9 +16,23 @@ Names follow Meta's PDQ (``pdqDihedralHash256esFromFloatLuma``) and the referenc
     flipy       mirrored about the vertical axis: left-right (``a[:, ::-1]``)
     transpose   reflected about the main diagonal (``a.transpose(1, 0, 2)``)
     transverse  reflected about the anti-diagonal
+
+Memory (what ``HASH_BYTES_PER_PIXEL`` accounts for): ``pdqhash``'s Python functions compute the
+luma with whole-picture float64 temporaries (24 bytes per pixel on top of the two float32
+buffers PDQ needs) and hold the GIL for the whole hash. Here the luma is computed in strips of
+rows into one float32 buffer, with the very same arithmetic (``(R*0.299 + G*0.587) + B*0.114`` in
+float64, rounded to float32), and handed to Meta's C++ functions that the ``pdqhash`` extension
+contains (``pdqHash256FromFloatLuma``, ``pdqDihedralHash256esFromFloatLuma``) through ``ctypes``,
+which releases the GIL: 8 bytes per pixel, no whole-picture copy of the RGB input (any strided
+view will do, e.g. a grey picture broadcast to three channels), and hashes bit for bit those of
+``pdqhash.compute`` / ``compute_dihedral``. The entry points are used only after they reproduced
+``pdqhash`` on a probe picture at import; otherwise (another build of ``pdqhash``) the
+``pdqhash`` functions are used, at their cost.
 """
 
 from __future__ import annotations
+
+import ctypes
 
 import numpy as np
 import pdqhash
@@ -39,20 +53,28 @@ DEFAULT_THRESHOLD = 31
 
 
 def pdq_hash(rgb: np.ndarray) -> tuple[str, int]:
-    """Return ``(hex, quality)`` of an ``H x W x 3`` uint8 RGB array."""
-    bits, quality = pdqhash.compute(_checked(rgb))
-    return bits_to_hex(bits), int(quality)
+    """Return ``(hex, quality)`` of an ``H x W x 3`` uint8 RGB array (any strides)."""
+    _checked(rgb)
+    if _REFERENCE is None:
+        bits, quality = pdqhash.compute(np.ascontiguousarray(rgb))
+        return bits_to_hex(bits), int(quality)
+    return _REFERENCE.hash(rgb)
 
 
 def pdq_dihedral(rgb: np.ndarray) -> tuple[dict[str, str], int]:
-    """Return ``({name: hex} for the 8 DIHEDRAL_NAMES, quality)`` of an RGB array.
+    """Return ``({name: hex} for the 8 DIHEDRAL_NAMES, quality)`` of an RGB array (any strides).
 
     ``["original"]`` equals ``pdq_hash(rgb)[0]`` exactly (the same computation).
     """
-    hashes, quality = pdqhash.compute_dihedral(_checked(rgb))
-    if len(hashes) != len(DIHEDRAL_NAMES):
-        raise InvariantViolation(f"pdqhash.compute_dihedral returned {len(hashes)} hashes, expected 8")
-    return {name: bits_to_hex(b) for name, b in zip(DIHEDRAL_NAMES, hashes)}, int(quality)
+    _checked(rgb)
+    if _REFERENCE is None:
+        hashes, quality = pdqhash.compute_dihedral(np.ascontiguousarray(rgb))
+        if len(hashes) != len(DIHEDRAL_NAMES):
+            raise InvariantViolation(
+                f"pdqhash.compute_dihedral returned {len(hashes)} hashes, expected 8")
+        return {name: bits_to_hex(b) for name, b in zip(DIHEDRAL_NAMES, hashes)}, int(quality)
+    values, quality = _REFERENCE.dihedral(rgb)
+    return dict(zip(DIHEDRAL_NAMES, values)), quality
 
 
 def bits_to_hex(bits: np.ndarray) -> str:
@@ -79,9 +101,100 @@ def hex_to_words(hexes: list[str]) -> np.ndarray:
     return raw.astype(np.uint64).reshape(len(hexes), 4)
 
 
-def _checked(rgb: np.ndarray) -> np.ndarray:
+def _checked(rgb: np.ndarray) -> None:
     if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise InvalidInput("PDQ hashing expects an H x W x 3 uint8 array")
     if rgb.shape[0] == 0 or rgb.shape[1] == 0:
         raise InvalidInput("cannot PDQ-hash an empty picture")
-    return np.ascontiguousarray(rgb)
+
+
+# ---------------------------------------------------------------- Meta's C++ on our own luma
+
+_STRIP_BYTES = 4 << 20  # float64 temporaries per strip of rows: a few MiB, whatever the picture
+
+
+#: the luma of a grey level v, (v*0.299 + v*0.587) + v*0.114 in float64 rounded to float32:
+#: a grey picture (three equal channels) is mapped through it, value for value the same
+_GREY_LUMA = np.array([v * 0.299 + v * 0.587 + v * 0.114 for v in range(256)]).astype(np.float32)
+
+
+def float_luma(rgb: np.ndarray) -> np.ndarray:
+    """PDQ's float32 luma of an RGB array, exactly as ``pdqhash`` computes it, strip by strip."""
+    height, width = rgb.shape[:2]
+    if rgb.strides[2] == 0:  # a grey picture seen as three equal channels
+        return _GREY_LUMA[rgb[:, :, 0]]
+    luma = np.empty((height, width), np.float32)
+    rows = max(1, _STRIP_BYTES // (8 * width))
+    for top in range(0, height, rows):
+        strip = rgb[top:top + rows]
+        luma[top:top + rows] = (strip[:, :, 0] * 0.299 + strip[:, :, 1] * 0.587
+                                + strip[:, :, 2] * 0.114)
+    return luma
+
+
+class _Hash256(ctypes.Structure):
+    _fields_ = [("w", ctypes.c_uint16 * 16)]
+
+    def hex(self) -> str:
+        # Meta's hashToString: word 15 first, each word as 4 hex digits (= bits_to_hex of pdqhash)
+        return "".join(f"{self.w[i]:04x}" for i in range(15, -1, -1))
+
+
+_P = ctypes.c_void_p
+_HASH = "_ZN8facebook3pdq7hashing23pdqHash256FromFloatLumaEPfS2_iiPA64_fS4_PA16_fRNS1_7Hash256ERi"
+_DIHEDRAL = ("_ZN8facebook3pdq7hashing33pdqDihedralHash256esFromFloatLumaEPfS2_iiPA64_fS4_PA16_f"
+             "S6_PNS1_7Hash256ES8_S8_S8_S8_S8_S8_S8_Ri")
+
+
+class _ReferenceFromLuma:
+    """Meta's ``pdq*FromFloatLuma`` functions, as compiled into the ``pdqhash`` extension."""
+
+    def __init__(self, library: ctypes.CDLL) -> None:
+        self._hash = getattr(library, _HASH)
+        self._hash.argtypes = [_P, _P, ctypes.c_int, ctypes.c_int, _P, _P, _P,
+                               ctypes.POINTER(_Hash256), ctypes.POINTER(ctypes.c_int)]
+        self._hash.restype = None
+        self._dihedral = getattr(library, _DIHEDRAL)
+        self._dihedral.argtypes = ([_P, _P, ctypes.c_int, ctypes.c_int, _P, _P, _P, _P]
+                                   + [ctypes.POINTER(_Hash256)] * 8 + [ctypes.POINTER(ctypes.c_int)])
+        self._dihedral.restype = ctypes.c_bool
+
+    def hash(self, rgb: np.ndarray) -> tuple[str, int]:
+        luma, scratch, small = self._buffers(rgb)
+        out, quality = _Hash256(), ctypes.c_int()
+        self._hash(luma.ctypes.data, scratch.ctypes.data, luma.shape[0], luma.shape[1],
+                   *(b.ctypes.data for b in small[:3]), ctypes.byref(out), ctypes.byref(quality))
+        return out.hex(), quality.value
+
+    def dihedral(self, rgb: np.ndarray) -> tuple[list[str], int]:
+        luma, scratch, small = self._buffers(rgb)
+        outs, quality = [_Hash256() for _ in DIHEDRAL_NAMES], ctypes.c_int()
+        self._dihedral(luma.ctypes.data, scratch.ctypes.data, luma.shape[0], luma.shape[1],
+                       *(b.ctypes.data for b in small), *(ctypes.byref(h) for h in outs),
+                       ctypes.byref(quality))
+        return [h.hex() for h in outs], quality.value
+
+    @staticmethod
+    def _buffers(rgb: np.ndarray):
+        luma = float_luma(rgb)
+        small = (np.zeros((64, 64), np.float32), np.zeros((16, 64), np.float32),
+                 np.zeros((16, 16), np.float32), np.zeros((16, 16), np.float32))
+        return luma, np.zeros(luma.shape, np.float32), small
+
+
+def _load_reference() -> _ReferenceFromLuma | None:
+    """The C++ entry points, if this ``pdqhash`` build exports them and they agree with it."""
+    try:
+        reference = _ReferenceFromLuma(ctypes.CDLL(pdqhash.bindings.__file__))
+    except (OSError, AttributeError):
+        return None
+    probe = np.random.default_rng(0).integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    hashes, quality = pdqhash.compute_dihedral(probe)  # also initialises PDQ's static DCT matrix
+    expected = ([bits_to_hex(b) for b in hashes], int(quality))
+    return reference if reference.dihedral(probe) == expected else None
+
+
+_REFERENCE = _load_reference()
+
+#: bytes per pixel that hashing one frame holds at its peak (see the module docstring)
+HASH_BYTES_PER_PIXEL = 8 if _REFERENCE is not None else 3 + 24 + 8

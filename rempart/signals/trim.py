@@ -89,12 +89,13 @@ def content_box(rgb: np.ndarray, rule: TrimRule = DEFAULT_TRIM) -> tuple[int, in
 
 
 def trim(rgb: np.ndarray, rule: TrimRule = DEFAULT_TRIM) -> np.ndarray | None:
-    """The contiguous content inside the borders of ``rgb``, or ``None`` (see ``content_box``)."""
+    """The content inside the borders of ``rgb`` (a view, no copy), or ``None`` (see
+    ``content_box``)."""
     box = content_box(rgb, rule)
     if box is None:
         return None
     top, bottom, left, right = box
-    return np.ascontiguousarray(rgb[top:bottom, left:right])
+    return rgb[top:bottom, left:right]
 
 
 def _edge_run(lines: np.ndarray, rule: TrimRule) -> int:
@@ -117,18 +118,31 @@ def _edge_run(lines: np.ndarray, rule: TrimRule) -> int:
 
 def _strict_run(lines: np.ndarray, edge_colour: np.ndarray, rule: TrimRule) -> int:
     # Scan in growing chunks: most pictures have no border, and then only the first chunk is read.
+    # Chunks stop growing at about a million values, so a flat picture costs no full-size copy.
     start, chunk = 0, 8
+    most = max(8, _CHUNK_VALUES // max(1, lines.shape[1] * 3))
     while start < lines.shape[0]:
         fractions = _border_fraction(lines[start:start + chunk], edge_colour, rule)
         not_border = np.flatnonzero(fractions < rule.min_fraction)
         if not_border.size:
             return start + int(not_border[0])
         start += chunk
-        chunk *= 2
+        chunk = min(chunk * 2, most)
     return lines.shape[0]
+
+
+_CHUNK_VALUES = 1 << 20
 
 
 def _border_fraction(block: np.ndarray, edge_colour: np.ndarray, rule: TrimRule) -> np.ndarray:
     """For each line of ``block``: the share of its pixels within ``tolerance`` of ``edge_colour``."""
-    close = np.abs(block.astype(np.int16) - edge_colour).max(axis=2) <= rule.tolerance
-    return close.mean(axis=1)
+    # |v - edge| <= tolerance per channel, in uint8: (v - low) wraps around below ``low``, so
+    # "(v - low) <= high - low" is exactly "low <= v <= high", with no wider copy of the block.
+    low = np.clip(edge_colour - rule.tolerance, 0, 255).astype(np.uint8)
+    span = (np.clip(edge_colour + rule.tolerance, 0, 255) - low).astype(np.uint8)
+    if block.strides[2] == 0:  # a grey picture seen as three equal channels: test one
+        close = (block[:, :, 0] - low[0]) <= span[0]
+    else:
+        ok = (block - low) <= span
+        close = ok[:, :, 0] & ok[:, :, 1] & ok[:, :, 2]
+    return np.count_nonzero(close, axis=1) / block.shape[1]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 
-from rempart.errors import InvalidSignal
+from rempart.errors import InvalidSignal, shown
 
 _HEX = frozenset(string.hexdigits)
 
@@ -44,8 +44,7 @@ class SignalType:
 
 
 def _describe(value: str) -> str:
-    shown = value if len(value) <= 20 else value[:17] + "..."
-    return f"{len(value)} characters ({shown!r})"
+    return f"{len(value)} characters ({shown(value, 17)})"
 
 
 SHA256 = SignalType(
@@ -75,7 +74,7 @@ def signal_type(name: str) -> SignalType:
         return SIGNAL_TYPES[name.strip().lower()]
     except (KeyError, AttributeError):
         raise InvalidSignal(
-            f"unknown signal type {name!r}; known: {', '.join(SIGNAL_TYPES)}"
+            f"unknown signal type {shown(name)}; known: {', '.join(SIGNAL_TYPES)}"
         ) from None
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
+
+from annotated_types import Interval
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,6 +22,16 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+#: the largest integer a request may give where the database compares it: ids are INTEGER
+#: columns (32 bits on PostgreSQL), offsets and counts BIGINT. A larger value is a malformed
+#: request (422), not an overflow in the database driver (500)
+MAX_ID = 2**31 - 1
+MAX_INT = 2**63 - 1
+#: an id of a row, as a request names it in a path or a body field (a query or form field with a
+#: default says ``Query(..., ge=1, le=MAX_ID)``: FastAPI keeps only the default's constraints)
+RowId = Annotated[int, Interval(ge=1, le=MAX_ID)]
 
 
 class Base(DeclarativeBase):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from rempart.errors import InvalidInput
+from rempart.errors import InvalidInput, shown
 
 MAX_UINT63 = (1 << 63) - 1
 
@@ -30,9 +30,9 @@ def b64decode(text: str, what: str) -> bytes:
 def parse_decimal(text: str, what: str, maximum: int = MAX_UINT63) -> int:
     """Parse an ASCII decimal with no sign, no leading zeroes (except ``0``), at most ``maximum``."""
     if not text or len(text) > 20 or not text.isascii() or not text.isdigit():
-        raise InvalidInput(f"{what}: not a decimal number: {text[:40]!r}")
+        raise InvalidInput(f"{what}: not a decimal number: {shown(text[:40])}")
     if text != "0" and text[0] == "0":
-        raise InvalidInput(f"{what}: leading zero in {text!r}")
+        raise InvalidInput(f"{what}: leading zero in {shown(text)}")
     value = int(text)
     if value > maximum:
         raise InvalidInput(f"{what}: {value} exceeds {maximum}")

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from rempart.errors import InvalidInput
+from rempart.errors import InvalidInput, shown
 from rempart.transparency._text import b64decode, b64encode, parse_decimal
 from rempart.transparency.errors import VerificationError
 from rempart.transparency.merkle import HASH_SIZE
@@ -98,7 +98,7 @@ def open_checkpoint(msg: bytes, origin: str, log_verifiers: Iterable[Verifier]) 
     note = open_note(msg, verifiers)
     cp = parse_checkpoint(note.text)
     if cp.origin != origin:
-        raise VerificationError(f"checkpoint origin {cp.origin!r} is not {origin!r}")
+        raise VerificationError(f"checkpoint origin {shown(cp.origin)} is not {shown(origin)}")
     if not any(s.name == origin for s in note.sigs):
-        raise VerificationError(f"checkpoint is not signed by the log key {origin!r}")
+        raise VerificationError(f"checkpoint is not signed by the log key {shown(origin)}")
     return cp, note

@@ -57,7 +57,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from rempart.errors import InvalidInput
+from rempart.errors import InvalidInput, shown
 from rempart.transparency.dsa_schema import EEA_COUNTRIES, EU_COUNTRIES, check_statement
 from rempart.transparency.leaves import ENFORCING, Decision
 
@@ -174,7 +174,7 @@ def territorial_scope(region: str) -> list[str]:
         return sorted(EEA_COUNTRIES)
     if region in EEA_COUNTRIES:
         return [region]
-    raise InvalidInput(f"region {region[:20]!r} is not EU, GLOBAL or an EEA country code")
+    raise InvalidInput(f"region {shown(region, 20)} is not EU, GLOBAL or an EEA country code")
 
 
 def make_puid(*parts: object) -> str:

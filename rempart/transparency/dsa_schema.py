@@ -30,7 +30,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 
-from rempart.errors import InvalidInput
+from rempart.errors import InvalidInput, shown
 
 DECISION_VISIBILITY = (
     "DECISION_VISIBILITY_CONTENT_REMOVED", "DECISION_VISIBILITY_CONTENT_DISABLED",
@@ -200,7 +200,7 @@ def statement_problems(sor: Mapping[str, object]) -> list[str]:
     for key, allowed in _ONE_OF.items():
         value = sor.get(key)
         if value is not None and value not in allowed:
-            out.append(f"{key}: {value!r} is not allowed")
+            out.append(f"{key}: {shown(value)} is not allowed")
     for key, allowed in _LIST_OF.items():
         value = sor.get(key)
         if value is None:

@@ -16,7 +16,7 @@ import os
 import stat
 from pathlib import Path
 
-from rempart.errors import Conflict, InvalidInput
+from rempart.errors import Conflict, InvalidInput, shown
 from rempart.transparency.note import Ed25519Signer, generate_key, is_valid_name
 
 DEFAULT_ORIGIN = "rempart.local/log"
@@ -30,7 +30,7 @@ def key_path(home: Path) -> Path:
 def load_or_create_signer(home: Path, origin: str = DEFAULT_ORIGIN) -> Ed25519Signer:
     """Return the log signer for ``origin``, creating its key file on first use."""
     if not is_valid_name(origin):
-        raise InvalidInput(f"log origin {origin!r} cannot be a key name (no spaces, no '+')")
+        raise InvalidInput(f"log origin {shown(origin)} cannot be a key name (no spaces, no '+')")
     path = key_path(home)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not path.exists():
@@ -49,6 +49,6 @@ def load_or_create_signer(home: Path, origin: str = DEFAULT_ORIGIN) -> Ed25519Si
         raise Conflict(f"{path} is readable by others (mode {mode:o}); run: chmod 600 {path}")
     signer = Ed25519Signer.from_skey(path.read_text().strip())
     if signer.name != origin:
-        raise Conflict(f"{path} holds the key of log {signer.name!r}, not of {origin!r} "
+        raise Conflict(f"{path} holds the key of log {shown(signer.name)}, not of {shown(origin)} "
                        "(REMPART_LOG_ORIGIN); a log keeps one origin for life")
     return signer

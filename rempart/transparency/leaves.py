@@ -99,7 +99,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 
-from rempart.errors import InvalidInput
+from rempart.errors import InvalidInput, shown
 from rempart.transparency._text import b64decode, b64encode, parse_decimal
 from rempart.transparency.dsa_schema import EEA_COUNTRIES
 from rempart.transparency.errors import VerificationError
@@ -238,7 +238,7 @@ class Decision:
         for name, allowed in VOCABULARY.items():
             value = getattr(self, name)
             if value not in allowed:
-                raise InvalidInput(f"{name} {str(value)[:40]!r} is not in the log vocabulary")
+                raise InvalidInput(f"{name} {shown(str(value)[:40])} is not in the log vocabulary")
         if self.decision not in DECISIONS_BY_TARGET[self.target]:
             raise InvalidInput(f"decision {self.decision} cannot have target {self.target}")
         if not isinstance(self.commitment, bytes) or len(self.commitment) != 32:
@@ -384,10 +384,10 @@ class Report:
             raise InvalidInput(f"more than {MAX_COUNT_LINES} count lines")
         for key, n in self.counts.items():
             if len(key) != len(COUNT_KEYS) or not 1 <= n < 1 << 63:
-                raise InvalidInput(f"bad count {key!r} {n!r}")
+                raise InvalidInput(f"bad count {shown(key)} {shown(n)}")
             for name, value in zip(COUNT_KEYS, key, strict=True):
                 if value not in VOCABULARY[name]:
-                    raise InvalidInput(f"{name} {value[:40]!r} is not in the log vocabulary")
+                    raise InvalidInput(f"{name} {shown(value[:40])} is not in the log vocabulary")
             if key[2] not in DECISIONS_BY_TARGET[key[3]]:
                 raise InvalidInput(f"decision {key[2]} cannot have target {key[3]}")
 
@@ -489,7 +489,7 @@ def _lines(data: bytes, cap: int, header: str) -> list[str]:
 def _value(line: str, key: str) -> str:
     prefix = key + " "
     if not line.startswith(prefix) or not line[len(prefix) :]:
-        raise InvalidInput(f"expected a {key!r} line")
+        raise InvalidInput(f"expected a {shown(key)} line")
     return line[len(prefix) :]
 
 
@@ -507,4 +507,4 @@ def _check_day(day: str) -> None:
     except ValueError:
         ok = False
     if not ok:
-        raise InvalidInput(f"day must be a UTC date YYYY-MM-DD, not {str(day)[:20]!r}")
+        raise InvalidInput(f"day must be a UTC date YYYY-MM-DD, not {shown(str(day)[:20])}")

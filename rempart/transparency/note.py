@@ -43,7 +43,7 @@ from typing import Protocol
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from rempart.errors import InvalidInput
+from rempart.errors import InvalidInput, shown
 from rempart.transparency._text import b64decode, b64encode
 from rempart.transparency.errors import InvalidSignature, UnverifiedNote
 
@@ -116,7 +116,7 @@ def key_id(name: str, alg: int, public_key: bytes) -> int:
 def format_vkey(name: str, alg: int, public_key: bytes) -> str:
     """Return the verifier key string ``name+hexid+base64(alg || public key)``."""
     if not is_valid_name(name):
-        raise InvalidInput(f"invalid key name {name!r}")
+        raise InvalidInput(f"invalid key name {shown(name)}")
     return f"{name}+{key_id(name, alg, public_key):08x}+{b64encode(bytes([alg]) + public_key)}"
 
 
@@ -136,7 +136,7 @@ def _parse_key(text: str, alg: int, key_size: int, what: str) -> tuple[str, int,
         raise InvalidInput(f"{what}: want name+hash+key")
     name, hex_id, blob = parts
     if not is_valid_name(name):
-        raise InvalidInput(f"{what}: invalid key name {name!r}")
+        raise InvalidInput(f"{what}: invalid key name {shown(name)}")
     if len(hex_id) != 8 or hex_id != hex_id.lower() or any(c not in "0123456789abcdef" for c in hex_id):
         raise InvalidInput(f"{what}: key ID must be 8 lowercase hex digits")
     raw = b64decode(blob, what)
@@ -150,7 +150,7 @@ class Ed25519Verifier:
 
     def __init__(self, name: str, public_key: bytes) -> None:
         if not is_valid_name(name):
-            raise InvalidInput(f"invalid key name {name!r}")
+            raise InvalidInput(f"invalid key name {shown(name)}")
         if len(public_key) != 32:
             raise InvalidInput("an Ed25519 public key is 32 bytes")
         self.name = name
@@ -187,7 +187,7 @@ class Ed25519Signer:
 
     def __init__(self, name: str, seed: bytes) -> None:
         if not is_valid_name(name):
-            raise InvalidInput(f"invalid key name {name!r}")
+            raise InvalidInput(f"invalid key name {shown(name)}")
         if len(seed) != 32:
             raise InvalidInput("an Ed25519 private key seed is 32 bytes")
         self.name = name
@@ -239,7 +239,7 @@ def sign_note(text: str, signers: Sequence[Signer], keep: Iterable[Signature] = 
     fresh = []
     for signer in signers:
         if not is_valid_name(signer.name):
-            raise InvalidInput(f"invalid signer name {signer.name!r}")
+            raise InvalidInput(f"invalid signer name {shown(signer.name)}")
         fresh.append(Signature(signer.name, signer.key_id, signer.sign(raw)))
     new_ids = {(s.name, s.key_id) for s in fresh}
     sigs = [s for s in keep if (s.name, s.key_id) not in new_ids] + fresh
@@ -284,7 +284,7 @@ def _parse_signature_line(line: str) -> Signature:
         raise InvalidInput("signature line must start with an em dash and a space")
     name, sep, b64 = line[len(_SIG_PREFIX) :].partition(" ")
     if not sep or not is_valid_name(name):
-        raise InvalidInput(f"signature line has an invalid key name {name[:64]!r}")
+        raise InvalidInput(f"signature line has an invalid key name {shown(name[:64])}")
     blob = b64decode(b64, "signature")
     if len(blob) < 5:
         raise InvalidInput("signature is shorter than a key ID and one byte")

@@ -30,7 +30,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rempart.errors import InvalidInput
+from rempart.errors import InvalidInput, shown
 from rempart.transparency.merkle import HASH_SIZE, HashReader, node_hash, stored_hash_index
 
 TILE_HEIGHT = 8
@@ -88,10 +88,10 @@ def format_tile_index(n: int) -> str:
 def parse_tile_index(text: str) -> int:
     """Parse a tile index written by ``format_tile_index``; reject every other spelling."""
     if not _INDEX_RE.fullmatch(text) or len(text) > 32:
-        raise InvalidInput(f"malformed tile index {text!r}")
+        raise InvalidInput(f"malformed tile index {shown(text)}")
     n = int(text.replace("x", "").replace("/", ""))
     if format_tile_index(n) != text:
-        raise InvalidInput(f"non-canonical tile index {text!r}")
+        raise InvalidInput(f"non-canonical tile index {shown(text)}")
     return n
 
 
@@ -99,7 +99,7 @@ def parse_tile_path(path: str) -> Tile:
     """Parse ``tile/<L>/<N>[.p/<W>]`` or ``tile/entries/<N>[.p/<W>]``; canonical spellings only."""
     m = _PATH_RE.fullmatch(path)
     if not m:
-        raise InvalidInput(f"malformed tile path {path[:80]!r}")
+        raise InvalidInput(f"malformed tile path {shown(path[:80])}")
     level = -1 if m.group(1) == "entries" else int(m.group(1))
     width = TILE_WIDTH
     if m.group(3):
@@ -108,7 +108,7 @@ def parse_tile_path(path: str) -> Tile:
             raise InvalidInput(f"partial tile width {width} must be below {TILE_WIDTH}")
     tile = Tile(level, parse_tile_index(m.group(2)), width)
     if tile.path != path:
-        raise InvalidInput(f"non-canonical tile path {path!r}")
+        raise InvalidInput(f"non-canonical tile path {shown(path)}")
     return tile
 
 

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rempart.errors import InvalidInput, NotFound, RempartError
+from rempart.errors import InvalidInput, NotFound, RempartError, shown
 from rempart.transparency.errors import VerificationError
 from rempart.transparency.leaves import (
     Decision, check_commitment, check_report, parse_day_leaf, parse_report_leaf,
@@ -111,7 +111,7 @@ class Site:
     def file(self, path: str) -> bytes:
         """Fetch a non-tile file of the publication (reports, vkey, archived checkpoints)."""
         if not _SITE_PATH.fullmatch(path):
-            raise InvalidInput(f"not a published file path: {path[:80]!r}")
+            raise InvalidInput(f"not a published file path: {shown(path[:80])}")
         if self._dir is not None:
             target = self._dir / path
             if not target.is_file():
@@ -129,7 +129,8 @@ def load_verifier(vkey: str) -> Ed25519Verifier:
         try:
             text = Path(text).read_text().strip().splitlines()[0]
         except (OSError, IndexError) as exc:
-            raise InvalidInput(f"--vkey: neither a verifier key nor a readable key file: {vkey[:80]!r}") from exc
+            raise InvalidInput("--vkey: neither a verifier key nor a readable key file: "
+                               f"{shown(vkey, 80)}") from exc
     return Ed25519Verifier.from_vkey(text)
 
 
@@ -146,7 +147,7 @@ def _json(data: bytes, what: str) -> dict:
 def _field(doc: dict, key: str, kind: type, what: str):
     value = doc.get(key)
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise InvalidInput(f"{what}: {key!r} is missing or not a {kind.__name__}")
+        raise InvalidInput(f"{what}: {shown(key)} is missing or not a {kind.__name__}")
     return value
 
 

@@ -19,6 +19,8 @@ from rempart.web.routes import account, audit, auth, cases, investigate, leads, 
 from rempart.web.site import create_site
 
 MOUNT_PATH = "/console"
+#: the body of a console form (the largest are decisions with their facts)
+MAX_BODY = 256 * 1024
 STATIC = Path(__file__).parent / "static"
 ROUTERS = (auth.router, cases.router, review.router, leads.router, audit.router,
            investigate.router, account.router, orgs.router)
@@ -26,4 +28,4 @@ ROUTERS = (auth.router, cases.router, review.router, leads.router, audit.router,
 
 def create_console(runtime: Runtime) -> FastAPI:
     """The console over ``runtime`` (no development routes exist, in any mode)."""
-    return create_site(runtime, CONSOLE, ROUTERS, STATIC)
+    return create_site(runtime, CONSOLE, ROUTERS, STATIC, max_body=MAX_BODY)

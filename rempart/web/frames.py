@@ -13,7 +13,7 @@ import io
 from PIL import Image
 
 from rempart.errors import CorruptMedia
-from rempart.signals import Limits
+from rempart.signals import Limits, MemoryBudget
 from rempart.signals.limits import Deadline
 from rempart.signals.video import decode_video
 
@@ -22,8 +22,9 @@ THUMB = 160
 EVERY_SECONDS = 2.0
 
 
-def frame_strip(data: bytes, fmt: str, limits: Limits) -> bytes:
-    """JPEG of up to ``FRAMES`` stills, evenly spread over the video, side by side."""
+def frame_strip(data: bytes, fmt: str, limits: Limits, budget: MemoryBudget) -> bytes:
+    """JPEG of up to ``FRAMES`` stills, evenly spread over the video, side by side (decoded
+    within ``limits`` and the server's decode memory ``budget``)."""
     stills: list[Image.Image] = []
 
     def keep(_number: int, _t: float, rgb) -> None:
@@ -32,7 +33,7 @@ def frame_strip(data: bytes, fmt: str, limits: Limits) -> bytes:
         stills.append(im)
 
     decode_video(data, fmt, limits, Deadline(limits.decode_seconds), keep,
-                 seconds_per_hash=EVERY_SECONDS)
+                 seconds_per_hash=EVERY_SECONDS, budget=budget)
     step = max(1, len(stills) / FRAMES)
     chosen = [stills[int(i * step)] for i in range(min(FRAMES, len(stills)))]
     try:

@@ -18,10 +18,13 @@ from rempart.hotline.orgs import (
 from rempart.hotline.service import actor_for_org
 from rempart.runtime import Runtime
 from rempart.web.render import Site, page
+from rempart.store.db import RowId
 from rempart.web.security import Viewer, console_router, needs, runtime_of
 from rempart.web.site import create_site
 
 PORTAL_PATH = "/portal"
+#: the body of a portal form (a webhook URL, a password change)
+MAX_BODY = 64 * 1024
 STATIC = Path(__file__).parent / "static"
 SITE = Site(Audience.PORTAL, "rempart portal",
             (("Notices", "/", P.NOTICES_READ_OWN), ("Webhook", "/webhook", P.ORG_WEBHOOKS)),
@@ -30,7 +33,7 @@ router = console_router()
 
 
 def create_portal(runtime: Runtime) -> FastAPI:
-    return create_site(runtime, SITE, [router], STATIC)
+    return create_site(runtime, SITE, [router], STATIC, max_body=MAX_BODY)
 
 
 @router.get("/")
@@ -44,7 +47,7 @@ def portal_home(request: Request, viewer: Viewer = Depends(needs(P.NOTICES_READ_
 
 
 @router.get("/notices/{notice_id}")
-def portal_notice(request: Request, notice_id: int,
+def portal_notice(request: Request, notice_id: RowId,
                   viewer: Viewer = Depends(needs(P.NOTICES_READ_OWN))):
     with runtime_of(request).db.session() as s:
         shown = notice_json(s, own_notice(s, actor_for_org(viewer.actor), notice_id))

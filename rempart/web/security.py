@@ -27,6 +27,11 @@ equal:
 
 A route can only skip this by being decorated with ``DANGEROUSLY_SKIP_CSRF`` (none is today;
 the route-table test lists the ones allowed, i.e. none).
+
+Before the body: a state-changing request's form is read only after its route's access
+dependency passed and, for a caller without a live session, the prelogin cookie is present (the
+CSRF check could not pass without it). Every console route is a ``ConsoleRoute`` for that (see
+``rempart.httpgate``), and its body is capped (``rempart.web.app.MAX_BODY`` by default).
 """
 
 from __future__ import annotations
@@ -37,9 +42,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.routing import APIRoute
 
 from rempart.authz import Actor, Audience, Permission, may_sign_into
-from rempart.errors import AuthError, PermissionDenied
+from rempart.errors import AuthError, PermissionDenied, shown
+from rempart.httpgate import Check, gated_route
 from rempart.people import SessionInfo, authenticate_session, check_csrf
 from rempart.runtime import Runtime
 
@@ -124,7 +131,7 @@ def needs(permission: Permission) -> Callable[[Request], Viewer]:
     def dependency(request: Request) -> Viewer:
         viewer = _viewer(request)
         if not viewer.can(permission):
-            raise PermissionDenied(f"this page needs the {permission.value!r} permission")
+            raise PermissionDenied(f"this page needs the {shown(permission)} permission")
         return viewer
 
     dependency.access = permission
@@ -191,9 +198,32 @@ async def csrf_protect(request: Request) -> None:
 csrf_protect.csrf = True  # how the route-table test recognises the check
 
 
+def _access_before_body(route: APIRoute) -> Check | None:
+    """The check a ``ConsoleRoute`` runs before reading a state-changing request's body."""
+    if route.methods and route.methods <= SAFE_METHODS:
+        return None  # pages: nothing to read
+    access = next((d.call for d in route.dependant.dependencies if hasattr(d.call, "access")),
+                  None)
+    skips = skips_csrf(route.endpoint)
+
+    def check(request: Request) -> None:
+        if request.method in SAFE_METHODS:
+            return
+        if access is not None:
+            access(request)
+        if not skips and _session(request) is None and not request.cookies.get(PRELOGIN_COOKIE):
+            raise CsrfRejected("missing CSRF cookie: reload the page and try again")
+
+    return check
+
+
+ConsoleRoute = gated_route(_access_before_body)
+
+
 def console_router() -> APIRouter:
-    """The only way console routers are made: with ``csrf_protect`` on every route."""
-    return APIRouter(dependencies=[Depends(csrf_protect)])
+    """The only way console routers are made: with ``csrf_protect`` on every route, and the
+    access checked before a body is read."""
+    return APIRouter(dependencies=[Depends(csrf_protect)], route_class=ConsoleRoute)
 
 
 def prelogin_token(request: Request) -> str:

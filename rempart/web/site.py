@@ -18,7 +18,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rempart.errors import AuthError, PermissionDenied, RempartError
+from rempart.errors import AuthError, Overloaded, PermissionDenied, RempartError
+from rempart.httpgate import BodyLimit
 from rempart.moderation import ExposureLimitReached
 from rempart.runtime import Runtime
 from rempart.web.render import Site, page, redirect
@@ -34,9 +35,10 @@ CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self'; script-src '
 
 
 def create_site(runtime: Runtime, site: Site, routers: Sequence[APIRouter], static: Path, *,
-                csp: str = CSP, sign_in: bool = True) -> FastAPI:
+                csp: str = CSP, sign_in: bool = True, max_body: int) -> FastAPI:
     """A site over ``runtime``: its routers (with ``sign_in``, ``routes.auth`` first), ``/static``
-    from ``static``, headers and error pages. No development routes exist, in any mode."""
+    from ``static``, bodies of at most ``max_body`` bytes, headers and error pages. No
+    development routes exist, in any mode."""
     app = FastAPI(title=site.title, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.runtime = runtime
     app.state.site = site
@@ -44,6 +46,7 @@ def create_site(runtime: Runtime, site: Site, routers: Sequence[APIRouter], stat
                                                                if r is not auth.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=static), name="static")
+    app.add_middleware(BodyLimit, default=max_body, render=render_error)
     install_headers(app, csp)
     _install_errors(app)
     return app
@@ -64,22 +67,30 @@ def _error_page(request: Request, status: int, title: str, message: str, templat
     return page(request, template, None, status=status, title=title, message=message)
 
 
+async def render_error(request: Request, exc: RempartError):
+    """The page for a rempart error: log in again, a break, or what went wrong."""
+    if isinstance(exc, PasswordChangeRequired):
+        return redirect(request, "/password")
+    if isinstance(exc, AuthError) and not isinstance(exc, PermissionDenied):
+        if request.method == "GET":
+            return redirect(request, "/login")
+        return _error_page(request, 401, "Signed out", str(exc))
+    if isinstance(exc, ExposureLimitReached):
+        return _error_page(request, 429, "Time for a break", str(exc), "break.html")
+    if not exc.safe_to_show:
+        log.error("site request failed: %r", exc, exc_info=exc)
+        return _error_page(request, 500, "Something went wrong", "internal error")
+    titles = {403: "Not allowed", 404: "Not found", 409: "Not possible now", 413: "Too large",
+              503: "Busy, try again shortly"}
+    response = _error_page(request, exc.status, titles.get(exc.status, "Cannot do that"),
+                           str(exc))
+    if isinstance(exc, Overloaded):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def _install_errors(app: FastAPI) -> None:
-    @app.exception_handler(RempartError)
-    async def _rempart(request: Request, exc: RempartError):
-        if isinstance(exc, PasswordChangeRequired):
-            return redirect(request, "/password")
-        if isinstance(exc, AuthError) and not isinstance(exc, PermissionDenied):
-            if request.method == "GET":
-                return redirect(request, "/login")
-            return _error_page(request, 401, "Signed out", str(exc))
-        if isinstance(exc, ExposureLimitReached):
-            return _error_page(request, 429, "Time for a break", str(exc), "break.html")
-        if not exc.safe_to_show:
-            log.error("site request failed: %r", exc, exc_info=exc)
-            return _error_page(request, 500, "Something went wrong", "internal error")
-        titles = {403: "Not allowed", 404: "Not found", 409: "Not possible now"}
-        return _error_page(request, exc.status, titles.get(exc.status, "Cannot do that"), str(exc))
+    app.add_exception_handler(RempartError, render_error)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):

@@ -22,6 +22,8 @@ def test_exported_names():
         "DEFAULT_THRESHOLD",
         "VIDEO_FORMATS", "Fingerprint", "FrameHash", "Limits", "VideoComparison",
         "compare_videos", "fingerprint", "fingerprint_file", "hamming", "query_variants",
+        # the decode memory budget a server shares between uploads (rempart.signals.budget)
+        "MemoryBudget", "return_freed_memory",
     }
     for name in signals.__all__:
         assert getattr(signals, name) is not None
@@ -37,7 +39,8 @@ def test_value_types_are_frozen_dataclasses():
 
 
 def test_signatures():
-    assert list(inspect.signature(signals.fingerprint).parameters) == ["data", "limits", "jpeg_draft"]
+    assert list(inspect.signature(signals.fingerprint).parameters) == ["data", "limits", "jpeg_draft",
+                                                                    "budget"]
     assert list(inspect.signature(signals.fingerprint_file).parameters) == ["path", "limits", "jpeg_draft"]
     params = inspect.signature(signals.compare_videos).parameters
     assert params["distance"].default == 31 and params["quality_min"].default == 50
@@ -49,6 +52,7 @@ def test_default_limits():
     limits = signals.DEFAULT_LIMITS
     assert (limits.max_image_bytes, limits.max_video_bytes) == (64 << 20, 512 << 20)
     assert (limits.max_pixels, limits.max_frames) == (50_000_000, 1_000)
+    assert limits.max_total_pixels == 400_000_000
     assert (limits.max_video_seconds, limits.decode_seconds) == (3600.0, 30.0)
 
 

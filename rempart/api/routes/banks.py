@@ -11,22 +11,26 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from rempart.api.deps import get_runtime, require
+from rempart.api.deps import ApiRoute, get_runtime, require
 from rempart.api.permissions import Permission
 from rempart.api import schemas
 from rempart.api.schemas import AUTHENTICATED, EXPORT_CONTENT, problems
 from rempart.api.tokens import Principal
-from rempart.api.uploads import read_body, read_upload
+from rempart.api.uploads import UPLOAD_BODY_BYTES, read_upload
 from rempart.banks import service as banks
 from rempart.banks.formats import FORMATS
 from rempart.banks.models import Bank, BankEntry
 from rempart.errors import InvalidInput
+from rempart.httpgate import max_body
 from rempart.runtime import BankingOutcome, Runtime
 from rempart.scanning.models import ItemMatch, ScannedItem
+from rempart.store.db import MAX_INT, RowId
 from rempart.signals import DEFAULT_THRESHOLD
 
-router = APIRouter(prefix="/v1", tags=["banks"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/v1", tags=["banks"], responses=AUTHENTICATED, route_class=ApiRoute)
 MAX_IMPORT_BYTES = 256 * 1024 * 1024
+#: up to 100,000 entries with their metadata
+MAX_ENTRIES_BODY = 64 * 1024 * 1024
 
 
 class BankIn(BaseModel):
@@ -127,7 +131,8 @@ def update_bank(name: str, body: BankPatch, runtime: Runtime = Depends(get_runti
 
 
 @router.get("/banks/{name}/entries", response_model=schemas.EntriesPage, responses=problems(404))
-def list_entries(name: str, offset: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000),
+def list_entries(name: str, offset: int = Query(0, ge=0, le=MAX_INT),
+                 limit: int = Query(100, ge=1, le=1000),
                  runtime: Runtime = Depends(get_runtime),
                  _=Depends(require(Permission.BANKS_READ))) -> dict:
     with runtime.db.session() as s:
@@ -137,7 +142,9 @@ def list_entries(name: str, offset: int = Query(0, ge=0), limit: int = Query(100
         return {"bank": name, "offset": offset, "entries": [entry_json(e) for e in rows]}
 
 
-@router.post("/banks/{name}/entries", response_model=schemas.Banking, responses=problems(400, 404))
+@router.post("/banks/{name}/entries", response_model=schemas.Banking,
+             responses=problems(400, 404, 413))
+@max_body(MAX_ENTRIES_BODY)
 def add_entries(name: str, body: EntriesIn, runtime: Runtime = Depends(get_runtime),
                 who: Principal = Depends(require(Permission.BANKS_WRITE))) -> dict:
     entries = [banks.NewEntry(e.type, e.value, e.external_id, e.metadata) for e in body.entries]
@@ -145,7 +152,8 @@ def add_entries(name: str, body: EntriesIn, runtime: Runtime = Depends(get_runti
 
 
 @router.post("/banks/{name}/media", response_model=schemas.Banking,
-             responses=problems(400, 404, 413, 415))
+             responses=problems(400, 404, 413, 415, 503))
+@max_body(UPLOAD_BODY_BYTES)
 async def bank_media(name: str, request: Request, runtime: Runtime = Depends(get_runtime),
                      who: Principal = Depends(require(Permission.BANKS_WRITE))) -> dict:
     """Bank a confirmed item: its hashes go into the bank, so re-uploads match from now on."""
@@ -159,13 +167,15 @@ async def bank_media(name: str, request: Request, runtime: Runtime = Depends(get
     return banking_json(outcome)
 
 
-@router.post("/banks/{name}/import", response_model=schemas.Banking, responses=problems(400, 404))
+@router.post("/banks/{name}/import", response_model=schemas.Banking,
+             responses=problems(400, 404, 413))
+@max_body(MAX_IMPORT_BYTES)
 async def import_list(name: str, request: Request,
                       format: Literal["te", "csv", "ncmec"] = Query(...),
                       runtime: Runtime = Depends(get_runtime),
                       who: Principal = Depends(require(Permission.BANKS_WRITE))) -> dict:
     """Import a hash list (the raw file as the body). All or nothing, with line-numbered errors."""
-    data = await read_body(request, MAX_IMPORT_BYTES)
+    data = await request.body()
     outcome = await run_in_threadpool(runtime.import_list, name, data, format,
                                       added_by=who.label)
     return banking_json(outcome)
@@ -186,7 +196,7 @@ def export_bank(name: str, format: Literal["te", "csv", "ncmec"] = Query("te"),
 
 @router.post("/entries/{entry_id}/disable", response_model=schemas.Entry,
              responses=problems(400, 404, 409))
-def disable_entry(entry_id: int, body: DisableIn, runtime: Runtime = Depends(get_runtime),
+def disable_entry(entry_id: RowId, body: DisableIn, runtime: Runtime = Depends(get_runtime),
                   _=Depends(require(Permission.BANKS_WRITE))) -> dict:
     with runtime.db.session() as s:
         return entry_json(banks.disable_entry(s, entry_id, until=_utc(body.until),
@@ -195,7 +205,7 @@ def disable_entry(entry_id: int, body: DisableIn, runtime: Runtime = Depends(get
 
 @router.post("/entries/{entry_id}/enable", response_model=schemas.EntryEnabled,
              responses=problems(404, 409))
-def enable_entry(entry_id: int, runtime: Runtime = Depends(get_runtime),
+def enable_entry(entry_id: RowId, runtime: Runtime = Depends(get_runtime),
                  _=Depends(require(Permission.BANKS_WRITE))) -> dict:
     """Let a disabled entry match again; past uploads it now matches are reported."""
     outcome = runtime.enable_entry(entry_id)
@@ -205,7 +215,7 @@ def enable_entry(entry_id: int, runtime: Runtime = Depends(get_runtime),
 
 
 @router.delete("/entries/{entry_id}", response_model=schemas.Entry, responses=problems(404, 409))
-def remove_entry(entry_id: int, runtime: Runtime = Depends(get_runtime),
+def remove_entry(entry_id: RowId, runtime: Runtime = Depends(get_runtime),
                  _=Depends(require(Permission.BANKS_WRITE))) -> dict:
     with runtime.db.session() as s:
         return entry_json(banks.remove_entry(s, entry_id))
@@ -213,7 +223,8 @@ def remove_entry(entry_id: int, runtime: Runtime = Depends(get_runtime),
 
 @router.get("/matches", response_model=schemas.MatchesPage)
 def list_matches(found_by: Literal["upload", "retro"] | None = None,
-                 offset: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000),
+                 offset: int = Query(0, ge=0, le=MAX_INT),
+                 limit: int = Query(100, ge=1, le=1000),
                  runtime: Runtime = Depends(get_runtime),
                  _=Depends(require(Permission.MATCHES_READ))) -> dict:
     """Matches, newest first; ``found_by=retro`` lists what retro-scans found in past uploads."""

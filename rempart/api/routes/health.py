@@ -6,15 +6,15 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from rempart.api.deps import get_runtime
+from rempart.api.deps import ApiRoute, get_runtime
 from rempart.api.schemas import Health, NotReady, Ready
 from rempart.runtime import Runtime
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=ApiRoute)
 
 
 @router.get("/healthz", response_model=Health)
-def healthz() -> dict:
+async def healthz() -> dict:  # async: answers on the event loop even when every thread is busy
     return {"status": "ok"}
 
 

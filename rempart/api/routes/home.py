@@ -9,9 +9,10 @@ from html import escape
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from rempart.api.deps import ApiRoute
 from rempart.web import MOUNT_PATH
 
-router = APIRouter()
+router = APIRouter(route_class=ApiRoute)
 
 #: (title, href, what it is for)
 LINKS = (

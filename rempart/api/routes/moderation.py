@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from rempart.api.deps import get_runtime, require
+from rempart.api.deps import ApiRoute, get_runtime, require
 from rempart.api.permissions import Permission
 from rempart.api.schemas import AUTHENTICATED, Appeal, problems
 from rempart.api.tokens import Principal
@@ -18,12 +18,14 @@ from rempart.authz import system_actor
 from rempart.moderation import appeal_deadline, file_appeal
 from rempart.moderation.models import Decision
 from rempart.runtime import Runtime
+from rempart.store.db import RowId
 
-router = APIRouter(prefix="/v1", tags=["moderation"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/v1", tags=["moderation"], responses=AUTHENTICATED,
+                   route_class=ApiRoute)
 
 
 class AppealIn(BaseModel):
-    decision: int = Field(ge=1)
+    decision: RowId
     appellant: str = Field(min_length=1, max_length=200)  # the platform's account id
     statement: str = Field("", max_length=5000)
 

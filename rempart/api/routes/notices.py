@@ -8,7 +8,7 @@ import json
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from rempart.api.deps import get_runtime, require
+from rempart.api.deps import ApiRoute, get_runtime, require
 from rempart.api.permissions import Permission
 from rempart.api.schemas import AUTHENTICATED, NoticesAccepted, NoticesIn, NoticeStatus, problems
 from rempart.api.tokens import Principal
@@ -16,9 +16,12 @@ from rempart.errors import PermissionDenied
 from rempart.hotline.errors import InvalidNotice
 from rempart.hotline.orgs import notice_json, own_notice
 from rempart.hotline.service import submit_batch
+from rempart.httpgate import max_body
 from rempart.runtime import Runtime
+from rempart.store.db import RowId
 
-router = APIRouter(prefix="/v1/notices", tags=["notices"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/v1/notices", tags=["notices"], responses=AUTHENTICATED,
+                   route_class=ApiRoute)
 MAX_BODY = 2 * 1024 * 1024
 _SCHEMA = NoticesIn.model_json_schema(ref_template="#/components/schemas/{model}")
 
@@ -35,14 +38,13 @@ def _org(principal: Principal) -> int:
                  "application/json": {"schema": {k: v for k, v in _SCHEMA.items() if k != "$defs"}}}},
                  "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
                                  "schema": {"type": "string", "maxLength": 200}}]})
+@max_body(MAX_BODY)
 async def post_notices(request: Request, runtime: Runtime = Depends(get_runtime),
                        principal: Principal = Depends(require(Permission.NOTICES_SUBMIT))):
     """One notice or a batch. With an ``Idempotency-Key``, the same key and body give the same
     answer and create nothing new; the same key with another body is a 409."""
     org_id = _org(principal)
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise InvalidNotice("notices", f"the body is at most {MAX_BODY} bytes")
+    raw = await request.body()  # at most MAX_BODY: counted as it streams (httpgate)
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
@@ -54,7 +56,7 @@ async def post_notices(request: Request, runtime: Runtime = Depends(get_runtime)
 
 
 @router.get("/{notice_id}", response_model=NoticeStatus, responses=problems(404))
-def get_notice(notice_id: int, runtime: Runtime = Depends(get_runtime),
+def get_notice(notice_id: RowId, runtime: Runtime = Depends(get_runtime),
                principal: Principal = Depends(require(Permission.NOTICES_READ_OWN))) -> dict:
     """One of the organisation's own notices (any other is 404, whether or not it exists)."""
     with runtime.db.session() as s:

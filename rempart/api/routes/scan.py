@@ -8,15 +8,18 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, ValidationError
 
-from rempart.api.deps import get_runtime, require
+from rempart.api.deps import ApiRoute, get_runtime, require
 from rempart.api.permissions import Permission
 from rempart.api.schemas import AUTHENTICATED, ScanResult, problems
-from rempart.api.uploads import read_upload
+from rempart.api.uploads import UPLOAD_BODY_BYTES, read_body, read_upload
 from rempart.errors import InvalidInput
+from rempart.httpgate import max_body
 from rempart.runtime import Runtime
 from rempart.scanning.service import ScanContext, ScanOutcome
 
-router = APIRouter(prefix="/v1", tags=["scan"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/v1", tags=["scan"], responses=AUTHENTICATED, route_class=ApiRoute)
+#: a JSON scan request: at most 1000 signals and a context
+MAX_SIGNALS_BODY = 1 << 20
 
 
 class SignalIn(BaseModel):
@@ -72,14 +75,16 @@ def outcome_json(outcome: ScanOutcome) -> dict:
 
 
 @router.post("/scan", openapi_extra=SCAN_BODY, response_model=ScanResult,
-             response_model_exclude_unset=True, responses=problems(400, 413, 415))
+             response_model_exclude_unset=True, responses=problems(400, 413, 415, 503))
+@max_body(UPLOAD_BODY_BYTES)
 async def scan(request: Request, runtime: Runtime = Depends(get_runtime),
                _=Depends(require(Permission.SCAN))) -> dict:
     """Scan one upload. Multipart: the media as ``file`` plus context fields. JSON: signals."""
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("application/json"):
         try:
-            body = ScanSignalsIn.model_validate_json(await request.body())
+            body = ScanSignalsIn.model_validate_json(
+                await read_body(request, MAX_SIGNALS_BODY))
         except ValidationError as exc:
             raise InvalidInput(f"malformed scan request: {exc.error_count()} error(s): "
                                f"{exc.errors()[0]['msg']}") from None

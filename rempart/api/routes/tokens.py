@@ -6,12 +6,14 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from rempart.api import tokens
-from rempart.api.deps import get_runtime, require
+from rempart.api.deps import ApiRoute, get_runtime, require
 from rempart.api.permissions import Permission
 from rempart.api.schemas import AUTHENTICATED, NewToken, Token, problems
 from rempart.runtime import Runtime
+from rempart.store.db import RowId
 
-router = APIRouter(prefix="/v1/tokens", tags=["tokens"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/v1/tokens", tags=["tokens"], responses=AUTHENTICATED,
+                   route_class=ApiRoute)
 
 
 class TokenIn(BaseModel):
@@ -42,7 +44,7 @@ def create_token(body: TokenIn, runtime: Runtime = Depends(get_runtime),
 
 
 @router.delete("/{token_id}", response_model=Token, responses=problems(404))
-def revoke_token(token_id: int, runtime: Runtime = Depends(get_runtime),
+def revoke_token(token_id: RowId, runtime: Runtime = Depends(get_runtime),
                  _=Depends(require(Permission.TOKENS_ADMIN))) -> dict:
     with runtime.db.session() as s:
         return token_json(tokens.revoke_token(s, token_id))

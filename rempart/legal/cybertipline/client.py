@@ -95,12 +95,12 @@ class CyberTiplineClient:
             try:
                 r = self._http.request(method, self.base_url + path, **kw)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                last = f"cannot connect: {exc!r}"  # the request never left: safe to repeat
+                last = f"cannot connect: {_said(exc)}"  # the request never left: safe to repeat
                 continue
             except httpx.TransportError as exc:
                 if opens_report:
-                    raise SubmissionUncertain(f"/submit sent, answer lost ({exc!r})") from None
-                last = f"{path}: {exc!r}"
+                    raise SubmissionUncertain(f"/submit sent, answer lost ({_said(exc)})") from None
+                last = f"{path}: {_said(exc)}"
                 continue
             try:
                 resp = parse_response(r.content)
@@ -212,3 +212,8 @@ def _advance(client: CyberTiplineClient, state: Submission, what: Step, key: str
                                                       ResponseCode.REPORT_DOES_NOT_EXIST):
         return state.retracted_now()
     raise CyberTiplineUnavailable(f"/retract: {resp.code} {resp.description}", resp.code)
+
+
+def _said(exc: Exception) -> str:
+    """A transport error for a message: its kind and its text, not its Python repr."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -33,7 +33,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from rempart.errors import Conflict, InvalidInput
+from rempart.errors import Conflict, InvalidInput, shown
 from rempart.legal._common import format_time, parse_time
 
 FORMAT = "rempart-cybertip-submission/v1"
@@ -116,7 +116,7 @@ class Submission:
 
     def _file(self, key: str, **changes) -> tuple[FileProgress, ...]:
         if key not in {f.key for f in self.files}:
-            raise InvalidInput(f"no file {key!r} in submission {self.key}")
+            raise InvalidInput(f"no file {shown(key)} in submission {self.key}")
         return tuple(replace(f, **changes) if f.key == key else f for f in self.files)
 
     # --- transitions (each returns the new state) ---

@@ -31,7 +31,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rempart.errors import Conflict, InvariantViolation
+from rempart.errors import Conflict, InvariantViolation, shown
 from rempart.transparency.db import log_store
 from rempart.transparency.checkpoint import parse_checkpoint
 from rempart.transparency.leaves import parse_day_leaf, parse_report_leaf
@@ -59,7 +59,7 @@ def _published_size(directory: Path, origin: str) -> int:
         return 0
     cp = parse_checkpoint(parse_note(path.read_bytes())[0])
     if cp.origin != origin:
-        raise Conflict(f"{directory} holds the log {cp.origin!r}, not {origin!r}")
+        raise Conflict(f"{directory} holds the log {shown(cp.origin)}, not {shown(origin)}")
     return cp.size
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rempart.errors import Conflict, InvalidInput, InvariantViolation, NotFound
+from rempart.errors import Conflict, InvalidInput, InvariantViolation, NotFound, shown
 from rempart.store.db import utcnow
 from rempart.transparency.db import log_store
 from rempart.transparency.checkpoint import Checkpoint, parse_checkpoint, sign_checkpoint
@@ -252,7 +252,8 @@ class TransparencyLog:
     def __init__(self, home: Path, origin: str = DEFAULT_ORIGIN, region: str = "EU",
                  clock: Callable[[], dt.datetime] = utcnow) -> None:
         if region not in VOCABULARY["region"]:
-            raise InvalidInput(f"log region {region!r} is not EU, GLOBAL or an EEA country code")
+            raise InvalidInput(
+                f"log region {shown(region)} is not EU, GLOBAL or an EEA country code")
         self.home = Path(home)
         self.origin = origin
         self.region = region

@@ -24,6 +24,8 @@ from rempart.web.security import (
 from rempart.web.site import create_site
 
 PUBLIC_PATH = "/report"
+#: the body of a public form (a report, or up to 50 hashes from the on-device page)
+MAX_BODY = 64 * 1024
 ENGINE = Path(__file__).resolve().parent.parent.parent / "hotline" / "static"
 STATIC = Path(__file__).resolve().parent.parent / "static"  # the console's: styles, page scripts
 #: the on-device engine runs pictures in a worker and videos through <video> on blob: URLs
@@ -43,7 +45,7 @@ def anyone():
 
 
 def create_public(runtime: Runtime) -> FastAPI:
-    app = create_site(runtime, SITE, [router], STATIC, csp=CSP, sign_in=False)
+    app = create_site(runtime, SITE, [router], STATIC, csp=CSP, sign_in=False, max_body=MAX_BODY)
     app.state.gate = Gate(load_or_create_key(runtime.settings.home))
     app.mount("/engine", StaticFiles(directory=ENGINE), name="engine")
     return app

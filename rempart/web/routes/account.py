@@ -11,6 +11,7 @@ from rempart.moderation import (
 )
 from rempart.moderation.models import WebhookEndpoint
 from rempart.people import create_user, disable_user, list_users, parse_role
+from rempart.store.db import MAX_INT, RowId
 from rempart.web.render import page, redirect
 from rempart.web.security import Viewer, console_router, needs, runtime_of
 
@@ -29,7 +30,7 @@ def preferences(request: Request, viewer: Viewer = Depends(needs(P.PREFERENCES_W
 
 
 @router.post("/preferences")
-def preferences_save(request: Request, blur: int = Form(...), greyscale: str = Form(""),
+def preferences_save(request: Request, blur: int = Form(..., ge=0, le=MAX_INT), greyscale: str = Form(""),
                      thumbnails: str = Form(""), frame_strip: str = Form(""),
                      viewer: Viewer = Depends(needs(P.PREFERENCES_WRITE))):
     # an unchecked box is simply absent from the form: absent means off
@@ -61,7 +62,7 @@ def users_create(request: Request, username: str = Form(...), role: str = Form(.
 
 
 @router.post("/users/{user_id}/disable")
-def users_disable(request: Request, user_id: int, viewer: Viewer = Depends(needs(P.USERS_ADMIN))):
+def users_disable(request: Request, user_id: RowId, viewer: Viewer = Depends(needs(P.USERS_ADMIN))):
     with runtime_of(request).db.session() as s:
         disable_user(s, viewer.actor, user_id)
     return redirect(request, "/users", done="disabled")

@@ -16,6 +16,8 @@ from fastapi.responses import StreamingResponse
 from rempart.audit import AuditEvent, AuditFilter, export_jsonl, read
 from rempart.authz import Permission as P
 from rempart.errors import InvalidInput
+from rempart.spreadsheet import text_cell
+from rempart.store.db import MAX_ID
 from rempart.web.render import page
 from rempart.web.security import Viewer, console_router, needs, runtime_of
 
@@ -28,13 +30,13 @@ def _filter(case: int | None, event: str, after: int) -> AuditFilter:
     try:
         ev = AuditEvent(event) if event else None
     except ValueError:
-        raise InvalidInput(f"unknown audit event {event!r}") from None
+        raise InvalidInput(f"unknown audit event '{event}'") from None
     return AuditFilter(case_id=case, event=ev, after_id=after)
 
 
 @router.get("/audit")
-def audit_log(request: Request, case: int | None = Query(None, ge=1),
-              event: str = Query("", max_length=48), after: int = Query(0, ge=0),
+def audit_log(request: Request, case: int | None = Query(None, ge=1, le=MAX_ID),
+              event: str = Query("", max_length=48), after: int = Query(0, ge=0, le=MAX_ID),
               viewer: Viewer = Depends(needs(P.AUDIT_READ))):
     f = _filter(case, event, after)
     with runtime_of(request).db.session() as s:
@@ -46,14 +48,14 @@ def audit_log(request: Request, case: int | None = Query(None, ge=1),
 
 def _csv_cell(value) -> str:
     """A cell that a spreadsheet will not run as a formula."""
-    text = json.dumps(value, sort_keys=True) if isinstance(value, dict) else (
-        "" if value is None else str(value))
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return text_cell(json.dumps(value, sort_keys=True) if isinstance(value, dict) else (
+        "" if value is None else str(value)))
 
 
 @router.get("/audit/export")
 def audit_export(request: Request, format: str = Query("json", pattern="^(json|csv)$"),
-                 case: int | None = Query(None, ge=1), event: str = Query("", max_length=48),
+                 case: int | None = Query(None, ge=1, le=MAX_ID),
+                 event: str = Query("", max_length=48),
                  viewer: Viewer = Depends(needs(P.AUDIT_EXPORT))):
     f = _filter(case, event, 0)
     db = runtime_of(request).db

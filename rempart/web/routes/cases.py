@@ -20,6 +20,7 @@ from rempart.moderation import (
     preview_decision, release, review_media, reveal,
 )
 from rempart.scanning.models import ScannedItem
+from rempart.store.db import RowId
 from rempart.web.casepage import case_context, preview_rows
 from rempart.web.frames import frame_strip
 from rempart.web.render import page, redirect
@@ -72,7 +73,7 @@ def serve_next(request: Request, queue: str = Form(""),
 
 
 @router.post("/cases/{case_id}/claim")
-def claim_case(request: Request, case_id: int, viewer: Viewer = Depends(needs(P.CASES_CLAIM))):
+def claim_case(request: Request, case_id: RowId, viewer: Viewer = Depends(needs(P.CASES_CLAIM))):
     rt = runtime_of(request)
     with rt.db.session() as s:
         claim(s, viewer.actor, case_id, rt.moderation)
@@ -80,14 +81,14 @@ def claim_case(request: Request, case_id: int, viewer: Viewer = Depends(needs(P.
 
 
 @router.post("/cases/{case_id}/release")
-def release_case(request: Request, case_id: int, viewer: Viewer = Depends(needs(P.CASES_CLAIM))):
+def release_case(request: Request, case_id: RowId, viewer: Viewer = Depends(needs(P.CASES_CLAIM))):
     with runtime_of(request).db.session() as s:
         release(s, viewer.actor, case_id)
     return redirect(request, "/cases", done="released")
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: int, viewer: Viewer = Depends(needs(P.CASES_READ))):
+def case_page(request: Request, case_id: RowId, viewer: Viewer = Depends(needs(P.CASES_READ))):
     rt = runtime_of(request)
     with rt.db.session() as s:
         ctx = case_context(s, viewer, case_id, rt.moderation)
@@ -95,12 +96,12 @@ def case_page(request: Request, case_id: int, viewer: Viewer = Depends(needs(P.C
 
 
 @router.get("/cases/{case_id}/items/{item_id}/media")
-def case_media(request: Request, case_id: int, item_id: int, thumb: bool = False,
+def case_media(request: Request, case_id: RowId, item_id: RowId, thumb: bool = False,
                viewer: Viewer = Depends(needs(P.MEDIA_REVEAL))):
     rt = runtime_of(request)
     with rt.db.session() as s:
         media = review_media(s, viewer.actor, case_id, item_id, rt.evidence, rt.moderation,
-                             thumbnail=thumb, limits=rt.limits)
+                             thumbnail=thumb, limits=rt.limits, budget=rt.decode_budget)
     if media.data is None:
         return Response(status_code=204, headers={"Cache-Control": "no-store"})
     return Response(media.data, media_type=media.content_type,
@@ -109,22 +110,23 @@ def case_media(request: Request, case_id: int, item_id: int, thumb: bool = False
 
 
 @router.get("/cases/{case_id}/items/{item_id}/frames")
-def case_frames(request: Request, case_id: int, item_id: int,
+def case_frames(request: Request, case_id: RowId, item_id: RowId,
                 viewer: Viewer = Depends(needs(P.MEDIA_REVEAL))):
     """A revealed video as a strip of stills (204 until revealed: nothing to show)."""
     rt = runtime_of(request)
     with rt.db.session() as s:
         media = review_media(s, viewer.actor, case_id, item_id, rt.evidence, rt.moderation,
-                             limits=rt.limits)
+                             limits=rt.limits, budget=rt.decode_budget)
         fmt = s.get(ScannedItem, item_id).media_format
     if media.kind != "video" or media.data is None or not media.display.revealed:
         return Response(status_code=204, headers={"Cache-Control": "no-store"})
-    return Response(frame_strip(media.data, fmt or "", rt.limits), media_type="image/jpeg",
+    return Response(frame_strip(media.data, fmt or "", rt.limits, rt.decode_budget),
+                    media_type="image/jpeg",
                     headers={"Cache-Control": "no-store"})
 
 
 @router.post("/cases/{case_id}/items/{item_id}/reveal")
-def reveal_item(request: Request, case_id: int, item_id: int,
+def reveal_item(request: Request, case_id: RowId, item_id: RowId,
                 viewer: Viewer = Depends(needs(P.MEDIA_REVEAL))):
     rt = runtime_of(request)
     with rt.db.session() as s:
@@ -144,7 +146,7 @@ def _action_requests(actions: list[str], end_date: str) -> list[ActionRequest]:
 
 
 @router.post("/cases/{case_id}/reasons")
-def reasons(request: Request, case_id: int, policy: str = Form(""),
+def reasons(request: Request, case_id: RowId, policy: str = Form(""),
             actions: list[str] = Form([]), facts: str = Form(""), end_date: str = Form(""),
             viewer: Viewer = Depends(needs(P.CASES_DECIDE))):
     """A fragment: the statements of reasons the chosen actions would carry (nothing saved).
@@ -164,7 +166,7 @@ def reasons(request: Request, case_id: int, policy: str = Form(""),
 
 
 @router.post("/cases/{case_id}/decide")
-def decide_case(request: Request, case_id: int, policy: str = Form(""),
+def decide_case(request: Request, case_id: RowId, policy: str = Form(""),
                 actions: list[str] = Form([]), facts: str = Form(""), end_date: str = Form(""),
                 viewer: Viewer = Depends(needs(P.CASES_DECIDE))):
     rt = runtime_of(request)

@@ -11,6 +11,7 @@ from rempart.errors import InvalidInput
 from rempart.moderation import (
     BULK_ACTIONS, ActionKind, Confirmation, actions_for_entity, blast_radius, bulk_act,
 )
+from rempart.store.db import RowId
 from rempart.web.casepage import ACTION_LABELS
 from rempart.web.graph import blast_svg
 from rempart.web.render import page, redirect
@@ -20,7 +21,7 @@ router = console_router()
 
 
 @router.get("/items/{item_id}/blast-radius")
-def radius_page(request: Request, item_id: int, viewer: Viewer = Depends(needs(P.INVESTIGATE))):
+def radius_page(request: Request, item_id: RowId, viewer: Viewer = Depends(needs(P.INVESTIGATE))):
     rt = runtime_of(request)
     with rt.db.session() as s:
         radius = blast_radius(s, viewer.actor, item_id)
@@ -30,7 +31,7 @@ def radius_page(request: Request, item_id: int, viewer: Viewer = Depends(needs(P
 
 
 @router.post("/items/{item_id}/blast-radius/act")
-def radius_act(request: Request, item_id: int, entities: list[str] = Form([]),
+def radius_act(request: Request, item_id: RowId, entities: list[str] = Form([]),
                policy: str = Form(...), actions: list[str] = Form([]), facts: str = Form(""),
                viewer: Viewer = Depends(needs(P.BULK_ACTION))):
     rt = runtime_of(request)

@@ -9,6 +9,7 @@ from rempart.authz import Permission as P
 from rempart.errors import InvalidInput
 from rempart.hotline.orgs import all_stats, get_org, reinstate, suspend
 from rempart.web.render import page, redirect
+from rempart.store.db import RowId
 from rempart.web.security import Viewer, console_router, needs, runtime_of
 
 router = console_router()
@@ -22,7 +23,7 @@ def organisations(request: Request, viewer: Viewer = Depends(needs(P.ORGS_STATS)
 
 
 @router.post("/organisations/{org_id}/suspend")
-def organisation_suspend(request: Request, org_id: int, reason: str = Form(""),
+def organisation_suspend(request: Request, org_id: RowId, reason: str = Form(""),
                          viewer: Viewer = Depends(needs(P.ORGS_SUSPEND))):
     with runtime_of(request).db.session() as s:
         try:
@@ -34,7 +35,7 @@ def organisation_suspend(request: Request, org_id: int, reason: str = Form(""),
 
 
 @router.post("/organisations/{org_id}/reinstate")
-def organisation_reinstate(request: Request, org_id: int,
+def organisation_reinstate(request: Request, org_id: RowId,
                            viewer: Viewer = Depends(needs(P.ORGS_SUSPEND))):
     with runtime_of(request).db.session() as s:
         reinstate(s, viewer.actor, get_org(s, org_id))

@@ -13,6 +13,7 @@ from rempart.authz import Permission as P
 from rempart.moderation import (
     CaseStatus, decide_appeal, list_cases, resolve_escalation, second_review,
 )
+from rempart.store.db import RowId
 from rempart.web.render import page, redirect
 from rempart.web.security import Viewer, console_router, needs, runtime_of
 
@@ -20,7 +21,7 @@ router = console_router()
 
 
 @router.post("/decisions/{decision_id}/second")
-def second_opinion(request: Request, decision_id: int, agrees: str = Form(...),
+def second_opinion(request: Request, decision_id: RowId, agrees: str = Form(...),
                    note: str = Form(""), viewer: Viewer = Depends(needs(P.CASES_SECOND_REVIEW))):
     rt = runtime_of(request)
     with rt.db.session() as s:
@@ -42,7 +43,7 @@ def escalations(request: Request, viewer: Viewer = Depends(needs(P.ESCALATIONS_R
 
 
 @router.post("/decisions/{decision_id}/resolve")
-def resolve(request: Request, decision_id: int, uphold: str = Form(...), note: str = Form(""),
+def resolve(request: Request, decision_id: RowId, uphold: str = Form(...), note: str = Form(""),
             viewer: Viewer = Depends(needs(P.ESCALATIONS_RESOLVE))):
     rt = runtime_of(request)
     with rt.db.session() as s:
@@ -64,7 +65,7 @@ def appeals(request: Request, viewer: Viewer = Depends(needs(P.APPEALS_DECIDE)))
 
 
 @router.post("/appeals/{appeal_id}/decide")
-def appeal_decide(request: Request, appeal_id: int, overturn: str = Form(...),
+def appeal_decide(request: Request, appeal_id: RowId, overturn: str = Form(...),
                   note: str = Form(""), viewer: Viewer = Depends(needs(P.APPEALS_DECIDE))):
     rt = runtime_of(request)
     with rt.db.session() as s:
