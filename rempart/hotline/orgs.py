@@ -17,7 +17,7 @@ from rempart.api.permissions import Scope
 from rempart.api.tokens import issue_token
 from rempart.audit import AuditEvent, record
 from rempart.authz import Actor, Permission as P, Role, require
-from rempart.errors import Conflict, InvalidInput, NotFound
+from rempart.errors import Conflict, InvalidInput, NotFound, shown
 from rempart.hotline.models import Notice, Organisation
 from rempart.hotline.stats import OrgStats, org_stats
 from rempart.hotline.vocab import OrgKind, Status
@@ -49,14 +49,14 @@ def create_org(session: Session, name: str, kind: str, country: str | None = Non
     if country is not None and not COUNTRY.match(country.strip().upper()):
         raise InvalidInput("country is a two-letter ISO 3166 code")
     if session.scalar(select(Organisation.id).where(Organisation.name == name)):
-        raise Conflict(f"organisation {name!r} already exists")
+        raise Conflict(f"organisation {shown(name)} already exists")
     org = Organisation(name=name, kind=org_kind.value,
                        country=country.strip().upper() if country else None)
     session.add(org)
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict(f"organisation {name!r} already exists") from None
+        raise Conflict(f"organisation {shown(name)} already exists") from None
     record(session, None, AuditEvent.ORG_CREATED, actor_label="system:cli",
            subject=f"org:{org.id}", detail={"name": name, "kind": org_kind.value})
     return NewOrg(org, new_key(session, org))

@@ -284,7 +284,7 @@ class Notice:
         for name, allowed in NOTICE_VOCABULARY.items():
             value = getattr(self, name)
             if value not in allowed:
-                raise InvalidInput(f"{name} {str(value)[:40]!r} is not in the notice vocabulary")
+                raise InvalidInput(f"{name} {shown(str(value)[:40])} is not in the notice vocabulary")
         received = self.event == "received"
         if received != (self.outcome == "pending") or received != (self.time_to_action == "none"):
             raise InvalidInput("a received notice has outcome pending and time_to_action none; "
@@ -372,10 +372,10 @@ class Report:
             raise InvalidInput(f"more than {MAX_COUNT_LINES} notice lines")
         for key, n in self.notices.items():
             if len(key) != len(NOTICE_COUNT_KEYS) or not 1 <= n < 1 << 63:
-                raise InvalidInput(f"bad notice count {key!r} {n!r}")
+                raise InvalidInput(f"bad notice count {shown(key)} {shown(n)}")
             for name, value in zip(NOTICE_COUNT_KEYS, key, strict=True):
                 if value not in NOTICE_VOCABULARY[name]:
-                    raise InvalidInput(f"{name} {value[:40]!r} is not in the notice vocabulary")
+                    raise InvalidInput(f"{name} {shown(value[:40])} is not in the notice vocabulary")
         if self.first is not None and not 0 <= self.first <= self.last:  # type: ignore[operator]
             raise InvalidInput("report range must have 0 <= first <= last")
         if self.previous is not None and self.first is not None and self.previous >= self.first:
