@@ -40,6 +40,11 @@ environment wins over ``[log]``)::
     [moderation.policies.csam]     # change a policy of the taxonomy, or add one (title and
     legal_ground = "..."           # dsa_category required): keywords, illegal, child_safety
 
+    [hotline]                      # notices (rempart.hotline.config.HotlineConfig)
+    message_link = "https://chat.example/{space}/{message}"
+    max_batch = 100                # and org_notices_per_hour, public_reports_per_hour,
+                                   # form_min_seconds, bank
+
 A bad value anywhere raises ``InvalidConfig`` naming the variable or the file and key, before
 anything starts.
 """
@@ -59,6 +64,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from rempart.errors import InvalidConfig, InvalidInput, shown
+from rempart.hotline.config import HotlineConfig
+from rempart.hotline.links import LinkFormat
 from rempart.moderation.clocks import Sla
 from rempart.moderation.config import DEFAULT_QUEUES, ModerationConfig, QueueSpec, Route
 from rempart.moderation.policy import DEFAULT_TAXONOMY, Policy, Taxonomy
@@ -93,6 +100,7 @@ class Settings:
     limits: Limits = DEFAULT_LIMITS
     #: queues, routes, taxonomy, reveal budget... (the runtime adds its decision hooks)
     moderation: ModerationConfig = field(default_factory=ModerationConfig)
+    hotline: HotlineConfig = field(default_factory=HotlineConfig)
     #: the TOML file these settings were read from, if any
     config_file: Path | None = None
     #: what decoding uploads may hold at once in one process (``rempart.signals.MemoryBudget``)
@@ -117,10 +125,11 @@ class Settings:
             raise region.error(f"{shown(region.value)} is not EU, GLOBAL or an EEA country code")
         limits = _limits(doc.table("limits"))
         moderation = _moderation(doc.table("moderation"))
+        hotline = _hotline(doc.table("hotline"))
         doc.done()
         memory = env.get("REMPART_DECODE_MEMORY")
         return cls(home=home, database_url=url, log_origin=origin.value, log_region=region.value,
-                   limits=limits, moderation=moderation, config_file=path,
+                   limits=limits, moderation=moderation, hotline=hotline, config_file=path,
                    decode_memory=_size(memory, "REMPART_DECODE_MEMORY") if memory
                    else DEFAULT_DECODE_MEMORY)
 
@@ -302,6 +311,25 @@ def _moderation(t: _Table) -> ModerationConfig:
         return ModerationConfig(**values)
     except InvalidInput as exc:
         raise t.error("queues" if routes is None else "routes", str(exc)) from None
+
+
+def _hotline(t: _Table) -> HotlineConfig:
+    base = HotlineConfig()
+    values = {}
+    if "message_link" in t:
+        try:
+            values["message_link"] = LinkFormat(t.get("message_link", str))
+        except InvalidInput as exc:
+            raise t.error("message_link", str(exc)) from None
+    for name, kind in (("max_batch", int), ("org_notices_per_hour", int),
+                       ("public_reports_per_hour", int), ("form_min_seconds", float),
+                       ("bank", str)):
+        values[name] = t.get(name, kind, getattr(base, name))
+    t.done()
+    try:
+        return HotlineConfig(**values)
+    except InvalidInput as exc:
+        raise t.error("", str(exc)) from None
 
 
 def _queues(t: _Table) -> tuple[QueueSpec, ...]:

@@ -14,6 +14,8 @@ from rempart.banks import service as banks
 from rempart.banks.entries import ConfirmedItem
 from rempart.banks.replica import Replica
 from rempart.config import Settings
+from rempart.hotline.desk import Desk
+from rempart.hotline.outcomes import outcome_hook, retro_confirmed
 from rempart.matching.matcher import Matcher
 from rempart.moderation import after_retro_hook, after_scan_hook
 from rempart.moderation.media import DirectoryMediaStore, MediaStore
@@ -62,8 +64,13 @@ class Runtime:
                                             settings.log_region)
         #: moderation settings (queues, routes, dual review, exposure budget, platform bank)
         self.moderation = replace(
-            settings.moderation, on_decision=(log_decision_hook(self.transparency.record_decision),),
+            settings.moderation, on_decision=(
+                log_decision_hook(self.transparency.record_decision),
+                outcome_hook(self.transparency.record_notice, lambda: self.settings.hotline,
+                             lambda key: self.moderation.taxonomy.get(key).dsa_category)),
             region=self.transparency.region)
+        #: the hotline's intake (notices, receipts) over this runtime
+        self.hotline = Desk(self.db, self.transparency, lambda: self.moderation, settings.hotline)
         self.after_scan.append(after_scan_hook(lambda: self.moderation))
         #: what follows a retro-scan in its transaction: hook(session, matches)
         self.after_retro: list[Callable] = [after_retro_hook(lambda: self.moderation)]
@@ -129,12 +136,7 @@ class Runtime:
         with self.db.session() as s:
             result = change(s)
             added = [e.id for e in result.added]
-        with self.db.session() as s:
-            self.replica.sync(s)
-            retro = retro_scan(s, self.matcher, added, progress)
-            for hook in self.after_retro:
-                hook(s, retro)
-        return BankingOutcome(result, retro)
+        return BankingOutcome(result, self.retro_scan_entries(added, progress))
 
     def add_entries(self, bank_name: str, entries: Sequence[banks.NewEntry], *,
                     added_by: str = "", progress=None) -> BankingOutcome:
@@ -154,6 +156,20 @@ class Runtime:
                    progress=None) -> BankingOutcome:
         return self.bank_items(bank_name, [ConfirmedItem.from_fingerprint(fp, external_id, metadata)],
                                added_by=added_by, progress=progress)
+
+    def retro_scan_entries(self, entry_ids: Sequence[int], progress=None) -> list[RetroMatch]:
+        """Retro-scan the ledger for entries already in a bank (synced first), with the
+        after-retro hooks, in one transaction."""
+        with self.db.session() as s:
+            self.replica.sync(s)
+            retro = retro_scan(s, self.matcher, list(entry_ids), progress)
+            for hook in self.after_retro:
+                hook(s, retro)
+        return retro
+
+    def follow_up(self) -> int:
+        """Work that follows a commit: the retro-scan of fingerprints confirmed from notices."""
+        return retro_confirmed(self.db, self.retro_scan_entries)
 
     def enable_entry(self, entry_id: int, progress=None) -> BankingOutcome:
         """Let a disabled entry match again, and retro-scan what was uploaded meanwhile (only

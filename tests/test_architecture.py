@@ -144,6 +144,8 @@ PURE = sorted(
         "rempart.moderation.priority", "rempart.moderation.clocks", "rempart.moderation.dual",
         "rempart.moderation.exposure", "rempart.moderation.signing", "rempart.moderation.config",
         "rempart.moderation.errors", "rempart.scanning.verdict",
+        "rempart.hotline.vocab", "rempart.hotline.errors", "rempart.hotline.notices",
+        "rempart.hotline.links", "rempart.hotline.stats", "rempart.hotline.config",
     })
 FORBIDDEN = ("sqlalchemy", "alembic", "fastapi", "starlette", "jinja2", "rempart.web", "rempart.api",
              "rempart.store", "rempart.cli", "rempart.runtime")

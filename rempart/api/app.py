@@ -8,29 +8,34 @@ from fastapi import FastAPI
 
 from rempart import __version__
 from rempart.api import problems
-from rempart.api.routes import banks, health, home, moderation, scan, tokens
+from rempart.api.routes import banks, health, home, moderation, notices, scan, tokens
 from rempart.httpgate import BodyLimit
 from rempart.moderation import OutboxWorker
+from rempart.moderation.outbox import Periodic
 from rempart.runtime import Runtime
 from rempart.web import MOUNT_PATH, create_console
+from rempart.web.portal import PORTAL_PATH, create_portal
+from rempart.web.public import PUBLIC_PATH, create_public
 
 #: the body of an API request whose route declares no limit of its own (``httpgate.max_body``)
 DEFAULT_MAX_BODY = 1 << 20
 
 
 def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> FastAPI:
-    """The app over ``runtime``. While it runs, an in-process worker delivers the moderation
-    outbox (signed webhooks to the platform) unless ``outbox_worker`` is False."""
+    """The app over ``runtime``. While it runs, in-process workers deliver the outbox (signed
+    webhooks to the platform and to organisations) and run what follows a commit
+    (``Runtime.follow_up``), unless ``outbox_worker`` is False."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        worker = OutboxWorker(runtime.db) if outbox_worker else None
-        if worker is not None:
+        workers = [OutboxWorker(runtime.db), Periodic(runtime.follow_up, "follow-up")] \
+            if outbox_worker else []
+        for worker in workers:
             worker.start()
         try:
             yield
         finally:
-            if worker is not None:
+            for worker in workers:
                 worker.stop()
 
     app = FastAPI(
@@ -46,8 +51,11 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> FastAPI:
     app.add_middleware(BodyLimit, default=DEFAULT_MAX_BODY, render=problems.error_response)
     problems.install(app)
     for router in (home.router, health.router, scan.router, banks.router, tokens.router,
-                   moderation.router):
+                   moderation.router, notices.router):
         app.include_router(router)
     # the moderation console: its own app (HTML errors, CSRF on every form, not in OpenAPI)
     app.mount(MOUNT_PATH, create_console(runtime))
+    # organisations' analysts (their own site: only role analyst signs in) and the public
+    app.mount(PORTAL_PATH, create_portal(runtime))
+    app.mount(PUBLIC_PATH, create_public(runtime))
     return app

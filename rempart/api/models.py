@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, Integer, String
+from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from rempart.hotline import models as _hotline  # noqa: F401  (organisations' keys)
 from rempart.store.db import Base, utcnow
 
 
@@ -23,3 +24,6 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    #: the organisation a ``reporter`` token speaks for (NULL for every other token)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("hotline_orgs.id"), nullable=True,
+                                               index=True)

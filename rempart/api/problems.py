@@ -1,9 +1,10 @@
 """Errors to HTTP: "safe to show" rempart errors become JSON problems; all else a generic 500.
 
 Problem body: {"type": <stable type>, "title": <message>, "status": <code>, "request_id": <id>}
-(plus "errors": [[line, message], ...] for hash-list imports, "limit" for media limits). An
-``Overloaded`` error (503) carries a ``Retry-After`` header. Details of unexpected errors go to
-the log only, under the same request id.
+(plus "errors": [[line, message], ...] for hash-list imports, "limit" for media limits, "field"
+for a notice's offending field). An error with a ``retry_after`` (``Overloaded`` 503, a source
+past its rate 429) carries a ``Retry-After`` header. Details of unexpected errors go to the log
+only, under the same request id.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rempart.errors import ImportFormatError, MediaLimitExceeded, Overloaded, RempartError
+from rempart.errors import ImportFormatError, MediaLimitExceeded, RempartError
 
 log = logging.getLogger("rempart.api")
 
@@ -48,7 +49,9 @@ async def error_response(request: Request, exc: RempartError) -> JSONResponse:
         extra["errors"] = [[line, msg] for line, msg in exc.errors[:1000]]
     if isinstance(exc, MediaLimitExceeded):
         extra["limit"] = exc.limit
-    if isinstance(exc, Overloaded):
+    if isinstance(getattr(exc, "field", None), str):
+        extra["field"] = exc.field
+    if isinstance(getattr(exc, "retry_after", None), int):
         extra["headers"] = {"Retry-After": str(exc.retry_after)}
     return problem(request, exc.status, exc.type, str(exc), **extra)
 

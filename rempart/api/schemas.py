@@ -43,6 +43,8 @@ class Problem(Out):
     request_id: str
     errors: list[tuple[int, str]] | list[RequestError] | SkipJsonSchema[None] = None
     limit: str | SkipJsonSchema[None] = None
+    field: str | SkipJsonSchema[None] = Field(None, description="the offending field of a notice "
+                                               "(``notices[1].hashes[0].value``)")
 
 
 _DESCRIPTIONS = {
@@ -51,6 +53,7 @@ _DESCRIPTIONS = {
     409: "The state forbids it (exists already, window closed...)",
     413: "Over a size or safety limit (``limit`` says which), or a body over the route's limit",
     415: "Not a supported media type",
+    429: "Too many requests from this source (``Retry-After``); nothing was accepted",
     422: "A request, media file or hash list that does not parse", 500: "Internal error",
     503: "Busy decoding other uploads: retry after ``Retry-After`` seconds",
 }
@@ -229,3 +232,78 @@ class Appeal(Out):
     status: str
     filed_at: Timestamp
     window_closes_at: Timestamp
+
+
+# --- notices (hotline) --------------------------------------------------------------------------
+
+
+class LocationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    account: str | None = Field(None, max_length=200)
+    space: str | None = Field(None, max_length=200)
+    message: str | None = Field(None, max_length=200)
+    link: str | None = Field(None, max_length=1000, description="a message link in the platform's "
+                             "format, instead of the ids")
+
+
+class HashIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["pdq", "md5", "sha256"]
+    value: str = Field(description="hex: 64 digits (pdq, sha256) or 32 (md5)")
+
+
+class NoticeIn(BaseModel):
+    """One notice (DSA Art. 16): locations or hashes or both; ``category`` a policy key."""
+
+    model_config = ConfigDict(extra="forbid")
+    reference: str | None = Field(None, max_length=200)
+    category: str
+    explanation: str = Field(max_length=5000)
+    good_faith: bool
+    locations: list[LocationIn] = []
+    hashes: list[HashIn] = []
+    contact: str | None = Field(None, max_length=300)
+    classification: Literal["baseline", "nationally_illegal", "not_illegal"] | None = None
+
+
+class NoticesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    notices: list[NoticeIn]
+
+
+class NoticeReceipt(Out):
+    """What was received and the proof that it is in the transparency log: a C2SP tlog-proof
+    whose entry is the notice's leaf, and the private opening of its commitment to ``digest``
+    (``rempart verify receipt`` checks both)."""
+
+    model_config = ConfigDict(extra="forbid")
+    received_at: Timestamp
+    digest: str = Field(description="SHA-256 of the notice's canonical JSON as received")
+    format: str
+    log: dict[str, str]
+    tlog_proof: str
+    private_opening: dict[str, str | int]
+
+
+class NoticeAccepted(Out):
+    id: int
+    status: str
+    receipt: NoticeReceipt
+
+
+class NoticesAccepted(Out):
+    notices: list[NoticeAccepted]
+
+
+class NoticeStatus(Out):
+    id: int
+    reference: str | None
+    category: str
+    status: Literal["received", "in_review", "actioned", "no_action", "forwarded"]
+    received_at: Timestamp
+    decided_at: Timestamp | None
+    removed_at: Timestamp | None = Field(description="when the content was removed (actioned)")
+    banked: bool
+    referred: bool
+    digest: str
+    log_index: int | None

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from rempart.api.models import ApiToken
-from rempart.api.permissions import Permission, Scope, permissions_of
+from rempart.api.permissions import ORG_SCOPES, Permission, Scope, permissions_of
 from rempart.errors import AuthError, InvalidInput, NotFound, shown
 from rempart.store.db import utcnow
 
@@ -30,6 +30,8 @@ class Principal:
     token_id: int
     name: str
     scopes: frozenset[Scope]
+    #: the organisation a ``reporter`` token speaks for
+    org_id: int | None = None
 
     @property
     def permissions(self) -> frozenset[Permission]:
@@ -58,16 +60,24 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, name: str, scopes: frozenset[Scope]) -> tuple[ApiToken, str]:
-    """Create a token; returns the row and the secret, which is shown once and never stored."""
+def issue_token(session: Session, name: str, scopes: frozenset[Scope], *,
+                org_id: int | None = None) -> tuple[ApiToken, str]:
+    """Create a token; returns the row and the secret, which is shown once and never stored.
+    An organisation's token (``org_id``) has exactly the organisation scopes (``reporter``),
+    and those scopes exist only on an organisation's token (``rempart org add``, ``org key``)."""
     if not name.strip():
         raise InvalidInput("a token needs a name")
+    if (org_id is not None) != bool(scopes & ORG_SCOPES) or (org_id is not None
+                                                              and scopes - ORG_SCOPES):
+        raise InvalidInput("scope 'reporter' belongs to an organisation's key, alone "
+                           "(rempart org add / rempart org key)")
     secret = PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         name=name.strip(),
         scopes=" ".join(sorted(s.value for s in scopes)),
         prefix=secret[:10],
         token_sha256=_digest(secret),
+        org_id=org_id,
     )
     session.add(row)
     session.flush()
@@ -88,7 +98,7 @@ def authenticate(session: Session, token: str | None) -> Principal:
     if row.revoked_at is not None:
         raise AuthError("revoked API token")
     row.last_used_at = utcnow()
-    return Principal(row.id, row.name, parse_scopes(row.scopes))
+    return Principal(row.id, row.name, parse_scopes(row.scopes), row.org_id)
 
 
 def list_tokens(session: Session) -> list[ApiToken]:

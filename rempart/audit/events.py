@@ -48,6 +48,15 @@ class AuditEvent(str, enum.Enum):
     INVESTIGATION_VIEWED = "investigation.viewed"
     BLAST_RADIUS_VIEWED = "investigation.blast-radius"
     BULK_ACTION = "investigation.bulk-action"
+    # hotline
+    ORG_CREATED = "org.created"
+    ORG_KEY_ISSUED = "org.key-issued"
+    ORG_KEY_REVOKED = "org.key-revoked"
+    ORG_SUSPENDED = "org.suspended"
+    ORG_REINSTATED = "org.reinstated"
+    NOTICE_OUTCOME = "notice.outcome"
+    HASHES_CONFIRMED = "notice.hashes-confirmed"
+    HASHES_REJECTED = "notice.hashes-rejected"
     # the audit log itself
     AUDIT_READ = "audit.read"
     AUDIT_EXPORTED = "audit.exported"

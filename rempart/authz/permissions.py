@@ -6,7 +6,12 @@ People hold roles (the console); API tokens hold scopes, whose grants are in
 
 Least privilege: only ``child-safety-moderator`` may reveal flagged media; leads see queues,
 statistics, exposure and the audit log and resolve escalations (from metadata); admins manage
-accounts and webhook endpoints, and see no case content at all.
+accounts and webhook endpoints, and see no case content at all. ``analyst`` people belong to an
+organisation (a hotline, an NGO, a trusted flagger) and see only its notices, in the portal.
+
+Each role signs into exactly one site (``Audience``, ``AUDIENCE``): console roles never reach
+the portal and analysts never reach the review console. The session gate of every site
+(``rempart.web.security``) and the login service (``rempart.people.login``) check it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ class Role(str, enum.Enum):
     CHILD_SAFETY_MODERATOR = "child-safety-moderator"
     LEAD = "lead"
     ADMIN = "admin"
+    #: a named person of an organisation (hotline, NGO, trusted flagger): the portal only
+    ANALYST = "analyst"
     #: rempart itself (the after-scan hook, the outbox worker, the platform's appeal intake);
     #: never assignable to a person
     SYSTEM = "system"
@@ -56,6 +63,20 @@ class Permission(str, enum.Enum):
     USERS_ADMIN = "users:admin"
     WEBHOOKS_ADMIN = "webhooks:admin"
     WEBHOOKS_DELIVER = "webhooks:deliver"
+    # hotline (organisations' tokens with scope ``reporter``, and their analysts)
+    NOTICES_SUBMIT = "notices:submit"  # send notices for one's own organisation
+    NOTICES_READ_OWN = "notices:read-own"  # one's own organisation's notices and statistics
+    ORG_WEBHOOKS = "org:webhooks"  # one's own organisation's webhook endpoint
+    # hotline, for the platform's people
+    ORGS_STATS = "orgs:stats"  # every organisation's statistics, unfounded-notice rates
+    ORGS_SUSPEND = "orgs:suspend"  # suspend an organisation's notices (DSA Art. 22(6))
+
+
+class Audience(str, enum.Enum):
+    """The sites people sign into; each role may use exactly one."""
+
+    CONSOLE = "console"  # the platform's review console
+    PORTAL = "portal"  # organisations' hotline portal
 
 
 P = Permission
@@ -69,11 +90,28 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.LEAD: _REVIEWER | {P.CASES_CHILD_SAFETY, P.INVESTIGATE, P.BULK_ACTION,
                             P.ESCALATIONS_RESOLVE, P.APPEALS_FILE, P.CASES_OPEN,
                             P.HOLDS_RELEASE, P.QUEUES_STATS, P.QUEUES_ADMIN, P.EXPOSURE_READ,
-                            P.AUDIT_READ, P.AUDIT_EXPORT},
+                            P.AUDIT_READ, P.AUDIT_EXPORT, P.ORGS_STATS, P.ORGS_SUSPEND},
     Role.ADMIN: frozenset({P.USERS_ADMIN, P.WEBHOOKS_ADMIN, P.QUEUES_ADMIN, P.AUDIT_READ,
                            P.PREFERENCES_WRITE, P.CASE_DATA_DELETE}),
+    Role.ANALYST: frozenset({P.NOTICES_SUBMIT, P.NOTICES_READ_OWN, P.ORG_WEBHOOKS}),
     Role.SYSTEM: frozenset({P.CASES_OPEN, P.APPEALS_FILE, P.WEBHOOKS_DELIVER}),
 }
+
+#: the one site each person's role signs into (``Role.SYSTEM`` signs into none)
+AUDIENCE: dict[Role, Audience] = {
+    Role.MODERATOR: Audience.CONSOLE,
+    Role.CHILD_SAFETY_MODERATOR: Audience.CONSOLE,
+    Role.LEAD: Audience.CONSOLE,
+    Role.ADMIN: Audience.CONSOLE,
+    Role.ANALYST: Audience.PORTAL,
+}
+#: roles whose people belong to an organisation (``console_users.org_id`` set)
+ORG_ROLES = frozenset({Role.ANALYST})
+
+
+def may_sign_into(role: Role, audience: Audience) -> bool:
+    """Whether people with ``role`` may sign into the site of ``audience``."""
+    return AUDIENCE.get(role) is audience
 
 #: roles a person can hold (``user add --role``)
 PERSON_ROLES = tuple(r for r in Role if r is not Role.SYSTEM)

@@ -15,6 +15,8 @@ class Actor:
     user_id: int | None
     name: str
     role: Role
+    #: the organisation of an analyst (``Role.ANALYST``); None for everyone else
+    org_id: int | None = None
 
     @property
     def permissions(self) -> frozenset[Permission]:

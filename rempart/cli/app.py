@@ -8,6 +8,7 @@ import typer
 
 from rempart.cli import banks as banks_cli
 from rempart.cli import moderation as moderation_cli
+from rempart.cli import orgs as orgs_cli
 from rempart.cli import tokens as tokens_cli
 from rempart.cli import transparency as transparency_cli
 from rempart.cli import verify as verify_cli
@@ -24,6 +25,7 @@ app.add_typer(banks_cli.app, name="bank")
 app.add_typer(tokens_cli.app, name="token")
 app.add_typer(moderation_cli.user_app, name="user")
 app.add_typer(moderation_cli.case_app, name="case")
+app.add_typer(orgs_cli.app, name="org")
 app.add_typer(transparency_cli.app, name="transparency")
 app.add_typer(verify_cli.app, name="verify")
 

@@ -27,10 +27,15 @@ def user_add(
     out = {"id": new.user.id, "username": new.user.username, "role": new.user.role,
            "one_time_password": new.one_time_password, "totp_secret": new.totp_secret,
            "otpauth_uri": new.totp_uri}
+    show_new_person(out, json_out, f"user {out['username']} ({out['role']}) created")
+
+
+def show_new_person(out: dict, json_out: bool, headline: str) -> None:
+    """A new person's one-time credentials, shown once (JSON, or lines for a human)."""
     if json_out:
         emit(out)
         return
-    typer.echo(f"user {out['username']} ({out['role']}) created; shown once:")
+    typer.echo(f"{headline}; shown once:")
     typer.echo(f"  one-time password  {out['one_time_password']}  (must be changed at first login)")
     typer.echo(f"  TOTP secret        {out['totp_secret']}")
     typer.echo(f"  otpauth URI        {out['otpauth_uri']}")

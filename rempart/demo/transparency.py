@@ -20,16 +20,17 @@ class DemoLog:
     report_leaf: int | None
     decisions: int
     note: str = ""
+    notices: int = 0
 
     def to_json(self) -> dict:
         return {"day": self.day, "size": self.size, "report_leaf": self.report_leaf,
-                "decisions": self.decisions, "note": self.note}
+                "decisions": self.decisions, "notices": self.notices, "note": self.note}
 
     def render(self) -> list[str]:
         if self.report_leaf is None:
             closed = self.note
         else:
-            closed = f"day {self.day} closed: report leaf {self.report_leaf} counts {self.decisions} decision(s) (automatic blocks and reviewers' decisions)"
+            closed = f"day {self.day} closed: report leaf {self.report_leaf} counts {self.decisions} decision(s) (automatic blocks and reviewers' decisions) and {self.notices} notice event(s)"
         return [
             f"  transparency log  {self.size} leaves; {closed}; checkpoint signed",
             "    publish:  rempart transparency publish DIR   (tiles, checkpoint, reports, vkey)",
@@ -51,4 +52,5 @@ def close_demo_day(rt: Runtime) -> DemoLog:
     if not mine:
         return DemoLog(day.isoformat(), size, None, 0,
                        f"day {day} was closed by an earlier run; new blocks count in the next day's report")
-    return DemoLog(day.isoformat(), size, mine[0].leaf_index, mine[0].decisions)
+    return DemoLog(day.isoformat(), size, mine[0].leaf_index, mine[0].decisions,
+                   notices=mine[0].notices)

@@ -68,6 +68,7 @@ DEFAULT_ROUTES = (
     Route("hash-block", source=CaseSource.HASH_BLOCK),
     Route("investigation", source=CaseSource.INVESTIGATION),
     Route("appeals", source=CaseSource.APPEAL),
+    Route("urgent", source=CaseSource.ORG_NOTICE, child_safety=True),
     Route("reports"),
 )
 

@@ -54,8 +54,13 @@ SOURCE_TYPES = {
     CaseSource.HASH_BLOCK: "own_initiative_hash_match",
     CaseSource.TRUSTED_FLAGGER: "trusted_flagger",
     CaseSource.PUBLIC_REPORT: "article_16_notice",
+    CaseSource.ORG_NOTICE: "article_16_notice",
     CaseSource.LAW_ENFORCEMENT: "authority_order",
 }
+
+#: cases opened by a notice (DSA Art. 16 / 22): their decisions are ``notice_decision`` leaves
+NOTICE_SOURCES = frozenset(s.value for s in (CaseSource.TRUSTED_FLAGGER, CaseSource.PUBLIC_REPORT,
+                                             CaseSource.ORG_NOTICE))
 
 #: what a decision found when nothing else says so: the hash lists' own classification (an
 #: overturned automatic block is reinstated under the block's terms)
@@ -90,7 +95,12 @@ def decision_leaves(source: str, actions: Iterable[str], violation: bool, *, rev
             plan.append((PER_ITEM, "content", "content_removed"))
     if reversal:
         plan = [(scope, target, "reinstated") for scope, target, _ in plan]
-    kind = "appeal_decision" if appeal or source == CaseSource.APPEAL.value else "moderation_decision"
+    if appeal or source == CaseSource.APPEAL.value:
+        kind = "appeal_decision"
+    elif source in NOTICE_SOURCES:
+        kind = "notice_decision"
+    else:
+        kind = "moderation_decision"
     common = {"kind": kind, **{k: classification[k] for k in CSAM_FIELDS}, **source_fields(source)}
     return [(scope, {**common, "decision": decision, "target": target}) for scope, target, decision in plan]
 

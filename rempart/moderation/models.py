@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rempart.audit import models as _audit  # noqa: F401  (one schema: imported with these)
+from rempart.hotline import models as _hotline  # noqa: F401
 from rempart.people import models as _people  # noqa: F401
 from rempart.store.db import Base, utcnow
 
@@ -145,6 +146,9 @@ class WebhookEndpoint(Base):
     secret: Mapped[str] = mapped_column(String(200))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    #: an organisation's endpoint (notice outcomes); NULL: the platform's (actions)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("hotline_orgs.id"), nullable=True,
+                                               index=True)
 
 
 class OutboxMessage(Base):

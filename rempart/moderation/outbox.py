@@ -43,16 +43,22 @@ Poster = Callable[[str, bytes, dict[str, str]], int]
 
 
 def add_endpoint(session: Session, actor: Actor, name: str, url: str,
-                 secret: str | None = None) -> tuple[WebhookEndpoint, str]:
-    """Register a platform endpoint; returns it and its signing secret (shown once)."""
-    require(actor, P.WEBHOOKS_ADMIN)
+                 secret: str | None = None, *, org_id: int | None = None
+                 ) -> tuple[WebhookEndpoint, str]:
+    """Register an endpoint; returns it and its signing secret (shown once). The platform's
+    endpoints (``WEBHOOKS_ADMIN``) receive actions; an organisation's (``org_id``: its analysts
+    with ``ORG_WEBHOOKS``, or an admin) receive only the outcomes of its own notices."""
+    if org_id is not None and actor.org_id == org_id:
+        require(actor, P.ORG_WEBHOOKS)
+    else:
+        require(actor, P.WEBHOOKS_ADMIN)
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise InvalidInput("a webhook URL is http(s)://host/...")
     if session.scalar(select(WebhookEndpoint.id).where(WebhookEndpoint.name == name)):
         raise Conflict(f"endpoint {shown(name)} already exists")
     secret = secret or signing.new_secret()
-    ep = WebhookEndpoint(name=name, url=url, secret=secret, enabled=True)
+    ep = WebhookEndpoint(name=name, url=url, secret=secret, enabled=True, org_id=org_id)
     session.add(ep)
     try:
         session.flush()
@@ -64,13 +70,18 @@ def add_endpoint(session: Session, actor: Actor, name: str, url: str,
 
 
 def enqueue(session: Session, event: str, key: str, payload: dict, *,
-            action_id: int | None = None, now: dt.datetime | None = None) -> int:
-    """Queue one message per enabled endpoint. The same ``key`` twice is a no-op (idempotent)."""
+            action_id: int | None = None, now: dt.datetime | None = None,
+            org_id: int | None = None) -> int:
+    """Queue one message per enabled endpoint: the platform's, or with ``org_id`` that
+    organisation's only. The same ``key`` twice is a no-op (idempotent)."""
     now = now or utcnow()
     body = json.dumps({"id": key, "type": f"rempart.{event}", "created_at": now.isoformat() + "Z",
                        "data": payload}, sort_keys=True, separators=(",", ":"))
     n = 0
-    for ep in session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True))):
+    audience = (WebhookEndpoint.org_id.is_(None) if org_id is None
+                else WebhookEndpoint.org_id == org_id)
+    for ep in session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True),
+                                                            audience)):
         if session.scalar(select(OutboxMessage.id).where(OutboxMessage.endpoint_id == ep.id,
                                                          OutboxMessage.idempotency_key == key)):
             continue
@@ -204,17 +215,18 @@ def retry_message(session: Session, actor: Actor, message_id: int) -> OutboxMess
     return msg
 
 
-class OutboxWorker:
-    """Runs ``deliver_pending`` every ``interval`` seconds in a daemon thread (in-process)."""
+class Periodic:
+    """Runs ``job()`` every ``interval`` seconds in a daemon thread (in-process), logging and
+    going on when a round fails."""
 
-    def __init__(self, db: Database, interval: float = 2.0, post: Poster = http_poster) -> None:
-        self.db, self.interval, self.post = db, interval, post
+    def __init__(self, job: Callable[[], object], name: str, interval: float = 2.0) -> None:
+        self.job, self.name, self.interval = job, name, interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="rempart-outbox", daemon=True)
+            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
             self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -224,10 +236,18 @@ class OutboxWorker:
             self._thread = None
 
     def _run(self) -> None:
-        log = logging.getLogger("rempart.outbox")
+        log = logging.getLogger(f"rempart.{self.name}")
         while not self._stop.is_set():
             try:
-                deliver_pending(self.db, post=self.post)
-            except Exception:  # keep delivering; the details go to the log
-                log.exception("outbox delivery round failed")
+                self.job()
+            except Exception:  # keep going; the details go to the log
+                log.exception("%s round failed", self.name)
             self._stop.wait(self.interval)
+
+
+class OutboxWorker(Periodic):
+    """Runs ``deliver_pending`` every ``interval`` seconds in a daemon thread (in-process)."""
+
+    def __init__(self, db: Database, interval: float = 2.0, post: Poster = http_poster) -> None:
+        self.db, self.post = db, post
+        super().__init__(lambda: deliver_pending(self.db, post=self.post), "outbox", interval)

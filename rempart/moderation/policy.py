@@ -49,6 +49,9 @@ class Taxonomy:
             except InvalidInput as exc:
                 raise InvalidInput(f"policy {shown(p.key)}: {exc}") from None
 
+    def keys(self) -> frozenset[str]:
+        return frozenset(p.key for p in self.policies)
+
     def get(self, key: str) -> Policy:
         for p in self.policies:
             if p.key == key:

@@ -26,6 +26,7 @@ TIERS: dict[CaseSource, int] = {
     CaseSource.HASH_BLOCK: 4,
     CaseSource.INVESTIGATION: 5,
     CaseSource.APPEAL: 6,
+    CaseSource.ORG_NOTICE: 7,
     CaseSource.PUBLIC_REPORT: 7,
 }
 MAX_RANK = 99

@@ -16,6 +16,7 @@ class CaseSource(str, enum.Enum):
     INVESTIGATION = "investigation"  # an entity confirmed from a blast radius
     APPEAL = "appeal"  # DSA Art. 20
     PUBLIC_REPORT = "public_report"  # DSA Art. 16 notice from anyone
+    ORG_NOTICE = "org_notice"  # a notice from an organisation that is not a trusted flagger
 
 
 class CaseStatus(str, enum.Enum):

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from rempart.hotline import models as _hotline  # noqa: F401  (organisations of analysts)
 from rempart.store.db import Base, utcnow
 
 
@@ -27,6 +28,9 @@ class ConsoleUser(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    #: the organisation of an analyst (``rempart.authz.ORG_ROLES``); NULL for the platform's people
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("hotline_orgs.id"), nullable=True,
+                                               index=True)
 
 
 class ConsoleSession(Base):

@@ -31,7 +31,7 @@ from rempart.errors import AuthError, Conflict, InvalidInput, NotFound, shown
 from rempart.people import credentials, throttle
 from rempart.people.models import ConsoleSession, ConsoleUser
 from rempart.people.throttle import LOCKOUT_WINDOW, MAX_FAILURES
-from rempart.authz.permissions import PERSON_ROLES, Permission, Role
+from rempart.authz.permissions import ORG_ROLES, PERSON_ROLES, Audience, Permission, Role, may_sign_into
 from rempart.authz.principal import Actor, require, system_actor
 from rempart.store.db import Database, utcnow
 
@@ -72,7 +72,7 @@ def parse_role(name: str) -> Role:
 
 
 def actor_of(user: ConsoleUser) -> Actor:
-    return Actor(user.id, user.username, Role(user.role))
+    return Actor(user.id, user.username, Role(user.role), org_id=user.org_id)
 
 
 def create_user(session: Session, actor: Actor, username: str, role: Role) -> NewUser:
@@ -81,25 +81,31 @@ def create_user(session: Session, actor: Actor, username: str, role: Role) -> Ne
     return _create_user(session, username, role, created_by=actor)
 
 
-def bootstrap_user(session: Session, username: str, role: Role) -> NewUser:
-    """Create a user from the operator's shell (``rempart user add``): the machine's operator
-    is the root of trust, so no console permission is checked. Audited as ``system:cli``."""
-    return _create_user(session, username, role, created_by=system_actor("cli"))
+def bootstrap_user(session: Session, username: str, role: Role, *,
+                   org_id: int | None = None) -> NewUser:
+    """Create a user from the operator's shell (``rempart user add``, ``rempart org analyst
+    add``): the machine's operator is the root of trust, so no console permission is checked.
+    Audited as ``system:cli``. ``org_id``: the organisation of an analyst."""
+    return _create_user(session, username, role, created_by=system_actor("cli"), org_id=org_id)
 
 
-def _create_user(session: Session, username: str, role: Role, created_by: Actor) -> NewUser:
+def _create_user(session: Session, username: str, role: Role, created_by: Actor,
+                 org_id: int | None = None) -> NewUser:
     username = (username or "").strip().lower()
     if not USERNAME.match(username):
         raise InvalidInput("a username is 2-64 lowercase letters, digits, '_', '.' or '-'")
     if role not in PERSON_ROLES:
         raise InvalidInput(f"role {shown(role)} cannot be given to a person")
+    if (role in ORG_ROLES) != (org_id is not None):
+        raise InvalidInput(f"a {role.value} {'belongs to' if role in ORG_ROLES else 'has no'} "
+                           "organisation")
     if session.scalar(select(ConsoleUser.id).where(ConsoleUser.username == username)):
         raise Conflict(f"user {shown(username)} already exists")
     password = credentials.one_time_password()
     secret = credentials.new_totp_secret()
     user = ConsoleUser(username=username, role=role.value,
                        password_hash=credentials.hash_password(password),
-                       totp_secret=secret, must_change_password=True)
+                       totp_secret=secret, must_change_password=True, org_id=org_id)
     session.add(user)
     try:
         session.flush()
@@ -152,20 +158,24 @@ def _digest(token: str) -> str:
 
 
 def login(session: Session, username: str, password: str, totp_code: str, *,
-          now: dt.datetime | None = None, ttl: dt.timedelta = SESSION_TTL) -> LoginResult:
+          now: dt.datetime | None = None, ttl: dt.timedelta = SESSION_TTL,
+          audience: Audience | None = None) -> LoginResult:
     """Check password and TOTP code; open a server-side session.
 
     Every failure raises the same ``AuthError`` (no hint which factor failed) after the same
     work (one argon2 verification, even for a user that does not exist). A TOTP code is accepted
     once: its time step is taken by a conditional UPDATE, so a replay fails even when it races
     the first use. Failures are not recorded here (the caller's transaction rolls back): the web
-    layer calls ``attempt_login``, which records them and applies the lockout.
+    layer calls ``attempt_login``, which records them and applies the lockout. ``audience``: the
+    site being signed into; a person whose role belongs to another site fails like a wrong
+    password (``rempart.authz.may_sign_into``).
     """
     now = now or utcnow()
     user = session.scalar(select(ConsoleUser).where(ConsoleUser.username == (username or "").lower()))
     stored = user.password_hash if user is not None else credentials.stand_in_hash()
     ok = credentials.verify_password(stored, password or "") and user is not None \
-        and user.disabled_at is None
+        and user.disabled_at is None \
+        and (audience is None or may_sign_into(Role(user.role), audience))
     step = credentials.verify_totp(user.totp_secret, totp_code,
                                    at=now.replace(tzinfo=dt.timezone.utc).timestamp()) if ok else None
     if step is None or not _take_totp_step(session, user, step, now):
@@ -194,7 +204,7 @@ def _take_totp_step(session: Session, user: ConsoleUser, step: int, now: dt.date
 
 
 def attempt_login(db: Database, username: str, password: str, totp_code: str, *,
-                  now: dt.datetime | None = None) -> LoginResult:
+                  now: dt.datetime | None = None, audience: Audience | None = None) -> LoginResult:
     """``login`` in its own transaction, for the login form. The attempt is first counted
     against the lockout (``throttle``: at most ``MAX_FAILURES`` per username in
     ``LOCKOUT_WINDOW``; past it no password is checked until the window has passed); a failure
@@ -208,7 +218,7 @@ def attempt_login(db: Database, username: str, password: str, totp_code: str, *,
         if not allowed:
             raise AuthError("too many failed attempts; try again later")
         with db.session() as s:
-            result = login(s, name, password, totp_code, now=now)
+            result = login(s, name, password, totp_code, now=now, audience=audience)
             throttle.give_back(s, name)
             return result
     except AuthError:

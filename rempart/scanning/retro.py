@@ -80,6 +80,13 @@ def _pdq_candidates(session: Session, only_new: Matcher,
             progress(len(rows))
 
 
+def ledger_candidates(session: Session, matcher: Matcher) -> set[int]:
+    """Ledger items with a signal equal to an exact entry of ``matcher``, or a PDQ within its
+    largest threshold of one of its PDQ entries: the pre-filter of ``retro_scan``, also used to
+    show a reviewer which past items a not-yet-banked fingerprint would match."""
+    return _exact_candidates(session, matcher) | _pdq_candidates(session, matcher, None)
+
+
 def retro_scan(session: Session, matcher: Matcher, entry_ids: Sequence[int],
                progress: Callable[[int], None] | None = None) -> list[RetroMatch]:
     """Record every new match of past items against the given (newly added) entries, and

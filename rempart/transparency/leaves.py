@@ -49,6 +49,22 @@ Commitment to the content's SHA-256, with a 32-byte secret salt the platform kee
 Revealing (salt, content SHA-256) to an authority proves which item a leaf is about; without
 the salt the leaf says nothing about the content, so no fingerprint is published.
 
+Notice leaf: a notice received (DSA Art. 16 / 22), and later its outcome, in closed vocabulary::
+
+    rempart/notice/v1
+    event received                 received | outcome
+    day 2026-11-29
+    source trusted_flagger         hotline | ngo | trusted_flagger | public | on_device
+    category protection_of_minors  (the decision vocabulary's categories)
+    outcome pending                pending (event received) | actioned | no_action | forwarded
+    time_to_action none            none (event received) | under_1h | 1h_to_24h | 1d_to_7d | over_7d
+    region EU
+    commitment 3q2+7w...=          (to the SHA-256 of what was received, salted as below)
+
+``time_to_action`` runs from when the notice was received to its outcome (never ``immediate``:
+a person decides). The commitment's content hash is the digest of the notice as received, so a
+reporter holding the opening can show that this leaf is their notice; nobody else learns anything.
+
 Daily report leaf: counts of the day's decision leaves, which anyone can recount::
 
     rempart/report/v1
@@ -60,7 +76,13 @@ Daily report leaf: counts of the day's decision leaves, which anyone can recount
     ...
 
 for example ``count hash_match_block protection_of_minors upload_blocked content
-own_initiative_hash_match fully immediate 12`` (one line). ``first`` and ``last`` are both "none"
+own_initiative_hash_match fully immediate 12`` (one line). A day whose leaves include notice
+leaves has a ``rempart/report/v2`` leaf: the same lines, then one line per notice bucket::
+
+    notices <event> <source> <outcome> <time_to_action> <n>
+
+sorted by their four keys (byte order), each at most once; the report's range then covers the
+day's decision and notice leaves, and both are recounted. A day without notices keeps v1. ``first`` and ``last`` are both "none"
 exactly when there are no count lines. Count lines are sorted by their seven keys (byte order),
 each key tuple at most once, ``n`` >= 1 in decimal. ``target`` and ``time_to_action`` are count
 keys so that the report leaf alone commits to the banned items, accounts and spaces of the day
@@ -75,7 +97,7 @@ import hashlib
 import hmac
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 from rempart.errors import InvalidInput, shown
 from rempart.transparency._text import b64decode, b64encode, parse_decimal
@@ -83,7 +105,9 @@ from rempart.transparency.dsa_schema import EEA_COUNTRIES
 from rempart.transparency.errors import VerificationError
 
 DECISION_HEADER = "rempart/decision/v1"
+NOTICE_HEADER = "rempart/notice/v1"
 REPORT_HEADER = "rempart/report/v1"
+REPORT_V2_HEADER = "rempart/report/v2"
 COMMIT_PREFIX = b"rempart/commit/v1\n"
 MAX_DECISION_BYTES = 1024
 MAX_REPORT_BYTES = 256 * 1024
@@ -131,6 +155,19 @@ _TTA_BOUNDS = ((_HOUR, "under_1h"), (24 * _HOUR, "1h_to_24h"), (7 * 24 * _HOUR, 
 
 COUNT_KEYS = ("kind", "category", "decision", "target", "source_type", "automated_decision", "time_to_action")
 CountKey = tuple[str, str, str, str, str, str, str]
+
+NOTICE_VOCABULARY: dict[str, tuple[str, ...]] = {
+    "event": ("received", "outcome"),
+    "source": ("hotline", "ngo", "trusted_flagger", "public", "on_device"),
+    "category": VOCABULARY["category"],
+    "outcome": ("pending", "actioned", "no_action", "forwarded"),
+    "time_to_action": ("none", *TIME_TO_ACTION[1:]),
+    "region": VOCABULARY["region"],
+}
+NOTICE_SOURCES = NOTICE_VOCABULARY["source"]
+NOTICE_OUTCOMES = NOTICE_VOCABULARY["outcome"][1:]
+NOTICE_COUNT_KEYS = ("event", "source", "outcome", "time_to_action")
+NoticeKey = tuple[str, str, str, str]
 
 
 def bucket_time_to_action(learned: datetime.datetime, effective: datetime.datetime) -> str:
@@ -229,6 +266,68 @@ class Decision:
 _DECISION_KEYS = tuple(f.name for f in fields(Decision))
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A notice received, or its outcome, as the public log sees it (checked on creation)."""
+
+    event: str
+    day: str
+    source: str
+    category: str
+    outcome: str
+    time_to_action: str
+    region: str
+    commitment: bytes
+
+    def __post_init__(self) -> None:
+        _check_day(self.day)
+        for name, allowed in NOTICE_VOCABULARY.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise InvalidInput(f"{name} {shown(str(value)[:40])} is not in the notice vocabulary")
+        received = self.event == "received"
+        if received != (self.outcome == "pending") or received != (self.time_to_action == "none"):
+            raise InvalidInput("a received notice has outcome pending and time_to_action none; "
+                               "an outcome has neither")
+        if not isinstance(self.commitment, bytes) or len(self.commitment) != 32:
+            raise InvalidInput("commitment must be 32 bytes")
+
+    @property
+    def count_key(self) -> NoticeKey:
+        return (self.event, self.source, self.outcome, self.time_to_action)
+
+
+_NOTICE_KEYS = tuple(f.name for f in fields(Notice))
+
+
+def format_notice_leaf(n: Notice) -> bytes:
+    """Return the canonical leaf bytes of a notice event."""
+    values = asdict(n)
+    values["commitment"] = b64encode(n.commitment)
+    lines = [NOTICE_HEADER] + [f"{k} {values[k]}" for k in _NOTICE_KEYS]
+    return ("\n".join(lines) + "\n").encode("ascii")
+
+
+def parse_notice_leaf(data: bytes) -> Notice:
+    """Parse notice leaf bytes; reject anything ``format_notice_leaf`` would not write."""
+    lines = _lines(data, MAX_DECISION_BYTES, NOTICE_HEADER)
+    if len(lines) != len(_NOTICE_KEYS):
+        raise InvalidInput(f"a notice leaf has {len(_NOTICE_KEYS)} fields, not {len(lines)}")
+    values: dict[str, object] = {k: _value(line, k) for k, line in zip(_NOTICE_KEYS, lines, strict=True)}
+    values["commitment"] = b64decode(str(values["commitment"]), "commitment")
+    n = Notice(**values)  # type: ignore[arg-type]
+    if format_notice_leaf(n) != data:
+        raise InvalidInput("notice leaf is not in canonical form")
+    return n
+
+
+def parse_day_leaf(data: bytes) -> Decision | Notice:
+    """A leaf of a day's range: a decision or a notice (by its first line)."""
+    if data.startswith(NOTICE_HEADER.encode() + b"\n"):
+        return parse_notice_leaf(data)
+    return parse_decision_leaf(data)
+
+
 def format_decision_leaf(d: Decision) -> bytes:
     """Return the canonical leaf bytes of a decision."""
     values = asdict(d)
@@ -261,11 +360,22 @@ class Report:
     last: int | None
     previous: int | None
     counts: Mapping[CountKey, int]
+    #: notice leaves per (event, source, outcome, time_to_action); a report with any is v2
+    notices: Mapping[NoticeKey, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check_day(self.day)
-        if (self.first is None) != (self.last is None) or (self.first is None) != (not self.counts):
+        empty = not self.counts and not self.notices
+        if (self.first is None) != (self.last is None) or (self.first is None) != empty:
             raise InvalidInput("first and last are none exactly when the report counts nothing")
+        if len(self.notices) > MAX_COUNT_LINES:
+            raise InvalidInput(f"more than {MAX_COUNT_LINES} notice lines")
+        for key, n in self.notices.items():
+            if len(key) != len(NOTICE_COUNT_KEYS) or not 1 <= n < 1 << 63:
+                raise InvalidInput(f"bad notice count {shown(key)} {shown(n)}")
+            for name, value in zip(NOTICE_COUNT_KEYS, key, strict=True):
+                if value not in NOTICE_VOCABULARY[name]:
+                    raise InvalidInput(f"{name} {shown(value[:40])} is not in the notice vocabulary")
         if self.first is not None and not 0 <= self.first <= self.last:  # type: ignore[operator]
             raise InvalidInput("report range must have 0 <= first <= last")
         if self.previous is not None and self.first is not None and self.previous >= self.first:
@@ -284,27 +394,38 @@ class Report:
 
 def format_report_leaf(r: Report) -> bytes:
     """Return the canonical leaf bytes of a daily report."""
-    lines = [REPORT_HEADER, f"day {r.day}"]
+    lines = [REPORT_V2_HEADER if r.notices else REPORT_HEADER, f"day {r.day}"]
     lines += [f"{k} {_format_optional(v)}" for k, v in (("first", r.first), ("last", r.last), ("previous", r.previous))]
     lines += [f"count {' '.join(key)} {r.counts[key]}" for key in sorted(r.counts)]
+    lines += [f"notices {' '.join(key)} {r.notices[key]}" for key in sorted(r.notices)]
     return ("\n".join(lines) + "\n").encode("ascii")
 
 
 def parse_report_leaf(data: bytes) -> Report:
     """Parse report leaf bytes; reject anything ``format_report_leaf`` would not write."""
-    lines = _lines(data, MAX_REPORT_BYTES, REPORT_HEADER)
+    v2 = data.startswith(REPORT_V2_HEADER.encode() + b"\n")
+    lines = _lines(data, MAX_REPORT_BYTES, REPORT_V2_HEADER if v2 else REPORT_HEADER)
     if len(lines) < 4:
         raise InvalidInput("a report leaf needs day, first, last and previous lines")
     day = _value(lines[0], "day")
     keys = ("first", "last", "previous")
     first, last, previous = (_optional(_value(line, k), k) for line, k in zip(lines[1:4], keys, strict=True))
     counts: dict[CountKey, int] = {}
+    notices: dict[NoticeKey, int] = {}
     for line in lines[4:]:
+        if v2 and line.startswith("notices "):
+            parts = _value(line, "notices").split(" ")
+            if len(parts) != len(NOTICE_COUNT_KEYS) + 1:
+                raise InvalidInput(f"a notices line has {len(NOTICE_COUNT_KEYS)} keys and a number")
+            notices[tuple(parts[:-1])] = parse_decimal(parts[-1], "notices")  # type: ignore[index]
+            continue
         parts = _value(line, "count").split(" ")
         if len(parts) != len(COUNT_KEYS) + 1:
             raise InvalidInput(f"a count line has {len(COUNT_KEYS)} keys and a number")
         counts[tuple(parts[:-1])] = parse_decimal(parts[-1], "count")  # type: ignore[index]
-    r = Report(day, first, last, previous, counts)
+    if v2 and not notices:
+        raise InvalidInput("a v2 report has notice lines (a day without notices is v1)")
+    r = Report(day, first, last, previous, counts, notices)
     if format_report_leaf(r) != data:
         raise InvalidInput("report leaf is not in canonical form (order, duplicates)")
     return r
@@ -316,23 +437,38 @@ def recount(leaves: Iterable[bytes | Decision]) -> dict[CountKey, int]:
     return dict(Counter(d.count_key for d in decisions))
 
 
+def recount_notices(leaves: Iterable[Notice]) -> dict[NoticeKey, int]:
+    """Count notice leaves per report bucket."""
+    return dict(Counter(n.count_key for n in leaves))
+
+
+def split_day(leaves: Iterable[bytes | Decision | Notice]) -> tuple[list[Decision], list[Notice]]:
+    """A day's leaves (bytes or parsed), as its decisions and its notices."""
+    parsed = [x if isinstance(x, (Decision, Notice)) else parse_day_leaf(x) for x in leaves]
+    return ([x for x in parsed if isinstance(x, Decision)],
+            [x for x in parsed if isinstance(x, Notice)])
+
+
 def check_report(report: Report, leaves: Sequence[bytes]) -> None:
     """Check a report against the log leaves at indexes ``first..last`` (given in order).
 
-    Every one must be a decision leaf of the report's day, and their recount must equal the
-    report's counts. Raises VerificationError otherwise.
+    Every one must be a decision or notice leaf of the report's day (notices only in a v2
+    report), and their recounts must equal the report's counts and notice counts. Raises
+    VerificationError otherwise.
     """
     want = 0 if report.first is None else report.last - report.first + 1  # type: ignore[operator]
     if len(leaves) != want:
         raise VerificationError(f"report covers {want} leaves, {len(leaves)} given")
     try:
-        decisions = [parse_decision_leaf(leaf) for leaf in leaves]
+        decisions, notices = split_day(leaves)
     except InvalidInput as exc:
-        raise VerificationError(f"a leaf in the report's range is not a decision: {exc}") from exc
-    if any(d.day != report.day for d in decisions):
+        raise VerificationError(f"a leaf in the report's range is not a decision or notice: {exc}") from exc
+    if any(d.day != report.day for d in (*decisions, *notices)):
         raise VerificationError(f"a leaf in the report's range is not from {report.day}")
     if recount(decisions) != dict(report.counts):
         raise VerificationError(f"the recount of {report.day} does not match the report")
+    if recount_notices(notices) != dict(report.notices):
+        raise VerificationError(f"the recount of {report.day}'s notices does not match the report")
 
 
 def _lines(data: bytes, cap: int, header: str) -> list[str]:

@@ -36,6 +36,17 @@ only sources and categories that occur, sorted), and their ``time_to_action`` di
 on a day without bans). All of these are sums over the report leaf's count lines
 (``enforcement``), which the verifier has recounted from the day's decision leaves.
 
+On a day with notices (a ``rempart/report/v2`` leaf), the JSON also has, after ``time_to_action``::
+
+     "notices": {"received": {"trusted_flagger": 4, "public": 2, ...},
+                 "outcomes": {"trusted_flagger": {"actioned": 3, "no_action": 1, "forwarded": 0}, ...},
+                 "time_to_action": {"median": "under_1h",
+                                    "distribution": {"under_1h": 3, "1h_to_24h": 1, "1d_to_7d": 0,
+                                                     "over_7d": 0}}}
+
+counted from the report's notice lines (``notice_summary``): notices received per source kind,
+outcomes per source kind (every outcome, zeros included), and the time from receipt to outcome.
+
 ``reports/<day>.sor.json``: ``{"statements": [...]}``, the body of the Transparency Database's
 ``POST /api/v1/statements``, one statement per restricting decision (see ``dsa``).
 """
@@ -49,10 +60,14 @@ from rempart.transparency.dsa import statement_of_reasons
 from rempart.transparency.leaves import (
     COUNT_KEYS,
     ENFORCING,
+    NOTICE_COUNT_KEYS,
+    NOTICE_OUTCOMES,
     TARGETS,
     TIME_TO_ACTION,
     CountKey,
     Decision,
+    Notice,
+    NoticeKey,
     Report,
     median_time_to_action,
 )
@@ -85,8 +100,27 @@ def enforcement(counts: Mapping[CountKey, int]) -> dict:
     }
 
 
-def report_summary(origin: str, index: int, report: Report, decisions: Sequence[Decision]) -> dict:
-    """Everything in the report JSON except its checkpoint; ``decisions`` are leaves first..last."""
+def notice_summary(notices: Mapping[NoticeKey, int]) -> dict:
+    """The report's ``notices`` object, from its notice counts (see the module docstring)."""
+    received: Counter[str] = Counter()
+    outcomes: dict[str, dict[str, int]] = {}
+    tta = dict.fromkeys(TIME_TO_ACTION[1:], 0)
+    for key, n in notices.items():
+        k = dict(zip(NOTICE_COUNT_KEYS, key, strict=True))
+        if k["event"] == "received":
+            received[k["source"]] += n
+            continue
+        outcomes.setdefault(k["source"], dict.fromkeys(NOTICE_OUTCOMES, 0))[k["outcome"]] += n
+        tta[k["time_to_action"]] += n
+    return {"received": dict(sorted(received.items())), "outcomes": dict(sorted(outcomes.items())),
+            "time_to_action": {"median": median_time_to_action(tta), "distribution": tta}}
+
+
+def report_summary(origin: str, index: int, report: Report,
+                   leaves: Sequence[Decision | Notice]) -> dict:
+    """Everything in the report JSON except its checkpoint; ``leaves`` are leaves first..last
+    (parsed: decisions, and notices on a day that has some)."""
+    decisions = [x for x in leaves if isinstance(x, Decision)]
     counts = [dict(zip(COUNT_KEYS, key, strict=True), count=n) for key, n in sorted(report.counts.items())]
     out: dict = {
         "format": REPORT_FORMAT, "origin": origin, "day": report.day, "leaf_index": index,
@@ -96,7 +130,9 @@ def report_summary(origin: str, index: int, report: Report, decisions: Sequence[
     for field in BREAKDOWNS:
         out[f"by_{field}"] = dict(sorted(Counter(getattr(d, field) for d in decisions).items()))
     out.update(enforcement(report.counts))
-    out["statements_of_reasons"] = len(statements_for(origin, report.first or 0, decisions)["statements"])
+    if report.notices:
+        out["notices"] = notice_summary(report.notices)
+    out["statements_of_reasons"] = len(statements_for(origin, report.first or 0, leaves)["statements"])
     out["files"] = {"html": f"{report.day}.html", "statements_of_reasons": f"{report.day}.sor.json"}
     return out
 
@@ -106,10 +142,12 @@ def report_document(summary: dict, checkpoint: bytes) -> dict:
     return {**summary, "checkpoint": checkpoint.decode()}
 
 
-def statements_for(origin: str, first: int, decisions: Sequence[Decision]) -> dict:
-    """The day's statements of reasons; ``decisions[i]`` is leaf ``first + i``."""
+def statements_for(origin: str, first: int, leaves: Sequence[Decision | Notice]) -> dict:
+    """The day's statements of reasons; ``leaves[i]`` is leaf ``first + i`` (notices have none)."""
     out = []
-    for i, d in enumerate(decisions):
+    for i, d in enumerate(leaves):
+        if not isinstance(d, Decision):
+            continue
         sor = statement_of_reasons(d, first + i, origin)
         if sor is not None:
             out.append(sor)

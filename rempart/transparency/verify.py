@@ -32,7 +32,9 @@ from pathlib import Path
 
 from rempart.errors import InvalidInput, NotFound, RempartError, shown
 from rempart.transparency.errors import VerificationError
-from rempart.transparency.leaves import check_commitment, check_report, parse_decision_leaf, parse_report_leaf
+from rempart.transparency.leaves import (
+    Decision, check_commitment, check_report, parse_day_leaf, parse_report_leaf,
+)
 from rempart.transparency.merkle import leaf_hash
 from rempart.transparency.cosignature import WitnessPolicy
 from rempart.transparency.note import Ed25519Verifier, open_note
@@ -190,8 +192,10 @@ def verify_published_report(location: str | Path, day: str, vkey: str,
         v.check("recount of the day's decisions")
         leaves = [] if report.first is None else client.entries(latest, report.first, report.last + 1)
         check_report(report, leaves)
-        decisions = [parse_decision_leaf(x) for x in leaves]
-        v.details["decisions"] = len(decisions)
+        decisions = [parse_day_leaf(x) for x in leaves]
+        v.details["decisions"] = sum(isinstance(d, Decision) for d in decisions)
+        if report.notices:
+            v.details["notices"] = len(decisions) - v.details["decisions"]
         v.check("chain to the previous report")
         start = 0 if report.previous is None else report.previous + 1
         if (report.first is None and index != start) or (
@@ -267,9 +271,13 @@ def verify_receipt(receipt: bytes, content: bytes | None = None, vkey: str | Non
         if p.extra is None:
             raise InvalidInput("the receipt's tlog-proof carries no entry")
         _, cp = verify_tlog_proof(proof, leaf_hash(p.extra), verifier.name, [verifier])
-        decision = parse_decision_leaf(p.extra)
-        v.details.update(index=p.index, checkpoint_size=cp.size, day=decision.day, kind=decision.kind,
-                         decision=decision.decision)
+        decision = parse_day_leaf(p.extra)
+        if isinstance(decision, Decision):
+            v.details.update(index=p.index, checkpoint_size=cp.size, day=decision.day,
+                             kind=decision.kind, decision=decision.decision)
+        else:
+            v.details.update(index=p.index, checkpoint_size=cp.size, day=decision.day,
+                             kind="notice", event=decision.event, outcome=decision.outcome)
         opening = doc.get("private_opening")
         if opening is None:
             if content is not None:

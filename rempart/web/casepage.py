@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rempart.authz import Permission as P
+from rempart.hotline.orgs import notices_of_case
 from rempart.moderation import (
     ActionKind, CaseStatus, CaseView, DisplaySettings, ModerationConfig, PreviewedAction,
     allowed_actions, case_view, display_settings, my_exposure,
@@ -92,6 +93,7 @@ def case_context(s: Session, viewer: Viewer, case_id: int, config: ModerationCon
         "appeal": appeal, "appealed": appealed, "open": case.status == CaseStatus.OPEN.value,
         "claimable": case.status != CaseStatus.DECIDED.value and not mine,
         "claim_left": (case.claim_expires_at - now) if mine else None,
+        "notices": notices_of_case(s, case.id),
     }
 
 

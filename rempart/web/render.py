@@ -4,13 +4,15 @@ notices that redirects can show (codes, never free text from the URL)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from rempart.authz import Permission as P
+from rempart.authz import Audience, Permission as P
 from rempart.store.db import utcnow
 from rempart.web.security import CSRF_FIELD, Viewer
 
@@ -25,6 +27,7 @@ NAV = (
     ("Appeals", "/appeals", P.APPEALS_DECIDE),
     ("Exposure", "/exposure", P.EXPOSURE_READ),
     ("Audit log", "/audit", P.AUDIT_READ),
+    ("Organisations", "/organisations", P.ORGS_STATS),
     ("Users", "/users", P.USERS_ADMIN),
     ("Webhooks", "/webhooks", P.WEBHOOKS_ADMIN),
     ("Preferences", "/preferences", P.PREFERENCES_WRITE),
@@ -47,7 +50,28 @@ NOTICES = {
     "disabled": "User disabled and signed out everywhere.",
     "bulk": "Actions taken on the confirmed entities (each its own case).",
     "empty": "Nothing to serve in your queues right now.",
+    "suspended": "Organisation suspended: its notices are refused until it is reinstated.",
+    "reinstated": "Organisation reinstated.",
 }
+
+
+@dataclass(frozen=True)
+class Site:
+    """One signed-in site (the review console, the organisations' portal): who may sign into
+    it, its name, its navigation and the notices its redirects can show. ``web.site`` builds
+    the app around it; ``page`` renders with it."""
+
+    audience: Audience
+    title: str
+    nav: tuple[tuple[str, str, P | None], ...]
+    notices: Mapping[str, str] = field(default_factory=dict)
+
+
+CONSOLE = Site(Audience.CONSOLE, "rempart console", NAV, NOTICES)
+
+
+def site_of(request: Request) -> Site:
+    return request.app.state.site
 
 
 def base_path(request: Request) -> str:
@@ -81,12 +105,14 @@ def page(request: Request, template: str, viewer: Viewer | None, *, status: int 
          **context) -> HTMLResponse:
     """Render ``template`` with what every page needs (viewer, CSRF field, links, notice)."""
     base = base_path(request)
+    site = site_of(request)
     nav = [] if viewer is None or viewer.must_change_password else [
-        (label, base + path) for label, path, perm in NAV if perm is None or viewer.can(perm)]
+        (label, base + path) for label, path, perm in site.nav if perm is None or viewer.can(perm)]
     done = request.query_params.get("done")
     ctx = {"request": request, "viewer": viewer, "base": base, "nav": nav,
-           "csrf_field": CSRF_FIELD, "csrf_token": viewer.csrf_token if viewer else "",
-           "notice": NOTICES.get(done or ""), "P": P, "now": utcnow()}
+           "site_title": site.title, "csrf_field": CSRF_FIELD,
+           "csrf_token": viewer.csrf_token if viewer else "",
+           "notice": site.notices.get(done or ""), "P": P, "now": utcnow()}
     ctx.update(context)
     response = TEMPLATES.TemplateResponse(request, template, ctx, status_code=status)
     response.headers["Cache-Control"] = "no-store"

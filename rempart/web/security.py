@@ -11,7 +11,10 @@ Access: every route declares exactly one access dependency, and handlers never t
 - ``public()``: no session (the login form only).
 
 Each carries ``.access`` (the permission, ``SIGNED_IN`` or ``PUBLIC``) for the route-table test.
-A session still on its one-time password reaches nothing but the password page.
+A session still on its one-time password reaches nothing but the password page. A session is
+only a session of the site whose audience its role may sign into (``rempart.authz.may_sign_into``,
+the site's ``Audience`` in ``request.app.state.site``): an analyst's cookie means nothing to
+the console, a reviewer's nothing to the portal.
 
 CSRF: ``csrf_protect`` is a dependency of every console router (each is made by
 ``console_router``, so every route gets it before its own dependencies). For any method but
@@ -41,7 +44,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.routing import APIRoute
 
-from rempart.authz import Actor, Permission
+from rempart.authz import Actor, Audience, Permission, may_sign_into
 from rempart.errors import AuthError, PermissionDenied, shown
 from rempart.httpgate import Check, gated_route
 from rempart.people import SessionInfo, authenticate_session, check_csrf
@@ -88,8 +91,15 @@ def runtime_of(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
+def audience_of(request: Request) -> Audience | None:
+    """The audience of the site serving ``request`` (``render.Site.audience``)."""
+    site = getattr(request.app.state, "site", None)
+    return site.audience if site is not None else None
+
+
 def _session(request: Request) -> SessionInfo | None:
-    """The live session behind the cookie, looked up once per request (None when there is none)."""
+    """The live session behind the cookie, looked up once per request (None when there is none,
+    or when its role may not sign into this site)."""
     if "rempart_session_info" not in request.scope:
         token = request.cookies.get(SESSION_COOKIE)
         info = None
@@ -99,6 +109,9 @@ def _session(request: Request) -> SessionInfo | None:
                     info = authenticate_session(s, token)
             except AuthError:
                 info = None
+        audience = audience_of(request)
+        if info is not None and (audience is None or not may_sign_into(info.actor.role, audience)):
+            info = None
         request.scope["rempart_session_info"] = info
     return request.scope["rempart_session_info"]
 

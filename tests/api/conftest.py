@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from rempart.api.app import create_app
-from rempart.api.permissions import Scope
+from rempart.api.permissions import ORG_SCOPES, Scope
+from rempart.hotline.orgs import create_org
 from rempart.api.tokens import issue_token
 from tests.openapi_check import checked_client
 
@@ -20,7 +21,10 @@ def tokens(runtime) -> dict[str, str]:
     out = {}
     with runtime.db.session() as s:
         for scope in Scope:
-            out[scope.value] = issue_token(s, f"test-{scope.value}", frozenset({scope}))[1]
+            if scope in ORG_SCOPES:  # an organisation's key (rempart org add)
+                out[scope.value] = create_org(s, f"test-{scope.value}", "ngo").key
+            else:
+                out[scope.value] = issue_token(s, f"test-{scope.value}", frozenset({scope}))[1]
     return out
 
 

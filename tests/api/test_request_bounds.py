@@ -14,6 +14,8 @@ from pydantic import BaseModel
 
 from rempart.api.app import create_app
 from rempart.web import create_console
+from rempart.web.portal import create_portal
+from rempart.web.public import create_public
 from tests.api.conftest import auth
 from tests.api.test_routes import _api_routes as _routes
 
@@ -59,7 +61,8 @@ def _params(route: APIRoute):
 
 @pytest.fixture
 def apps(runtime):
-    return {"api": create_app(runtime, outbox_worker=False), "console": create_console(runtime)}
+    return {"api": create_app(runtime, outbox_worker=False), "console": create_console(runtime),
+            "portal": create_portal(runtime), "public": create_public(runtime)}
 
 
 def test_every_int_in_every_route_is_bounded(apps):
@@ -82,7 +85,8 @@ def test_every_route_checks_its_caller_before_reading_a_body(apps):
     from rempart.web.security import ConsoleRoute
 
     assert all(isinstance(r, ApiRoute) for r in _routes(apps["api"].routes))
-    assert all(isinstance(r, ConsoleRoute) for r in _routes(apps["console"].routes))
+    for site in ("console", "portal", "public"):
+        assert all(isinstance(r, ConsoleRoute) for r in _routes(apps[site].routes)), site
 
 
 @pytest.mark.parametrize("method, path, body", [

@@ -30,6 +30,8 @@ EXPECTED = {
     ("POST", "/v1/tokens"): Permission.TOKENS_ADMIN,
     ("DELETE", "/v1/tokens/{token_id}"): Permission.TOKENS_ADMIN,
     ("POST", "/v1/appeals"): Permission.APPEALS_FILE,
+    ("POST", "/v1/notices"): Permission.NOTICES_SUBMIT,
+    ("GET", "/v1/notices/{notice_id}"): Permission.NOTICES_READ_OWN,
 }
 
 
@@ -71,7 +73,9 @@ def test_token_scopes_grant_api_permissions_only():
     from rempart.api.permissions import Scope, permissions_of
 
     api = {p for p in EXPECTED.values() if p is not None}
-    assert permissions_of(frozenset({Scope.ADMIN})) == api  # everything the API offers
+    own = {Permission.NOTICES_SUBMIT, Permission.NOTICES_READ_OWN}  # an organisation's alone
+    assert permissions_of(frozenset({Scope.ADMIN})) == api - own  # all the API offers the platform
+    assert permissions_of(frozenset({Scope.REPORTER})) == own
     for scope in Scope:  # console permissions (media, cases, audit) belong to people only
         assert permissions_of(frozenset({scope})) <= api
     assert Permission.MEDIA_REVEAL not in permissions_of(frozenset(Scope))

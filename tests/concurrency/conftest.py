@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from rempart.api.permissions import Scope
+from rempart.api.permissions import ORG_SCOPES, Scope
 from rempart.api.tokens import issue_token
 from rempart.authz import Role
 from rempart.banks import service as banks
@@ -44,7 +44,7 @@ def users(runtime):
 def api_tokens(runtime) -> dict[str, str]:
     with runtime.db.session() as s:
         return {scope.value: issue_token(s, f"race-{scope.value}", frozenset({scope}))[1]
-                for scope in Scope}
+                for scope in Scope if scope not in ORG_SCOPES}
 
 
 @pytest.fixture

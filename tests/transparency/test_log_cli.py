@@ -36,7 +36,7 @@ def test_demo_close_day_publish_verify(cli, tmp_path):
     log = summary["transparency_log"]
     blocks = summary["verdicts"]["block"]
     # every automatic block, plus the demo reviewers' enforcement decisions, then the report
-    assert blocks > 0 and log["decisions"] > blocks and log["size"] == log["decisions"] + 1
+    assert blocks > 0 and log["decisions"] > blocks and log["size"] == log["decisions"] + log["notices"] + 1
     # the demo closed its day already: a second close is refused, and so is a future day
     r = cli("transparency", "close-day", log["day"])
     assert r.exit_code == 1 and "already closed" in r.output
@@ -56,6 +56,7 @@ def test_demo_close_day_publish_verify(cli, tmp_path):
     assert r.exit_code == 0, r.output
     verdict = json.loads(r.stdout)
     assert verdict["ok"] and verdict["details"]["decisions"] == log["decisions"]
+    assert verdict["details"]["notices"] == log["notices"] > 0  # the demo NGO's, recounted
     r = cli("verify", "report", log["day"], "--log", pub, "--vkey", pub / "vkey")
     assert r.exit_code == 0 and "VERIFIED" in r.stdout
     # a witness policy the checkpoint does not meet fails; a malformed witness key is refused

@@ -25,6 +25,9 @@ PUBLIC = {
     "DEFAULT_ORIGIN", "Site", "Verdict", "load_or_create_signer", "load_verifier", "report_document",
     "report_summary", "statement_of_reasons", "statements_for", "verify_published_consistency",
     "verify_published_report", "verify_receipt",
+    # notices (issue 9): their leaves, and the days that count them
+    "NOTICE_OUTCOMES", "NOTICE_SOURCES", "Notice", "format_notice_leaf", "parse_day_leaf",
+    "parse_notice_leaf", "recount_notices", "split_day",
     # targets and time to action (banned spaces, median time to action)
     "bucket_time_to_action", "median_time_to_action",
     # the one builder of DSA statements of reasons and the Transparency Database's schema

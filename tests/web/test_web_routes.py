@@ -46,6 +46,9 @@ EXPECTED = {
     ("POST", "/users/{user_id}/disable"): P.USERS_ADMIN,
     ("GET", "/webhooks"): P.WEBHOOKS_ADMIN,
     ("POST", "/webhooks"): P.WEBHOOKS_ADMIN,
+    ("GET", "/organisations"): P.ORGS_STATS,
+    ("POST", "/organisations/{org_id}/suspend"): P.ORGS_SUSPEND,
+    ("POST", "/organisations/{org_id}/reinstate"): P.ORGS_SUSPEND,
 }
 
 #: state-changing routes that need no permission: logging in, out, and one's own password
@@ -109,4 +112,4 @@ def test_nothing_can_change_the_audit_log():
 def test_the_console_is_mounted_by_create_app(runtime):
     app = create_app(runtime, outbox_worker=False)
     mounts = [r for r in app.routes if isinstance(r, Mount)]
-    assert [m.path for m in mounts] == [MOUNT_PATH]
+    assert [m.path for m in mounts] == [MOUNT_PATH, "/portal", "/report"]

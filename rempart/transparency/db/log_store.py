@@ -34,7 +34,7 @@ from rempart.transparency.merkle import (
 from rempart.transparency.db.models import HEAD_ID, LogCheckpoint, LogHash, LogHead, LogLeaf
 from rempart.transparency.note import parse_note
 
-LEAF_KINDS = ("decision", "report")
+LEAF_KINDS = ("decision", "notice", "report")
 _CHUNK = 500
 
 

@@ -1,7 +1,7 @@
 """Database models of the transparency log (DB-backed; the pure modules never import this).
 
     tlog_head         one row (id 1): the tree size; appends lock it (SELECT ... FOR UPDATE)
-    tlog_leaves       every entry, in order: its bytes, its kind (decision | report), its day,
+    tlog_leaves       every entry, in order: its bytes, its kind (decision | notice | report), its day,
                       and the event it records (unique: an event is never logged twice)
     tlog_hashes       every RFC 6962 stored hash, in ``merkle.stored_hash_index`` order
     tlog_reports      one row per closed day: the report leaf's index and range
@@ -37,7 +37,7 @@ class LogLeaf(Base):
 
     idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     data: Mapped[bytes] = mapped_column(LargeBinary)
-    kind: Mapped[str] = mapped_column(String(16))  # decision | report
+    kind: Mapped[str] = mapped_column(String(16))  # decision | notice | report
     day: Mapped[str] = mapped_column(String(10), index=True)
     #: PRIVATE, never published: the event the leaf records (e.g. ``decision:12:7``), if named;
     #: unique, so a retried or raced event cannot become a second leaf

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from rempart.errors import Conflict, InvariantViolation, shown
 from rempart.transparency.db import log_store
 from rempart.transparency.checkpoint import parse_checkpoint
-from rempart.transparency.leaves import parse_decision_leaf, parse_report_leaf
+from rempart.transparency.leaves import parse_day_leaf, parse_report_leaf
 from rempart.transparency.db.models import LogReport
 from rempart.transparency.note import parse_note
 from rempart.transparency.db.html import DayPoint, render_html
@@ -113,7 +113,7 @@ def _publish_reports(session: Session, origin: str, root: Path, out: Published) 
         if checkpoint is None:
             continue  # not signed yet: published with the next checkpoint
         leaves = [] if row.first is None else log_store.read_entries(session, row.first, row.last + 1)
-        decisions = [parse_decision_leaf(x) for x in leaves]
+        decisions = [parse_day_leaf(x) for x in leaves]
         summary = report_summary(origin, row.leaf_index, report, decisions)
         sor = statements_for(origin, report.first or 0, decisions)
         _write_atomic(folder / f"{row.day}.sor.json", _json(sor))

@@ -35,10 +35,11 @@ PRIVATE_NOTICE = ("PRIVATE: this opening links the public log entry to one item 
 
 
 def make_receipt(session: Session, log: TransparencyLog, index: int, with_opening: bool = True) -> dict:
-    """A receipt for decision leaf ``index``, proved against a signed checkpoint that holds it."""
+    """A receipt for decision or notice leaf ``index``, proved against a signed checkpoint that
+    holds it (signing the current one if none does yet)."""
     row = log_store.leaf(session, index)
-    if row.kind != "decision":
-        raise InvalidInput(f"leaf {index} is a {row.kind}; receipts are for decisions "
+    if row.kind not in ("decision", "notice"):
+        raise InvalidInput(f"leaf {index} is a {row.kind}; receipts are for decisions and notices "
                            "(verify reports with `rempart verify report`)")
     signed = log.checkpoint_covering(session, index)
     cp = parse_checkpoint(parse_note(signed)[0])

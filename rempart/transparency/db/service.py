@@ -44,11 +44,15 @@ from rempart.transparency.keys import DEFAULT_ORIGIN, load_or_create_signer
 from rempart.transparency.leaves import (
     VOCABULARY,
     Decision,
+    Notice,
     Report,
     format_decision_leaf,
+    format_notice_leaf,
     format_report_leaf,
     make_commitment,
     recount,
+    recount_notices,
+    split_day,
 )
 from rempart.transparency.merkle import stored_hash_count
 from rempart.transparency.db.models import LogHash, LogLeaf, LogOpening, LogReport
@@ -70,6 +74,7 @@ class ClosedDay:
     day: str
     leaf_index: int
     decisions: int
+    notices: int = 0
 
 
 def day_of(at: dt.datetime) -> dt.date:
@@ -111,14 +116,15 @@ def _pending_day(session: Session, after: int | None) -> dt.date | None:
 def _append_report(session: Session, head, day: dt.date, previous: int | None, closed_by: str) -> ClosedDay:
     start = 0 if previous is None else previous + 1
     entries = log_store.read_entries(session, start, head.size)
-    counts = recount(entries) if entries else {}
+    decisions, notices = split_day(entries)
     first, last = (start, head.size - 1) if entries else (None, None)
-    report = Report(day.isoformat(), first, last, previous, counts)
+    report = Report(day.isoformat(), first, last, previous, recount(decisions),
+                    recount_notices(notices))
     idx = log_store.append(session, head, format_report_leaf(report), "report", report.day)
     session.add(LogReport(day=report.day, leaf_index=idx, first=first, last=last, previous=previous,
                           closed_by=closed_by))
     session.flush()
-    return ClosedDay(report.day, idx, len(entries))
+    return ClosedDay(report.day, idx, len(decisions), len(notices))
 
 
 def _close_through(session: Session, head, through: dt.date, closed_by: str) -> list[ClosedDay]:
@@ -172,6 +178,21 @@ def record_decision(session: Session, fields: Mapping[str, str], content_sha256:
     characters, private) names the event the leaf records: when it was logged already, nothing
     is appended and the index of its leaf is returned.
     """
+    return _record(session, Decision, format_decision_leaf, "decision", fields, content_sha256,
+                   ref, at=at, region=region, subject=subject, event=event)
+
+
+def record_notice(session: Session, fields: Mapping[str, str], content_sha256: bytes | str, ref: Ref, *,
+                  at: dt.datetime | None = None, region: str = "EU", event: str | None = None) -> int:
+    """Append a notice leaf (``leaves.Notice``: a notice received, or its outcome) committing to
+    ``content_sha256`` (the digest of the notice as received); as ``record_decision``."""
+    return _record(session, Notice, format_notice_leaf, "notice", fields, content_sha256, ref,
+                   at=at, region=region, subject="notice", event=event)
+
+
+def _record(session: Session, leaf_type, formatter, leaf_kind: str, fields: Mapping[str, str],
+            content_sha256: bytes | str, ref: Ref, *, at: dt.datetime | None, region: str,
+            subject: str, event: str | None) -> int:
     values = dict(fields)
     if "commitment" in values:
         raise InvalidInput("the commitment is made here, with a fresh salt; do not pass one")
@@ -181,6 +202,9 @@ def record_decision(session: Session, fields: Mapping[str, str], content_sha256:
     if event is not None and not 0 < len(event) <= 100:
         raise InvalidInput("an event name is 1 to 100 characters")
     digest = _sha256_bytes(content_sha256)
+    if set(values) - {"day", "region"} - {f for f in leaf_type.__dataclass_fields__}:
+        extra = sorted(set(values) - set(leaf_type.__dataclass_fields__))
+        raise InvalidInput(f"fields not allowed in a log leaf: {', '.join(extra)}")
     head = log_store.lock_head(session)
     if event is not None and (done := log_store.leaf_of_event(session, event)) is not None:
         return done
@@ -188,10 +212,9 @@ def record_decision(session: Session, fields: Mapping[str, str], content_sha256:
     day = _leaf_day(session, head, wanted)
     salt = os.urandom(32)
     values.setdefault("region", region)
-    decision = Decision.from_fields({**values, "day": day.isoformat(),
-                                     "commitment": make_commitment(salt, digest)})
-    idx = log_store.append(session, head, format_decision_leaf(decision), "decision", decision.day,
-                           event)
+    values.update(day=day.isoformat(), commitment=make_commitment(salt, digest))
+    leaf = Decision.from_fields(values) if leaf_type is Decision else leaf_type(**values)
+    idx = log_store.append(session, head, formatter(leaf), leaf_kind, leaf.day, event)
     session.add(LogOpening(leaf_index=idx, salt=salt, content_sha256=digest.hex(), subject=subject,
                            ref_kind=kind, ref_id=str(ref_id)))
     session.flush()
@@ -255,6 +278,12 @@ class TransparencyLog:
         """``record_decision`` with this log's clock and region (for moderation, appeals, notices)."""
         return record_decision(session, fields, content_sha256, ref, at=self.clock(), region=self.region,
                                subject=subject, event=event)
+
+    def record_notice(self, session: Session, fields: Mapping[str, str], content_sha256: bytes | str,
+                      ref: Ref, event: str | None = None) -> int:
+        """``record_notice`` with this log's clock and region (the hotline's receipts, outcomes)."""
+        return record_notice(session, fields, content_sha256, ref, at=self.clock(), region=self.region,
+                             event=event)
 
     def after_scan(self, session: Session, item, result) -> None:
         """The ``AfterScan`` hook: one decision leaf for every automatic block, nothing else."""

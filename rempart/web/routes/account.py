@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, Form, Request
 from sqlalchemy import select
 
-from rempart.authz import PERSON_ROLES, Permission as P
+from rempart.authz import PERSON_ROLES, Audience, Permission as P, may_sign_into
 from rempart.moderation import (
     MAX_BLUR, MIN_BLUR, add_endpoint, get_prefs, my_exposure, outbox_status, set_prefs,
 )
@@ -45,7 +45,8 @@ def users(request: Request, viewer: Viewer = Depends(needs(P.USERS_ADMIN))):
     with runtime_of(request).db.session() as s:
         rows = list_users(s)
         return page(request, "users.html", viewer, users=rows,
-                    roles=[r.value for r in PERSON_ROLES])
+                    roles=[r.value for r in PERSON_ROLES
+                           if may_sign_into(r, Audience.CONSOLE)])
 
 
 @router.post("/users")
@@ -56,7 +57,8 @@ def users_create(request: Request, username: str = Form(...), role: str = Form(.
         rows = list_users(s)
         # the one-time password and TOTP secret are shown on this response only, never again
         return page(request, "users.html", viewer, users=rows, created=new,
-                    roles=[r.value for r in PERSON_ROLES])
+                    roles=[r.value for r in PERSON_ROLES
+                           if may_sign_into(r, Audience.CONSOLE)])
 
 
 @router.post("/users/{user_id}/disable")

@@ -1,4 +1,5 @@
-"""Logging in (password + TOTP), logging out, and changing one's password."""
+"""Logging in (password + TOTP), logging out, and changing one's password: every site's
+(``web.site``), each signing in only the roles of its audience."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from rempart.errors import AuthError, InvalidInput
 from rempart.people import SESSION_TTL, attempt_login, change_password, logout
 from rempart.web.render import page, redirect
 from rempart.web.security import (
-    PRELOGIN_COOKIE, SESSION_COOKIE, Viewer, clear_cookie, console_router, prelogin_token, public,
-    runtime_of, set_cookie, signed_in,
+    PRELOGIN_COOKIE, SESSION_COOKIE, Viewer, audience_of, clear_cookie, console_router,
+    prelogin_token, public, runtime_of, set_cookie, signed_in,
 )
 
 router = console_router()
@@ -30,7 +31,8 @@ def login_submit(request: Request, username: str = Form(""), password: str = For
                  code: str = Form(""), _v: Viewer | None = Depends(public())):
     runtime = runtime_of(request)
     try:
-        result = attempt_login(runtime.db, username, password, code)
+        result = attempt_login(runtime.db, username, password, code,
+                               audience=audience_of(request))
     except AuthError:
         # audited (and counted towards the lockout) by the service; no hint which factor failed
         token = prelogin_token(request)
