@@ -11,6 +11,7 @@ from rempart.cli import moderation as moderation_cli
 from rempart.cli import tokens as tokens_cli
 from rempart.cli import transparency as transparency_cli
 from rempart.cli import verify as verify_cli
+from rempart.cli import witness as witness_cli
 from rempart.cli.common import (
     emit, err, errors_to_exit, expand_paths, fingerprint_paths, runtime, settings, unreadable,
 )
@@ -26,6 +27,7 @@ app.add_typer(moderation_cli.user_app, name="user")
 app.add_typer(moderation_cli.case_app, name="case")
 app.add_typer(transparency_cli.app, name="transparency")
 app.add_typer(verify_cli.app, name="verify")
+app.add_typer(witness_cli.app, name="witness")
 
 
 @app.command("hash")
