@@ -8,29 +8,37 @@ from fastapi import FastAPI
 
 from rempart import __version__
 from rempart.api import problems
+from rempart.api.publication import LOG_PATH, REPORTS_PATH, create_log_app, create_reports_app
 from rempart.api.routes import banks, health, home, moderation, scan, tokens
 from rempart.httpgate import BodyLimit
 from rempart.moderation import OutboxWorker
 from rempart.runtime import Runtime
+from rempart.transparency.db.witnesses import WitnessWorker
 from rempart.web import MOUNT_PATH, create_console
 
 #: the body of an API request whose route declares no limit of its own (``httpgate.max_body``)
 DEFAULT_MAX_BODY = 1 << 20
 
 
-def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> FastAPI:
-    """The app over ``runtime``. While it runs, an in-process worker delivers the moderation
-    outbox (signed webhooks to the platform) unless ``outbox_worker`` is False."""
+def create_app(runtime: Runtime, *, outbox_worker: bool = True, witness_worker: bool = True) -> FastAPI:
+    """The app over ``runtime``. While it runs, in-process workers deliver the moderation outbox
+    (signed webhooks to the platform) unless ``outbox_worker`` is False, and ask the log's
+    witnesses for missing cosignatures unless ``witness_worker`` is False."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        worker = OutboxWorker(runtime.db) if outbox_worker else None
-        if worker is not None:
+        workers = []
+        if outbox_worker:
+            workers.append(OutboxWorker(runtime.db))
+        if witness_worker:
+            workers.append(WitnessWorker(runtime.db, runtime.transparency, runtime.settings.witness_retry,
+                                         runtime.settings.witness_timeout))
+        for worker in workers:
             worker.start()
         try:
             yield
         finally:
-            if worker is not None:
+            for worker in workers:
                 worker.stop()
 
     app = FastAPI(
@@ -50,4 +58,7 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> FastAPI:
         app.include_router(router)
     # the moderation console: its own app (HTML errors, CSRF on every form, not in OpenAPI)
     app.mount(MOUNT_PATH, create_console(runtime))
+    # the transparency log and its reports, live and public (what `transparency publish` writes)
+    app.mount(LOG_PATH, create_log_app(runtime))
+    app.mount(REPORTS_PATH, create_reports_app(runtime))
     return app

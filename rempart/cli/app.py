@@ -98,7 +98,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8080, help="Port to listen on."),
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /docs) and the review console (/console/) over REMPART_HOME."""
+    """Serve the HTTP API (OpenAPI at /docs), the review console (/console/), the transparency log
+    (/log/, C2SP tlog-tiles) and its daily reports (/transparency/) over REMPART_HOME; ask the
+    log's witnesses for missing cosignatures in the background."""
     import uvicorn
 
     from rempart.api.app import create_app
@@ -106,7 +108,8 @@ def serve(
     with errors_to_exit():
         rt = runtime(migrate=True)
     err.print(f"rempart serving {rt.settings.database_url.split('://')[0]} data on "
-              f"http://{host}:{port}: review console at /console/, API docs at /docs")
+              f"http://{host}:{port}: review console at /console/, API docs at /docs, "
+              "transparency log at /log/, reports at /transparency/")
     uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
 
 
