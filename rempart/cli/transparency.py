@@ -150,6 +150,19 @@ def _show_witness(w, json_out: bool) -> None:
         typer.echo(f"{w.name}  {w.url}  {w.vkey}")
 
 
+def _configure(change, json_out: bool, done: str) -> None:
+    """Apply ``change(session)`` (it returns the witness it changed); show it and the quorum."""
+    from rempart.transparency.db import witnesses
+
+    with errors_to_exit():
+        rt = runtime()
+        with rt.db.session() as s:
+            w = change(s)
+            k, n = witnesses.quorum(s), len(witnesses.witnesses(s))
+    _show_witness(w, json_out)
+    err.print(f"{escape(w.name)} {done}; quorum: {k} of {n} witness(es)")
+
+
 @witness_app.command("add")
 def witness_add(
     url: str = typer.Argument(..., help="The witness's URL (its add-checkpoint prefix)."),
@@ -160,13 +173,7 @@ def witness_add(
     """Submit the log's checkpoints to a witness from now on."""
     from rempart.transparency.db import witnesses
 
-    with errors_to_exit():
-        rt = runtime()
-        with rt.db.session() as s:
-            w = witnesses.add_witness(s, url, vkey, quorum)
-            k, n = witnesses.quorum(s), len(witnesses.witnesses(s))
-    _show_witness(w, json_out)
-    err.print(f"quorum: {k} of {n} witness(es)")
+    _configure(lambda s: witnesses.add_witness(s, url, vkey, quorum), json_out, "added")
 
 
 @witness_app.command("remove")
@@ -178,13 +185,7 @@ def witness_remove(
     """Stop submitting checkpoints to a witness (its past cosignatures no longer count)."""
     from rempart.transparency.db import witnesses
 
-    with errors_to_exit():
-        rt = runtime()
-        with rt.db.session() as s:
-            w = witnesses.remove_witness(s, which, quorum)
-            k, n = witnesses.quorum(s), len(witnesses.witnesses(s))
-    _show_witness(w, json_out)
-    err.print(f"removed; quorum: {k} of {n} witness(es)")
+    _configure(lambda s: witnesses.remove_witness(s, which, quorum), json_out, "removed")
 
 
 @witness_app.command("list")

@@ -113,8 +113,7 @@ def test_a_day_verified_with_two_of_three_witnesses(runtime, cli_env, trio, tmp_
         assert status == 200 and f"\n{state['latest_size']}\n".encode() in body
 
 
-def test_a_forked_log_is_refused_by_every_witness_and_caught_by_the_verifier(runtime, cli_env, trio, tmp_path,
-                                                                           monkeypatch):
+def test_a_forked_log_is_refused_by_every_witness_and_caught_by_the_verifier(runtime, cli_env, trio, tmp_path):
     bank_known(runtime)
     _a_day(runtime)
     for p in trio:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from rempart.errors import Conflict, InvalidInput, NotFound, RempartError, shown
 from rempart.store.db import Database, utcnow
+from rempart.store.periodic import Periodic
 from rempart.transparency.checkpoint import parse_checkpoint
 from rempart.transparency.cosignature import CosignatureVerifier, WitnessPolicy, cosignature_timestamp
 from rempart.transparency.db import log_store
@@ -296,34 +296,15 @@ def status(session: Session) -> dict:
 
 
 
-class WitnessWorker:
+class WitnessWorker(Periodic):
     """``collect`` every ``interval`` seconds in a daemon thread, while ``rempart serve`` runs:
     a grown log gets a checkpoint, and missing cosignatures are asked for again."""
 
     def __init__(self, db: Database, log: TransparencyLog, interval: float, timeout: float) -> None:
-        self.db, self.log, self.interval, self.timeout = db, log, interval, timeout
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        def round_() -> None:
+            for attempt in collect(db, log, timeout):
+                if not attempt.ok:
+                    logging.getLogger("rempart.witnesses").warning(
+                        "witness %s did not cosign size %d: %s", attempt.witness, attempt.size, attempt.error)
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="rempart-witnesses", daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        log = logging.getLogger("rempart.witnesses")
-        while not self._stop.is_set():
-            try:
-                for attempt in collect(self.db, self.log, self.timeout):
-                    if not attempt.ok:
-                        log.warning("witness %s did not cosign size %d: %s", attempt.witness,
-                                    attempt.size, attempt.error)
-            except Exception:  # keep trying; the details go to the log
-                log.exception("witness round failed")
-            self._stop.wait(self.interval)
+        super().__init__("rempart-witnesses", interval, round_, "rempart.witnesses", "witness round failed")

@@ -164,23 +164,32 @@ func runSign(args []string) error {
 	return err
 }
 
+// openStdin opens the signed note read from stdin with the verifier key vkey (note.Open).
+func openStdin(vkey string) (*note.Note, error) {
+	v, err := loadVerifier(vkey)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		return nil, err
+	}
+	n, err := note.Open(msg, note.VerifierList(v))
+	if err != nil {
+		return nil, fmt.Errorf("note.Open: %w", err)
+	}
+	return n, nil
+}
+
 func runOpen(args []string) error {
 	fs := flag.NewFlagSet("open", flag.ContinueOnError)
 	vkey := fs.String("vkey", "", "verifier key, or @file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	v, err := loadVerifier(*vkey)
+	n, err := openStdin(*vkey)
 	if err != nil {
 		return err
-	}
-	msg, err := io.ReadAll(os.Stdin)
-	if err != nil {
-		return err
-	}
-	n, err := note.Open(msg, note.VerifierList(v))
-	if err != nil {
-		return fmt.Errorf("note.Open: %w", err)
 	}
 	printJSON(map[string]interface{}{"ok": true, "text": n.Text, "signatures": len(n.Sigs), "unverified": len(n.UnverifiedSigs)})
 	return nil
@@ -222,17 +231,9 @@ func runCosigned(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	v, err := loadVerifier(*vkey)
+	n, err := openStdin(*vkey)
 	if err != nil {
 		return err
-	}
-	msg, err := io.ReadAll(os.Stdin)
-	if err != nil {
-		return err
-	}
-	n, err := note.Open(msg, note.VerifierList(v))
-	if err != nil {
-		return fmt.Errorf("note.Open: %w", err)
 	}
 	var cosigned []string
 	times := map[string]uint64{}
