@@ -180,3 +180,12 @@ def test_the_witness_directory(tmp_path, log):
     assert set(read_log_keys([log.vkey])) == {ORIGIN}
     with pytest.raises(Exception, match="twice"):
         read_log_keys([log.vkey, log.vkey])
+
+
+def test_the_size_is_checked_before_the_proof(witness, log):
+    """The specification's order: a stale old size is 409 even when the proof is also wrong."""
+    witness.add_checkpoint(log.request(0, 3))
+    with pytest.raises(SizeMismatch):
+        witness.add_checkpoint(format_add_checkpoint(0, log.proof(3), log.signed()))
+    with pytest.raises(SizeMismatch):
+        witness.add_checkpoint(format_add_checkpoint(2, [b"\x00" * 32], log.signed()))

@@ -170,7 +170,8 @@ class Cosigned:
 
 
 def check_submission(body: bytes, logs: Mapping[str, Sequence[Ed25519Verifier]]) -> Submission:
-    """Every check that needs no state, in the specification's order (400, 404, 403, 400, 422).
+    """The checks before the witness's state is read, in the specification's order (400, 404,
+    403, 400).
 
     ``logs`` maps each origin the witness follows to the log keys it trusts for it; signatures
     by other keys are ignored.
@@ -191,20 +192,20 @@ def check_submission(body: bytes, logs: Mapping[str, Sequence[Ed25519Verifier]])
     if request.old_size > checkpoint.size:
         raise MalformedRequest(f"old size {request.old_size} is larger than the checkpoint's "
                                f"size {checkpoint.size}")
-    if checkpoint.size == 0 and checkpoint.root != EMPTY_ROOT:
-        raise InconsistentCheckpoint("a checkpoint of size 0 must have the empty tree's root")
-    if request.old_size == 0 and request.proof:
-        raise InconsistentCheckpoint("the consistency proof from size 0 must be empty")
     return Submission(request, checkpoint, text, note.sigs)
 
 
 def advance(sub: Submission, latest: Cosigned | None) -> None:
-    """The stateful checks against the latest cosigned checkpoint of the origin (409, 422).
-    Returns when ``sub`` may be cosigned and become the latest."""
+    """The checks against the latest cosigned checkpoint of the origin, in the specification's
+    order (409, then 422). Returns when ``sub`` may be cosigned and become the latest."""
     have = 0 if latest is None else latest.size
     if sub.request.old_size != have:
         raise SizeMismatch(have, sub.request.old_size)
-    if latest is None or have == 0:
+    if sub.checkpoint.size == 0 and sub.checkpoint.root != EMPTY_ROOT:
+        raise InconsistentCheckpoint("a checkpoint of size 0 must have the empty tree's root")
+    if have == 0:
+        if sub.request.proof:
+            raise InconsistentCheckpoint("the consistency proof from size 0 must be empty")
         return
     try:
         verify_consistency(have, sub.checkpoint.size, sub.request.proof, latest.root,
