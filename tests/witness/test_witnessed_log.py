@@ -216,3 +216,31 @@ def test_concurrent_submissions_advance_once_per_size(tmp_path):
             status, _, body = w.request("GET", f"/{origin_hash('example.org/log')}/checkpoint")
             assert body.startswith(f"example.org/log\n{new}\n".encode())
             size = new
+
+
+def test_concurrent_collectors_keep_one_cosignature_per_witness(runtime, trio):
+    """``rempart serve``'s worker and a ``witness collect`` command at the same moment."""
+    bank_known(runtime)
+    _a_day(runtime)
+    with runtime.db.session() as s:
+        for p in trio:
+            log_witnesses.add_witness(s, p.url, p.vkey)
+    barrier = threading.Barrier(2)
+    results: list = [None, None]
+
+    def run(i: int) -> None:
+        barrier.wait()
+        results[i] = log_witnesses.collect(runtime.db, runtime.transparency, 10)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(a.ok for r in results for a in r), results
+    with runtime.db.session() as s:
+        state = log_witnesses.status(s)
+        assert state["latest_cosignatures"] == 3
+        note = open_note(log_witnesses.served_checkpoint(s),
+                         [runtime.transparency.signer.verifier(), *_policy(trio, 3).witnesses])
+    assert len(note.sigs) == 4

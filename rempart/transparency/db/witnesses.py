@@ -25,7 +25,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from rempart.errors import Conflict, InvalidInput, NotFound, RempartError, shown
-from rempart.store.db import Database, utcnow
+from rempart.store.db import Database, insert_missing, utcnow
 from rempart.store.periodic import Periodic
 from rempart.transparency.checkpoint import parse_checkpoint
 from rempart.transparency.cosignature import CosignatureVerifier, WitnessPolicy, cosignature_timestamp
@@ -258,9 +258,9 @@ def _record(session: Session, witness_id: int, size: int, answer: Cosignature | 
         w.failures += 1
         w.last_error = answer
         return Attempt(name, size, False, answer)
-    if session.get(LogCosignature, (size, witness_id)) is None:
-        session.add(LogCosignature(size=size, witness_id=witness_id, line=answer.signature.line(),
-                                   received_at=now))
+    # another collector (serve's worker, a command) may keep one for this size at the same time
+    insert_missing(session, LogCosignature, size=size, witness_id=witness_id,
+                   line=answer.signature.line(), received_at=now)
     w.size = max(w.size, answer.size)
     w.last_success_at, w.last_error, w.failures = now, None, 0
     session.flush()
