@@ -45,6 +45,10 @@ environment wins over ``[log]``)::
     max_batch = 100                # and org_notices_per_hour, public_reports_per_hour,
                                    # form_min_seconds, bank
 
+    [witnesses]                    # the log's witnesses (which ones, and the quorum: the database)
+    timeout_seconds = 10           # one add-checkpoint request
+    retry_seconds = 60             # `rempart serve` asks for missing cosignatures this often
+
 A bad value anywhere raises ``InvalidConfig`` naming the variable or the file and key, before
 anything starts.
 """
@@ -87,6 +91,8 @@ ENVIRONMENT = {
 }
 CONFIG_FILE_NAME = "rempart.toml"
 DEFAULT_DECODE_MEMORY = 1 << 30
+DEFAULT_WITNESS_TIMEOUT = 10.0
+DEFAULT_WITNESS_RETRY = 60.0
 _SIZE = re.compile(r"\s*(\d{1,15})\s*(?:([KMG])(?:I?B)?|B)?\s*", re.IGNORECASE)
 DATABASE_BACKENDS = ("sqlite", "postgresql")
 
@@ -105,6 +111,10 @@ class Settings:
     config_file: Path | None = None
     #: what decoding uploads may hold at once in one process (``rempart.signals.MemoryBudget``)
     decode_memory: int = DEFAULT_DECODE_MEMORY
+    #: how long one add-checkpoint request to a witness may take
+    witness_timeout: float = DEFAULT_WITNESS_TIMEOUT
+    #: how often ``rempart serve`` signs a grown log's checkpoint and asks for missing cosignatures
+    witness_retry: float = DEFAULT_WITNESS_RETRY
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -126,12 +136,13 @@ class Settings:
         limits = _limits(doc.table("limits"))
         moderation = _moderation(doc.table("moderation"))
         hotline = _hotline(doc.table("hotline"))
+        timeout, retry = _witnesses(doc.table("witnesses"))
         doc.done()
         memory = env.get("REMPART_DECODE_MEMORY")
         return cls(home=home, database_url=url, log_origin=origin.value, log_region=region.value,
                    limits=limits, moderation=moderation, hotline=hotline, config_file=path,
                    decode_memory=_size(memory, "REMPART_DECODE_MEMORY") if memory
-                   else DEFAULT_DECODE_MEMORY)
+                   else DEFAULT_DECODE_MEMORY, witness_timeout=timeout, witness_retry=retry)
 
     def ensure_home(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -280,6 +291,17 @@ def _limits(t: _Table) -> Limits:
             values[f.name] = value
     t.done()
     return dataclasses.replace(DEFAULT_LIMITS, **values)
+
+
+def _witnesses(t: _Table) -> tuple[float, float]:
+    values = []
+    for key, default in (("timeout_seconds", DEFAULT_WITNESS_TIMEOUT), ("retry_seconds", DEFAULT_WITNESS_RETRY)):
+        value = t.get(key, float, default)
+        if value <= 0:
+            raise t.error(key, "must be positive")
+        values.append(value)
+    t.done()
+    return values[0], values[1]
 
 
 def _moderation(t: _Table) -> ModerationConfig:

@@ -15,7 +15,7 @@ import typer
 from typer.testing import CliRunner
 
 from rempart.cli import app
-from rempart.config import ENVIRONMENT, Settings
+from rempart.config import DEFAULT_WITNESS_RETRY, DEFAULT_WITNESS_TIMEOUT, ENVIRONMENT, Settings
 from rempart.moderation import ModerationConfig
 from rempart.moderation.config import DEFAULT_QUEUES
 from rempart.signals import DEFAULT_LIMITS
@@ -113,6 +113,8 @@ def test_the_documented_config_file_loads_and_shows_the_defaults(tmp_path):
     assert s.moderation.queues == defaults.queues  # the urgent queue as shown is the default
     assert s.moderation.taxonomy.get("scams").title == "Scams and fraud"
     assert (s.log_origin, s.log_region) == ("example.org/rempart", "DE")
+    assert (s.witness_timeout, s.witness_retry) == (DEFAULT_WITNESS_TIMEOUT, DEFAULT_WITNESS_RETRY) == (
+        doc["witnesses"]["timeout_seconds"], doc["witnesses"]["retry_seconds"])
 
 
 def test_the_documented_queues_and_their_slas_are_the_defaults():

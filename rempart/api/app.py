@@ -8,11 +8,13 @@ from fastapi import FastAPI
 
 from rempart import __version__
 from rempart.api import problems
+from rempart.api.publication import LOG_PATH, REPORTS_PATH, create_log_app, create_reports_app
 from rempart.api.routes import banks, health, home, moderation, notices, scan, tokens
 from rempart.httpgate import BodyLimit
 from rempart.moderation import OutboxWorker
-from rempart.moderation.outbox import Periodic
 from rempart.runtime import Runtime
+from rempart.store.periodic import Periodic
+from rempart.transparency.db.witnesses import WitnessWorker
 from rempart.web import MOUNT_PATH, create_console
 from rempart.web.portal import PORTAL_PATH, create_portal
 from rempart.web.public import PUBLIC_PATH, create_public
@@ -21,15 +23,22 @@ from rempart.web.public import PUBLIC_PATH, create_public
 DEFAULT_MAX_BODY = 1 << 20
 
 
-def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> FastAPI:
+def create_app(runtime: Runtime, *, outbox_worker: bool = True, witness_worker: bool = True) -> FastAPI:
     """The app over ``runtime``. While it runs, in-process workers deliver the outbox (signed
     webhooks to the platform and to organisations) and run what follows a commit
-    (``Runtime.follow_up``), unless ``outbox_worker`` is False."""
+    (``Runtime.follow_up``), unless ``outbox_worker`` is False, and ask the log's witnesses for
+    missing cosignatures unless ``witness_worker`` is False."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        workers = [OutboxWorker(runtime.db), Periodic(runtime.follow_up, "follow-up")] \
-            if outbox_worker else []
+        workers = []
+        if outbox_worker:
+            workers.append(OutboxWorker(runtime.db))
+            workers.append(Periodic("rempart-follow-up", 2.0, runtime.follow_up,
+                                    "rempart.follow-up", "follow-up round failed"))
+        if witness_worker:
+            workers.append(WitnessWorker(runtime.db, runtime.transparency, runtime.settings.witness_retry,
+                                         runtime.settings.witness_timeout))
         for worker in workers:
             worker.start()
         try:
@@ -58,4 +67,7 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> FastAPI:
     # organisations' analysts (their own site: only role analyst signs in) and the public
     app.mount(PORTAL_PATH, create_portal(runtime))
     app.mount(PUBLIC_PATH, create_public(runtime))
+    # the transparency log and its reports, live and public (what `transparency publish` writes)
+    app.mount(LOG_PATH, create_log_app(runtime))
+    app.mount(REPORTS_PATH, create_reports_app(runtime))
     return app

@@ -12,6 +12,7 @@ from rempart.cli import orgs as orgs_cli
 from rempart.cli import tokens as tokens_cli
 from rempart.cli import transparency as transparency_cli
 from rempart.cli import verify as verify_cli
+from rempart.cli import witness as witness_cli
 from rempart.cli.common import (
     emit, err, errors_to_exit, expand_paths, fingerprint_paths, runtime, settings, unreadable,
 )
@@ -28,6 +29,7 @@ app.add_typer(moderation_cli.case_app, name="case")
 app.add_typer(orgs_cli.app, name="org")
 app.add_typer(transparency_cli.app, name="transparency")
 app.add_typer(verify_cli.app, name="verify")
+app.add_typer(witness_cli.app, name="witness")
 
 
 @app.command("hash")
@@ -98,7 +100,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8080, help="Port to listen on."),
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /docs) and the review console (/console/) over REMPART_HOME."""
+    """Serve the HTTP API (OpenAPI at /docs), the review console (/console/), the transparency log
+    (/log/, C2SP tlog-tiles) and its daily reports (/transparency/) over REMPART_HOME; ask the
+    log's witnesses for missing cosignatures in the background."""
     import uvicorn
 
     from rempart.api.app import create_app
@@ -106,7 +110,8 @@ def serve(
     with errors_to_exit():
         rt = runtime(migrate=True)
     err.print(f"rempart serving {rt.settings.database_url.split('://')[0]} data on "
-              f"http://{host}:{port}: review console at /console/, API docs at /docs")
+              f"http://{host}:{port}: review console at /console/, API docs at /docs, "
+              "transparency log at /log/, reports at /transparency/")
     uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
 
 

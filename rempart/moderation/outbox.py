@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +32,7 @@ from rempart.errors import Conflict, InvalidInput, NotFound, shown
 from rempart.moderation import signing
 from rempart.moderation.models import OutboxMessage, WebhookEndpoint
 from rempart.store.db import Database, utcnow
+from rempart.store.periodic import Periodic
 
 LEASE = dt.timedelta(seconds=60)
 TIMEOUT = 10.0
@@ -215,39 +214,10 @@ def retry_message(session: Session, actor: Actor, message_id: int) -> OutboxMess
     return msg
 
 
-class Periodic:
-    """Runs ``job()`` every ``interval`` seconds in a daemon thread (in-process), logging and
-    going on when a round fails."""
-
-    def __init__(self, job: Callable[[], object], name: str, interval: float = 2.0) -> None:
-        self.job, self.name, self.interval = job, name, interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        log = logging.getLogger(f"rempart.{self.name}")
-        while not self._stop.is_set():
-            try:
-                self.job()
-            except Exception:  # keep going; the details go to the log
-                log.exception("%s round failed", self.name)
-            self._stop.wait(self.interval)
-
-
 class OutboxWorker(Periodic):
     """Runs ``deliver_pending`` every ``interval`` seconds in a daemon thread (in-process)."""
 
     def __init__(self, db: Database, interval: float = 2.0, post: Poster = http_poster) -> None:
         self.db, self.post = db, post
-        super().__init__(lambda: deliver_pending(self.db, post=self.post), "outbox", interval)
+        super().__init__("rempart-outbox", interval, lambda: deliver_pending(self.db, post=self.post),
+                         "rempart.outbox", "outbox delivery round failed")

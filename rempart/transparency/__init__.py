@@ -16,8 +16,10 @@ Modules, lowest first:
 - ``verify``      the verifier of a published log (reports, consistency, receipts)
 - ``keys``        the log signing key file ($REMPART_HOME/keys)
 
-The database-backed operator side (appends, days, receipts, publication) is the subpackage
-``rempart.transparency.db``, imported on its own so that this package stays pure.
+The database-backed operator side (appends, days, receipts, publication, the log's witnesses)
+is the subpackage ``rempart.transparency.db``, imported on its own so that this package stays
+pure. Witnesses (C2SP tlog-witness: the witness and the log's client) are the pure subpackage
+``rempart.transparency.witness``.
 
 Other packages import only the names below.
 """

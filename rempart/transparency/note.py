@@ -279,6 +279,11 @@ def parse_note(msg: bytes) -> tuple[str, list[Signature]]:
     return text, sigs
 
 
+def parse_signature_line(line: str) -> Signature:
+    """Parse one signature line (``— <name> <base64>``, its final newline optional)."""
+    return _parse_signature_line(line[:-1] if line.endswith("\n") else line)
+
+
 def _parse_signature_line(line: str) -> Signature:
     if not line.startswith(_SIG_PREFIX):
         raise InvalidInput("signature line must start with an em dash and a space")

@@ -59,6 +59,10 @@ title = "Scams"
 dsa_category = "STATEMENT_CATEGORY_SCAMS_AND_FRAUD"
 illegal = false
 legal_ground = "Terms, section 7"
+
+[witnesses]
+timeout_seconds = 3
+retry_seconds = 20
 """
 
 
@@ -70,6 +74,7 @@ def test_defaults_are_the_documented_ones(tmp_path, monkeypatch):
     assert (s.log_origin, s.log_region) == (DEFAULT_ORIGIN, "EU") == (
         ENVIRONMENT["REMPART_LOG_ORIGIN"], ENVIRONMENT["REMPART_LOG_REGION"])
     assert s.limits == DEFAULT_LIMITS and s.moderation == ModerationConfig()
+    assert (s.witness_timeout, s.witness_retry) == (10.0, 60.0)
     assert s.config_file is None
 
 
@@ -102,6 +107,7 @@ def test_the_file_in_home_tunes_queues_slas_taxonomy_budget_and_limits(tmp_path)
     assert m.taxonomy.get("spam").title == "Spam"
     assert m.taxonomy.get("scam").dsa_category == "STATEMENT_CATEGORY_SCAMS_AND_FRAUD"
     assert m.taxonomy.get("csam") == ModerationConfig().taxonomy.get("csam")
+    assert (s.witness_timeout, s.witness_retry) == (3.0, 20.0)
 
 
 def test_environment_wins_over_the_file_and_rempart_config_names_it(tmp_path):
@@ -158,6 +164,9 @@ BAD_FILES = [
     ("[log]\norigin = 'has space'\n", "log.origin", "cannot be a key name"),
     ("[log]\norigin = 7\n", "log.origin", "must be a string"),
     ("[queues]\n", "queues", "unknown setting"),
+    ("[witnesses]\ntimeout_seconds = 0\n", "witnesses.timeout_seconds", "must be positive"),
+    ("[witnesses]\nretry_seconds = 'often'\n", "witnesses.retry_seconds", "must be a number"),
+    ("[witnesses]\nquorum = 2\n", "witnesses.quorum", "unknown setting"),  # the quorum is in the database
     ("[moderation\n", "", "not valid TOML"),
 ]
 

@@ -17,6 +17,7 @@ src/golang.org/x/mod can be named with REMPART_GOPATH). Without them the tests s
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -44,7 +45,10 @@ from rempart.transparency import (
     sign_note,
 )
 from rempart.transparency.db.service import BLOCK_FIELDS
+from rempart.transparency.note import Signature, parse_signature_line
+from rempart.transparency.witness import Witness, add_signatures, init_witness
 from tests.transparency.log_fixtures import DAY1, Uploads, bank_known, set_day, upload
+from tests.witness.witness_helpers import MemoryLog
 
 GO_SOURCE = Path(__file__).resolve().parent / "go_verifier"
 DEBIAN_GOPATH = "/usr/share/gocode"
@@ -299,3 +303,48 @@ def test_rempart_opens_notes_go_signed(go_verifier):
     cp = Checkpoint("rempart.local/log", 3, hashlib.sha256(b"benign root").digest())
     msg = _go(go_verifier, "sign", "-skey", skey, stdin=format_checkpoint(cp).encode()).stdout
     assert open_checkpoint(msg, "rempart.local/log", [verifier])[0] == cp
+
+
+def _cosigned_by(witnesses, log) -> bytes:
+    """``log``'s checkpoint with the cosignature line each witness's add-checkpoint returned."""
+    lines = [w.add_checkpoint(log.request(0)).decode() for w in witnesses]
+    return add_signatures(log.signed(), [parse_signature_line(line) for line in lines])
+
+
+def test_go_verifies_rempart_witness_cosignatures(go_verifier, tmp_path):
+    """cosignature/v1 is Ed25519 over a defined message: Go's crypto/ed25519 checks what
+    rempart's witnesses return, and refuses a cosignature whose checkpoint or time changed."""
+    log = MemoryLog.new("example.org/interop-log")
+    log.append(*(f"benign entry {i}".encode() for i in range(7)))
+    witnesses = []
+    for i in (1, 2, 3):
+        init_witness(tmp_path / f"w{i}", f"witness.example/w{i}")
+        witnesses.append(Witness.open(tmp_path / f"w{i}", [log.vkey]))
+    keys = [w.vkey() for w in witnesses]
+    cosigned = _cosigned_by(witnesses[:2], log)
+
+    def go(msg: bytes, k: int, *wkeys: str):
+        args = ["cosigned", "-vkey", log.vkey, "-k", str(k)]
+        for key in wkeys:
+            args += ["-witness", key]
+        r = _go(go_verifier, *args, stdin=msg)
+        return r.returncode, json.loads(r.stdout.decode().strip().splitlines()[-1])
+
+    code, out = go(cosigned, 2, *keys)
+    assert code == 0 and out["cosigned"] == ["witness.example/w1", "witness.example/w2"], out
+    assert all(t > 1_700_000_000 for t in out["timestamps"].values())
+    code, out = go(cosigned, 3, *keys)  # the third witness never cosigned: no 3-of-3
+    assert code == 1 and "2 witness cosignature(s), 3 needed" in out["error"]
+
+    # another root under the same signatures: the log's own signature fails first
+    text, sigs = parse_note(cosigned)
+    forged = text.replace(text.splitlines()[2], base64.b64encode(b"\x01" * 32).decode())
+    code, out = go((forged + "\n" + "".join(s.line() for s in sigs)).encode(), 1, *keys)
+    assert code == 1
+    # a cosignature whose timestamp changed no longer verifies
+    w1 = next(s for s in sigs if s.name == "witness.example/w1")
+    moved = Signature(w1.name, w1.key_id, (int.from_bytes(w1.signature[:8], "big") + 1).to_bytes(8, "big")
+                      + w1.signature[8:])
+    lines = "".join((moved if s is w1 else s).line() for s in sigs)
+    code, out = go((text + "\n" + lines).encode(), 1, *keys)
+    assert code == 1 and "cosignature of witness.example/w1 does not verify" in out["error"]

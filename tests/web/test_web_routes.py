@@ -7,6 +7,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import Mount
 
 from rempart.api.app import create_app
+from rempart.api.publication import LOG_PATH, REPORTS_PATH
 from rempart.authz import Permission as P
 from rempart.web import MOUNT_PATH, create_console
 from rempart.web.security import PUBLIC, SIGNED_IN, skips_csrf
@@ -112,4 +113,12 @@ def test_nothing_can_change_the_audit_log():
 def test_the_console_is_mounted_by_create_app(runtime):
     app = create_app(runtime, outbox_worker=False)
     mounts = [r for r in app.routes if isinstance(r, Mount)]
-    assert [m.path for m in mounts] == [MOUNT_PATH, "/portal", "/report"]
+    assert [m.path for m in mounts] == [MOUNT_PATH, "/portal", "/report", LOG_PATH, REPORTS_PATH]
+
+
+def test_the_published_log_and_reports_are_read_only(runtime):
+    """/log/ and /transparency/ are public: they only ever answer GET and HEAD."""
+    app = create_app(runtime, outbox_worker=False, witness_worker=False)
+    for mount in (r for r in app.routes if isinstance(r, Mount) and r.path in (LOG_PATH, REPORTS_PATH)):
+        routes = [r for r in mount.app.routes if hasattr(r, "methods")]
+        assert routes and all(r.methods <= {"GET", "HEAD"} for r in routes), mount.path

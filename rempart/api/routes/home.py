@@ -21,6 +21,12 @@ LINKS = (
     ("API documentation", "/docs",
      "The HTTP API for platforms and curators: scanning uploads, banks, tokens, appeals."),
     ("OpenAPI description", "/openapi.json", "The API's machine-readable description, to generate clients."),
+    ("Transparency reports", "/transparency/",
+     "Every day's enforcement report, its data and statements of reasons, verifiable by anyone."),
+    ("Transparency log", "/log/",
+     "The log itself (C2SP tlog-tiles under /log/): checkpoint, tiles, entries, verifier key."),
+    ("Witnesses", "/transparency/witnesses",
+     "Which witnesses cosigned the log's latest checkpoint, and which days' reports are final."),
     ("Health", "/readyz", "Whether this node can reach its database, and its matcher's size."),
 )
 

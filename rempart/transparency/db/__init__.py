@@ -5,7 +5,9 @@
 - ``service``   ``TransparencyLog`` (key, clock, region), ``record_decision``, the after-scan
                 hook for automatic blocks, closing days, signing checkpoints
 - ``receipts``  one decision's tlog-proof plus its private opening
-- ``publish``   the static publication (C2SP tiles, checkpoints, reports, vkey)
+- ``publish``   what is published (C2SP tiles, checkpoints, reports, vkey): written to a
+                directory, or served live by ``rempart serve``
+- ``witnesses`` the log's witnesses, quorum and cosignatures; collecting them
 - ``html``      the daily report page
 
 Import the submodules (``from rempart.transparency.db import service``); this package does not

@@ -9,6 +9,9 @@
     tlog_openings     PRIVATE: per decision leaf, the salt and content SHA-256 that open its
                       commitment, and what it is about (``ref_kind``, ``ref_id``). Never
                       published; deleting the row unlinks the public leaf from the content.
+    tlog_witnesses    the witnesses the log submits checkpoints to, and how the last try went
+    tlog_witness_policy  one row (id 1): the quorum, k of the n active witnesses
+    tlog_cosignatures per checkpoint size and witness: the verified cosignature/v1 line
 """
 
 from __future__ import annotations
@@ -87,3 +90,55 @@ class LogOpening(Base):
     ref_kind: Mapped[str] = mapped_column(String(32))  # scanned_item | case | notice | ...
     ref_id: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# --- witnesses (``witnesses``): who cosigns the log's checkpoints, and what they returned -------
+
+
+class LogWitness(Base):
+    """A witness the log submits its checkpoints to (``rempart transparency witness add``).
+
+    Removing one keeps the row (``removed_at``) and its cosignatures; only active witnesses count.
+    """
+
+    __tablename__ = "tlog_witnesses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: the witness's verifier key (type 0x04, cosignature/v1): its identity
+    vkey: Mapped[str] = mapped_column(String(400), unique=True)
+    name: Mapped[str] = mapped_column(String(256))
+    #: the submission prefix (``<url>/add-checkpoint``)
+    url: Mapped[str] = mapped_column(String(2000))
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    removed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    #: the latest size the witness cosigned for this log, as far as the log knows (0: unknown)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    #: why the last submission failed (None after a success)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    #: submissions failed in a row
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LogWitnessPolicy(Base):
+    """One row (id 1): how many active witnesses must cosign a checkpoint (None: all of them)."""
+
+    __tablename__ = "tlog_witness_policy"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    quorum: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class LogCosignature(Base):
+    """A witness's verified cosignature/v1 line on the checkpoint of one size."""
+
+    __tablename__ = "tlog_cosignatures"
+
+    size: Mapped[int] = mapped_column(ForeignKey("tlog_checkpoints.size"), primary_key=True,
+                                      autoincrement=False)
+    witness_id: Mapped[int] = mapped_column(ForeignKey("tlog_witnesses.id"), primary_key=True,
+                                            autoincrement=False)
+    #: the signature line, newline included
+    line: Mapped[str] = mapped_column(String(600))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

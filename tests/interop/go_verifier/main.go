@@ -24,12 +24,20 @@
 //	go_verifier open -vkey VKEY
 //	    Open the signed note read from stdin (note.Open); print its text as JSON; exit 1 if
 //	    it does not verify.
+//	go_verifier cosigned -vkey VKEY -witness WVKEY... -k K
+//	    Open the signed checkpoint read from stdin with the log's key (note.Open: witness lines
+//	    are signatures by keys it does not know), then check each witness's cosignature/v1
+//	    (C2SP tlog-cosignature) with crypto/ed25519: key ID SHA-256(name || 0x0A || 0x04 ||
+//	    key)[:4], a 72-byte signature (big-endian timestamp || Ed25519), over
+//	    "cosignature/v1\ntime <timestamp>\n" || checkpoint body. Prints the witnesses whose
+//	    cosignature verified; exits 1 when fewer than K did, or when one is present but wrong.
 //
 // VKEY is a verifier key string, or @PATH for a file holding one (surrounding space ignored).
 package main
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -77,6 +85,8 @@ func main() {
 		err = runSign(args)
 	case "open":
 		err = runOpen(args)
+	case "cosigned":
+		err = runCosigned(args)
 	default:
 		err = fmt.Errorf("unknown command %q", cmd)
 	}
@@ -154,25 +164,105 @@ func runSign(args []string) error {
 	return err
 }
 
+// openStdin opens the signed note read from stdin with the verifier key vkey (note.Open).
+func openStdin(vkey string) (*note.Note, error) {
+	v, err := loadVerifier(vkey)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		return nil, err
+	}
+	n, err := note.Open(msg, note.VerifierList(v))
+	if err != nil {
+		return nil, fmt.Errorf("note.Open: %w", err)
+	}
+	return n, nil
+}
+
 func runOpen(args []string) error {
 	fs := flag.NewFlagSet("open", flag.ContinueOnError)
 	vkey := fs.String("vkey", "", "verifier key, or @file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	v, err := loadVerifier(*vkey)
+	n, err := openStdin(*vkey)
 	if err != nil {
 		return err
-	}
-	msg, err := io.ReadAll(os.Stdin)
-	if err != nil {
-		return err
-	}
-	n, err := note.Open(msg, note.VerifierList(v))
-	if err != nil {
-		return fmt.Errorf("note.Open: %w", err)
 	}
 	printJSON(map[string]interface{}{"ok": true, "text": n.Text, "signatures": len(n.Sigs), "unverified": len(n.UnverifiedSigs)})
+	return nil
+}
+
+// witnessKey is a cosignature/v1 verifier key: name+<8 hex key ID>+base64(0x04 || Ed25519 key).
+type witnessKey struct {
+	Name string
+	ID   uint32
+	Key  ed25519.PublicKey
+}
+
+func parseWitnessKey(vkey string) (witnessKey, error) {
+	parts := strings.SplitN(strings.TrimSpace(vkey), "+", 3)
+	if len(parts) != 3 || len(parts[1]) != 8 {
+		return witnessKey{}, fmt.Errorf("witness key %q: want name+hash+key", vkey)
+	}
+	id, err := strconv.ParseUint(parts[1], 16, 32)
+	if err != nil {
+		return witnessKey{}, fmt.Errorf("witness key %q: bad key ID", vkey)
+	}
+	raw, err := base64.StdEncoding.Strict().DecodeString(parts[2])
+	if err != nil || len(raw) != 1+ed25519.PublicKeySize || raw[0] != 0x04 {
+		return witnessKey{}, fmt.Errorf("witness key %q: want 0x04 and a 32-byte Ed25519 key", vkey)
+	}
+	sum := sha256.Sum256(append([]byte(parts[0]+"\n\x04"), raw[1:]...))
+	if binary.BigEndian.Uint32(sum[:4]) != uint32(id) {
+		return witnessKey{}, fmt.Errorf("witness key %q: key ID does not match", vkey)
+	}
+	return witnessKey{parts[0], uint32(id), ed25519.PublicKey(raw[1:])}, nil
+}
+
+func runCosigned(args []string) error {
+	fs := flag.NewFlagSet("cosigned", flag.ContinueOnError)
+	vkey := fs.String("vkey", "", "the log's verifier key, or @file")
+	k := fs.Int("k", 1, "how many witnesses must have cosigned")
+	var witnesses stringList
+	fs.Var(&witnesses, "witness", "a witness's cosignature/v1 verifier key (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	n, err := openStdin(*vkey)
+	if err != nil {
+		return err
+	}
+	var cosigned []string
+	times := map[string]uint64{}
+	for _, w := range witnesses {
+		key, err := parseWitnessKey(w)
+		if err != nil {
+			return err
+		}
+		for _, sig := range n.UnverifiedSigs {
+			if sig.Name != key.Name || sig.Hash != key.ID {
+				continue
+			}
+			raw, err := base64.StdEncoding.Strict().DecodeString(sig.Base64)
+			if err != nil || len(raw) != 4+8+ed25519.SignatureSize {
+				return fmt.Errorf("cosignature of %s: want 76 bytes", key.Name)
+			}
+			ts := binary.BigEndian.Uint64(raw[4:12])
+			signed := fmt.Sprintf("cosignature/v1\ntime %d\n%s", ts, n.Text)
+			if ts == 0 || ts >= 1<<63 || !ed25519.Verify(key.Key, []byte(signed), raw[12:]) {
+				return fmt.Errorf("cosignature of %s does not verify", key.Name)
+			}
+			cosigned = append(cosigned, key.Name)
+			times[key.Name] = ts
+		}
+	}
+	if len(cosigned) < *k {
+		return fmt.Errorf("%d witness cosignature(s), %d needed", len(cosigned), *k)
+	}
+	printJSON(map[string]interface{}{"ok": true, "cosigned": cosigned, "timestamps": times})
 	return nil
 }
 
