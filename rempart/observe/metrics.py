@@ -4,7 +4,8 @@ Labels are closed vocabularies only (a stage, a verdict, a mode, a queue's confi
 witness's name): never a user id, a hash, a bank entry or a message. Counters and histograms
 are updated where the work happens; gauges that read the database or the stream are computed at
 scrape time by ``StateCollector`` from the probes a node registers (at most every
-``PROBE_SECONDS``, so that a scraper cannot turn into a database load).
+``PROBE_SECONDS``, so that a scraper cannot turn into a database load; the index's gauges are
+read afresh at every scrape).
 
     rempart_scans_total{mode,source}            scans recorded (mode: inline | sync | async)
     rempart_verdicts_total{verdict}             their verdicts
@@ -86,10 +87,14 @@ class StateCollector:
     def __init__(self) -> None:
         self._probes: dict[str, Probe] = {}
         self._cache: dict[str, tuple[float, list]] = {}
+        self._ttl: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def add(self, name: str, probe: Probe) -> None:
+    def add(self, name: str, probe: Probe, ttl: float = PROBE_SECONDS) -> None:
+        """Register ``probe`` under ``name`` (replacing one of that name); its answer is kept
+        for ``ttl`` seconds."""
         self._probes[name] = probe
+        self._ttl[name] = ttl
 
     def describe(self):
         return []
@@ -99,7 +104,7 @@ class StateCollector:
         with self._lock:
             for name, probe in list(self._probes.items()):
                 at, families = self._cache.get(name, (0.0, []))
-                if now - at > PROBE_SECONDS:
+                if now - at >= self._ttl.get(name, PROBE_SECONDS):
                     try:
                         families = list(probe())
                     except Exception:  # a scrape never fails because one source is down

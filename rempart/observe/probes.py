@@ -61,7 +61,7 @@ def register(rt) -> None:
         yield ("rempart_witness_failures", "Consecutive failed requests to a witness",
                ("witness",), [((w["name"],), float(w["failures"])) for w in witnesses["witnesses"]])
 
-    STATE.add("index", index)
+    STATE.add("index", index, ttl=0.0)
     STATE.add("backlogs", backlogs)
     if rt.bus is not None:
         def stream():
@@ -70,4 +70,4 @@ def register(rt) -> None:
                    [((), float(info[0]))])
             yield ("rempart_stream_in_progress", "Events taken by a worker, not acknowledged yet",
                    (), [((), float(info[1]))])
-        STATE.add("stream", stream)
+        STATE.add("stream", stream, ttl=0.5)
