@@ -24,6 +24,7 @@ from tests.workers.helpers import PICTURES, add_webhook, bank_pictures, effects,
 ROOT = Path(__file__).resolve().parents[2]
 _loader = importlib.machinery.SourceFileLoader("topology", str(ROOT / "scripts" / "topology"))
 topology = types.ModuleType("topology")
+topology.__file__ = _loader.path
 _loader.exec_module(topology)
 
 #: an event a killed worker held is delivered again after this many seconds
@@ -153,3 +154,28 @@ def test_async_and_sync_agree_and_a_full_backlog_is_refused(topo, node):
     assert bad.status_code == 415 and bad.json()["type"] == "unsupported-media"
     metrics = client.get("/metrics").text
     assert "rempart_stream_lag" in metrics and "rempart_scan_requests" in metrics
+
+
+def test_when_workers_fall_behind_scans_are_refused_with_retry_after(tmp_path, database_url):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "rempart.toml").write_text("[scaleout]\nmax_pending = 3\nsync_timeout_seconds = 1\n")
+    with topology.Topology(home, database_url) as topo:
+        topo.start_nats()
+        topo.api()
+        client = _client(topo)
+        signals = {"signals": [{"type": "sha256", "value": "ab" * 32}]}
+        codes = [client.post("/v1/scan?mode=async", json=signals).status_code for _ in range(3)]
+        assert codes == [202, 202, 202]  # no worker runs: they wait on the stream
+        for path in ("/v1/scan?mode=async", "/v1/scan"):
+            r = client.post(path, json=signals)
+            assert r.status_code == 503 and r.headers["retry-after"] == "2"
+            assert r.json()["type"] == "overloaded"
+        lag = [line for line in client.get("/metrics").text.splitlines()
+               if line.startswith("rempart_stream_lag ")]
+        assert lag == ["rempart_stream_lag 3.0"]
+        topo.worker()  # a worker catches up: the backlog drains, scans are taken again
+        deadline = time.monotonic() + 30
+        while client.post("/v1/scan", json=signals).status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
