@@ -186,7 +186,6 @@ class Bus:
         """Subscribe to the scan's done notice; returns a function that waits for it (up to
         ``timeout``) and says whether it came. Subscribe before publishing the event."""
         got: asyncio.Event | None = None
-        ready = threading.Event()
 
         async def subscribe():
             nonlocal got
@@ -197,7 +196,6 @@ class Bus:
             return await self.nc.subscribe(f"{DONE}.{scan_id}", cb=on)
 
         sub = self.call(subscribe(), 5)
-        ready.set()
 
         def wait() -> bool:
             async def waiting():

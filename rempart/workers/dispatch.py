@@ -21,11 +21,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from rempart.errors import Overloaded
+from rempart.errors import Overloaded, RempartError
 from rempart.scanning.service import answer_json
 from rempart.workers.bus import RETRY_AFTER, Bus
 from rempart.workers.events import ScanEvent, encode_event, decode_event, new_scan_id
-from rempart.workers.service import ScanFailed, get_request, process, queued_ids, submit_request
+from rempart.workers.service import (
+    ScanFailed, fail, get_request, problem_of, process, queued_ids, submit_request,
+)
 
 log = logging.getLogger("rempart.workers")
 
@@ -47,7 +49,11 @@ class StreamScans:
     def _publish(self, event: ScanEvent, media: bytes) -> None:
         with self.rt.db.session() as s:
             submit_request(s, event)
-        self.bus.publish_scan(event, media)
+        try:
+            self.bus.publish_scan(event, media)
+        except RempartError as exc:  # not on the stream: the request will never be done
+            fail(self.rt, event, problem_of(exc))
+            raise
 
     def submit(self, source: str, context: dict, *, media: bytes = b"", signals=(),
                request_id: str | None = None) -> str:
