@@ -3,7 +3,10 @@
     fingerprint(data)      sniff the type from the bytes -> exact hashes (SHA-256, MD5, SHA-1 of
                            the original bytes) -> decode + canonicalise (``decode`` / ``video``)
                            -> per frame: PDQ and its 8 dihedral variants (one PDQ computation),
-                           plus PDQ of the frame with its borders trimmed (``trim``)
+                           plus PDQ of the frame with its borders trimmed (``trim``); for a
+                           still picture, stage 1 (``normalise``: bars with text peeled, the
+                           content box, a small rotation undone; each hashed when found) and
+                           stage 2 (``features``: ORB points of the picture and of its box)
     query_variants(fp)     the (name, hex) pairs a query looks up to catch flips, rotations and
                            letterbox / padding
 
@@ -28,7 +31,9 @@ from rempart.errors import InvalidInput, InvariantViolation, NotFound
 from rempart.signals.budget import UNLIMITED, MemoryBudget
 from rempart.signals.decode import decode_frames
 from rempart.signals.limits import DEFAULT_LIMITS, Deadline, Limits
-from rempart.signals.model import VARIANT_NAMES, FrameHash, Fingerprint
+from rempart.signals.features import extract, extract_region
+from rempart.signals.model import STAGE1_NAMES, VARIANT_NAMES, FrameHash, Fingerprint
+from rempart.signals.normalise import content_box, normalised, working_copy
 from rempart.signals.pdq import DIHEDRAL_NAMES, pdq_dihedral, pdq_hash
 from rempart.signals.sniff import SNIFF_BYTES, MediaType, sniff
 from rempart.signals.trim import trim
@@ -98,8 +103,9 @@ def query_variants(fp: Fingerprint) -> list[tuple[str, str]]:
     """The ``(variant name, pdq hex)`` pairs to look up when ``fp`` is a query.
 
     Names: "original", "rot90", "rot180", "rot270", "flipx", "flipy", "transpose", "transverse"
-    (see ``rempart.signals.pdq``) and "trim" (the frame with its borders removed; listed only for
-    frames that had a border). A single-frame image gives plain names; for multi-frame media
+    (see ``rempart.signals.pdq``), "trim" (the frame with its borders removed) and the stage 1
+    normalisers' "peel", "box", "straight" (``rempart.signals.normalise``), each listed only for
+    frames where it undid something. A single-frame image gives plain names; for multi-frame media
     (animations, videos) every name carries the frame's index: "rot90@3". Frames are in order,
     variants in the order above; low-quality hashes are included (the caller filters on quality).
     """
@@ -109,8 +115,8 @@ def query_variants(fp: Fingerprint) -> list[tuple[str, str]]:
     for index, frame in enumerate(fp.frames):
         for name, hashes in table:
             value = hashes[index].pdq
-            if name == "trim" and value == frame.pdq:
-                continue  # no border on this frame
+            if name not in DIHEDRAL_NAMES and value == frame.pdq:
+                continue  # nothing undone on this frame (no border, no box, no rotation)
             out.append((f"{name}@{index}" if multi else name, value))
     return out
 
@@ -118,9 +124,13 @@ def query_variants(fp: Fingerprint) -> list[tuple[str, str]]:
 class _FrameHasher:
     """Accumulates the hashes of each frame and of its variants, aligned by frame."""
 
-    def __init__(self) -> None:
+    def __init__(self, stage1: bool = False) -> None:
         self.frames: list[FrameHash] = []
-        self.variants: dict[str, list[FrameHash]] = {name: [] for name in VARIANT_NAMES}
+        names = VARIANT_NAMES if stage1 else [n for n in VARIANT_NAMES if n not in STAGE1_NAMES]
+        self.variants: dict[str, list[FrameHash]] = {name: [] for name in names}
+        self.stage1 = stage1
+        self.features = b""
+        self.region_features = b""
 
     def add(self, rgb: np.ndarray, t: float | None) -> None:
         hashes, quality = pdq_dihedral(rgb)
@@ -133,6 +143,24 @@ class _FrameHasher:
         else:
             value, trimmed_quality = pdq_hash(trimmed)
             self.variants["trim"].append(FrameHash(t, value, trimmed_quality))
+        if self.stage1:
+            self._stages(rgb, t)
+
+    def _stages(self, rgb: np.ndarray, t: float | None) -> None:
+        """Stage 1 hashes and stage 2 features of the first frame (the others keep their own)."""
+        own = {name: self.frames[-1] for name in STAGE1_NAMES}
+        if len(self.frames) == 1:
+            work = working_copy(rgb)
+            box = None
+            for name, picture in normalised(work):
+                value, quality = pdq_hash(picture)
+                own[name] = FrameHash(t, value, quality)
+            box = content_box(work)
+            self.features = extract(work).to_bytes()
+            region = extract_region(work, box) if box is not None else None
+            self.region_features = region.to_bytes() if region is not None else b""
+        for name, value in own.items():
+            self.variants[name].append(value)
 
     def variant_table(self) -> tuple[tuple[str, tuple[FrameHash, ...]], ...]:
         for name, hashes in self.variants.items():
@@ -147,7 +175,7 @@ def _image(
     data: bytes, media: MediaType, exact: dict, limits: Limits, deadline: Deadline,
     jpeg_draft: int | None, budget: MemoryBudget,
 ) -> Fingerprint:
-    hasher = _FrameHasher()
+    hasher = _FrameHasher(stage1=True)
     starts: list[float] = []
     size = (0, 0)
     frames = decode_frames(data, media.format, limits, deadline, jpeg_draft=jpeg_draft,
@@ -166,7 +194,8 @@ def _image(
         hasher = _without_time(hasher)
     return Fingerprint(
         kind="image", format=media.format, width=size[0], height=size[1],
-        frames=tuple(hasher.frames), variants=hasher.variant_table(), **exact,
+        frames=tuple(hasher.frames), variants=hasher.variant_table(),
+        features=hasher.features, region_features=hasher.region_features, **exact,
     )
 
 

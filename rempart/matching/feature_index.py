@@ -1,0 +1,268 @@
+"""Stage 2 matching: a descriptor index over banked ORB features and geometric verification.
+
+Pure (numpy + OpenCV, no database). Two steps per query (``FeatureIndex.match``):
+
+1. Shortlist. Every banked descriptor (256 bits) is cut into 16 chunks of 16 bits; chunk ``t``
+   of every descriptor is a key in table ``t`` (a sorted array: an inverted file with 65,536
+   lists). A query descriptor looks up its 16 chunks; a banked descriptor sharing at least one
+   chunk exactly and within ``NEAR`` bits in all is a near neighbour (multi-index hashing: two
+   ORB descriptors of the same point, typically 10-40 bits apart, share a chunk with probability
+   ~0.9). Each banked item gets one vote per query descriptor that has a near neighbour in it;
+   the ``SHORTLIST`` items with most votes (at least ``MIN_VOTES``) go on. Lists longer than
+   ``BUSY_LIST`` (flat-area descriptors every picture has) are skipped.
+2. Verification. The query's descriptors are matched to the item's (nearest neighbour, Lowe's
+   ratio ``RATIO``), and a similarity transform (rotation, uniform scale, translation) is fitted
+   by RANSAC (OpenCV ``estimateAffinePartial2D``). The item matches only when
+   - at least ``MIN_INLIERS`` correspondences agree with the transform (distinct pictures reach
+     at most about a third of that: see bench/pdq_misses.py and the README),
+   - the inliers are spread over the part of the banked picture the query shows: their convex
+     hull covers at least ``MIN_SPREAD`` of it and they fall in at least ``MIN_CELLS`` of its
+     3 x 3 grid cells (a shared logo, a watermark or a line of text alone never matches),
+   - the scale stays within ``SCALES`` (a whole picture is not a speck of another).
+
+What a match reports (``FeatureMatch``): inliers, the transform (scale, rotation in degrees,
+translation as shares of the query's size), the share of the banked picture that the query shows
+(``area``), and where it lies in the query (``region``: left, top, right, bottom as shares of
+the query's width and height), so a reviewer sees what matched.
+
+Live changes: ``add`` puts items in a small *delta* (searched by brute force); when it outgrows
+``DELTA_SHARE`` of the main tables they are merged (amortised, never a rebuild per change);
+``remove`` drops an item at once (its rows are skipped until the next merge).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from rempart.signals.features import Features
+
+NEAR = 64
+SHORTLIST = 8
+MIN_VOTES = 6
+BUSY_LIST = 4096
+RATIO = 0.85
+MIN_INLIERS = 24
+MIN_SPREAD = 0.20
+MIN_CELLS = 5
+SCALES = (0.12, 8.0)
+DELTA_SHARE = 0.10
+_CHUNKS = 16
+
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], np.uint8)
+
+
+@dataclass(frozen=True)
+class FeatureMatch:
+    """The verified evidence that a query shows a banked item (see the module docstring)."""
+
+    item: int
+    inliers: int
+    scale: float
+    rotation: float  # degrees, counter-clockwise from the banked picture to the query
+    shift: tuple[float, float]  # translation, as shares of the query's width and height
+    area: float  # share of the banked picture visible in the query
+    region: tuple[float, float, float, float]  # left, top, right, bottom (shares of the query)
+    spread: float  # share of the banked picture under the inliers' convex hull
+
+    def evidence(self) -> dict:
+        return {"inliers": self.inliers,
+                "transform": {"scale": round(self.scale, 3), "rotation": round(self.rotation, 2),
+                              "shift": [round(self.shift[0], 3), round(self.shift[1], 3)]},
+                "area_covered": round(self.area, 3),
+                "region": [round(v, 4) for v in self.region]}
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What verifying one candidate found, matched or not (the bench reads the near misses)."""
+
+    inliers: int
+    spread: float
+    cells: int
+    match: FeatureMatch | None
+
+
+class _Tables:
+    """Descriptors of many items with their 16 sorted chunk tables."""
+
+    def __init__(self, owners: np.ndarray, desc: np.ndarray) -> None:
+        self.owners = owners
+        self.desc = desc
+        chunks = desc.view(np.uint16).reshape(len(desc), _CHUNKS) if len(desc) else \
+            np.zeros((0, _CHUNKS), np.uint16)
+        self.order = np.argsort(chunks, axis=0, kind="stable").astype(np.int64)
+        self.keys = np.take_along_axis(chunks, self.order, axis=0)
+
+    def near(self, qdesc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(query row, banked row) pairs within NEAR bits sharing a chunk."""
+        if not len(self.desc) or not len(qdesc):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        qchunks = qdesc.view(np.uint16).reshape(len(qdesc), _CHUNKS)
+        qs, ds = [], []
+        for t in range(_CHUNKS):
+            col = self.keys[:, t]
+            lo = np.searchsorted(col, qchunks[:, t], "left")
+            hi = np.searchsorted(col, qchunks[:, t], "right")
+            n = hi - lo
+            n[n > BUSY_LIST] = 0
+            total = int(n.sum())
+            if not total:
+                continue
+            q = np.repeat(np.arange(len(qdesc)), n)
+            offsets = np.arange(total) - np.repeat(np.cumsum(n) - n, n)
+            qs.append(q)
+            ds.append(self.order[np.repeat(lo, n) + offsets, t])
+        if not qs:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        pairs = np.unique(np.stack([np.concatenate(qs), np.concatenate(ds)]), axis=1)
+        q, d = pairs
+        dist = _POPCOUNT[qdesc[q] ^ self.desc[d]].sum(axis=1, dtype=np.int32)
+        keep = dist <= NEAR
+        return q[keep], d[keep]
+
+
+class FeatureIndex:
+    """Banked items' ORB features: shortlist by descriptor votes, then verify. Not thread-safe:
+    the ``Matcher`` holds it under its lock."""
+
+    def __init__(self) -> None:
+        self._items: dict[int, Features] = {}
+        self._main = _Tables(np.zeros(0, np.int64), np.zeros((0, 32), np.uint8))
+        self._delta: dict[int, Features] = {}
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def add(self, item: int, features: Features) -> None:
+        self.remove([item])
+        if len(features) == 0:
+            return
+        self._items[item] = features
+        self._delta[item] = features
+        if sum(len(f) for f in self._delta.values()) > max(20_000, DELTA_SHARE * len(self._main.desc)):
+            self._merge()
+
+    def remove(self, items) -> None:
+        for item in items:
+            self._items.pop(item, None)
+            self._delta.pop(item, None)
+
+    def _merge(self) -> None:
+        live = [(i, f) for i, f in self._items.items()]
+        if not live:
+            self._main = _Tables(np.zeros(0, np.int64), np.zeros((0, 32), np.uint8))
+        else:
+            owners = np.concatenate([np.full(len(f), i, np.int64) for i, f in live])
+            desc = np.ascontiguousarray(np.concatenate([f.desc for _, f in live]))
+            self._main = _Tables(owners, desc)
+        self._delta = {}
+
+    def nbytes(self) -> int:
+        """Memory held by the index (descriptors, positions, tables), in bytes."""
+        held = sum(f.xy.nbytes + f.desc.nbytes for f in self._items.values())
+        m = self._main
+        return held + m.owners.nbytes + m.order.nbytes + m.keys.nbytes
+
+    def shortlist(self, query: Features, size: int = SHORTLIST) -> list[tuple[int, int]]:
+        """The ``(item, votes)`` pairs worth verifying, most votes first."""
+        votes: dict[int, int] = {}
+        q, d = self._main.near(query.desc)
+        if len(q):
+            owners = self._main.owners[d]
+            alive = np.fromiter((o in self._items and o not in self._delta for o in owners),
+                                bool, len(owners))
+            pairs = np.unique(np.stack([q[alive], owners[alive]]), axis=1)
+            items, counts = np.unique(pairs[1], return_counts=True)
+            votes.update(zip(items.tolist(), counts.tolist()))
+        for item, f in self._delta.items():
+            dist = _POPCOUNT[query.desc[:, None, :] ^ f.desc[None, :, :]].sum(axis=2, dtype=np.int32)
+            n = int((dist.min(axis=1) <= NEAR).sum()) if dist.size else 0
+            if n:
+                votes[item] = n
+        ranked = sorted(((v, i) for i, v in votes.items() if v >= MIN_VOTES), reverse=True)
+        return [(i, v) for v, i in ranked[:size]]
+
+    def match(self, query: Features) -> list[FeatureMatch]:
+        """Every shortlisted item that passes verification."""
+        out = []
+        for item, _ in self.shortlist(query):
+            found = verify(self._items[item], query).match
+            if found is not None:
+                out.append(FeatureMatch(item, *_fields(found)))
+        return out
+
+
+def _fields(m: FeatureMatch) -> tuple:
+    return (m.inliers, m.scale, m.rotation, m.shift, m.area, m.region, m.spread)
+
+
+def verify(banked: Features, query: Features) -> Verification:
+    """Fit a similarity from ``banked`` to ``query`` and apply the rules of the module doc."""
+    if len(banked) < 4 or len(query) < 4:
+        return Verification(0, 0.0, 0, None)
+    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+    pairs = matcher.knnMatch(query.desc, banked.desc, k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance
+            and p[0].distance <= NEAR]
+    if len(good) < 4:
+        return Verification(len(good), 0.0, 0, None)
+    src = banked.xy[[g.trainIdx for g in good]]
+    dst = query.xy[[g.queryIdx for g in good]]
+    tolerance = max(3.0, 0.012 * max(query.width, query.height))
+    m, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
+                                          ransacReprojThreshold=tolerance, maxIters=2000,
+                                          confidence=0.995)
+    if m is None or mask is None:
+        return Verification(0, 0.0, 0, None)
+    inl = mask.ravel().astype(bool)
+    n = int(inl.sum())
+    scale = math.hypot(m[0, 0], m[1, 0])
+    if n < 3 or not SCALES[0] <= scale <= SCALES[1]:
+        return Verification(n, 0.0, 0, None)
+    seen = _seen(m, banked, query)
+    area = float(cv2.contourArea(seen)) / (banked.width * banked.height) if len(seen) > 2 else 0.0
+    spread, cells = _spread(src[inl], seen)
+    if n < MIN_INLIERS or spread < MIN_SPREAD or cells < MIN_CELLS or area <= 0:
+        return Verification(n, spread, cells, None)
+    rotation = -math.degrees(math.atan2(m[1, 0], m[0, 0]))
+    found = FeatureMatch(-1, n, scale, rotation, (m[0, 2] / query.width, m[1, 2] / query.height),
+                         min(1.0, area), _region(m, banked, query), spread)
+    return Verification(n, spread, cells, found)
+
+
+def _seen(m: np.ndarray, banked: Features, query: Features) -> np.ndarray:
+    """The part of the banked picture the query shows (a convex polygon in banked pixels)."""
+    back = cv2.transform(_corners(query.width, query.height)[None],
+                         cv2.invertAffineTransform(m))[0]
+    _, polygon = cv2.intersectConvexConvex(_corners(banked.width, banked.height), back)
+    return np.zeros((0, 2), np.float32) if polygon is None else polygon.reshape(-1, 2)
+
+
+def _spread(points: np.ndarray, seen: np.ndarray) -> tuple[float, int]:
+    """Share of the seen part under the inliers' hull; cells of its 3 x 3 grid holding inliers."""
+    if len(points) < 3 or len(seen) < 3:
+        return 0.0, 0
+    hull = cv2.convexHull(points.astype(np.float32))
+    share = float(cv2.contourArea(hull)) / max(1e-6, float(cv2.contourArea(seen)))
+    x0, y0 = seen.min(axis=0)
+    x1, y1 = seen.max(axis=0)
+    gx = np.clip(((points[:, 0] - x0) * 3 // max(1e-6, x1 - x0)).astype(int), 0, 2)
+    gy = np.clip(((points[:, 1] - y0) * 3 // max(1e-6, y1 - y0)).astype(int), 0, 2)
+    return min(1.0, share), len(set(zip(gx.tolist(), gy.tolist())))
+
+
+def _corners(w: int, h: int) -> np.ndarray:
+    return np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+
+
+def _region(m: np.ndarray, banked: Features, query: Features):
+    """Where the banked picture lies in the query: left, top, right, bottom as shares."""
+    on_query = cv2.transform(_corners(banked.width, banked.height)[None], m)[0]
+    x0, y0 = np.clip(on_query.min(axis=0), 0, None)
+    x1, y1 = on_query.max(axis=0)
+    return (float(x0) / query.width, float(y0) / query.height,
+            min(1.0, float(x1) / query.width), min(1.0, float(y1) / query.height))
