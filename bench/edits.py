@@ -18,6 +18,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from rempart.signals import LOW_QUALITY
+from rempart.signals.pdq import pdq_hash
+
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES = ROOT / "tests" / "data" / "images" / "pdq"
 
@@ -197,11 +200,12 @@ def tiles(side: int, half: str) -> list[np.ndarray]:
 
 
 def sources() -> list[tuple[str, np.ndarray]]:
-    """The banked pictures whose edited copies are measured: whole photos, then photo tiles."""
+    """The banked pictures whose edited copies are measured: whole photos, then photo tiles;
+    only those a bank accepts (PDQ quality at least the floor: flat tiles are left out)."""
     out = [(name, load(IMAGES / name)) for name in SOURCES]
     out += [(f"tile-{i}", np.asarray(Image.fromarray(t).resize((480, 480), Image.LANCZOS)))
-            for i, t in enumerate(tiles(672, "left")[:: 2])]
-    return out
+            for i, t in enumerate(tiles(672, "left"))]
+    return [(name, rgb) for name, rgb in out if pdq_hash(rgb)[1] >= LOW_QUALITY]
 
 
 def graphic(rng) -> np.ndarray:

@@ -18,7 +18,8 @@ Pure (numpy + OpenCV, no database). Two steps per query (``FeatureIndex.match``)
    - the inliers are spread over the part of the banked picture the query shows: their convex
      hull covers at least ``MIN_SPREAD`` of it and they fall in at least ``MIN_CELLS`` of its
      3 x 3 grid cells (a shared logo, a watermark or a line of text alone never matches),
-   - the scale stays within ``SCALES`` (a whole picture is not a speck of another).
+   - the query shows at least ``MIN_AREA`` of the banked picture, and the scale stays within
+     ``SCALES`` (a whole picture is not a speck of another).
 
 What a match reports (``FeatureMatch``): inliers, the transform (scale, rotation in degrees,
 translation as shares of the query's size), the share of the banked picture that the query shows
@@ -46,7 +47,8 @@ MIN_VOTES = 6
 BUSY_LIST = 4096
 RATIO = 0.85
 MIN_INLIERS = 24
-MIN_SPREAD = 0.20
+MIN_SPREAD = 0.30
+MIN_AREA = 0.25
 MIN_CELLS = 5
 SCALES = (0.12, 8.0)
 DELTA_SHARE = 0.10
@@ -125,14 +127,24 @@ class _Tables:
         return q[keep], d[keep]
 
 
+def _tables(items: list[tuple[int, Features]]) -> _Tables:
+    if not items:
+        return _Tables(np.zeros(0, np.int64), np.zeros((0, 32), np.uint8))
+    owners = np.concatenate([np.full(len(f), i, np.int64) for i, f in items])
+    return _Tables(owners, np.ascontiguousarray(np.concatenate([f.desc for _, f in items])))
+
+
 class FeatureIndex:
     """Banked items' ORB features: shortlist by descriptor votes, then verify. Not thread-safe:
     the ``Matcher`` holds it under its lock."""
 
     def __init__(self) -> None:
         self._items: dict[int, Features] = {}
-        self._main = _Tables(np.zeros(0, np.int64), np.zeros((0, 32), np.uint8))
+        self._main = _tables([])
+        self._in_main: set[int] = set()
+        self._stale: set[int] = set()  # in the main tables, removed or replaced since
         self._delta: dict[int, Features] = {}
+        self._delta_tables: _Tables | None = None
 
     def __len__(self) -> int:
         return len(self._items)
@@ -143,23 +155,24 @@ class FeatureIndex:
             return
         self._items[item] = features
         self._delta[item] = features
-        if sum(len(f) for f in self._delta.values()) > max(20_000, DELTA_SHARE * len(self._main.desc)):
+        self._delta_tables = None
+        if sum(len(f) for f in self._delta.values()) > max(5_000, DELTA_SHARE * len(self._main.desc)):
             self._merge()
 
     def remove(self, items) -> None:
         for item in items:
             self._items.pop(item, None)
-            self._delta.pop(item, None)
+            if self._delta.pop(item, None) is not None:
+                self._delta_tables = None
+            if item in self._in_main:
+                self._stale.add(item)
 
     def _merge(self) -> None:
-        live = [(i, f) for i, f in self._items.items()]
-        if not live:
-            self._main = _Tables(np.zeros(0, np.int64), np.zeros((0, 32), np.uint8))
-        else:
-            owners = np.concatenate([np.full(len(f), i, np.int64) for i, f in live])
-            desc = np.ascontiguousarray(np.concatenate([f.desc for _, f in live]))
-            self._main = _Tables(owners, desc)
+        self._main = _tables(list(self._items.items()))
+        self._in_main = set(self._items)
+        self._stale = set()
         self._delta = {}
+        self._delta_tables = None
 
     def nbytes(self) -> int:
         """Memory held by the index (descriptors, positions, tables), in bytes."""
@@ -170,19 +183,22 @@ class FeatureIndex:
     def shortlist(self, query: Features, size: int = SHORTLIST) -> list[tuple[int, int]]:
         """The ``(item, votes)`` pairs worth verifying, most votes first."""
         votes: dict[int, int] = {}
-        q, d = self._main.near(query.desc)
-        if len(q):
-            owners = self._main.owners[d]
-            alive = np.fromiter((o in self._items and o not in self._delta for o in owners),
-                                bool, len(owners))
-            pairs = np.unique(np.stack([q[alive], owners[alive]]), axis=1)
+        if self._delta and self._delta_tables is None:
+            self._delta_tables = _tables(list(self._delta.items()))
+        for tables, stale in ((self._main, self._stale), (self._delta_tables, set())):
+            if tables is None:
+                continue
+            q, d = tables.near(query.desc)
+            if not len(q):
+                continue
+            owners = tables.owners[d]
+            if stale:
+                alive = ~np.isin(owners, np.fromiter(stale, np.int64, len(stale)))
+                q, owners = q[alive], owners[alive]
+            pairs = np.unique(np.stack([q, owners]), axis=1)
             items, counts = np.unique(pairs[1], return_counts=True)
-            votes.update(zip(items.tolist(), counts.tolist()))
-        for item, f in self._delta.items():
-            dist = _POPCOUNT[query.desc[:, None, :] ^ f.desc[None, :, :]].sum(axis=2, dtype=np.int32)
-            n = int((dist.min(axis=1) <= NEAR).sum()) if dist.size else 0
-            if n:
-                votes[item] = n
+            for item, count in zip(items.tolist(), counts.tolist()):
+                votes[item] = votes.get(item, 0) + count
         ranked = sorted(((v, i) for i, v in votes.items() if v >= MIN_VOTES), reverse=True)
         return [(i, v) for v, i in ranked[:size]]
 
@@ -226,7 +242,7 @@ def verify(banked: Features, query: Features) -> Verification:
     seen = _seen(m, banked, query)
     area = float(cv2.contourArea(seen)) / (banked.width * banked.height) if len(seen) > 2 else 0.0
     spread, cells = _spread(src[inl], seen)
-    if n < MIN_INLIERS or spread < MIN_SPREAD or cells < MIN_CELLS or area <= 0:
+    if n < MIN_INLIERS or spread < MIN_SPREAD or cells < MIN_CELLS or area < MIN_AREA:
         return Verification(n, spread, cells, None)
     rotation = -math.degrees(math.atan2(m[1, 0], m[0, 0]))
     found = FeatureMatch(-1, n, scale, rotation, (m[0, 2] / query.width, m[1, 2] / query.height),

@@ -56,8 +56,9 @@ class Fingerprint:
     variants: tuple[tuple[str, tuple[FrameHash, ...]], ...] = ()
     duration: float | None = None
     partial: bool = False
-    #: stage 2: ORB features of the (first) picture (``rempart.signals.features`` stored form),
-    #: and of its content box when one was found (a screenshot's picture); b"" when none
+    #: stage 2: ORB features (``rempart.signals.features`` stored form) of the (first) picture's
+    #: content (inside bars or a frame when one was found: what banking stores) and, when a
+    #: frame was found, of the whole picture (``region_features``); b"" when none
     features: bytes = b""
     region_features: bytes = b""
 
