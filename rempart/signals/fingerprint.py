@@ -31,7 +31,7 @@ from rempart.errors import InvalidInput, InvariantViolation, NotFound
 from rempart.signals.budget import UNLIMITED, MemoryBudget
 from rempart.signals.decode import decode_frames
 from rempart.signals.limits import DEFAULT_LIMITS, Deadline, Limits
-from rempart.signals.features import BANK_POINTS, extract, extract_region
+from rempart.signals.features import BANK_POINTS, Features, extract, extract_region
 from rempart.signals.model import STAGE1_NAMES, VARIANT_NAMES, FrameHash, Fingerprint
 from rempart.signals.normalise import content_box, normalised, peel, working_copy
 from rempart.signals.pdq import DIHEDRAL_NAMES, pdq_dihedral, pdq_hash
@@ -156,18 +156,21 @@ class _FrameHasher:
         own = {name: self.frames[-1] for name in STAGE1_NAMES}
         if len(self.frames) == 1:
             work = working_copy(rgb)
-            box = None
-            for name, picture in normalised(work):
+            boxes = (peel(work), content_box(work))
+            for name, picture in normalised(work, boxes):
                 value, quality = pdq_hash(picture)
                 own[name] = FrameHash(t, value, quality)
             # Features of the picture inside its frame (a meme template, a caption, a screenshot)
             # when one was found, else of the whole: a shared frame never carries a match.
-            box = peel(work) or content_box(work)
+            box = boxes[0] or boxes[1]
             region = extract_region(work, box, BANK_POINTS) if box is not None else None
             whole = extract(work)
-            self.features = (region if region is not None and len(region) >= 40 else whole
-                             ).to_bytes()
-            self.region_features = whole.to_bytes() if region is not None else b""
+            if box is None:
+                self.features = whole.to_bytes()
+            else:  # never the frame's own points, even when the picture inside has few
+                self.features = (region or Features(whole.width, whole.height, whole.xy[:0],
+                                                    whole.desc[:0])).to_bytes()
+            self.region_features = whole.to_bytes() if box is not None else b""
         for name, value in own.items():
             self.variants[name].append(value)
 

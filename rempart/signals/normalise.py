@@ -72,14 +72,14 @@ def working_copy(rgb: np.ndarray, side: int = WORK_SIDE) -> np.ndarray:
     return cv2.resize(np.ascontiguousarray(rgb), size, interpolation=cv2.INTER_AREA)
 
 
-def normalised(work: np.ndarray) -> list[tuple[str, np.ndarray]]:
-    """The stage 1 pictures of ``work`` worth hashing: ``[(name, picture)]`` (see module doc)."""
+def normalised(work: np.ndarray, boxes: tuple | None = None) -> list[tuple[str, np.ndarray]]:
+    """The stage 1 pictures of ``work`` worth hashing: ``[(name, picture)]`` (see module doc).
+    ``boxes``: ``(peel(work), content_box(work))`` when the caller has them already."""
     _check(work)
     out: list[tuple[str, np.ndarray]] = []
-    peeled = peel(work)
+    peeled, boxed = boxes if boxes is not None else (peel(work), content_box(work))
     if peeled is not None:
         out.append(("peel", _crop(work, peeled)))
-    boxed = content_box(work)
     if boxed is not None and boxed != peeled and not _close(boxed, peeled, work.shape):
         out.append(("box", _crop(work, boxed)))
     upright = straighten(work)
