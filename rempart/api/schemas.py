@@ -148,6 +148,9 @@ class Bank(Out):
     safelist: bool
     enabled: bool
     created_at: Timestamp
+    feature_action: BankAction = Field(
+        description="what a match by local features alone (signal orb) does: review unless "
+                    "the bank says block")
 
 
 class BankListed(Bank):

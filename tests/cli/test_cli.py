@@ -104,7 +104,7 @@ def test_bank_scan_import_export_round(cli, pictures, tmp_path):
     assert cli("bank", "create", "known", "--threshold", "31").exit_code == 0
     assert cli("bank", "create", "known").exit_code == 1  # exists: clear error
     r = cli("bank", "add", "known", pictures / "known.jpg", "--json")
-    assert r.exit_code == 0 and lines(r.stdout)[0]["added"] == 4
+    assert r.exit_code == 0 and lines(r.stdout)[0]["added"] == 5  # + orb
     r = cli("scan", "--json", pictures)
     assert r.exit_code == 1  # the broken file
     by_file = {o["file"].split("/")[-1]: o for o in lines(r.stdout)}
