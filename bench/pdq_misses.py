@@ -32,12 +32,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+import importlib
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import rempart.signals.fingerprint as fpmod  # noqa: E402
 from bench import edits  # noqa: E402
 from rempart.banks.entries import ConfirmedItem, entries_for  # noqa: E402
 from rempart.matching import feature_index  # noqa: E402
@@ -45,6 +44,9 @@ from rempart.matching.matcher import BankPolicy, EntryState, Matcher, Query  # n
 from rempart.scanning.signals import query_from_rows, signal_rows  # noqa: E402
 from rempart.signals import fingerprint  # noqa: E402
 from rempart.signals.features import Features  # noqa: E402
+
+#: the module (``rempart.signals.fingerprint`` the attribute is the function of that name)
+fpmod = importlib.import_module("rempart.signals.fingerprint")
 
 TODAY = {"original", "rot90", "rot180", "rot270", "flipx", "flipy", "transpose", "transverse",
          "trim"}

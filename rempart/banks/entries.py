@@ -12,7 +12,7 @@ demo) or from the scan ledger (a reviewer's ``bank_item`` action); both describe
   its "peeled" hash (``pdq-peeled``: the picture with its bars, captions or screenshot frame taken
   off, ``Fingerprint.peeled``), once, where it differs from the frame's own hash and reaches the
   quality floor; and its ORB features (``orb``, keyed by the file's SHA-256, the stored form of
-  ``rempart.signals.features``: at most ``MAX_FEATURE_BYTES``), when it has at least
+  ``rempart.signals.features``, its first ``BANK_POINTS``: at most ``MAX_FEATURE_BYTES``), when it has at least
   ``MIN_FEATURE_POINTS`` of them. An item known only by its hashes (an outside list, the scan
   ledger) has neither and keeps PDQ matching;
 - a video: one ``vpdq`` entry (keyed by the file's SHA-256) holding all its per-second frames,
@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rempart.signals import EXACT_TYPES, LOW_QUALITY, Fingerprint, FrameHash
-from rempart.signals.features import Features
+from rempart.signals.features import BANK_POINTS, Features
 
 #: the issue's cap on what stage 2 stores per item
 MAX_FEATURE_BYTES = 20_000
@@ -104,11 +104,12 @@ def _second_stage(item: ConfirmedItem, seen: set[str], notes: list[str]) -> list
         out.append(NewEntry("pdq-peeled", p.pdq, item.external_id, meta))
     sha = item.exact.get("sha256")
     if item.features and sha:
-        points = len(Features.from_bytes(item.features))
-        if points < MIN_FEATURE_POINTS:
-            notes.append(f"orb: {points} feature points < {MIN_FEATURE_POINTS}: not banked")
-        elif len(item.features) > MAX_FEATURE_BYTES:
-            notes.append(f"orb: {len(item.features)} bytes > {MAX_FEATURE_BYTES}: not banked")
+        kept = Features.from_bytes(item.features).head(BANK_POINTS)  # a query keeps more
+        blob = kept.to_bytes()
+        if len(kept) < MIN_FEATURE_POINTS:
+            notes.append(f"orb: {len(kept)} feature points < {MIN_FEATURE_POINTS}: not banked")
+        elif len(blob) > MAX_FEATURE_BYTES:
+            notes.append(f"orb: {len(blob)} bytes > {MAX_FEATURE_BYTES}: not banked")
         else:
-            out.append(NewEntry("orb", sha, item.external_id, meta, features=item.features))
+            out.append(NewEntry("orb", sha, item.external_id, meta, features=blob))
     return out

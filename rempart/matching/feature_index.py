@@ -9,7 +9,8 @@ Pure (numpy + OpenCV, no database). Two steps per query (``FeatureIndex.match``)
    ORB descriptors of the same point, typically 10-40 bits apart, share a chunk with probability
    ~0.9). Each banked item gets one vote per query descriptor that has a near neighbour in it;
    the ``SHORTLIST`` items with most votes (at least ``MIN_VOTES``) go on. Lists longer than
-   ``BUSY_LIST`` (flat-area descriptors every picture has) are skipped.
+   ``BUSY_LIST`` or 8 times the mean length (flat-area descriptors every picture has) are
+   skipped.
 2. Verification. The query's descriptors are matched to the item's (nearest neighbour, Lowe's
    ratio ``RATIO``), and a similarity transform (rotation, uniform scale, translation) is fitted
    by RANSAC (OpenCV ``estimateAffinePartial2D``). The item matches only when
@@ -42,19 +43,18 @@ import numpy as np
 from rempart.signals.features import Features
 
 NEAR = 64
-SHORTLIST = 8
+SHORTLIST = 5
 MIN_VOTES = 6
-BUSY_LIST = 4096
+BUSY_LIST = 64
 RATIO = 0.85
 MIN_INLIERS = 24
-MIN_SPREAD = 0.30
+MIN_SPREAD = 0.15
 MIN_AREA = 0.25
 MIN_CELLS = 5
 SCALES = (0.12, 8.0)
 DELTA_SHARE = 0.10
 _CHUNKS = 16
 
-_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], np.uint8)
 
 
 @dataclass(frozen=True)
@@ -100,31 +100,35 @@ class _Tables:
         self.keys = np.take_along_axis(chunks, self.order, axis=0)
 
     def near(self, qdesc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(query row, banked row) pairs within NEAR bits sharing a chunk."""
+        """Distinct (query row, banked row) pairs within NEAR bits that share a chunk."""
+        none = np.zeros(0, np.int64), np.zeros(0, np.int64)
         if not len(self.desc) or not len(qdesc):
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+            return none
+        busy = max(BUSY_LIST, int(8 * len(self.desc) / 65536))
         qchunks = qdesc.view(np.uint16).reshape(len(qdesc), _CHUNKS)
         qs, ds = [], []
         for t in range(_CHUNKS):
             col = self.keys[:, t]
             lo = np.searchsorted(col, qchunks[:, t], "left")
-            hi = np.searchsorted(col, qchunks[:, t], "right")
-            n = hi - lo
-            n[n > BUSY_LIST] = 0
+            n = np.searchsorted(col, qchunks[:, t], "right") - lo
+            n[n > busy] = 0  # a list every picture's flat areas share: no evidence
             total = int(n.sum())
             if not total:
                 continue
-            q = np.repeat(np.arange(len(qdesc)), n)
-            offsets = np.arange(total) - np.repeat(np.cumsum(n) - n, n)
-            qs.append(q)
-            ds.append(self.order[np.repeat(lo, n) + offsets, t])
+            starts = np.repeat(lo - (np.cumsum(n) - n), n)
+            qs.append(np.repeat(np.arange(len(qdesc)), n))
+            ds.append(self.order[starts + np.arange(total), t])
         if not qs:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        pairs = np.unique(np.stack([np.concatenate(qs), np.concatenate(ds)]), axis=1)
-        q, d = pairs
-        dist = _POPCOUNT[qdesc[q] ^ self.desc[d]].sum(axis=1, dtype=np.int32)
+            return none
+        q, d = np.concatenate(qs), np.concatenate(ds)
+        dist = np.bitwise_count(_words(qdesc)[q] ^ _words(self.desc)[d]).sum(axis=1)
         keep = dist <= NEAR
-        return q[keep], d[keep]
+        key = np.unique(q[keep] * len(self.desc) + d[keep])
+        return key // len(self.desc), key % len(self.desc)
+
+
+def _words(desc: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(desc).view(np.uint64).reshape(len(desc), 4)
 
 
 def _tables(items: list[tuple[int, Features]]) -> _Tables:
@@ -195,17 +199,18 @@ class FeatureIndex:
             if stale:
                 alive = ~np.isin(owners, np.fromiter(stale, np.int64, len(stale)))
                 q, owners = q[alive], owners[alive]
-            pairs = np.unique(np.stack([q, owners]), axis=1)
-            items, counts = np.unique(pairs[1], return_counts=True)
+            pairs = np.unique(owners * len(query) + q)  # one vote per query point and item
+            items, counts = np.unique(pairs // len(query), return_counts=True)
             for item, count in zip(items.tolist(), counts.tolist()):
                 votes[item] = votes.get(item, 0) + count
         ranked = sorted(((v, i) for i, v in votes.items() if v >= MIN_VOTES), reverse=True)
         return [(i, v) for v, i in ranked[:size]]
 
-    def match(self, query: Features) -> list[FeatureMatch]:
-        """Every shortlisted item that passes verification."""
+    def match(self, query: Features, probe: Features | None = None) -> list[FeatureMatch]:
+        """Every shortlisted item that passes verification; ``probe`` (a subset of ``query``'s
+        points, by default all) is what the shortlist looks up."""
         out = []
-        for item, _ in self.shortlist(query):
+        for item, _ in self.shortlist(probe if probe is not None else query):
             found = verify(self._items[item], query).match
             if found is not None:
                 out.append(FeatureMatch(item, *_fields(found)))

@@ -17,8 +17,9 @@ Stored form (``Features.to_bytes``; explicit, versioned, never pickled), little-
     xy        n x 2 uint16   position x 64 (1/64 pixel)
     desc      n x 32 bytes   ORB descriptors
 
-Banked items keep ``BANK_POINTS`` = 500 points: 10 + 36 x 500 = 18,010 bytes at most (the issue's
-cap is 20 KB per item). ``from_bytes`` rejects a wrong magic, a count over ``MAX_POINTS`` or a
+A fingerprint keeps ``QUERY_POINTS`` (1000) points, chosen spread over a 4 x 4 grid and ordered
+so that the first ``BANK_POINTS`` (500) are a spread-out set too: banked items keep those, 10 +
+36 x 500 = 18,010 bytes at most (the issue's cap is 20 KB per item). ``from_bytes`` rejects a wrong magic, a count over ``MAX_POINTS`` or a
 length that does not match.
 """
 
@@ -34,7 +35,9 @@ from rempart.errors import InvalidInput
 
 MAGIC = b"ORB1"
 BANK_POINTS = 500
-REGION_POINTS = 300
+#: a query keeps more: a watermark or a caption's letters may take many of the strongest
+QUERY_POINTS = 1000
+REGION_POINTS = 500
 MAX_POINTS = 2000
 #: the longer side of the picture ORB looks at (positions are mapped back to the working copy)
 FEATURE_SIDE = 512
@@ -73,6 +76,10 @@ class Features:
         desc = np.frombuffer(data, np.uint8, 32 * n, start + 4 * n).reshape(n, 32)
         return cls(width, height, xy, desc)
 
+    def head(self, n: int) -> Features:
+        """The first ``n`` points (``extract`` puts a spread-out best set first)."""
+        return Features(self.width, self.height, self.xy[:n], self.desc[:n])
+
     def joined(self, other: Features | None) -> Features:
         """These points and ``other``'s (same working copy), as one set."""
         if other is None or len(other) == 0:
@@ -81,7 +88,7 @@ class Features:
                         np.concatenate([self.desc, other.desc]))
 
 
-def extract(work: np.ndarray, points: int = BANK_POINTS) -> Features:
+def extract(work: np.ndarray, points: int = QUERY_POINTS) -> Features:
     """ORB features of the working copy ``work`` (H x W x 3 uint8), found on it scaled so its
     longer side is ``FEATURE_SIDE`` (a small picture is enlarged: ORB's patches need room);
     positions are in ``work``'s pixels."""
@@ -122,12 +129,47 @@ def _grey(work: np.ndarray) -> np.ndarray:
 
 
 def _orb(grey: np.ndarray, points: int) -> tuple[np.ndarray, np.ndarray]:
+    """Up to ``points`` ORB points spread over the picture, best first in rounds of
+    ``BANK_POINTS`` (so the first ``BANK_POINTS`` are a spread-out set of their own)."""
+    empty = np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
     if min(grey.shape) <= 2 * _EDGE + 4:
-        return np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
-    orb = cv2.ORB_create(nfeatures=points, scaleFactor=1.2, nlevels=8, edgeThreshold=_EDGE,
+        return empty
+    orb = cv2.ORB_create(nfeatures=3 * points // 2, scaleFactor=1.2, nlevels=8, edgeThreshold=_EDGE,
                          fastThreshold=7)
-    kps, desc = orb.detectAndCompute(grey, None)
+    kps = orb.detect(grey, None)
+    if not kps:
+        return empty
+    kps, desc = orb.compute(grey, _spread_out(kps, grey.shape, points))
     if desc is None or not kps:
-        return np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
+        return empty
+    return np.array([k.pt for k in kps], np.float32), desc
+
+
+def _spread_out(kps, shape: tuple[int, int], points: int) -> list:
+    """Keypoints chosen in rounds of ``BANK_POINTS``: in each round at most an equal share per
+    cell of a 4 x 4 grid (strongest first), then the strongest left over. ORB alone crowds its
+    points into the most textured corner, and a crop or a caption can then take them all."""
+    h, w = shape
     xy = np.array([k.pt for k in kps], np.float32)
-    return xy, desc
+    response = np.array([k.response for k in kps], np.float32)
+    cell = (np.minimum(3, xy[:, 1] * 4 // h) * 4 + np.minimum(3, xy[:, 0] * 4 // w)).astype(int)
+    order = np.argsort(-response, kind="stable")
+    used = np.zeros(len(kps), bool)
+    taken: list[int] = []
+    while len(taken) < min(points, len(kps)):
+        goal = min(points, len(kps), len(taken) + BANK_POINTS)
+        quota = np.full(16, max(1, (goal - len(taken)) // 16))
+        for i in order:
+            if len(taken) >= goal:
+                break
+            if not used[i] and quota[cell[i]] > 0:
+                quota[cell[i]] -= 1
+                used[i] = True
+                taken.append(int(i))
+        for i in order:
+            if len(taken) >= goal:
+                break
+            if not used[i]:
+                used[i] = True
+                taken.append(int(i))
+    return [kps[i] for i in taken]

@@ -31,15 +31,18 @@ from rempart.errors import InvalidInput, InvariantViolation, NotFound
 from rempart.signals.budget import UNLIMITED, MemoryBudget
 from rempart.signals.decode import decode_frames
 from rempart.signals.limits import DEFAULT_LIMITS, Deadline, Limits
-from rempart.signals.features import BANK_POINTS, Features, extract, extract_region
+from rempart.signals.features import QUERY_POINTS, Features, extract, extract_region
 from rempart.signals.model import STAGE1_NAMES, VARIANT_NAMES, FrameHash, Fingerprint
 from rempart.signals.normalise import content_box, normalised, peel, working_copy
-from rempart.signals.pdq import DIHEDRAL_NAMES, pdq_dihedral, pdq_hash
+from rempart.signals.pdq import DIHEDRAL_NAMES, LOW_QUALITY, pdq_dihedral, pdq_hash
 from rempart.signals.sniff import SNIFF_BYTES, MediaType, sniff
 from rempart.signals.trim import trim
 from rempart.signals.video import decode_video
 
 
+#: stage 1 looks at the picture shrunk to this longer side (PDQ averages down to 64 x 64: the
+#: same hashes within a few bits; 256 was cheaper but found fewer screenshots' pictures)
+STAGE1_SIDE = 512
 #: compute stage 1 hashes and stage 2 features of still pictures (bench/pdq_misses.py turns it
 #: off to time the path as it was before them; nothing else does)
 STAGES = True
@@ -156,14 +159,16 @@ class _FrameHasher:
         own = {name: self.frames[-1] for name in STAGE1_NAMES}
         if len(self.frames) == 1:
             work = working_copy(rgb)
-            boxes = (peel(work), content_box(work))
-            for name, picture in normalised(work, boxes):
+            small = working_copy(work, STAGE1_SIDE)
+            boxes = (peel(small), content_box(small))
+            for name, picture in normalised(small, boxes):
                 value, quality = pdq_hash(picture)
-                own[name] = FrameHash(t, value, quality)
+                if quality >= LOW_QUALITY:  # a flat remnant matches flat pictures: not looked up
+                    own[name] = FrameHash(t, value, quality)
             # Features of the picture inside its frame (a meme template, a caption, a screenshot)
             # when one was found, else of the whole: a shared frame never carries a match.
-            box = boxes[0] or boxes[1]
-            region = extract_region(work, box, BANK_POINTS) if box is not None else None
+            box = _scaled(boxes[0] or boxes[1], small.shape, work.shape)
+            region = extract_region(work, box, QUERY_POINTS) if box is not None else None
             whole = extract(work)
             if box is None:
                 self.features = whole.to_bytes()
@@ -227,6 +232,16 @@ def _video(
         frames=tuple(hasher.frames), variants=hasher.variant_table(),
         duration=info.duration, partial=info.partial, **exact,
     )
+
+
+def _scaled(box, small: tuple, work: tuple) -> tuple[int, int, int, int] | None:
+    """A box found on the small copy, in the working copy's pixels."""
+    if box is None:
+        return None
+    fy, fx = work[0] / small[0], work[1] / small[1]
+    top, bottom, left, right = box
+    return (round(top * fy), min(work[0], round(bottom * fy)), round(left * fx),
+            min(work[1], round(right * fx)))
 
 
 def _without_time(hasher: _FrameHasher) -> _FrameHasher:

@@ -129,10 +129,9 @@ def _bar(lines: np.ndarray, rule: PeelRule) -> int:
     if lines.shape[0] < 2:
         return 0
     colour = np.median(lines[0], axis=0).astype(np.int16)
-    near = np.abs(lines.astype(np.int16) - colour).max(axis=2) <= rule.tolerance
-    fraction = near.mean(axis=1)
-    if fraction[0] < rule.uniform:
-        return 0
+    if _near(lines[:1], colour, rule.tolerance)[0] < rule.uniform:
+        return 0  # most pictures: no bar on this side, and nothing more is read
+    fraction = _near(lines, colour, rule.tolerance)
     last_uniform = 0
     for i, f in enumerate(fraction):
         if f >= rule.uniform:
@@ -146,6 +145,14 @@ def _bar(lines: np.ndarray, rule: PeelRule) -> int:
         if run < len(fraction) and fraction[run] >= 0.5:
             run += 1
     return run
+
+
+def _near(lines: np.ndarray, colour: np.ndarray, tolerance: int) -> np.ndarray:
+    """Per line, the share of pixels within ``tolerance`` of ``colour`` in every channel."""
+    low = np.clip(colour - tolerance, 0, 255).astype(np.uint8)
+    span = (np.clip(colour + tolerance, 0, 255) - low).astype(np.uint8)
+    ok = (lines - low) <= span  # uint8 wrap-around: exactly low <= v <= low + span
+    return (ok[:, :, 0] & ok[:, :, 1] & ok[:, :, 2]).mean(axis=1)
 
 
 # -------------------------------------------------------------------------------------- box
