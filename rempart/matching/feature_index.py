@@ -7,8 +7,10 @@ Pure (numpy + OpenCV, no database). Two steps per query (``FeatureIndex.match``)
    lists). A query descriptor looks up its 16 chunks; a banked descriptor sharing at least one
    chunk exactly and within ``NEAR`` bits in all is a near neighbour (multi-index hashing: two
    ORB descriptors of the same point, typically 10-40 bits apart, share a chunk with probability
-   ~0.9). Each banked item gets one vote per query descriptor that has a near neighbour in it;
-   the ``SHORTLIST`` items with most votes (at least ``MIN_VOTES``) go on. Lists longer than
+   ~0.9). Each banked item gets one vote per query descriptor that has exactly one near
+   neighbour in it (a repeated letter or corner is no evidence);
+   the ``PRESCREEN`` items with most votes (at least ``MIN_VOTES``) are screened by a RANSAC
+   fit on the index's own pairs, and the ``SHORTLIST`` best go on. Lists longer than
    ``BUSY_LIST`` or 8 times the mean length (flat-area descriptors every picture has) are
    skipped.
 2. Verification. The query's descriptors are matched to the item's (nearest neighbour, Lowe's
@@ -44,6 +46,8 @@ from rempart.signals.features import Features
 
 NEAR = 64
 SHORTLIST = 5
+PRESCREEN = 20
+MIN_SCREEN = 8
 MIN_VOTES = 6
 BUSY_LIST = 64
 RATIO = 0.85
@@ -91,9 +95,10 @@ class Verification:
 class _Tables:
     """Descriptors of many items with their 16 sorted chunk tables."""
 
-    def __init__(self, owners: np.ndarray, desc: np.ndarray) -> None:
+    def __init__(self, owners: np.ndarray, desc: np.ndarray, pos: np.ndarray | None = None) -> None:
         self.owners = owners
         self.desc = desc
+        self.pos = pos if pos is not None else np.zeros(len(desc), np.int64)  # row in its item
         chunks = desc.view(np.uint16).reshape(len(desc), _CHUNKS) if len(desc) else \
             np.zeros((0, _CHUNKS), np.uint16)
         self.order = np.argsort(chunks, axis=0, kind="stable").astype(np.int64)
@@ -135,7 +140,8 @@ def _tables(items: list[tuple[int, Features]]) -> _Tables:
     if not items:
         return _Tables(np.zeros(0, np.int64), np.zeros((0, 32), np.uint8))
     owners = np.concatenate([np.full(len(f), i, np.int64) for i, f in items])
-    return _Tables(owners, np.ascontiguousarray(np.concatenate([f.desc for _, f in items])))
+    pos = np.concatenate([np.arange(len(f), dtype=np.int64) for _, f in items])
+    return _Tables(owners, np.ascontiguousarray(np.concatenate([f.desc for _, f in items])), pos)
 
 
 class FeatureIndex:
@@ -185,26 +191,48 @@ class FeatureIndex:
         return held + m.owners.nbytes + m.order.nbytes + m.keys.nbytes
 
     def shortlist(self, query: Features, size: int = SHORTLIST) -> list[tuple[int, int]]:
-        """The ``(item, votes)`` pairs worth verifying, most votes first."""
-        votes: dict[int, int] = {}
+        """The ``(item, score)`` pairs worth verifying, best first.
+
+        The ``PRESCREEN`` items with most votes (at least ``MIN_VOTES``) are screened with the
+        index's own pairs: a similarity fitted by RANSAC to (query point, banked point) pairs
+        found in the tables; the score is its inlier count, and only items reaching
+        ``MIN_SCREEN`` are kept (distinct pictures that merely share glyphs or corners stop
+        here, before the costlier verification)."""
         if self._delta and self._delta_tables is None:
             self._delta_tables = _tables(list(self._delta.items()))
+        qs, owners, rows = [], [], []
         for tables, stale in ((self._main, self._stale), (self._delta_tables, set())):
             if tables is None:
                 continue
             q, d = tables.near(query.desc)
-            if not len(q):
-                continue
-            owners = tables.owners[d]
-            if stale:
-                alive = ~np.isin(owners, np.fromiter(stale, np.int64, len(stale)))
-                q, owners = q[alive], owners[alive]
-            pairs = np.unique(owners * len(query) + q)  # one vote per query point and item
-            items, counts = np.unique(pairs // len(query), return_counts=True)
-            for item, count in zip(items.tolist(), counts.tolist()):
-                votes[item] = votes.get(item, 0) + count
-        ranked = sorted(((v, i) for i, v in votes.items() if v >= MIN_VOTES), reverse=True)
-        return [(i, v) for v, i in ranked[:size]]
+            o = tables.owners[d]
+            if stale and len(o):
+                alive = ~np.isin(o, np.fromiter(stale, np.int64, len(stale)))
+                q, d, o = q[alive], d[alive], o[alive]
+            qs.append(q)
+            owners.append(o)
+            rows.append(tables.pos[d])
+        if not qs or not sum(len(q) for q in qs):
+            return []
+        q, o, r = np.concatenate(qs), np.concatenate(owners), np.concatenate(rows)
+        # A query point votes for an item when exactly one of its points is near (a cheap ratio
+        # test: a letter or a corner repeated all over a picture is no evidence).
+        keys, first, many = np.unique(o * len(query) + q, return_index=True, return_counts=True)
+        single = first[many == 1]
+        q, o, r = q[single], o[single], r[single]
+        items, counts = np.unique(o, return_counts=True)
+        best = np.argsort(-counts, kind="stable")[:PRESCREEN]
+        scored = []
+        for k in best:
+            if counts[k] < MIN_VOTES:
+                break
+            item = int(items[k])
+            mine = o == item
+            score = _prescreen(self._items[item].xy[r[mine]], query.xy[q[mine]], query)
+            if score >= MIN_SCREEN:
+                scored.append((score, item))
+        scored.sort(reverse=True)
+        return [(i, v) for v, i in scored[:size]]
 
     def match(self, query: Features, probe: Features | None = None) -> list[FeatureMatch]:
         """Every shortlisted item that passes verification; ``probe`` (a subset of ``query``'s
@@ -215,6 +243,15 @@ class FeatureIndex:
             if found is not None:
                 out.append(FeatureMatch(item, *_fields(found)))
         return out
+
+
+def _prescreen(src: np.ndarray, dst: np.ndarray, query: Features) -> int:
+    if len(src) < 4:
+        return 0
+    tolerance = max(3.0, 0.012 * max(query.width, query.height))
+    m, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
+                                          ransacReprojThreshold=tolerance, maxIters=500)
+    return 0 if m is None or mask is None else int(mask.sum())
 
 
 def _fields(m: FeatureMatch) -> tuple:
