@@ -28,6 +28,9 @@ IMAGES = ROOT / "tests" / "data" / "images" / "pdq"
 SOURCES = ("bridge-mods/aaa-orig.jpg", "labelme-subset/q0122.jpg", "labelme-subset/q0291.jpg",
            "labelme-subset/q0746.jpg", "labelme-subset/q1050.jpg", "labelme-subset/q2821.jpg",
            "misc/c.png", "pen-and-coaster.png")
+#: sources that show the same scene (two photos of one printed coaster): stage 2 rightly matches
+#: them to each other, so such a match is counted apart, never as a false match
+SAME_SCENE = {frozenset({"misc/c.png", "pen-and-coaster.png"})}
 #: a large photo cut into tiles: the left half gives more sources, the right half distinct pictures
 TILED = "exif-rotn/exif-rotn-1.jpg"
 
@@ -272,9 +275,10 @@ def in_template(rgb: np.ndarray) -> np.ndarray:
 
 
 def distinct_pictures(n: int, seed: int, photos: list[np.ndarray]) -> list[tuple[str, np.ndarray]]:
-    """``n`` pictures that show different things (see the module docstring). ``photos`` are photo
-    tiles that share nothing with the sources nor with each other; each is used once (as a photo,
-    under the shared logo or in the shared template), then graphics take their place."""
+    """``n`` pictures that show different things (see the module docstring), in turn: a photo
+    tile (``photos``: tiles sharing nothing with the sources nor with each other, each used
+    once, then graphics take their place), a graphic, a text-heavy page, a graphic under the
+    shared logo, a graphic in the shared meme template."""
     rng = np.random.default_rng(seed)
     unused = iter(photos)
     out: list[tuple[str, np.ndarray]] = []
@@ -284,10 +288,11 @@ def distinct_pictures(n: int, seed: int, photos: list[np.ndarray]) -> list[tuple
             pic = graphic(rng)
         elif kind == "text":
             pic = text_heavy(rng)
-        else:
-            base = next(unused, None)
-            if base is None:
-                base = graphic(rng)
-            pic = {"photo": base, "logo": with_logo(base), "template": in_template(base)}[kind]
+        elif kind == "photo":
+            pic = next(unused, None)
+            if pic is None:
+                pic = graphic(rng)
+        else:  # a distinct graphic under the shared logo or in the shared template
+            pic = with_logo(graphic(rng)) if kind == "logo" else in_template(graphic(rng))
         out.append((kind, np.ascontiguousarray(pic)))
     return out

@@ -46,8 +46,8 @@ from rempart.signals.features import Features
 
 NEAR = 64
 SHORTLIST = 5
-PRESCREEN = 20
-MIN_SCREEN = 8
+PRESCREEN = 8
+MIN_SCREEN = 6
 MIN_VOTES = 6
 BUSY_LIST = 64
 RATIO = 0.85
@@ -90,6 +90,7 @@ class Verification:
     spread: float
     cells: int
     match: FeatureMatch | None
+    area: float = 0.0
 
 
 class _Tables:
@@ -250,7 +251,7 @@ def _prescreen(src: np.ndarray, dst: np.ndarray, query: Features) -> int:
         return 0
     tolerance = max(3.0, 0.012 * max(query.width, query.height))
     m, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
-                                          ransacReprojThreshold=tolerance, maxIters=500)
+                                          ransacReprojThreshold=tolerance, maxIters=300)
     return 0 if m is None or mask is None else int(mask.sum())
 
 
@@ -285,11 +286,11 @@ def verify(banked: Features, query: Features) -> Verification:
     area = float(cv2.contourArea(seen)) / (banked.width * banked.height) if len(seen) > 2 else 0.0
     spread, cells = _spread(src[inl], seen)
     if n < MIN_INLIERS or spread < MIN_SPREAD or cells < MIN_CELLS or area < MIN_AREA:
-        return Verification(n, spread, cells, None)
+        return Verification(n, spread, cells, None, area)
     rotation = -math.degrees(math.atan2(m[1, 0], m[0, 0]))
     found = FeatureMatch(-1, n, scale, rotation, (m[0, 2] / query.width, m[1, 2] / query.height),
                          min(1.0, area), _region(m, banked, query), spread)
-    return Verification(n, spread, cells, found)
+    return Verification(n, spread, cells, found, area)
 
 
 def _seen(m: np.ndarray, banked: Features, query: Features) -> np.ndarray:

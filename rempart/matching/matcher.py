@@ -36,8 +36,11 @@ from rempart.matching.exact_index import ExactIndex
 from rempart.matching.feature_index import FeatureIndex
 from rempart.matching.pdq_index import PDQIndex
 from rempart.signals import LOW_QUALITY, FrameHash, compare_videos
-from rempart.signals.features import BANK_POINTS, Features
+from rempart.signals.features import Features
 from rempart.signals.model import STAGE1_NAMES
+
+#: query points looked up in the descriptor index (per set: the picture, its box), and verified
+PROBE_POINTS, VERIFY_POINTS = 500, 1500
 
 #: the signals that compare pictures (not bytes): a perceptual safelist match cancels these
 PERCEPTUAL = frozenset({"pdq", "pdq-peeled", "vpdq", "orb"})
@@ -314,8 +317,9 @@ class Matcher:
             return
         features = Features.from_bytes(query.features)
         region = Features.from_bytes(query.region_features) if query.region_features else None
-        probe = features.head(BANK_POINTS).joined(region.head(BANK_POINTS) if region else None)
-        for found in self._features.match(features.joined(region), probe):
+        # The shortlist looks up the best-spread points; verification uses them all.
+        probe = features.head(PROBE_POINTS).joined(region.head(PROBE_POINTS) if region else None)
+        for found in self._features.match(features.joined(region).head(VERIFY_POINTS), probe):
             m = self._make(found.item, "orb", 0, detail=(
                 f"{found.inliers} inliers, {found.area:.0%} of the banked picture seen, "
                 f"scale {found.scale:.2f}, rotation {found.rotation:.1f} degrees"),

@@ -237,7 +237,7 @@ def _expanded(rgb: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
     points = cv2.findNonZero(ink.astype(np.uint8))
     if points is None:
         return None
-    (cx, cy), size, raw = cv2.minAreaRect(points)
+    (cx, cy), size, raw = cv2.minAreaRect(cv2.convexHull(points))  # the same, from fewer points
     angle, (rw, rh) = _angle(raw, size)
     if not MIN_ANGLE <= abs(angle) <= MAX_ANGLE or rw * rh < 0.3 * ink.size:
         return None
