@@ -11,7 +11,7 @@ Pure (numpy + OpenCV, no database). Two steps per query (``FeatureIndex.match``)
    neighbour in it (a repeated letter or corner is no evidence);
    the ``PRESCREEN`` items with most votes (at least ``MIN_VOTES``) are screened by a RANSAC
    fit on the index's own pairs, and the ``SHORTLIST`` best go on. Lists longer than
-   ``BUSY_LIST`` or 8 times the mean length (flat-area descriptors every picture has) are
+   ``BUSY_LIST`` or 4 times the mean length (flat-area descriptors every picture has) are
    skipped.
 2. Verification. The query's descriptors are matched to the item's (nearest neighbour, Lowe's
    ratio ``RATIO``), and a similarity transform (rotation, uniform scale, translation) is fitted
@@ -46,10 +46,10 @@ from rempart.signals.features import Features
 
 NEAR = 64
 SHORTLIST = 5
-PRESCREEN = 8
-MIN_SCREEN = 6
+PRESCREEN = 6
+MIN_SCREEN = 7
 MIN_VOTES = 6
-BUSY_LIST = 64
+BUSY_LIST = 32
 RATIO = 0.85
 MIN_INLIERS = 24
 MIN_SPREAD = 0.15
@@ -110,7 +110,7 @@ class _Tables:
         none = np.zeros(0, np.int64), np.zeros(0, np.int64)
         if not len(self.desc) or not len(qdesc):
             return none
-        busy = max(BUSY_LIST, int(8 * len(self.desc) / 65536))
+        busy = max(BUSY_LIST, int(4 * len(self.desc) / 65536))
         qchunks = qdesc.view(np.uint16).reshape(len(qdesc), _CHUNKS)
         qs, ds = [], []
         for t in range(_CHUNKS):
@@ -161,12 +161,17 @@ class FeatureIndex:
         return len(self._items)
 
     def add(self, item: int, features: Features) -> None:
-        self.remove([item])
-        if len(features) == 0:
-            return
-        self._items[item] = features
-        self._delta[item] = features
-        self._delta_tables = None
+        self.add_many([(item, features)])
+
+    def add_many(self, pairs) -> None:
+        """Add or replace items; the delta is merged (at most once) when it outgrew its share."""
+        for item, features in pairs:
+            self.remove([item])
+            if len(features) == 0:
+                continue
+            self._items[item] = features
+            self._delta[item] = features
+            self._delta_tables = None
         if sum(len(f) for f in self._delta.values()) > max(5_000, DELTA_SHARE * len(self._main.desc)):
             self._merge()
 
@@ -197,7 +202,7 @@ class FeatureIndex:
         The ``PRESCREEN`` items with most votes (at least ``MIN_VOTES``) are screened with the
         index's own pairs: a similarity fitted by RANSAC to (query point, banked point) pairs
         found in the tables; the score is its inlier count, and only items reaching
-        ``MIN_SCREEN`` are kept (distinct pictures that merely share glyphs or corners stop
+        ``MIN_SCREEN`` inliers in at least 4 cells of a 3 x 3 grid are kept (distinct pictures that merely share glyphs or corners stop
         here, before the costlier verification)."""
         if self._delta and self._delta_tables is None:
             self._delta_tables = _tables(list(self._delta.items()))
@@ -252,7 +257,16 @@ def _prescreen(src: np.ndarray, dst: np.ndarray, query: Features) -> int:
     tolerance = max(3.0, 0.012 * max(query.width, query.height))
     m, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
                                           ransacReprojThreshold=tolerance, maxIters=300)
-    return 0 if m is None or mask is None else int(mask.sum())
+    if m is None or mask is None:
+        return 0
+    inl = src[mask.ravel().astype(bool)]
+    if len(inl) < MIN_SCREEN:
+        return 0
+    # Inliers bunched in fewer than 4 cells of the banked picture's 3 x 3 grid (a logo, a line
+    # of text) are not worth a verification.
+    lo, hi = src.min(axis=0), src.max(axis=0)
+    cells = np.clip(((inl - lo) * 3 // np.maximum(hi - lo, 1e-6)).astype(int), 0, 2)
+    return len(inl) if len({(a, b) for a, b in cells.tolist()}) >= 4 else 0
 
 
 def _fields(m: FeatureMatch) -> tuple:

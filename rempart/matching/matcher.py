@@ -40,7 +40,7 @@ from rempart.signals.features import Features
 from rempart.signals.model import STAGE1_NAMES
 
 #: query points looked up in the descriptor index (per set: the picture, its box), and verified
-PROBE_POINTS, VERIFY_POINTS = 500, 1500
+PROBE_POINTS, VERIFY_POINTS = 400, 1300
 
 #: the signals that compare pictures (not bytes): a perceptual safelist match cancels these
 PERCEPTUAL = frozenset({"pdq", "pdq-peeled", "vpdq", "orb"})
@@ -150,13 +150,14 @@ class Matcher:
                     self._unindex(self._entries[e.id])
             pdq_ids, pdq_vals = [], []
             frame_ids, frame_vals = [], []
+            orb: list[tuple[int, Features]] = []
             for e in entries:
                 self._entries[e.id] = e
                 if e.signal_type in ("pdq", "pdq-peeled"):
                     pdq_ids.append(e.id)
                     pdq_vals.append(e.value)
                 elif e.signal_type == "orb":
-                    self._features.add(e.id, Features.from_bytes(e.features))
+                    orb.append((e.id, Features.from_bytes(e.features)))
                 elif e.signal_type == "vpdq":
                     for i, f in enumerate(e.frames):
                         key = _frame_key(e.id, i)
@@ -167,6 +168,8 @@ class Matcher:
                     self._exact_index(e.signal_type).add([e.id], [e.value])
             if pdq_ids:
                 self._images.add(np.asarray(pdq_ids, dtype=np.int64), hex_to_hashes(pdq_vals))
+            if orb:
+                self._features.add_many(orb)
             if frame_ids:
                 self._frames.add(np.asarray(frame_ids, dtype=np.int64), hex_to_hashes(frame_vals))
 

@@ -17,7 +17,7 @@ Stored form (``Features.to_bytes``; explicit, versioned, never pickled), little-
     xy        n x 2 uint16   position x 64 (1/64 pixel)
     desc      n x 32 bytes   ORB descriptors
 
-A fingerprint keeps ``QUERY_POINTS`` (1000) points, chosen spread over a 4 x 4 grid and ordered
+A fingerprint keeps ``QUERY_POINTS`` (800) points, chosen spread over a 4 x 4 grid and ordered
 so that the first ``BANK_POINTS`` (500) are a spread-out set too: banked items keep those, 10 +
 36 x 500 = 18,010 bytes at most (the issue's cap is 20 KB per item). ``from_bytes`` rejects a wrong magic, a count over ``MAX_POINTS`` or a
 length that does not match.
@@ -36,7 +36,7 @@ from rempart.errors import InvalidInput
 MAGIC = b"ORB1"
 BANK_POINTS = 500
 #: a query keeps more: a watermark or a caption's letters may take many of the strongest
-QUERY_POINTS = 1000
+QUERY_POINTS = 800
 REGION_POINTS = 500
 MAX_POINTS = 2000
 #: the longer side of the picture ORB looks at (positions are mapped back to the working copy)

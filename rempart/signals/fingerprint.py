@@ -31,7 +31,7 @@ from rempart.errors import InvalidInput, InvariantViolation, NotFound
 from rempart.signals.budget import UNLIMITED, MemoryBudget
 from rempart.signals.decode import decode_frames
 from rempart.signals.limits import DEFAULT_LIMITS, Deadline, Limits
-from rempart.signals.features import QUERY_POINTS, Features, extract, extract_region
+from rempart.signals.features import BANK_POINTS, Features, extract, extract_region
 from rempart.signals.model import STAGE1_NAMES, VARIANT_NAMES, FrameHash, Fingerprint
 from rempart.signals.normalise import content_box, normalised, peel, working_copy
 from rempart.signals.pdq import DIHEDRAL_NAMES, LOW_QUALITY, pdq_dihedral, pdq_hash
@@ -168,7 +168,7 @@ class _FrameHasher:
             # Features of the picture inside its frame (a meme template, a caption, a screenshot)
             # when one was found, else of the whole: a shared frame never carries a match.
             box = _scaled(boxes[0] or boxes[1], small.shape, work.shape)
-            region = extract_region(work, box, QUERY_POINTS) if box is not None else None
+            region = extract_region(work, box, BANK_POINTS) if box is not None else None
             whole = extract(work)
             if box is None:
                 self.features = whole.to_bytes()

@@ -147,12 +147,17 @@ def _bar(lines: np.ndarray, rule: PeelRule) -> int:
     return run
 
 
-def _near(lines: np.ndarray, colour: np.ndarray, tolerance: int) -> np.ndarray:
-    """Per line, the share of pixels within ``tolerance`` of ``colour`` in every channel."""
+def _within(rgb: np.ndarray, colour: np.ndarray, tolerance: int) -> np.ndarray:
+    """Which pixels are within ``tolerance`` of ``colour`` in every channel (no wider copy)."""
     low = np.clip(colour - tolerance, 0, 255).astype(np.uint8)
     span = (np.clip(colour + tolerance, 0, 255) - low).astype(np.uint8)
-    ok = (lines - low) <= span  # uint8 wrap-around: exactly low <= v <= low + span
-    return (ok[:, :, 0] & ok[:, :, 1] & ok[:, :, 2]).mean(axis=1)
+    ok = (rgb - low) <= span  # uint8 wrap-around: exactly low <= v <= low + span
+    return ok[..., 0] & ok[..., 1] & ok[..., 2]
+
+
+def _near(lines: np.ndarray, colour: np.ndarray, tolerance: int) -> np.ndarray:
+    """Per line, the share of pixels within ``tolerance`` of ``colour`` in every channel."""
+    return _within(lines, colour, tolerance).mean(axis=1)
 
 
 # -------------------------------------------------------------------------------------- box
@@ -168,7 +173,7 @@ def content_box(rgb: np.ndarray, tolerance: int = 24) -> tuple[int, int, int, in
     canvas = np.median(ring, axis=0).astype(np.int16)
     if np.mean(np.abs(ring.astype(np.int16) - canvas).max(axis=1) <= tolerance) < 0.6:
         return None  # the picture reaches the edges: no canvas around it
-    ink = (np.abs(rgb.astype(np.int16) - canvas).max(axis=2) > tolerance).astype(np.float32)
+    ink = (~_within(rgb, canvas, tolerance)).astype(np.float32)
     density = cv2.blur(ink, (DENSE_WINDOW, DENSE_WINDOW))
     dense = (density >= 0.6).astype(np.uint8)
     # A picture may hold canvas-coloured patches (a white sky on a white page): close them first,
@@ -205,7 +210,8 @@ def straighten(rgb: np.ndarray, tolerance: int = 24) -> np.ndarray | None:
         return None
     touches = [ink[0].mean(), ink[-1].mean(), ink[:, 0].mean(), ink[:, -1].mean()]
     if max(touches) < 0.5:
-        return _expanded(rgb, ink)
+        # Expanded: the turned picture's corners touch all four edges, each in a short run.
+        return _expanded(rgb, ink) if min(touches) > 0 else None
     return _same_size(rgb, ink, legs)
 
 
