@@ -211,7 +211,8 @@ def straighten(rgb: np.ndarray, tolerance: int = 24) -> np.ndarray | None:
     touches = [ink[0].mean(), ink[-1].mean(), ink[:, 0].mean(), ink[:, -1].mean()]
     if max(touches) < 0.5:
         # Expanded: the turned picture's corners touch all four edges, each in a short run.
-        return _expanded(rgb, ink) if min(touches) > 0 else None
+        edges = (ink[:3].any(), ink[-3:].any(), ink[:, :3].any(), ink[:, -3:].any())
+        return _expanded(rgb, ink) if all(edges) else None
     return _same_size(rgb, ink, legs)
 
 
