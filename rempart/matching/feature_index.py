@@ -7,8 +7,8 @@ Pure (numpy + OpenCV, no database). Two steps per query (``FeatureIndex.match``)
    lists). A query descriptor looks up its 16 chunks; a banked descriptor sharing at least one
    chunk exactly and within ``NEAR`` bits in all is a near neighbour (multi-index hashing: two
    ORB descriptors of the same point, typically 10-40 bits apart, share a chunk with probability
-   ~0.9). Each banked item gets one vote per query descriptor that has exactly one near
-   neighbour in it (a repeated letter or corner is no evidence);
+   ~0.9). Each banked item gets one vote per query descriptor whose nearest neighbour in it is
+   clearly nearer than the next (Lowe's ratio ``RATIO``: a repeated corner is no evidence);
    the ``PRESCREEN`` items with most votes (at least ``MIN_VOTES``) are screened by a RANSAC
    fit on the index's own pairs, and the ``SHORTLIST`` best go on. Lists longer than
    ``BUSY_LIST`` or 4 times the mean length (flat-area descriptors every picture has) are
@@ -25,8 +25,9 @@ Pure (numpy + OpenCV, no database). Two steps per query (``FeatureIndex.match``)
      ``SCALES`` (a whole picture is not a speck of another).
 
 What a match reports (``FeatureMatch``): inliers, the transform (scale, rotation in degrees,
-translation as shares of the query's size), the share of the banked picture that the query shows
-(``area``), and where it lies in the query (``region``: left, top, right, bottom as shares of
+translation as shares of the query's size), the share of the banked picture that falls inside
+the query's frame once mapped by the transform (``area``: a crop shows less; a screenshot's
+surrounding canvas is not subtracted), and where it lies in the query (``region``: left, top, right, bottom as shares of
 the query's width and height), so a reviewer sees what matched.
 
 Live changes: ``add`` puts items in a small *delta* (searched by brute force); when it outgrows
@@ -76,10 +77,11 @@ class FeatureMatch:
 
     def evidence(self) -> dict:
         return {"inliers": self.inliers,
-                "transform": {"scale": round(self.scale, 3), "rotation": round(self.rotation, 2),
-                              "shift": [round(self.shift[0], 3), round(self.shift[1], 3)]},
-                "area_covered": round(self.area, 3),
-                "region": [round(v, 4) for v in self.region]}
+                "transform": {"scale": round(float(self.scale), 3),
+                              "rotation": round(float(self.rotation), 2),
+                              "shift": [round(float(v), 3) for v in self.shift]},
+                "area_covered": round(float(self.area), 3),
+                "region": [round(float(v), 4) for v in self.region]}
 
 
 @dataclass(frozen=True)
@@ -105,9 +107,10 @@ class _Tables:
         self.order = np.argsort(chunks, axis=0, kind="stable").astype(np.int64)
         self.keys = np.take_along_axis(chunks, self.order, axis=0)
 
-    def near(self, qdesc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Distinct (query row, banked row) pairs within NEAR bits that share a chunk."""
-        none = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    def near(self, qdesc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct (query row, banked row) pairs within NEAR bits that share a chunk, with
+        their distances."""
+        none = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         if not len(self.desc) or not len(qdesc):
             return none
         busy = max(BUSY_LIST, int(4 * len(self.desc) / 65536))
@@ -129,8 +132,8 @@ class _Tables:
         q, d = np.concatenate(qs), np.concatenate(ds)
         dist = np.bitwise_count(_words(qdesc)[q] ^ _words(self.desc)[d]).sum(axis=1)
         keep = dist <= NEAR
-        key = np.unique(q[keep] * len(self.desc) + d[keep])
-        return key // len(self.desc), key % len(self.desc)
+        key, first = np.unique(q[keep] * len(self.desc) + d[keep], return_index=True)
+        return key // len(self.desc), key % len(self.desc), dist[keep][first]
 
 
 def _words(desc: np.ndarray) -> np.ndarray:
@@ -206,26 +209,34 @@ class FeatureIndex:
         here, before the costlier verification)."""
         if self._delta and self._delta_tables is None:
             self._delta_tables = _tables(list(self._delta.items()))
-        qs, owners, rows = [], [], []
+        qs, owners, rows, dists = [], [], [], []
         for tables, stale in ((self._main, self._stale), (self._delta_tables, set())):
             if tables is None:
                 continue
-            q, d = tables.near(query.desc)
+            q, d, dist = tables.near(query.desc)
             o = tables.owners[d]
             if stale and len(o):
                 alive = ~np.isin(o, np.fromiter(stale, np.int64, len(stale)))
-                q, d, o = q[alive], d[alive], o[alive]
+                q, d, o, dist = q[alive], d[alive], o[alive], dist[alive]
             qs.append(q)
             owners.append(o)
             rows.append(tables.pos[d])
+            dists.append(dist)
         if not qs or not sum(len(q) for q in qs):
             return []
         q, o, r = np.concatenate(qs), np.concatenate(owners), np.concatenate(rows)
-        # A query point votes for an item when exactly one of its points is near (a cheap ratio
-        # test: a letter or a corner repeated all over a picture is no evidence).
-        keys, first, many = np.unique(o * len(query) + q, return_index=True, return_counts=True)
-        single = first[many == 1]
-        q, o, r = q[single], o[single], r[single]
+        dist = np.concatenate(dists)
+        # A query point votes for an item with its nearest point there, when that one is clearly
+        # nearer than the next (Lowe's ratio): a corner repeated all over a picture is no evidence.
+        key = o * len(query) + q
+        order = np.lexsort((dist, key))
+        key, dist, q, o, r = key[order], dist[order], q[order], o[order], r[order]
+        first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        nxt = first + 1
+        has_next = (nxt < len(key)) & (key[np.minimum(nxt, len(key) - 1)] == key[first])
+        second = np.where(has_next, dist[np.minimum(nxt, len(key) - 1)], 10 ** 6)
+        keep = first[dist[first] < RATIO * second]
+        q, o, r = q[keep], o[keep], r[keep]
         items, counts = np.unique(o, return_counts=True)
         best = np.argsort(-counts, kind="stable")[:PRESCREEN]
         scored = []

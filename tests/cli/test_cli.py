@@ -158,3 +158,8 @@ def test_demo_runs_and_reports_a_summary(cli):
     summary = lines(r.stdout)[0]
     assert summary["uploads"] >= 60 and summary["correct"] == summary["uploads"]
     assert summary["verdicts"].get("block", 0) > 0 and summary["retro_matches"] >= 1
+    stages = summary["stages"]  # what PDQ misses: caught, explained, stage 2 alone to review
+    assert stages["captioned"]["verdict"] == "block"
+    assert any(m.startswith("pdq-peeled") for m in stages["captioned"]["matched"])
+    assert stages["cropped-turned"]["verdict"] == "review"
+    assert stages["cropped-turned"]["matched"][0].startswith("orb: ")
