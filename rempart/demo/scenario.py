@@ -193,10 +193,10 @@ def run_demo(rt: Runtime, uploads: int = 400, log: Callable[[str], None] = print
     fp = rt.fingerprint(jpeg(picture(late_seed)))
     summary.retro_matches = len(rt.bank_media(KNOWN, fp, external_id=f"demo-late-{late_seed}",
                                               added_by="demo").retro)
-    summary.stages = run_stages_demo(rt, STAGES_SEED, KNOWN, log)
     summary.tokens = _issue_tokens(rt)
     summary.moderation = run_moderation_demo(rt, range(N_KNOWN + N_REVIEW), log)
     summary.hotline = run_hotline_demo(rt, log)
+    summary.stages = run_stages_demo(rt, STAGES_SEED, KNOWN, log)
     log("closing the demo day in the transparency log ...")
     summary.log = close_demo_day(rt)
     return summary
