@@ -104,7 +104,8 @@ class _Tables:
         self.pos = pos if pos is not None else np.zeros(len(desc), np.int64)  # row in its item
         chunks = desc.view(np.uint16).reshape(len(desc), _CHUNKS) if len(desc) else \
             np.zeros((0, _CHUNKS), np.uint16)
-        self.order = np.argsort(chunks, axis=0, kind="stable").astype(np.int64)
+        # postings as int32 (64 bytes per descriptor for the 16 tables, not 128)
+        self.order = np.argsort(chunks, axis=0, kind="stable").astype(np.int32)
         self.keys = np.take_along_axis(chunks, self.order, axis=0)
 
     def near(self, qdesc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -144,7 +145,7 @@ def _tables(items: list[tuple[int, Features]]) -> _Tables:
     if not items:
         return _Tables(np.zeros(0, np.int64), np.zeros((0, 32), np.uint8))
     owners = np.concatenate([np.full(len(f), i, np.int64) for i, f in items])
-    pos = np.concatenate([np.arange(len(f), dtype=np.int64) for _, f in items])
+    pos = np.concatenate([np.arange(len(f), dtype=np.int16) for _, f in items])
     return _Tables(owners, np.ascontiguousarray(np.concatenate([f.desc for _, f in items])), pos)
 
 
@@ -197,7 +198,7 @@ class FeatureIndex:
         """Memory held by the index (descriptors, positions, tables), in bytes."""
         held = sum(f.xy.nbytes + f.desc.nbytes for f in self._items.values())
         m = self._main
-        return held + m.owners.nbytes + m.order.nbytes + m.keys.nbytes
+        return held + m.owners.nbytes + m.pos.nbytes + m.order.nbytes + m.keys.nbytes
 
     def shortlist(self, query: Features, size: int = SHORTLIST) -> list[tuple[int, int]]:
         """The ``(item, score)`` pairs worth verifying, best first.
