@@ -2,12 +2,13 @@
 
 Pure (numpy + OpenCV, no database). Two steps per query (``FeatureIndex.match``):
 
-1. Shortlist. Every banked descriptor (256 bits) is cut into 16 chunks of 16 bits; chunk ``t``
-   of every descriptor is a key in table ``t`` (a sorted array: an inverted file with 65,536
-   lists). A query descriptor looks up its 16 chunks; a banked descriptor sharing at least one
-   chunk exactly and within ``NEAR`` bits in all is a near neighbour (multi-index hashing: two
-   ORB descriptors of the same point, typically 10-40 bits apart, share a chunk with probability
-   ~0.9). Each banked item gets one vote per query descriptor whose nearest neighbour in it is
+1. Shortlist. The first 240 bits of every banked descriptor are cut into 10 chunks of 24 bits;
+   chunk ``t`` of every descriptor is a key in table ``t`` (a sorted array: an inverted file with
+   16.7 million lists, so random collisions stay rare in a large bank). A query descriptor looks
+   up its 10 chunks; a banked descriptor sharing at least one chunk exactly and within ``NEAR``
+   bits in all is a near neighbour (multi-index hashing: two ORB descriptors of the same point,
+   typically 10-40 bits apart, share a chunk with probability ~0.3-0.7; a true match has
+   hundreds of such points, so enough of them vote). Each banked item gets one vote per query descriptor whose nearest neighbour in it is
    clearly nearer than the next (Lowe's ratio ``RATIO``: a repeated corner is no evidence);
    the ``PRESCREEN`` items with most votes (at least ``MIN_VOTES``) are screened by a RANSAC
    fit on the index's own pairs, and the ``SHORTLIST`` best go on. Lists longer than
@@ -58,7 +59,16 @@ MIN_AREA = 0.25
 MIN_CELLS = 5
 SCALES = (0.12, 8.0)
 DELTA_SHARE = 0.10
-_CHUNKS = 16
+_CHUNKS = 10  # of 24 bits: the first 30 bytes of the 32
+_LISTS = 1 << 24
+
+
+def _chunks(desc: np.ndarray) -> np.ndarray:
+    """The ``_CHUNKS`` 24-bit keys of each descriptor (n x _CHUNKS uint32)."""
+    if not len(desc):
+        return np.zeros((0, _CHUNKS), np.uint32)
+    b = np.ascontiguousarray(desc[:, :3 * _CHUNKS]).reshape(len(desc), _CHUNKS, 3).astype(np.uint32)
+    return (b[:, :, 0] << 16) | (b[:, :, 1] << 8) | b[:, :, 2]
 
 
 
@@ -102,8 +112,7 @@ class _Tables:
         self.owners = owners
         self.desc = desc
         self.pos = pos if pos is not None else np.zeros(len(desc), np.int64)  # row in its item
-        chunks = desc.view(np.uint16).reshape(len(desc), _CHUNKS) if len(desc) else \
-            np.zeros((0, _CHUNKS), np.uint16)
+        chunks = _chunks(desc)
         # postings as int32 (64 bytes per descriptor for the 16 tables, not 128)
         self.order = np.argsort(chunks, axis=0, kind="stable").astype(np.int32)
         self.keys = np.take_along_axis(chunks, self.order, axis=0)
@@ -114,8 +123,8 @@ class _Tables:
         none = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         if not len(self.desc) or not len(qdesc):
             return none
-        busy = max(BUSY_LIST, int(4 * len(self.desc) / 65536))
-        qchunks = qdesc.view(np.uint16).reshape(len(qdesc), _CHUNKS)
+        busy = max(BUSY_LIST, int(4 * len(self.desc) / _LISTS))
+        qchunks = _chunks(qdesc)
         qs, ds = [], []
         for t in range(_CHUNKS):
             col = self.keys[:, t]

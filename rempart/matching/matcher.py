@@ -40,7 +40,7 @@ from rempart.signals.features import Features
 from rempart.signals.model import STAGE1_NAMES
 
 #: query points looked up in the descriptor index (per set: the picture, its box), and verified
-PROBE_POINTS, VERIFY_POINTS = 400, 1300
+PROBE_POINTS, VERIFY_POINTS = 800, 1300
 
 #: the signals that compare pictures (not bytes): a perceptual safelist match cancels these
 PERCEPTUAL = frozenset({"pdq", "pdq-peeled", "vpdq", "orb"})
