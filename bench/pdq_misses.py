@@ -14,8 +14,8 @@ through rempart's own upload path: ``fingerprint`` -> ``entries_for`` (what bank
 Measured: recall per edit (banked sources, edited copies queried); false matches: every distinct
 query against every banked item (``--bank`` distinct pictures besides the sources, ``--queries``
 distinct queries: bank x queries pairs, 10^6 by default), plus every edited copy against every
-other banked item; the most inliers a distinct pair reached in verification, raw (a shared logo reaches many, all
-in one spot) and among spread-out inliers (the margin under ``MIN_INLIERS``); the upload path's
+other banked item; the most inliers a distinct pair reached in verification, raw (a shared
+logo reaches many, all in one spot) and among spread-out inliers (the margin under ``MIN_INLIERS``); the upload path's
 p50 (``Runtime.scan_media`` on SQLite: fingerprint, match, ledger write) with and without the
 stages; stage 2 memory per banked item.
 
@@ -237,9 +237,11 @@ def main() -> None:
     print(f"\nfalse matches over {pairs:,} distinct pairs: {out['false_matches']} "
           f"(by query kind: {by_kind})")
     print(f"most inliers a distinct pair reached: {top_inliers} (a shared logo: its points are "
-          f"not spread); {top_spread} with spread-out points (threshold {feature_index.MIN_INLIERS})")
-    print(f"upload p50 (Runtime.scan_media: fingerprint, match, ledger): today {p50['today']:.1f} ms, with stages "
-          f"{p50['stages']:.1f} ms, ratio {out['p50_ratio']:.2f}x")
+          f"not spread); {top_spread} with spread-out points "
+          f"(threshold {feature_index.MIN_INLIERS})")
+    print(f"upload p50 (Runtime.scan_media: fingerprint, match, ledger): today "
+          f"{p50['today']:.1f} ms, with stages {p50['stages']:.1f} ms, "
+          f"ratio {out['p50_ratio']:.2f}x")
     print(f"orb stored per item: mean {out['orb_bytes_per_item_mean']:.0f} B, max "
           f"{out['orb_bytes_per_item_max']} B; feature index in memory "
           f"{out['feature_index_bytes_per_item']:.0f} B per item")

@@ -12,8 +12,8 @@ demo) or from the scan ledger (a reviewer's ``bank_item`` action); both describe
   its "peeled" hash (``pdq-peeled``: the picture with its bars, captions or screenshot frame taken
   off, ``Fingerprint.peeled``), once, where it differs from the frame's own hash and reaches the
   quality floor; and its ORB features (``orb``, keyed by the file's SHA-256, the stored form of
-  ``rempart.signals.features``, its first ``BANK_POINTS``: at most ``MAX_FEATURE_BYTES``), when it has at least
-  ``MIN_FEATURE_POINTS`` of them. An item known only by its hashes (an outside list, the scan
+  ``rempart.signals.features``, its first ``BANK_POINTS``: at most ``MAX_FEATURE_BYTES``), when
+  it has at least ``MIN_FEATURE_POINTS`` of them. An item known only by its hashes (an outside list, the scan
   ledger) has neither and keeps PDQ matching;
 - a video: one ``vpdq`` entry (keyed by the file's SHA-256) holding all its per-second frames,
   when at least one frame reaches the quality floor (the comparison ignores the others).

@@ -8,17 +8,17 @@ Pure (numpy + OpenCV, no database). Two steps per query (``FeatureIndex.match``)
    up its 10 chunks; a banked descriptor sharing at least one chunk exactly and within ``NEAR``
    bits in all is a near neighbour (multi-index hashing: two ORB descriptors of the same point,
    typically 10-40 bits apart, share a chunk with probability ~0.3-0.7; a true match has
-   hundreds of such points, so enough of them vote). Each banked item gets one vote per query descriptor whose nearest neighbour in it is
-   clearly nearer than the next (Lowe's ratio ``RATIO``: a repeated corner is no evidence);
-   the ``PRESCREEN`` items with most votes (at least ``MIN_VOTES``) are screened by a RANSAC
-   fit on the index's own pairs, and the ``SHORTLIST`` best go on. Lists longer than
-   ``BUSY_LIST`` or 4 times the mean length (flat-area descriptors every picture has) are
-   skipped.
+   hundreds of such points, so enough of them vote). Each banked item gets one vote per query
+   descriptor whose nearest neighbour in it is clearly nearer than the next (Lowe's ratio
+   ``RATIO``: a repeated corner is no evidence). The ``PRESCREEN`` items with most votes (at
+   least ``MIN_VOTES``) are screened by a RANSAC fit on the index's own pairs, and the
+   ``SHORTLIST`` best go on. Lists longer than ``BUSY_LIST`` or 4 times the mean length
+   (flat-area descriptors every picture has) are skipped.
 2. Verification. The query's descriptors are matched to the item's (nearest neighbour, Lowe's
    ratio ``RATIO``), and a similarity transform (rotation, uniform scale, translation) is fitted
    by RANSAC (OpenCV ``estimateAffinePartial2D``). The item matches only when
-   - at least ``MIN_INLIERS`` correspondences agree with the transform (distinct pictures reach
-     at most about a third of that: see bench/pdq_misses.py and the README),
+   - at least ``MIN_INLIERS`` correspondences agree with the transform (distinct pictures with
+     spread-out inliers reached at most 10 over 1.2 million pairs: bench/pdq_misses.py),
    - the inliers are spread over the part of the banked picture the query shows: their convex
      hull covers at least ``MIN_SPREAD`` of it and they fall in at least ``MIN_CELLS`` of its
      3 x 3 grid cells (a shared logo, a watermark or a line of text alone never matches),
@@ -28,12 +28,13 @@ Pure (numpy + OpenCV, no database). Two steps per query (``FeatureIndex.match``)
 What a match reports (``FeatureMatch``): inliers, the transform (scale, rotation in degrees,
 translation as shares of the query's size), the share of the banked picture that falls inside
 the query's frame once mapped by the transform (``area``: a crop shows less; a screenshot's
-surrounding canvas is not subtracted), and where it lies in the query (``region``: left, top, right, bottom as shares of
-the query's width and height), so a reviewer sees what matched.
+surrounding canvas is not subtracted), and where it lies in the query (``region``: left, top,
+right, bottom as shares of the query's width and height), so a reviewer sees what matched.
 
-Live changes: ``add`` puts items in a small *delta* (searched by brute force); when it outgrows
-``DELTA_SHARE`` of the main tables they are merged (amortised, never a rebuild per change);
-``remove`` drops an item at once (its rows are skipped until the next merge).
+Live changes: ``add`` puts items in a small *delta* (its own tables, rebuilt when it changes);
+when it outgrows ``DELTA_SHARE`` of the main tables the two are merged (amortised, never a
+rebuild per change); ``remove`` drops an item at once (its rows in the main tables are skipped
+until the next merge).
 """
 
 from __future__ import annotations
@@ -185,7 +186,8 @@ class FeatureIndex:
             self._items[item] = features
             self._delta[item] = features
             self._delta_tables = None
-        if sum(len(f) for f in self._delta.values()) > max(5_000, DELTA_SHARE * len(self._main.desc)):
+        pending = sum(len(f) for f in self._delta.values())
+        if pending > max(5_000, DELTA_SHARE * len(self._main.desc)):
             self._merge()
 
     def remove(self, items) -> None:
@@ -215,8 +217,8 @@ class FeatureIndex:
         The ``PRESCREEN`` items with most votes (at least ``MIN_VOTES``) are screened with the
         index's own pairs: a similarity fitted by RANSAC to (query point, banked point) pairs
         found in the tables; the score is its inlier count, and only items reaching
-        ``MIN_SCREEN`` inliers in at least 4 cells of a 3 x 3 grid are kept (distinct pictures that merely share glyphs or corners stop
-        here, before the costlier verification)."""
+        ``MIN_SCREEN`` inliers in at least 4 cells of a 3 x 3 grid are kept (distinct pictures
+        that merely share glyphs or corners stop here, before the costlier verification)."""
         if self._delta and self._delta_tables is None:
             self._delta_tables = _tables(list(self._delta.items()))
         qs, owners, rows, dists = [], [], [], []

@@ -19,8 +19,8 @@ Stored form (``Features.to_bytes``; explicit, versioned, never pickled), little-
 
 A fingerprint keeps ``QUERY_POINTS`` (800) points, chosen spread over a 4 x 4 grid and ordered
 so that the first ``BANK_POINTS`` (500) are a spread-out set too: banked items keep those, 10 +
-36 x 500 = 18,010 bytes at most (the issue's cap is 20 KB per item). ``from_bytes`` rejects a wrong magic, a count over ``MAX_POINTS`` or a
-length that does not match.
+36 x 500 = 18,010 bytes at most (the issue's cap is 20 KB per item). ``from_bytes`` rejects a
+wrong magic, a count over ``MAX_POINTS`` or a length that does not match.
 """
 
 from __future__ import annotations
