@@ -22,7 +22,7 @@ from rempart.signals import FrameHash
 
 def bank_policy(bank: Bank) -> BankPolicy:
     return BankPolicy(bank.id, bank.name, bank.threshold, bank.action, bank.is_safelist,
-                      bank.enabled)
+                      bank.enabled, bank.feature_action or "review")
 
 
 def entry_state(entry: BankEntry) -> EntryState:
@@ -35,11 +35,13 @@ def entry_state(entry: BankEntry) -> EntryState:
         disabled_until=entry.disabled_until,
         removed=entry.removed_at is not None,
         frames=tuple(FrameHash(f.t, f.pdq, f.quality) for f in entry.frames),
+        features=entry.features.data if entry.features is not None else b"",
     )
 
 
 def _entries(session: Session, ids: Iterable[int] | None = None, batch: int = 5000):
-    q = select(BankEntry).options(selectinload(BankEntry.frames)).order_by(BankEntry.id)
+    q = select(BankEntry).options(selectinload(BankEntry.frames),
+                                  selectinload(BankEntry.features)).order_by(BankEntry.id)
     if ids is None:
         q = q.where(BankEntry.removed_at.is_(None))
         yield from session.scalars(q.execution_options(yield_per=batch))

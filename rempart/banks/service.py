@@ -22,9 +22,11 @@ from sqlalchemy.orm import Session
 
 from rempart.banks.entries import ConfirmedItem, NewEntry, entries_for
 from rempart.banks.formats import ExportEntry, export_hash_list, parse_hash_list
-from rempart.banks.models import ACTIONS, Bank, BankChange, BankEntry, EntryFrame
+from rempart.banks.entries import MAX_FEATURE_BYTES
+from rempart.banks.models import ACTIONS, Bank, BankChange, BankEntry, EntryFeatures, EntryFrame
 from rempart.errors import Conflict, InvalidInput, NotFound, shown
 from rempart.signals import DEFAULT_THRESHOLD, Fingerprint, FrameHash, validate_signal
+from rempart.signals.features import Features
 from rempart.store.db import utcnow
 
 BANK_NAME = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,99}$")
@@ -44,7 +46,10 @@ def _record(session: Session, kind: str, ref_id: int) -> None:
 
 
 def validate_bank_settings(*, threshold: int | None = None, action: str | None = None,
-                           source: str | None = None) -> None:
+                           source: str | None = None, feature_action: str | None = None) -> None:
+    if feature_action is not None and feature_action not in ACTIONS:
+        raise InvalidInput(f"feature_action must be one of {', '.join(ACTIONS)}, "
+                           f"got {shown(feature_action)}")
     if threshold is not None and not 0 <= threshold <= 256:
         raise InvalidInput(f"threshold must be between 0 and 256, got {threshold}")
     if action is not None and action not in ACTIONS:
@@ -55,16 +60,19 @@ def validate_bank_settings(*, threshold: int | None = None, action: str | None =
 
 def create_bank(session: Session, name: str, *, source: str = "local", legal_basis: str = "",
                 threshold: int = DEFAULT_THRESHOLD, action: str = "block",
-                safelist: bool = False, enabled: bool = True) -> Bank:
+                safelist: bool = False, enabled: bool = True,
+                feature_action: str = "review") -> Bank:
     if not BANK_NAME.match(name or ""):
         raise InvalidInput(
             f"invalid bank name {shown(name)}: lowercase letters, digits and _ . : - (at most 100)"
         )
-    validate_bank_settings(threshold=threshold, action=action, source=source)
+    validate_bank_settings(threshold=threshold, action=action, source=source,
+                           feature_action=feature_action)
     if session.scalar(select(Bank.id).where(Bank.name == name)) is not None:
         raise Conflict(f"bank {shown(name)} already exists")
     bank = Bank(name=name, source=source, legal_basis=legal_basis, threshold=threshold,
-                action=action, is_safelist=safelist, enabled=enabled)
+                action=action, is_safelist=safelist, enabled=enabled,
+                feature_action=feature_action)
     session.add(bank)
     try:
         session.flush()
@@ -88,12 +96,14 @@ def ensure_bank(session: Session, name: str, **settings) -> Bank:
 
 
 def update_bank(session: Session, name: str, **changes) -> Bank:
-    allowed = {"source", "legal_basis", "threshold", "action", "enabled", "is_safelist"}
+    allowed = {"source", "legal_basis", "threshold", "action", "enabled", "is_safelist",
+               "feature_action"}
     unknown = set(changes) - allowed
     if unknown:
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
     validate_bank_settings(threshold=changes.get("threshold"), action=changes.get("action"),
-                           source=changes.get("source"))
+                           source=changes.get("source"),
+                           feature_action=changes.get("feature_action"))
     bank = get_bank(session, name)
     for key, value in changes.items():
         if value is not None:
@@ -141,10 +151,20 @@ def add_entries(session: Session, bank: Bank, entries: Iterable[NewEntry],
                            for f in e.frames)
             if not frames:
                 raise InvalidInput("a vpdq entry needs frame hashes")
+        elif e.signal_type == "orb":
+            stype, value = "orb", validate_signal("sha256", e.value)[1]
+            if len(e.features) > MAX_FEATURE_BYTES:
+                raise InvalidInput(f"orb features over {MAX_FEATURE_BYTES} bytes")
+            Features.from_bytes(e.features)  # the stored form, checked
+            frames = ()
+        elif e.signal_type == "pdq-peeled":
+            stype, value = "pdq-peeled", validate_signal("pdq", e.value)[1]
+            frames = ()
         else:
             stype, value = validate_signal(e.signal_type, e.value)
             frames = ()
-        cleaned.append(NewEntry(stype, value, e.external_id, dict(e.metadata), frames))
+        cleaned.append(NewEntry(stype, value, e.external_id, dict(e.metadata), frames,
+                                e.features if stype == "orb" else b""))
 
     session.execute(update(Bank).where(Bank.id == bank.id).values(updated_at=utcnow())
                     .execution_options(synchronize_session=False))
@@ -170,6 +190,8 @@ def add_entries(session: Session, bank: Bank, entries: Iterable[NewEntry],
                         external_id=e.external_id, meta=e.metadata, added_by=added_by)
         row.frames = [EntryFrame(idx=i, t=f.t, pdq=f.pdq, quality=f.quality)
                       for i, f in enumerate(e.frames)]
+        if e.features:
+            row.features = EntryFeatures(data=e.features)
         session.add(row)
         result.added.append(row)
     session.flush()
@@ -237,10 +259,12 @@ def active_entries(session: Session, bank: Bank) -> Sequence[BankEntry]:
 
 
 def export_bank(session: Session, bank: Bank, fmt: str) -> bytes:
-    """The bank's active entries in an exchange format (video entries have no such format)."""
+    """The bank's active entries in an exchange format (video entries, peeled hashes and local
+    features are rempart's own: they have no such format)."""
     return export_hash_list(
         (ExportEntry(e.signal_type, e.value, e.external_id, dict(e.meta or {}))
-         for e in active_entries(session, bank) if e.signal_type != "vpdq"),
+         for e in active_entries(session, bank)
+         if e.signal_type not in ("vpdq", "pdq-peeled", "orb")),
         fmt,
     )
 

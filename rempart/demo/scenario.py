@@ -7,6 +7,8 @@
    copies (resized, recompressed, greyscale, flipped, padded, exact) of the banked ones.
 4. A picture that was uploaded (and allowed) earlier is banked afterwards: retro-scan finds
    every past upload of it.
+5. Copies PDQ misses (caption, crop + turn, screenshot) of a banked picture: which stage caught
+   each and why (``rempart.demo.stages``); the one only local features catch goes to review.
 The summary compares verdicts with the ground truth the scenario knows.
 """
 
@@ -26,6 +28,7 @@ from rempart.errors import Conflict
 from rempart.demo.hotline import HotlineDemo, run_hotline_demo
 from rempart.demo.moderation import ModerationDemo, run_moderation_demo
 from rempart.demo.pictures import EDITS, edited, jpeg, picture
+from rempart.demo.stages import StagesDemo, run_stages_demo
 from rempart.demo.transparency import DemoLog, close_demo_day
 from rempart.runtime import Runtime
 from rempart.scanning.service import ScanContext
@@ -35,6 +38,8 @@ KNOWN, REVIEW, SAFE = "demo-known", "demo-review", "demo-safelist"
 N_KNOWN, N_REVIEW = 24, 6
 SAFE_SEED = 1  # a banked picture that is also safelisted: a known benign collision
 SEED = 20261129
+#: the banked stand-in whose edited copies show the second matching stage
+STAGES_SEED = 2
 
 
 @dataclass
@@ -59,6 +64,8 @@ class DemoSummary:
     #: asynchronous scans (``POST /v1/scan?mode=async``): verdicts equal to the synchronous ones
     async_scans: int = 0
     async_agree: int = 0
+    #: copies PDQ misses, and the stage that caught each (issue 12)
+    stages: StagesDemo | None = None
 
     @property
     def per_second(self) -> float:
@@ -74,7 +81,8 @@ class DemoSummary:
                 "transparency_log": self.log.to_json() if self.log else None,
                 "moderation": self.moderation.to_json() if self.moderation else None,
                 "hotline": self.hotline.to_json() if self.hotline else None,
-                "async_scans": {"scanned": self.async_scans, "agree": self.async_agree}}
+                "async_scans": {"scanned": self.async_scans, "agree": self.async_agree},
+                "stages": self.stages.to_json() if self.stages else None}
 
     def render(self) -> str:
         v = self.verdicts
@@ -96,6 +104,8 @@ class DemoSummary:
                      "banked after they were allowed")
         lines.append(f"  async scans       {self.async_agree}/{self.async_scans} gave the synchronous "
                      "verdict (scale-out mode: REMPART_NATS_URL + `rempart worker`, see README)")
+        if self.stages:
+            lines += self.stages.render()
         if self.log:
             lines += self.log.render()
         if self.moderation:
@@ -193,6 +203,7 @@ def run_demo(rt: Runtime, uploads: int = 400, log: Callable[[str], None] = print
     summary.tokens = _issue_tokens(rt)
     summary.moderation = run_moderation_demo(rt, range(N_KNOWN + N_REVIEW), log)
     summary.hotline = run_hotline_demo(rt, log)
+    summary.stages = run_stages_demo(rt, STAGES_SEED, KNOWN, log)
     log("closing the demo day in the transparency log ...")
     summary.log = close_demo_day(rt)
     if rt.bus is None:  # in scale-out mode the workers scan, and may not be running yet

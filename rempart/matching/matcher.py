@@ -8,6 +8,13 @@ Policy it applies (the verdict itself is ``rempart.scanning.verdict``):
 - an entry counts only while it is *active*: not removed, not disabled (or its ``disabled_until``
   has passed), and its bank enabled;
 - a PDQ match counts when its distance is within the entry's bank threshold (inclusive);
+- a banked picture's "peeled" hash (``pdq-peeled``) sits in the same PDQ index as the others; a
+  match through it, or through a query's stage 1 variant (peel, box, straight), is reported as
+  signal ``pdq-peeled``;
+- stage 2 (``rempart.matching.feature_index``): a query's ORB features are matched against the
+  banked ``orb`` entries and verified geometrically; such a match is reported as signal ``orb``
+  with its evidence (inliers, transform, area covered, region), and its action is the bank's
+  ``feature_action`` ("review" unless the bank says "block");
 - a video matches a banked video when ``rempart.signals.compare_videos`` says so; a video frame
   that matches a banked *image* is a match too (a known picture shown in a video);
 - safelists: a match against a safelist bank marks the content as a known benign collision. An
@@ -26,8 +33,17 @@ import numpy as np
 
 from rempart.matching.codec import hex_to_hashes
 from rempart.matching.exact_index import ExactIndex
+from rempart.matching.feature_index import FeatureIndex
 from rempart.matching.pdq_index import PDQIndex
 from rempart.signals import LOW_QUALITY, FrameHash, compare_videos
+from rempart.signals.features import Features
+from rempart.signals.model import STAGE1_NAMES
+
+#: query points looked up in the descriptor index (per set: the picture, its box), and verified
+PROBE_POINTS, VERIFY_POINTS = 800, 1300
+
+#: the signals that compare pictures (not bytes): a perceptual safelist match cancels these
+PERCEPTUAL = frozenset({"pdq", "pdq-peeled", "vpdq", "orb"})
 
 
 @dataclass(frozen=True)
@@ -38,18 +54,20 @@ class BankPolicy:
     action: str
     is_safelist: bool
     enabled: bool
+    feature_action: str = "review"
 
 
 @dataclass(frozen=True)
 class EntryState:
     id: int
     bank_id: int
-    signal_type: str  # sha256 | md5 | sha1 | pdq | vpdq
+    signal_type: str  # sha256 | md5 | sha1 | pdq | pdq-peeled | vpdq | orb
     value: str
     disabled: bool = False
     disabled_until: dt.datetime | None = None
     removed: bool = False
     frames: tuple[FrameHash, ...] = ()
+    features: bytes = b""  # orb: the stored form of rempart.signals.features
 
     def active_at(self, now: dt.datetime) -> bool:
         if self.removed:
@@ -66,12 +84,16 @@ class Query:
     ``exact``: signal type -> value. ``pdq``: (variant, hex, quality) for an image's frames and
     its query variants. ``video``: per-second frames of a video, and ``video_variants`` the same
     frames after a transformation (e.g. letterbox trimmed), each compared as a whole video.
+    ``features``: the picture's ORB features (``Fingerprint.features``) and ``region_features``
+    those of its content box (stored form; b"" when none): stage 2 looks them up.
     """
 
     exact: dict[str, str] = field(default_factory=dict)
     pdq: tuple[tuple[str, str, int], ...] = ()
     video: tuple[FrameHash, ...] = ()
     video_variants: dict[str, tuple[FrameHash, ...]] = field(default_factory=dict)
+    features: bytes = b""
+    region_features: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -80,12 +102,16 @@ class Match:
     bank_id: int
     bank: str
     action: str
-    signal: str  # the signal type that matched: sha256, md5, sha1, pdq, vpdq
-    distance: int  # Hamming distance (0 for exact); for vpdq the median distance of matched frames
+    signal: str  # what matched: sha256, md5, sha1, pdq, pdq-peeled, vpdq, orb
+    #: Hamming distance (0 for exact); for vpdq the median distance of matched frames; for orb 0
+    #: (its strength is ``evidence["inliers"]``)
+    distance: int
     variant: str = "original"
     low_quality: bool = False  # the query hash had quality < 50
     safelist: bool = False
     detail: str = ""
+    #: orb: inliers, transform, area_covered, region (``FeatureMatch.evidence``)
+    evidence: dict | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -107,6 +133,7 @@ class Matcher:
         self._images = PDQIndex()  # id = entry id
         self._frames = PDQIndex()  # id = frame key, see _frame_key
         self._frame_owner: dict[int, int] = {}
+        self._features = FeatureIndex()  # id = entry id
 
     # -- loading and live changes -------------------------------------------------------------
 
@@ -123,11 +150,14 @@ class Matcher:
                     self._unindex(self._entries[e.id])
             pdq_ids, pdq_vals = [], []
             frame_ids, frame_vals = [], []
+            orb: list[tuple[int, Features]] = []
             for e in entries:
                 self._entries[e.id] = e
-                if e.signal_type == "pdq":
+                if e.signal_type in ("pdq", "pdq-peeled"):
                     pdq_ids.append(e.id)
                     pdq_vals.append(e.value)
+                elif e.signal_type == "orb":
+                    orb.append((e.id, Features.from_bytes(e.features)))
                 elif e.signal_type == "vpdq":
                     for i, f in enumerate(e.frames):
                         key = _frame_key(e.id, i)
@@ -138,6 +168,8 @@ class Matcher:
                     self._exact_index(e.signal_type).add([e.id], [e.value])
             if pdq_ids:
                 self._images.add(np.asarray(pdq_ids, dtype=np.int64), hex_to_hashes(pdq_vals))
+            if orb:
+                self._features.add_many(orb)
             if frame_ids:
                 self._frames.add(np.asarray(frame_ids, dtype=np.int64), hex_to_hashes(frame_vals))
 
@@ -156,8 +188,10 @@ class Matcher:
                 self._unindex(e)
 
     def _unindex(self, e: EntryState) -> None:
-        if e.signal_type == "pdq":
+        if e.signal_type in ("pdq", "pdq-peeled"):
             self._images.remove([e.id])
+        elif e.signal_type == "orb":
+            self._features.remove([e.id])
         elif e.signal_type == "vpdq":
             keys = [_frame_key(e.id, i) for i in range(len(e.frames))]
             self._frames.remove(keys)
@@ -212,6 +246,8 @@ class Matcher:
                 _keep_best(found, m)
             for m in self._video_matches(query):
                 _keep_best(found, m)
+            for m in self._feature_matches(query):
+                _keep_best(found, m)
             active = [m for m in found.values() if self._entries[m.entry_id].active_at(now)]
         return _apply_safelists(sorted(active, key=lambda m: (m.distance, m.entry_id)))
 
@@ -224,9 +260,10 @@ class Matcher:
         bank = self._banks.get(e.bank_id) if e else None
         if bank is None or not bank.enabled:
             return None
-        if signal in ("pdq", "vpdq") and distance > bank.threshold:
+        if signal in ("pdq", "pdq-peeled", "vpdq") and distance > bank.threshold:
             return None
-        return Match(entry_id, bank.id, bank.name, bank.action, signal, distance,
+        action = bank.feature_action if signal == "orb" else bank.action
+        return Match(entry_id, bank.id, bank.name, action, signal, distance,
                      safelist=bank.is_safelist, **kw)
 
     def _exact_matches(self, query: Query) -> Iterable[Match]:
@@ -245,9 +282,11 @@ class Matcher:
         hashes = hex_to_hashes([h for _, h, _ in query.pdq])
         results = self._images.query(hashes, threshold=self._max_threshold())
         for (variant, _, quality), hits in zip(query.pdq, results):
+            stage1 = variant.split("@")[0] in STAGE1_NAMES
             for entry_id, dist in hits:
-                m = self._make(entry_id, "pdq", int(dist), variant=variant,
-                               low_quality=quality < LOW_QUALITY)
+                peeled = stage1 or self._entries[entry_id].signal_type == "pdq-peeled"
+                m = self._make(entry_id, "pdq-peeled" if peeled else "pdq", int(dist),
+                               variant=variant, low_quality=quality < LOW_QUALITY)
                 if m:
                     yield m
 
@@ -275,6 +314,21 @@ class Matcher:
             }
             for entry_id in sorted(candidates):
                 yield from self._compare_video(entry_id, frames, variant)
+
+    def _feature_matches(self, query: Query) -> Iterable[Match]:
+        if not query.features or len(self._features) == 0:
+            return
+        features = Features.from_bytes(query.features)
+        region = Features.from_bytes(query.region_features) if query.region_features else None
+        # The shortlist looks up the best-spread points; verification uses them all.
+        probe = features.head(PROBE_POINTS).joined(region.head(PROBE_POINTS) if region else None)
+        for found in self._features.match(features.joined(region).head(VERIFY_POINTS), probe):
+            m = self._make(found.item, "orb", 0, detail=(
+                f"{found.inliers} inliers, {found.area:.0%} of the banked picture seen, "
+                f"scale {found.scale:.2f}, rotation {found.rotation:.1f} degrees"),
+                evidence=found.evidence())
+            if m:
+                yield m
 
     def _compare_video(self, entry_id: int, frames: Sequence[FrameHash], variant: str):
         e = self._entries[entry_id]
@@ -307,7 +361,7 @@ def _apply_safelists(matches: list[Match]) -> MatchResult:
     rest = [m for m in matches if not m.safelist]
     if not safe:
         return MatchResult(tuple(rest), (), ())
-    exact_safe = any(m.signal not in ("pdq", "vpdq") for m in safe)
-    kept = [m for m in rest if not exact_safe and m.signal not in ("pdq", "vpdq")]
+    exact_safe = any(m.signal not in PERCEPTUAL for m in safe)
+    kept = [m for m in rest if not exact_safe and m.signal not in PERCEPTUAL]
     cancelled = [m for m in rest if m not in kept]
     return MatchResult(tuple(kept), tuple(cancelled), tuple(safe))

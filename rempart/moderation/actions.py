@@ -239,8 +239,13 @@ def _item_from_ledger(item: ScannedItem, rows: list[ItemSignal]) -> ConfirmedIte
     unknown = 0 if item.kind == "video" else 100
     frames = tuple(FrameHash(r.t, r.value, r.quality if r.quality is not None else unknown)
                    for r in originals)
+    # The stage 1 "peeled" hash was stored with the scan (variant "peel", else "box").
+    peeled = next((FrameHash(r.t, r.value, r.quality if r.quality is not None else unknown)
+                   for name in ("peel", "box") for r in rows
+                   if r.signal_type == "pdq" and r.variant == name), None)
     return ConfirmedItem(item.kind, {r.signal_type: r.value for r in rows if r.signal_type != "pdq"},
-                         frames, external_id=f"item-{item.id}", metadata={"item": str(item.id)})
+                         frames, external_id=f"item-{item.id}", metadata={"item": str(item.id)},
+                         peeled=peeled)
 
 
 def reverse_actions(session: Session, actor: Actor, decision: Decision,

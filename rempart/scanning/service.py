@@ -65,6 +65,8 @@ def match_json(m: Match) -> dict:
         out["low_quality"] = True
     if m.detail:
         out["detail"] = m.detail
+    if m.evidence:
+        out.update(m.evidence)
     return out
 
 
@@ -92,7 +94,15 @@ def _match_rows(result: MatchResult, found_by: str) -> Iterable[ItemMatch]:
             yield ItemMatch(entry_id=m.entry_id, bank_id=m.bank_id, signal_type=m.signal,
                             distance=m.distance, variant=m.variant[:64], low_quality=m.low_quality,
                             status=status, found_by=found_by,
-                            detail={"detail": m.detail} if m.detail else {})
+                            detail=_detail(m))
+
+
+def _detail(m: Match) -> dict:
+    """What the ledger keeps of a match's explanation (the case page outlines ``region``)."""
+    out: dict = {"detail": m.detail} if m.detail else {}
+    if m.evidence:
+        out.update(m.evidence)
+    return out
 
 
 #: Called after a scan is recorded, inside the same transaction, so that what follows from a
@@ -109,7 +119,7 @@ def scan_rows(session: Session, matcher: Matcher, rows: Sequence[SignalRow], *, 
     ``timings``, when given, gains the seconds spent matching (``match``) and writing
     (``write``: the ledger and the hooks, up to the flush; the commit is the caller's)."""
     start = time.perf_counter()
-    result = matcher.match(query_from_rows(rows, kind), utcnow())
+    result = matcher.match(query_from_rows(rows, kind, fp), utcnow())
     matched = time.perf_counter()
     item = record_scan(session, rows=rows, kind=kind, context=context, result=result,
                        source=source, media_format=fp.format if fp else None,

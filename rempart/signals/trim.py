@@ -3,7 +3,9 @@
 A *border* is a run of rows (or columns) at an image edge that are near-uniform and of the same
 colour as the outermost row (or column). "Near-uniform" tolerates compression noise: a line belongs
 to the border when at least ``min_fraction`` of its pixels are within ``tolerance`` (per channel,
-0-255) of the edge colour, the per-channel median of the outermost line.
+0-255) of the edge colour, the per-channel median of the outermost line, and its own median stays
+within ``step`` of that colour: white padding around a near-white page ends where the page
+begins (its median steps from 255 to, say, 244), not at the page's first line of text.
 
 The line where a border meets the picture is usually blurred by chroma subsampling and
 compression (JPEG, H.264 4:2:0): after the run of border lines, up to ``blur_lines`` more lines
@@ -44,6 +46,7 @@ class TrimRule:
     blur_lines: int = 2
     blur_fraction: float = 0.5
     min_trim: float = 0.02
+    step: int = 6
 
 
 DEFAULT_TRIM = TrimRule()
@@ -122,8 +125,14 @@ def _strict_run(lines: np.ndarray, edge_colour: np.ndarray, rule: TrimRule) -> i
     start, chunk = 0, 8
     most = max(8, _CHUNK_VALUES // max(1, lines.shape[1] * 3))
     while start < lines.shape[0]:
-        fractions = _border_fraction(lines[start:start + chunk], edge_colour, rule)
-        not_border = np.flatnonzero(fractions < rule.min_fraction)
+        block = lines[start:start + chunk]
+        fractions = _border_fraction(block, edge_colour, rule)
+        not_border = fractions < rule.min_fraction
+        if not not_border.all():  # the page inside the padding: another flat colour
+            medians = np.median(block[~not_border], axis=1)
+            stepped = np.abs(medians - edge_colour).max(axis=1) > rule.step
+            not_border[np.flatnonzero(~not_border)[stepped]] = True
+        not_border = np.flatnonzero(not_border)
         if not_border.size:
             return start + int(not_border[0])
         start += chunk

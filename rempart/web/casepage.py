@@ -59,8 +59,11 @@ def default_facts(view: CaseView) -> str:
     parts = []
     for item in view.items:
         for m in item.matches[:1]:
-            parts.append(f"item {item.item_id}: {m.signal} match in list {m.bank} at distance "
-                         f"{m.distance}")
+            if m.signal == "orb":  # no distance: say what the local features found
+                parts.append(f"item {item.item_id}: orb match in list {m.bank} ({m.why})")
+            else:
+                parts.append(f"item {item.item_id}: {m.signal} match in list {m.bank} at "
+                             f"distance {m.distance}")
     return ("; ".join(parts) + ".") if parts else ""
 
 

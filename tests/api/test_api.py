@@ -59,7 +59,7 @@ def test_bank_item_then_reupload_is_blocked(client, tokens):
                        headers=cur).status_code == 201
     r = client.post("/v1/banks/known/media", files={"file": ("a.jpg", image_bytes(4))},
                     data={"external_id": "case-1"}, headers=cur)
-    assert r.status_code == 200 and r.json()["added"] == 4
+    assert r.status_code == 200 and r.json()["added"] == 5  # + orb
     r = client.post("/v1/scan", files={"file": ("up.png", image_bytes(4, "greyscale"))},
                     data={"account": "u1", "space": "g1"}, headers=plat)
     body = r.json()
@@ -69,7 +69,8 @@ def test_bank_item_then_reupload_is_blocked(client, tokens):
     r = client.post("/v1/scan", files={"file": ("x.jpg", image_bytes(10_005))}, headers=plat)
     assert r.json()["verdict"] == "allow"
     banks = client.get("/v1/banks", headers=cur).json()
-    assert banks[0]["active_entries"] == 4
+    assert banks[0]["active_entries"] == 5
+    assert banks[0]["feature_action"] == "review"
 
 
 def test_scan_json_signals_and_malformed_requests(client, tokens, runtime):
