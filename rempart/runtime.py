@@ -14,6 +14,7 @@ from rempart.banks import service as banks
 from rempart.banks.entries import ConfirmedItem
 from rempart.banks.replica import Replica
 from rempart.config import Settings
+from rempart.legal.db.desk import LegalDesk
 from rempart.hotline.desk import Desk
 from rempart.hotline.outcomes import outcome_hook, retro_confirmed
 from rempart.matching.matcher import Matcher
@@ -77,6 +78,8 @@ class Runtime:
         #: media of flagged uploads (verdict block or review), for review in the console
         self.evidence: MediaStore = DirectoryMediaStore(settings.home / "evidence")
         self.after_scan.append(self.transparency.after_scan)
+        #: the law-enforcement desk: orders, packages and their evidence key, CyberTipline
+        self.legal = LegalDesk(settings.home, settings.legal, self.transparency, self.evidence)
         with self.db.session() as s:
             #: the in-memory matcher and its place in the bank change feed
             self.replica = Replica.load(s)
