@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from rempart import __version__
 from rempart.api import problems
 from rempart.api.publication import LOG_PATH, REPORTS_PATH, create_log_app, create_reports_app
-from rempart.api.routes import banks, health, home, moderation, notices, scan, tokens
+from rempart.api.routes import banks, health, home, legal, moderation, notices, scan, tokens
 from rempart.httpgate import BodyLimit
 from rempart.moderation import OutboxWorker
 from rempart.runtime import Runtime
@@ -60,7 +60,7 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True, witness_worker: 
     app.add_middleware(BodyLimit, default=DEFAULT_MAX_BODY, render=problems.error_response)
     problems.install(app)
     for router in (home.router, health.router, scan.router, banks.router, tokens.router,
-                   moderation.router, notices.router):
+                   moderation.router, notices.router, legal.router):
         app.include_router(router)
     # the moderation console: its own app (HTML errors, CSRF on every form, not in OpenAPI)
     app.mount(MOUNT_PATH, create_console(runtime))
