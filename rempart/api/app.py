@@ -16,6 +16,7 @@ from rempart.runtime import Runtime
 from rempart.store.periodic import Periodic
 from rempart.transparency.db.witnesses import WitnessWorker
 from rempart.web import MOUNT_PATH, create_console
+from rempart.web.officers import OFFICERS_PATH, create_officers_portal
 from rempart.web.portal import PORTAL_PATH, create_portal
 from rempart.web.public import PUBLIC_PATH, create_public
 
@@ -67,6 +68,8 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True, witness_worker: 
     # organisations' analysts (their own site: only role analyst signs in) and the public
     app.mount(PORTAL_PATH, create_portal(runtime))
     app.mount(PUBLIC_PATH, create_public(runtime))
+    # law-enforcement officers (their own site: only role officer signs in)
+    app.mount(OFFICERS_PATH, create_officers_portal(runtime))
     # the transparency log and its reports, live and public (what `transparency publish` writes)
     app.mount(LOG_PATH, create_log_app(runtime))
     app.mount(REPORTS_PATH, create_reports_app(runtime))

@@ -1,0 +1,73 @@
+"""The officers' portal at ``OFFICERS_PATH``: law-enforcement officers (role ``officer``) sign
+in with password + TOTP as every person (the same site factory, ``web.site``) and see their own
+agency's orders, their status, deadline, history and deliveries, and the platform's evidence
+verifier key; they may send an order (the JSON of ``POST /v1/legal/orders``) from a form.
+Console roles and analysts cannot sign in here (``rempart.authz.AUDIENCE``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Form, Request
+
+from rempart.authz import Audience, Permission as P
+from rempart.errors import InvalidInput
+from rempart.legal.db import orders, views
+from rempart.legal.db.agencies import officer_agency
+from rempart.runtime import Runtime
+from rempart.store.db import RowId
+from rempart.web.render import Site, page, redirect
+from rempart.web.security import Viewer, console_router, needs, runtime_of
+from rempart.web.site import create_site
+
+OFFICERS_PATH = "/officers"
+MAX_BODY = 128 * 1024
+STATIC = Path(__file__).parent / "static"
+SITE = Site(Audience.OFFICERS, "rempart officers' portal",
+            (("Orders", "/", P.ORDERS_READ_OWN), ("Send an order", "/orders/new", P.ORDERS_SUBMIT)),
+            {"password": "Password changed.", "sent": "Order received: its clock has started."})
+router = console_router()
+
+
+def create_officers_portal(runtime: Runtime) -> FastAPI:
+    return create_site(runtime, SITE, [router], STATIC, max_body=MAX_BODY)
+
+
+@router.get("/")
+def officers_home(request: Request, viewer: Viewer = Depends(needs(P.ORDERS_READ_OWN))):
+    rt = runtime_of(request)
+    with rt.db.session() as s:
+        agency = officer_agency(s, viewer.actor)
+        rows = [views.summary(s, o) for o in orders.list_orders(s, viewer.actor)]
+        return page(request, "officers/home.html", viewer, agency=agency, rows=rows, vkey=rt.legal.vkey())
+
+
+@router.get("/orders/new")
+def officers_new(request: Request, viewer: Viewer = Depends(needs(P.ORDERS_SUBMIT))):
+    return page(request, "officers/new.html", viewer, body="")
+
+
+@router.post("/orders")
+def officers_send(request: Request, body: str = Form(""), viewer: Viewer = Depends(needs(P.ORDERS_SUBMIT))):
+    rt = runtime_of(request)
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return page(request, "officers/new.html", viewer, status=400, body=body,
+                    error="the order is not JSON", errors=[])
+    try:
+        with rt.db.session() as s:
+            row = rt.legal.receive(s, viewer.actor, data, [])
+            order_id = row.id
+    except InvalidInput as exc:
+        return page(request, "officers/new.html", viewer, status=exc.status, body=body, error=str(exc),
+                    errors=getattr(exc, "errors", []))
+    return redirect(request, f"/orders/{order_id}", done="sent")
+
+
+@router.get("/orders/{order_id}")
+def officers_order(request: Request, order_id: RowId, viewer: Viewer = Depends(needs(P.ORDERS_READ_OWN))):
+    with runtime_of(request).db.session() as s:
+        shown = views.detail(s, orders.get_order(s, viewer.actor, order_id), internal=False)
+        return page(request, "officers/order.html", viewer, o=shown)
