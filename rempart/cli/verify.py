@@ -110,6 +110,22 @@ def receipt(
     _show(verify_receipt(data, body, vkey), json_out)
 
 
+@app.command("opening")
+def opening(
+    index: int = typer.Argument(..., help="The leaf index whose revealed opening to check."),
+    log: str = typer.Option(..., "--log", help=LOG_HELP),
+    vkey: str = typer.Option(..., "--vkey", help=VKEY_HELP),
+    content: Path = typer.Option(None, "--content", help="The content it should open to (an "
+                                 "order's canonical JSON, order.json in its package)."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Check a revealed opening (openings.json) against the leaf committed long before."""
+    from rempart.transparency.verify import verify_published_opening
+
+    body = _read(content, "content") if content else None
+    _show(verify_published_opening(log, index, vkey, body), json_out)
+
+
 @app.command("package")
 def package(
     path: Path = typer.Argument(..., help="A disclosure package: a .zip or a directory."),

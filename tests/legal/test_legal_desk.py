@@ -154,3 +154,28 @@ def test_bad_orders_create_nothing(runtime, desk):
                 runtime.legal.receive(s, officer, body, [], now=now)
         assert info.value.errors
     assert count(runtime, LegalOrder) == 0 and count(runtime, Hold) == 0
+
+
+def test_a_gagged_order_is_committed_now_and_revealed_when_lifted(runtime, desk, tmp_path):
+    from rempart.legal import order_bytes
+    from rempart.legal.db import ledger
+    from rempart.transparency.db.publish import publish
+    from rempart.transparency.verify import verify_published_opening
+
+    officer, ana, _ = desk
+    with runtime.db.session() as s:
+        row = runtime.legal.receive(s, officer, epoc(utcnow()), [])
+        order_id, index, body = row.id, row.leaf_index, order_bytes(orders.loaded(row))
+        assert index is not None and not ledger.reveal(s, ana, row)  # gagged: stays committed
+    with runtime.db.session() as s:
+        publish(s, runtime.transparency, tmp_path / "log")
+    vkey = runtime.transparency.vkey()
+    assert not verify_published_opening(tmp_path / "log", index, vkey).ok
+    with runtime.db.session() as s:
+        row = s.get(LegalOrder, order_id)
+        orders.lift_confidentiality(s, ana, row)
+        assert ledger.reveal(s, ana, row)
+    with runtime.db.session() as s:
+        publish(s, runtime.transparency, tmp_path / "log")
+    assert verify_published_opening(tmp_path / "log", index, vkey, body).ok
+    assert not verify_published_opening(tmp_path / "log", index, vkey, body + b" ").ok

@@ -6,16 +6,14 @@ commitment is to the SHA-256 of the order's canonical JSON (``LegalOrder.body_sh
 leaf shows that an order arrived that day and commits to which one, revealing nothing. The
 opening (salt and digest) stays private (``tlog_openings``) while the order is confidential.
 When its confidentiality lapses (lifted, or the order closed and not confidential), ``reveal``
-marks it published: ``openings`` lists (leaf index, salt, order digest) for anyone to check
-against the old leaf with ``rempart.transparency.leaves.check_commitment``.
+publishes the opening (``openings.json`` of the log's publication) for anyone to check against
+the old leaf: ``rempart verify opening INDEX --log ... --vkey ... --content order.json``.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, record
@@ -23,7 +21,7 @@ from rempart.authz import Actor
 from rempart.legal import ListedOffence, Order, ThreatKind
 from rempart.legal.db.models import LegalOrder
 from rempart.store.db import utcnow
-from rempart.transparency.db.service import TransparencyLog, opening
+from rempart.transparency.db.service import TransparencyLog, publish_opening
 
 CHILD = {ListedOffence.CHILD_SEXUAL_ABUSE}
 
@@ -59,18 +57,7 @@ def reveal(session: Session, actor: Actor, row: LegalOrder, now: dt.datetime | N
     if row.revealed_at is not None or not may_reveal(row):
         return False
     row.revealed_at = now or utcnow()
+    publish_opening(session, row.leaf_index, row.revealed_at)
     record(session, actor, AuditEvent.ORDER_REVEALED, subject=f"order:{row.id}",
            detail={"leaf": row.leaf_index})
     return True
-
-
-def openings(session: Session) -> list[dict]:
-    """The published openings: what anyone checks against the old leaves."""
-    out = []
-    for row in session.scalars(select(LegalOrder).where(LegalOrder.revealed_at.is_not(None))
-                               .order_by(LegalOrder.leaf_index)):
-        o = opening(session, row.leaf_index)
-        out.append({"leaf_index": row.leaf_index, "salt": base64.b64encode(o.salt).decode(),
-                    "content_sha256": o.content_sha256, "kind": row.kind,
-                    "revealed_at": row.revealed_at.isoformat() + "Z"})
-    return out

@@ -229,6 +229,23 @@ def opening(session: Session, index: int) -> LogOpening:
     return row
 
 
+def publish_opening(session: Session, index: int, at: dt.datetime | None = None) -> bool:
+    """Reveal the opening of leaf ``index`` for good (``openings.json``): for what was committed
+    in confidence and may now be known (a law-enforcement order whose confidentiality lapsed).
+    Idempotent; returns whether it was newly published."""
+    row = opening(session, index)
+    if row.published_at is not None:
+        return False
+    row.published_at = at or utcnow()
+    session.flush()
+    return True
+
+
+def published_openings(session: Session) -> list[LogOpening]:
+    return list(session.scalars(select(LogOpening).where(LogOpening.published_at.is_not(None))
+                                .order_by(LogOpening.leaf_index)))
+
+
 def unlink_opening(session: Session, index: int) -> None:
     """Delete the opening of leaf ``index`` for good: the public leaf no longer links to anything."""
     session.delete(opening(session, index))

@@ -168,6 +168,9 @@ def upgrade() -> None:
     with op.batch_alter_table('legal_order_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_legal_order_events_order_id'), ['order_id'], unique=False)
 
+    with op.batch_alter_table('tlog_openings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('published_at', sa.DateTime(), nullable=True))
+
     with op.batch_alter_table('mod_holds', schema=None) as batch_op:
         batch_op.add_column(sa.Column('account', sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column('expires_at', sa.DateTime(), nullable=True))
@@ -179,6 +182,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('tlog_openings', schema=None) as batch_op:
+        batch_op.drop_column('published_at')
+
     with op.batch_alter_table('mod_holds', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_mod_holds_account'))
         batch_op.alter_column('case_id',
