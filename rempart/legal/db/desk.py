@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from rempart.authz import Actor
 from rempart.legal.config import LegalConfig
-from rempart.legal.db import answer, ledger, orders
+from rempart.legal.db import answer, ledger, orders, stats
 from rempart.legal.db.models import Delivery, LegalOrder
 from rempart.moderation.media import DirectoryMediaStore
 from rempart.transparency.db.receipts import make_receipt
@@ -33,6 +33,7 @@ class LegalDesk:
         self.evidence = evidence
         self.origin = f"{log.origin.split('/')[0]}/evidence"
         self._signer: Ed25519Signer | None = None
+        log.answers = stats.answers_of_day  # daily reports carry the desk's answer times
 
     @property
     def signer(self) -> Ed25519Signer:

@@ -11,7 +11,7 @@ from rempart.audit import AuditEvent, record
 from rempart.authz import Permission as P
 from rempart.errors import InvalidInput, NotFound
 from rempart.legal import EventKind, Form3Reason
-from rempart.legal.db import answer, emergency, ledger, orders, views
+from rempart.legal.db import answer, emergency, ledger, orders, stats, views
 from rempart.store.db import RowId
 from rempart.web.render import page, redirect
 from rempart.web.security import Viewer, console_router, needs, runtime_of
@@ -28,7 +28,8 @@ def legal_desk(request: Request, viewer: Viewer = Depends(needs(P.LEGAL_DESK))):
     rt = runtime_of(request)
     with rt.db.session() as s:
         rows = [views.summary(s, o) for o in orders.list_orders(s, viewer.actor)]
-        return page(request, "legal/desk.html", viewer, rows=rows, vkey=rt.legal.vkey())
+        return page(request, "legal/desk.html", viewer, rows=rows, vkey=rt.legal.vkey(),
+                    answers=stats.desk_stats(s))
 
 
 def _order_page(request: Request, viewer: Viewer, order_id: int, *, status: int = 200, error: str | None = None):
