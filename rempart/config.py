@@ -47,7 +47,7 @@ environment wins over ``[log]``)::
 
     [legal]                        # the law-enforcement desk (rempart.legal.config.LegalConfig)
     max_attachment_bytes = 5242880 # and max_attachments, cybertipline_url, cybertipline_username,
-                                   # cybertipline_password, cybertipline_attempts
+                                   # cybertipline_password, cybertipline_attempts, reporter_email
 
     [witnesses]                    # the log's witnesses (which ones, and the quorum: the database)
     timeout_seconds = 10           # one add-checkpoint request
@@ -366,7 +366,7 @@ def _legal(t: _Table) -> LegalConfig:
     values = {name: t.get(name, kind, getattr(base, name)) for name, kind in (
         ("max_attachment_bytes", int), ("max_attachments", int), ("cybertipline_url", str),
         ("cybertipline_username", str), ("cybertipline_password", str),
-        ("cybertipline_attempts", int))}
+        ("cybertipline_attempts", int), ("reporter_email", str))}
     t.done()
     try:
         return LegalConfig(**values)

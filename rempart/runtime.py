@@ -171,8 +171,9 @@ class Runtime:
         return retro
 
     def follow_up(self) -> int:
-        """Work that follows a commit: the retro-scan of fingerprints confirmed from notices."""
-        return retro_confirmed(self.db, self.retro_scan_entries)
+        """Work that follows a commit: the retro-scan of fingerprints confirmed from notices; the
+        legal desk's expired holds and pending CyberTipline reports."""
+        return retro_confirmed(self.db, self.retro_scan_entries) + self.legal.follow_up(self.db)
 
     def enable_entry(self, entry_id: int, progress=None) -> BankingOutcome:
         """Let a disabled entry match again, and retro-scan what was uploaded meanwhile (only

@@ -7,6 +7,7 @@
     cybertipline_username = "..."      # the platform's ESP credentials
     cybertipline_password = "..."
     cybertipline_attempts = 3          # tries per step before the report waits for the next run
+    reporter_email = "legal@platform.example"   # the reporting person NCMEC may contact
 
 Without ``cybertipline_url`` no report is sent: "Refer to NCMEC" referrals wait, listed on the
 desk, until it is configured.
@@ -27,6 +28,7 @@ class LegalConfig:
     cybertipline_username: str = ""
     cybertipline_password: str = ""
     cybertipline_attempts: int = 3
+    reporter_email: str = "legal@platform.example"
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_attachment_bytes <= 64 * 1024 * 1024:

@@ -59,6 +59,7 @@ NOTICES = {
     "legal-callback": "Callback recorded.",
     "legal-approved": "Approval recorded.",
     "legal-lifted": "Confidentiality lifted: notifications to the user resume.",
+    "legal-tipline": "Pending CyberTipline reports sent (see their status below).",
 }
 
 

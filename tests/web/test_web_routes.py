@@ -59,6 +59,7 @@ EXPECTED = {
     ("POST", "/legal/orders/{order_id}/approve"): P.LEGAL_APPROVE,
     ("POST", "/legal/orders/{order_id}/lift"): P.LEGAL_DESK,
     ("GET", "/legal/orders/{order_id}/deliveries/{number}"): P.LEGAL_DESK,
+    ("POST", "/legal/tipline/send"): P.LEGAL_DESK,
 }
 
 #: the officers' portal (role officer only): its whole route table

@@ -16,13 +16,19 @@ from sqlalchemy.orm import Session
 
 from rempart.authz import Actor
 from rempart.legal.config import LegalConfig
-from rempart.legal.db import answer, ledger, orders, stats
+from rempart.legal.db import answer, ledger, orders, stats, tipline
 from rempart.legal.db.models import Delivery, LegalOrder
+from rempart.moderation.holds import expire_holds
 from rempart.moderation.media import DirectoryMediaStore
+from rempart.store.db import utcnow
 from rempart.transparency.db.receipts import make_receipt
 from rempart.transparency.db.service import TransparencyLog
 from rempart.transparency.keys import load_or_create_signer
 from rempart.transparency.note import Ed25519Signer
+
+
+#: how often ``follow_up`` tries the pending CyberTipline reports
+TIPLINE_EVERY = dt.timedelta(seconds=30)
 
 
 class LegalDesk:
@@ -34,6 +40,7 @@ class LegalDesk:
         self.origin = f"{log.origin.split('/')[0]}/evidence"
         self._signer: Ed25519Signer | None = None
         log.answers = stats.answers_of_day  # daily reports carry the desk's answer times
+        self._tipline_at: dt.datetime | None = None
 
     @property
     def signer(self) -> Ed25519Signer:
@@ -64,6 +71,17 @@ class LegalDesk:
                 now: dt.datetime | None = None) -> LegalOrder:
         return orders.receive_order(session, actor, body, attachments, attachments_dir=self.attachments_dir,
                                     log_order=ledger.log_order(self.log), now=now)
+
+    def follow_up(self, db, now: dt.datetime | None = None) -> int:
+        """Background work of ``rempart serve``: end expired holds (audited) and, at most every
+        ``TIPLINE_EVERY``, send pending CyberTipline reports. Returns how much was done."""
+        with db.session() as s:
+            done = expire_holds(s)
+        now = now or utcnow()
+        if self.config.cybertipline_url and (self._tipline_at is None or now - self._tipline_at >= TIPLINE_EVERY):
+            self._tipline_at = now
+            done += sum(r.status == "finished" for r in tipline.send_pending(db, self.config, self.media_file, self.log))
+        return done
 
     def produce(self, session: Session, actor: Actor, row: LegalOrder, dest: Path | None = None, *,
                 now: dt.datetime | None = None) -> Delivery:

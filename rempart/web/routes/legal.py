@@ -11,7 +11,7 @@ from rempart.audit import AuditEvent, record
 from rempart.authz import Permission as P
 from rempart.errors import InvalidInput, NotFound
 from rempart.legal import EventKind, Form3Reason
-from rempart.legal.db import answer, emergency, ledger, orders, stats, views
+from rempart.legal.db import answer, emergency, ledger, orders, stats, tipline, views
 from rempart.store.db import RowId
 from rempart.web.render import page, redirect
 from rempart.web.security import Viewer, console_router, needs, runtime_of
@@ -29,7 +29,16 @@ def legal_desk(request: Request, viewer: Viewer = Depends(needs(P.LEGAL_DESK))):
     with rt.db.session() as s:
         rows = [views.summary(s, o) for o in orders.list_orders(s, viewer.actor)]
         return page(request, "legal/desk.html", viewer, rows=rows, vkey=rt.legal.vkey(),
-                    answers=stats.desk_stats(s))
+                    answers=stats.desk_stats(s), reports=tipline.reports(rt.db),
+                    pending=len(tipline.pending(rt.db)), tipline_url=rt.legal.config.cybertipline_url)
+
+
+@router.post("/legal/tipline/send")
+def legal_tipline_send(request: Request, viewer: Viewer = Depends(needs(P.LEGAL_DESK))):
+    """Send (or resume) the pending CyberTipline reports now."""
+    rt = runtime_of(request)
+    tipline.send_pending(rt.db, rt.legal.config, rt.legal.media_file, rt.transparency)
+    return redirect(request, "/legal", done="legal-tipline")
 
 
 def _order_page(request: Request, viewer: Viewer, order_id: int, *, status: int = 200, error: str | None = None):
