@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, record
 from rempart.authz import Actor
-from rempart.moderation.models import Action, Gag
+from rempart.moderation import outbox
+from rempart.moderation.models import Action, Case, Gag
+from rempart.scanning.models import ScannedItem
 from rempart.store.db import utcnow
 
 WITHHELD = "withheld"  # ``Action.result["notification"]`` while a gag held the statement back
@@ -60,3 +62,33 @@ def withheld_actions(session: Session) -> list[Action]:
     """Actions whose user notification a gag held back and that were not released since."""
     return [a for a in session.scalars(select(Action).order_by(Action.id))
             if (a.result or {}).get("notification") == WITHHELD]
+
+
+def _accounts_of(session: Session, action: Action) -> set[str]:
+    case = session.get(Case, action.case_id)
+    out = {case.account} if case is not None and case.account else set()
+    if action.target_type == "account":
+        out.add(action.target)
+    elif action.target_type == "item" and action.target.isdigit():
+        item = session.get(ScannedItem, int(action.target))
+        if item is not None and item.account:
+            out.add(item.account)
+    return out
+
+
+def release_withheld(session: Session, now: dt.datetime | None = None) -> int:
+    """Send the notifications held back for accounts no longer under any gag: one
+    ``notification_released`` webhook per action, carrying its statement of reasons."""
+    now = now or utcnow()
+    n = 0
+    for action in withheld_actions(session):
+        accounts = _accounts_of(session, action)
+        if gagged(session, accounts):
+            continue
+        outbox.enqueue(session, "notification_released", action.idempotency_key + "-released",
+                       {"action_id": action.id, "action": action.kind, "target_type": action.target_type,
+                        "target": action.target, "case": action.case_id, "notify_user": True,
+                        "statement_of_reasons": action.statement}, action_id=action.id, now=now)
+        action.result = {**action.result, "notification": "released"}
+        n += 1
+    return n

@@ -108,7 +108,7 @@ def test_a_gagged_order_sends_no_user_notification(runtime, client):
     with runtime.db.session() as s:
         bodies = [m.body for m in s.scalars(select(OutboxMessage))]
     assert bodies and all('"notify_user":false' in b and '"statement_of_reasons":null' in b for b in bodies)
-    # the authority lifts it: the next notification carries the statement again
+    # the authority lifts it: the withheld statement is sent, and the next one carries it again
     from rempart.legal.db import orders
     with runtime.db.session() as s:
         row = s.scalars(select(LegalOrder)).one()
@@ -117,6 +117,8 @@ def test_a_gagged_order_sends_no_user_notification(runtime, client):
                                                           account="u-123", has_media=False, metadata_decidable=True),
                             runtime.moderation).case.id
     with runtime.db.session() as s:
+        released = [m for m in s.scalars(select(OutboxMessage)) if m.event == "notification_released"]
+        assert len(released) == 1 and '"statement_of_reasons":{' in released[0].body
         claim(s, users["lead"].actor, case_id, runtime.moderation)
     with runtime.db.session() as s:
         decide(s, users["lead"].actor, case_id, actions=[ActionRequest(ActionKind.RESTRICT_ACCOUNT,

@@ -43,7 +43,7 @@ from rempart.legal.db.agencies import officer_agency
 from rempart.legal.db.models import Agency, LegalOrder, OrderEvent
 from rempart.legal.errors import AttachmentTooLarge, OrderNotExecutable
 from rempart.legal.vocab import IDENTIFYING, JUDICIAL_COURTS, AuthorityKind
-from rempart.moderation.gags import lift_gags, place_gag
+from rempart.moderation.gags import lift_gags, place_gag, release_withheld
 from rempart.moderation.holds import end_hold, place_account_hold, set_hold_expiry
 from rempart.moderation.models import Hold
 from rempart.scanning.models import ScannedItem
@@ -106,7 +106,12 @@ def events_of(session: Session, order_id: int) -> list[Event]:
 
 
 def clock_of(session: Session, row: LegalOrder, now: dt.datetime | None = None) -> ClockState:
-    return replay(spec_of(row), events_of(session, row.id), now or utcnow())
+    """The clock at ``now`` (never before its last event: a clock is not read in its past)."""
+    events = events_of(session, row.id)
+    now = now or utcnow()
+    if events and events[-1].at > now:
+        now = events[-1].at
+    return replay(spec_of(row), events, now)
 
 
 def _check_against_data(session: Session, order: Order, agency: Agency) -> list[tuple[str, str]]:
@@ -249,7 +254,9 @@ def lift_confidentiality(session: Session, actor: Actor, row: LegalOrder, now: d
     now = now or utcnow()
     if row.gag_lifted_at is None:
         row.gag_lifted_at = now
-    return lift_gags(session, actor, f"order:{row.id}", now)
+    freed = lift_gags(session, actor, f"order:{row.id}", now)
+    release_withheld(session, now)
+    return freed
 
 
 def list_orders(session: Session, actor: Actor) -> list[LegalOrder]:
