@@ -10,10 +10,12 @@ import json
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Form, Request
+from fastapi.responses import FileResponse
 
 from rempart.authz import Audience, Permission as P
-from rempart.errors import InvalidInput
-from rempart.legal.db import orders, views
+from rempart.audit import AuditEvent, record
+from rempart.errors import InvalidInput, NotFound
+from rempart.legal.db import answer, orders, views
 from rempart.legal.db.agencies import officer_agency
 from rempart.runtime import Runtime
 from rempart.store.db import RowId
@@ -64,6 +66,21 @@ def officers_send(request: Request, body: str = Form(""), viewer: Viewer = Depen
         return page(request, "officers/new.html", viewer, status=exc.status, body=body, error=str(exc),
                     errors=getattr(exc, "errors", []))
     return redirect(request, f"/orders/{order_id}", done="sent")
+
+
+@router.get("/orders/{order_id}/deliveries/{number}")
+def officers_download(request: Request, order_id: RowId, number: RowId,
+                      viewer: Viewer = Depends(needs(P.ORDERS_READ_OWN))):
+    """A signed delivery answering one of the agency's orders (the desk's own copy)."""
+    with runtime_of(request).db.session() as s:
+        row = orders.get_order(s, viewer.actor, order_id)
+        d = next((x for x in answer.deliveries_of(s, row.id) if x.number == number), None)
+        if d is None or not d.path.endswith(".zip") or not Path(d.path).is_file():
+            raise NotFound("delivery", number)
+        record(s, viewer.actor, AuditEvent.PACKAGE_DOWNLOADED, subject=f"order:{row.id}",
+               detail={"delivery": number, "by": "officer"})
+        path, name = d.path, f"{row.reference}-delivery-{number}.zip"
+    return FileResponse(path, media_type="application/zip", filename=name)
 
 
 @router.get("/orders/{order_id}")

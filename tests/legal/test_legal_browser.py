@@ -97,6 +97,12 @@ def test_the_desk_and_the_portal_in_a_browser(runtime, browser, tmp_path):
         path = tmp_path / "package.zip"
         info.value.save_as(path)
         assert verify_package(path, runtime.legal.vkey()).ok
+        # the officer receives the same signed package from the portal
+        op.goto(f"{portal}/orders/{emr_id}")
+        with op.expect_download() as info:
+            op.click("#deliveries >> text=Download signed package")
+        info.value.save_as(tmp_path / "officer.zip")
+        assert (tmp_path / "officer.zip").read_bytes() == path.read_bytes()
 
         # Form 3 on the production order: the clock pauses, the officer sees why
         ap.goto(f"{served.base}/legal/orders/{epoc_id}")

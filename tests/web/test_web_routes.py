@@ -73,6 +73,7 @@ OFFICERS_EXPECTED = {
     ("GET", "/orders/new"): P.ORDERS_SUBMIT,
     ("POST", "/orders"): P.ORDERS_SUBMIT,
     ("GET", "/orders/{order_id}"): P.ORDERS_READ_OWN,
+    ("GET", "/orders/{order_id}/deliveries/{number}"): P.ORDERS_READ_OWN,
 }
 
 #: state-changing routes that need no permission: logging in, out, and one's own password

@@ -87,5 +87,7 @@ class LegalDesk:
                 now: dt.datetime | None = None) -> Delivery:
         """The next delivery, written to ``dest`` or to the desk's own store (for download)."""
         dest = dest or self.package_path(row, len(answer.deliveries_of(session, row.id)) + 1)
-        return answer.produce(session, actor, row, dest, signer=self.signer, receipt=self.receipt,
-                              media_file=self.media_file, now=now)
+        delivery = answer.produce(session, actor, row, dest, signer=self.signer, receipt=self.receipt,
+                                  media_file=self.media_file, now=now)
+        ledger.reveal(session, actor, row, now)  # a non-confidential order, once answered
+        return delivery

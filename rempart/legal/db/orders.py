@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rempart.audit import AuditEvent, record
@@ -228,8 +229,13 @@ def add_event(session: Session, actor: Actor, row: LegalOrder, kind: EventKind, 
     events = events_of(session, row.id)
     event = Event(kind, now, tuple(reasons), actor.label, note)
     state = apply(spec_of(row), events, event, now)
-    session.add(OrderEvent(order_id=row.id, seq=len(events) + 1, kind=kind.value, at=now,
-                           reasons=[r.value for r in reasons], actor=actor.label, note=note))
+    try:
+        with session.begin_nested():  # (order, seq) is unique: of two concurrent events, one wins
+            session.add(OrderEvent(order_id=row.id, seq=len(events) + 1, kind=kind.value, at=now,
+                                   reasons=[r.value for r in reasons], actor=actor.label, note=note))
+            session.flush()
+    except IntegrityError:
+        raise Conflict("the order's clock changed meanwhile: reload it and try again") from None
     row.status, row.deadline = state.status.value, state.deadline
     if row.answered_at is None and kind in (EventKind.PRODUCED, EventKind.DECLINED,
                                             EventKind.NON_EXECUTION_NOTIFIED):
