@@ -14,9 +14,9 @@ from rempart.banks import service as banks
 from rempart.banks.entries import ConfirmedItem
 from rempart.banks.replica import Replica
 from rempart.config import Settings
-from rempart.legal.db.desk import LegalDesk
 from rempart.hotline.desk import Desk
 from rempart.hotline.outcomes import outcome_hook, retro_confirmed
+from rempart.legal.db.desk import LegalDesk
 from rempart.matching.matcher import Matcher
 from rempart.moderation import after_retro_hook, after_scan_hook
 from rempart.moderation.media import DirectoryMediaStore, MediaStore
