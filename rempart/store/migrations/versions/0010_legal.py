@@ -2,7 +2,7 @@
 and callbacks, CyberTipline reports; holds on an account with an expiry; "do not inform" gags
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0011
 """
 
 import sqlalchemy as sa
