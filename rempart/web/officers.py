@@ -28,7 +28,8 @@ MAX_BODY = 128 * 1024
 STATIC = Path(__file__).parent / "static"
 SITE = Site(Audience.OFFICERS, "rempart officers' portal",
             (("Orders", "/", P.ORDERS_READ_OWN), ("Send an order", "/orders/new", P.ORDERS_SUBMIT)),
-            {"password": "Password changed.", "sent": "Order received: its clock has started."})
+            {"password": "Password changed.", "sent": "Order received: its clock has started.",
+             "clarified": "Clarification sent: the clock runs again."})
 router = console_router()
 
 
@@ -66,6 +67,27 @@ def officers_send(request: Request, body: str = Form(""), viewer: Viewer = Depen
         return page(request, "officers/new.html", viewer, status=exc.status, body=body, error=str(exc),
                     errors=getattr(exc, "errors", []))
     return redirect(request, f"/orders/{order_id}", done="sent")
+
+
+@router.post("/orders/{order_id}/clarification")
+def officers_clarify(request: Request, order_id: RowId, text: str = Form(""),
+                     viewer: Viewer = Depends(needs(P.ORDERS_SUBMIT))):
+    """Answer the platform's request for clarification (Form 3): the clock resumes."""
+    rt = runtime_of(request)
+    try:
+        with rt.db.session() as s:
+            orders.answer_clarification(s, viewer.actor, orders.get_order(s, viewer.actor, order_id), text)
+    except InvalidInput as exc:
+        with rt.db.session() as s:
+            shown = views.detail(s, orders.get_order(s, viewer.actor, order_id), internal=False)
+            return page(request, "officers/order.html", viewer, o=shown, status=exc.status, error=str(exc))
+    except Exception as exc:  # the clock's rules (no clarification was asked): shown on the page
+        if not getattr(exc, "safe_to_show", False) or isinstance(exc, NotFound):
+            raise
+        with rt.db.session() as s:
+            shown = views.detail(s, orders.get_order(s, viewer.actor, order_id), internal=False)
+            return page(request, "officers/order.html", viewer, o=shown, status=409, error=str(exc))
+    return redirect(request, f"/orders/{order_id}", done="clarified")
 
 
 @router.get("/orders/{order_id}/deliveries/{number}")

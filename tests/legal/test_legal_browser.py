@@ -114,5 +114,14 @@ def test_the_desk_and_the_portal_in_a_browser(runtime, browser, tmp_path):
         assert "paused" in op.inner_text("#clock") and "incomplete" in op.inner_text("#history")
         op.goto(portal + "/")
         assert "waiting for your clarification" in op.inner_text("#orders")
+        op.goto(f"{portal}/orders/{epoc_id}")
+        op.fill("#clarification-form textarea", "UTC, as the order says.")
+        op.click("#clarification-form button")
+        op.wait_for_url("**done=clarified")
+        assert "open" in op.inner_text("#clock") and "clarification received" in op.inner_text("#history")
+        ap.goto(f"{served.base}/legal/orders/{epoc_id}")
+        assert "UTC, as the order says." not in ap.inner_text("#clock")
+        assert "clarification received" in ap.inner_text("#history")
+        assert "UTC, as the order says." in ap.inner_text("#history")
         # another agency's officer cannot open it
         assert op.goto(f"{portal}/orders/999").status == 404

@@ -74,6 +74,7 @@ OFFICERS_EXPECTED = {
     ("POST", "/orders"): P.ORDERS_SUBMIT,
     ("GET", "/orders/{order_id}"): P.ORDERS_READ_OWN,
     ("GET", "/orders/{order_id}/deliveries/{number}"): P.ORDERS_READ_OWN,
+    ("POST", "/orders/{order_id}/clarification"): P.ORDERS_SUBMIT,
 }
 
 #: state-changing routes that need no permission: logging in, out, and one's own password

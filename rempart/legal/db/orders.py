@@ -219,10 +219,27 @@ def _sync_holds(session: Session, actor: Actor, row: LegalOrder, order: Order, s
             end_hold(session, actor, h.id, f"order {row.id}: {state.status.value}")
 
 
+def answer_clarification(session: Session, actor: Actor, row: LegalOrder, text: str, *,
+                         now: dt.datetime | None = None) -> ClockState:
+    """The issuing agency's officer answers a Form 3 request for clarification: the clock
+    resumes (``clarification_received``, the answer as its note)."""
+    require(actor, P.ORDERS_SUBMIT)
+    if row.agency_id != officer_agency(session, actor).id:
+        raise NotFound("order", row.id)
+    if not text.strip():
+        raise InvalidInput("write the clarification")
+    return _add_event(session, actor, row, EventKind.CLARIFICATION_RECEIVED, (), text.strip(), now)
+
+
 def add_event(session: Session, actor: Actor, row: LegalOrder, kind: EventKind, *,
               reasons: Sequence[Form3Reason] = (), note: str = "", now: dt.datetime | None = None) -> ClockState:
     """Record one clock event (checked against the rules first) and keep holds in step."""
     require(actor, P.LEGAL_DESK)
+    return _add_event(session, actor, row, kind, reasons, note, now)
+
+
+def _add_event(session: Session, actor: Actor, row: LegalOrder, kind: EventKind,
+               reasons: Sequence[Form3Reason], note: str, now: dt.datetime | None) -> ClockState:
     now = now or utcnow()
     if len(note) > 4000:
         raise InvalidInput("a note is at most 4000 characters")
