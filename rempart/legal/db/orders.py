@@ -183,17 +183,17 @@ def receive_order(session: Session, actor: Actor, body: object, attachments: Seq
     record(session, actor, AuditEvent.ORDER_RECEIVED, subject=f"order:{row.id}",
            detail={"kind": row.kind, "clock": spec.kind.value, "attachments": len(attachments),
                    "sha256": row.body_sha256}, at=now)
-    if attachments:
-        folder = attachments_dir / str(row.id)
-        folder.mkdir(parents=True, exist_ok=True)
-        for a in attachments:
-            (folder / a.name).write_bytes(a.data)
     if order.confidential:
         for account in accounts_of(order):
             place_gag(session, actor, account, f"order:{row.id}", now)
     _sync_holds(session, actor, row, order, state, now)
     if log_order is not None:
         row.leaf_index = log_order(session, row, order)
+    if attachments:  # last: once everything else of the order is written
+        folder = attachments_dir / str(row.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        for a in attachments:
+            (folder / a.name).write_bytes(a.data)
     return row
 
 
