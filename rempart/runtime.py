@@ -16,6 +16,7 @@ from rempart.banks.replica import Replica
 from rempart.config import Settings
 from rempart.hotline.desk import Desk
 from rempart.hotline.outcomes import outcome_hook, retro_confirmed
+from rempart.legal.db.desk import LegalDesk
 from rempart.matching.matcher import Matcher
 from rempart.moderation import after_retro_hook, after_scan_hook
 from rempart.moderation.media import DirectoryMediaStore, MediaStore
@@ -81,6 +82,8 @@ class Runtime:
         #: media of flagged uploads (verdict block or review), for review in the console
         self.evidence: MediaStore = DirectoryMediaStore(settings.home / "evidence")
         self.after_scan.append(self.transparency.after_scan)
+        #: the law-enforcement desk: orders, packages and their evidence key, CyberTipline
+        self.legal = LegalDesk(settings.home, settings.legal, self.transparency, self.evidence)
         with self.db.session() as s:
             #: the in-memory matcher and its place in the bank change feed
             self.replica = Replica.load(s)
@@ -202,8 +205,9 @@ class Runtime:
         return retro
 
     def follow_up(self) -> int:
-        """Work that follows a commit: the retro-scan of fingerprints confirmed from notices."""
-        return retro_confirmed(self.db, self.retro_scan_entries)
+        """Work that follows a commit: the retro-scan of fingerprints confirmed from notices; the
+        legal desk's expired holds and pending CyberTipline reports."""
+        return retro_confirmed(self.db, self.retro_scan_entries) + self.legal.follow_up(self.db)
 
     def enable_entry(self, entry_id: int, progress=None) -> BankingOutcome:
         """Let a disabled entry match again, and retro-scan what was uploaded meanwhile (only

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from rempart import __version__
 from rempart.api import problems
 from rempart.api.publication import LOG_PATH, REPORTS_PATH, create_log_app, create_reports_app
-from rempart.api.routes import banks, health, home, metrics, moderation, notices, scan, tokens
+from rempart.api.routes import banks, health, home, legal, metrics, moderation, notices, scan, tokens
 from rempart.httpgate import BodyLimit
 from rempart.moderation import OutboxWorker
 from rempart.observe import probes
@@ -17,6 +17,7 @@ from rempart.runtime import Runtime
 from rempart.store.periodic import Periodic
 from rempart.transparency.db.witnesses import WitnessWorker
 from rempart.web import MOUNT_PATH, create_console
+from rempart.web.officers import OFFICERS_PATH, create_officers_portal
 from rempart.web.portal import PORTAL_PATH, create_portal
 from rempart.web.public import PUBLIC_PATH, create_public
 
@@ -64,13 +65,15 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True, witness_worker: 
     app.add_middleware(BodyLimit, default=DEFAULT_MAX_BODY, render=problems.error_response)
     problems.install(app)
     for router in (home.router, health.router, metrics.router, scan.router, banks.router, tokens.router,
-                   moderation.router, notices.router):
+                   moderation.router, notices.router, legal.router):
         app.include_router(router)
     # the moderation console: its own app (HTML errors, CSRF on every form, not in OpenAPI)
     app.mount(MOUNT_PATH, create_console(runtime))
     # organisations' analysts (their own site: only role analyst signs in) and the public
     app.mount(PORTAL_PATH, create_portal(runtime))
     app.mount(PUBLIC_PATH, create_public(runtime))
+    # law-enforcement officers (their own site: only role officer signs in)
+    app.mount(OFFICERS_PATH, create_officers_portal(runtime))
     # the transparency log and its reports, live and public (what `transparency publish` writes)
     app.mount(LOG_PATH, create_log_app(runtime))
     app.mount(REPORTS_PATH, create_reports_app(runtime))

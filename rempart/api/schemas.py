@@ -35,13 +35,14 @@ class RequestError(Out):
 class Problem(Out):
     """Every error: a stable ``type``, a readable ``title``, the HTTP ``status`` and the id of the
     request (quoted in the server's logs). ``errors``: the line-numbered errors of a hash list
-    (``[line, message]``) or the malformed fields of a request; ``limit``: the safety limit hit."""
+    (``[line, message]``), the fields of a law-enforcement order (``[field, message]``) or the
+    malformed fields of a request; ``limit``: the safety limit hit."""
 
     type: str
     title: str
     status: int
     request_id: str
-    errors: list[tuple[int, str]] | list[RequestError] | SkipJsonSchema[None] = None
+    errors: list[tuple[int, str]] | list[tuple[str, str]] | list[RequestError] | SkipJsonSchema[None] = None
     limit: str | SkipJsonSchema[None] = None
     field: str | SkipJsonSchema[None] = Field(None, description="the offending field of a notice "
                                                "(``notices[1].hashes[0].value``)")

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from rempart.cli import banks as banks_cli
+from rempart.cli import legal as legal_cli
 from rempart.cli import moderation as moderation_cli
 from rempart.cli import orgs as orgs_cli
 from rempart.cli import tokens as tokens_cli
@@ -30,6 +31,9 @@ app.add_typer(orgs_cli.app, name="org")
 app.add_typer(transparency_cli.app, name="transparency")
 app.add_typer(verify_cli.app, name="verify")
 app.add_typer(witness_cli.app, name="witness")
+app.add_typer(legal_cli.agency_app, name="agency")
+app.add_typer(legal_cli.officer_app, name="officer")
+app.add_typer(legal_cli.app, name="legal")
 
 
 @app.command("hash")

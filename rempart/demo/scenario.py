@@ -26,6 +26,7 @@ from rempart.api.tokens import issue_token
 from rempart.banks import service as banks
 from rempart.errors import Conflict
 from rempart.demo.hotline import HotlineDemo, run_hotline_demo
+from rempart.demo.legal import LegalDemo, run_legal_demo
 from rempart.demo.moderation import ModerationDemo, run_moderation_demo
 from rempart.demo.pictures import EDITS, edited, jpeg, picture
 from rempart.demo.stages import StagesDemo, run_stages_demo
@@ -61,6 +62,8 @@ class DemoSummary:
     moderation: ModerationDemo | None = None
     #: the demo NGO's notices, a public report and an on-device submission
     hotline: HotlineDemo | None = None
+    #: the law-enforcement desk: agency, officer, orders, a signed package, a CyberTipline report
+    legal: LegalDemo | None = None
     #: asynchronous scans (``POST /v1/scan?mode=async``): verdicts equal to the synchronous ones
     async_scans: int = 0
     async_agree: int = 0
@@ -81,6 +84,7 @@ class DemoSummary:
                 "transparency_log": self.log.to_json() if self.log else None,
                 "moderation": self.moderation.to_json() if self.moderation else None,
                 "hotline": self.hotline.to_json() if self.hotline else None,
+                "legal": self.legal.to_json() if self.legal else None,
                 "async_scans": {"scanned": self.async_scans, "agree": self.async_agree},
                 "stages": self.stages.to_json() if self.stages else None}
 
@@ -112,6 +116,8 @@ class DemoSummary:
             lines += self.moderation.render()
         if self.hotline:
             lines += self.hotline.render()
+        if self.legal:
+            lines += self.legal.render()
         if self.tokens:
             lines.append("  API tokens for `rempart serve` (shown once; demo data only):")
             lines += [f"    {scope:9} {secret}" for scope, secret in self.tokens.items()]
@@ -204,6 +210,7 @@ def run_demo(rt: Runtime, uploads: int = 400, log: Callable[[str], None] = print
     summary.moderation = run_moderation_demo(rt, range(N_KNOWN + N_REVIEW), log)
     summary.hotline = run_hotline_demo(rt, log)
     summary.stages = run_stages_demo(rt, STAGES_SEED, KNOWN, log)
+    summary.legal = run_legal_demo(rt, log)
     log("closing the demo day in the transparency log ...")
     summary.log = close_demo_day(rt)
     if rt.bus is None:  # in scale-out mode the workers scan, and may not be running yet

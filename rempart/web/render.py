@@ -28,6 +28,7 @@ NAV = (
     ("Exposure", "/exposure", P.EXPOSURE_READ),
     ("Audit log", "/audit", P.AUDIT_READ),
     ("Organisations", "/organisations", P.ORGS_STATS),
+    ("Legal desk", "/legal", P.LEGAL_DESK),
     ("Users", "/users", P.USERS_ADMIN),
     ("Webhooks", "/webhooks", P.WEBHOOKS_ADMIN),
     ("Preferences", "/preferences", P.PREFERENCES_WRITE),
@@ -52,6 +53,13 @@ NOTICES = {
     "empty": "Nothing to serve in your queues right now.",
     "suspended": "Organisation suspended: its notices are refused until it is reinstated.",
     "reinstated": "Organisation reinstated.",
+    "legal-clarify": "Form 3 recorded (a request for clarification pauses the clock).",
+    "legal-event": "Event recorded on the order's clock.",
+    "legal-answered": "Signed package written: download it below.",
+    "legal-callback": "Callback recorded.",
+    "legal-approved": "Approval recorded.",
+    "legal-lifted": "Confidentiality lifted: notifications to the user resume.",
+    "legal-tipline": "Pending CyberTipline reports sent (see their status below).",
 }
 
 

@@ -34,6 +34,8 @@ EXPECTED = {
     ("POST", "/v1/appeals"): Permission.APPEALS_FILE,
     ("POST", "/v1/notices"): Permission.NOTICES_SUBMIT,
     ("GET", "/v1/notices/{notice_id}"): Permission.NOTICES_READ_OWN,
+    ("POST", "/v1/legal/orders"): Permission.ORDERS_SUBMIT,
+    ("GET", "/v1/legal/orders/{order_id}"): Permission.ORDERS_READ_OWN,
 }
 
 
@@ -76,7 +78,9 @@ def test_token_scopes_grant_api_permissions_only():
 
     api = {p for p in EXPECTED.values() if p is not None}
     own = {Permission.NOTICES_SUBMIT, Permission.NOTICES_READ_OWN}  # an organisation's alone
-    assert permissions_of(frozenset({Scope.ADMIN})) == api - own  # all the API offers the platform
+    officers = {Permission.ORDERS_SUBMIT, Permission.ORDERS_READ_OWN}  # officers' keys, no token
+    assert not officers & permissions_of(frozenset(Scope))
+    assert permissions_of(frozenset({Scope.ADMIN})) == api - own - officers  # all the API offers the platform
     assert permissions_of(frozenset({Scope.REPORTER})) == own
     for scope in Scope:  # console permissions (media, cases, audit) belong to people only
         assert permissions_of(frozenset({scope})) <= api

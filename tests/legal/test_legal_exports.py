@@ -55,6 +55,8 @@ def test_the_core_is_pure() -> None:
     stdlib = set(sys.stdlib_module_names)
     allowed_rempart = {"rempart.errors", "rempart.transparency", "rempart.legal"}
     for path in sorted(root.rglob("*.py")):
+        if "db" in path.relative_to(root).parts[:-1]:
+            continue  # rempart.legal.db: the desk's database side, above the pure core
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]

@@ -1,0 +1,127 @@
+"""The Legal desk and the officers' portal in a real headless Chromium (Debian's) against a
+real server (uvicorn): an officer sends orders, the legal team verifies an emergency request
+(callback, two approvals), answers it with a signed package downloaded from the desk (which
+verifies offline), asks for clarification on another (the clock pauses, the officer sees it);
+a moderator sees none of the desk."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from rempart.authz import Role
+from rempart.legal import verify_package
+from rempart.store.db import utcnow
+from tests.legal.desk_helpers import agency_with_officer, emergency_request, epoc, items_of
+from tests.served import Served
+from tests.web.test_web_browser import ARGS, CHROMIUM, _log_in, sync_playwright
+from tests.web.web_helpers import make_users
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="browser tests need /usr/bin/chromium"),
+    pytest.mark.skipif(sync_playwright is None, reason="browser tests need playwright"),
+]
+
+
+@pytest.fixture
+def browser():
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def test_the_desk_and_the_portal_in_a_browser(runtime, browser, tmp_path):
+    _, _, key, officer = agency_with_officer(runtime)
+    items_of(runtime, "u-123")
+    people = make_users(runtime, {"ana": Role.LEGAL, "ben": Role.LEGAL, "mod": Role.CHILD_SAFETY_MODERATOR})
+    now = utcnow()
+    with Served(runtime, outbox_worker=False) as served:
+        api = httpx.Client(base_url=served.root, headers={"Authorization": f"Bearer {key}"})
+        emr = api.post("/v1/legal/orders", json={"order": emergency_request(now)})
+        assert emr.status_code == 201, emr.text
+        emr_id = emr.json()["id"]
+
+        # the officer: the portal, a malformed order refused with its fields named, a good one
+        op = browser.new_context(accept_downloads=True).new_page()
+        portal = served.root + "/officers"
+        _log_in(op, portal, officer.user.username, officer.one_time_password, officer.totp_secret)
+        assert "PAR-EMR-1" in op.inner_text("#orders")
+        op.goto(portal + "/orders/new")
+        op.fill("textarea[name=body]", json.dumps(epoc(now) | {"targets": []}))
+        op.click("#order-form button[type=submit]")
+        assert "targets" in op.inner_text("#error")
+        op.fill("textarea[name=body]", json.dumps(epoc(now)))
+        op.click("#order-form button[type=submit]")
+        op.wait_for_url("**/orders/*?done=sent")
+        epoc_id = int(op.url.split("/orders/")[1].split("?")[0])
+
+        # a moderator sees none of the desk
+        mp = browser.new_page()
+        _log_in(mp, served.base, people["mod"].username, people["mod"].password, people["mod"].totp_secret)
+        assert "Legal desk" not in mp.inner_text("header nav")
+        mp.goto(served.base + "/legal")
+        assert "Not allowed" in mp.content()
+        mp.goto(f"{served.base}/legal/orders/{emr_id}")
+        assert "PAR-EMR-1" not in mp.content()
+
+        # the legal team: callback and two approvals, then the signed package
+        ap = browser.new_context(accept_downloads=True).new_page()
+        _log_in(ap, served.base, people["ana"].username, people["ana"].password, people["ana"].totp_secret)
+        ap.click("header nav >> text=Legal desk")
+        assert "PAR-EMR-1" in ap.inner_text("#orders") and "PAR-2026-0042" in ap.inner_text("#orders")
+        ap.click(f"#orders a[href$='/legal/orders/{emr_id}']")
+        ap.click("#answer-form button")  # refused: nothing verified yet
+        assert "callback" in ap.inner_text("p.error")
+        ap.select_option("#callback-form select[name=contact]", "+33100000000")
+        ap.fill("#callback-form input[name=note]", "duty officer confirmed the request")
+        ap.click("#callback-form button")
+        ap.click("#approve-form button")
+        assert "1 more approval" in ap.inner_text("#missing")
+        bp = browser.new_page()
+        _log_in(bp, served.base, people["ben"].username, people["ben"].password, people["ben"].totp_secret)
+        bp.goto(f"{served.base}/legal/orders/{emr_id}")
+        bp.click("#approve-form button")
+        verified = bp.inner_text("#verification")
+        assert "ana-user" in verified and "+33100000000" in verified and "confirmed" in verified
+        assert "ben-user" in verified
+        ap.goto(f"{served.base}/legal/orders/{emr_id}")
+        ap.click("#answer-form button")
+        ap.wait_for_url("**done=legal-answered")
+        assert "answered" in ap.inner_text("#clock")
+        with ap.expect_download() as info:
+            ap.click("#deliveries >> text=Download signed package")
+        path = tmp_path / "package.zip"
+        info.value.save_as(path)
+        assert verify_package(path, runtime.legal.vkey()).ok
+        # the officer receives the same signed package from the portal
+        op.goto(f"{portal}/orders/{emr_id}")
+        with op.expect_download() as info:
+            op.click("#deliveries >> text=Download signed package")
+        info.value.save_as(tmp_path / "officer.zip")
+        assert (tmp_path / "officer.zip").read_bytes() == path.read_bytes()
+
+        # Form 3 on the production order: the clock pauses, the officer sees why
+        ap.goto(f"{served.base}/legal/orders/{epoc_id}")
+        ap.check("#clarify-form input[value=incomplete]")
+        ap.fill("#clarify-form input[name=note]", "which time zone is the range in?")
+        ap.click("#clarify-form button")
+        assert "paused" in ap.inner_text("#clock")
+        op.goto(f"{portal}/orders/{epoc_id}")
+        assert "paused" in op.inner_text("#clock") and "incomplete" in op.inner_text("#history")
+        op.goto(portal + "/")
+        assert "waiting for your clarification" in op.inner_text("#orders")
+        op.goto(f"{portal}/orders/{epoc_id}")
+        op.fill("#clarification-form textarea", "UTC, as the order says.")
+        op.click("#clarification-form button")
+        op.wait_for_url("**done=clarified")
+        assert "open" in op.inner_text("#clock") and "clarification received" in op.inner_text("#history")
+        ap.goto(f"{served.base}/legal/orders/{epoc_id}")
+        assert "UTC, as the order says." not in ap.inner_text("#clock")
+        assert "clarification received" in ap.inner_text("#history")
+        assert "UTC, as the order says." in ap.inner_text("#history")
+        # another agency's officer cannot open it
+        assert op.goto(f"{portal}/orders/999").status == 404

@@ -1,0 +1,85 @@
+"""The console's "Refer to NCMEC" produces CyberTipline reports, submitted with the documented
+sequence to the local test server (NCMEC's protocol and its failure answers): retries without a
+duplicate report, report id and acknowledgements stored, a one-year hold, a log leaf."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from rempart.authz import Actor, Role
+from rempart.banks import service as banks
+from rempart.legal.config import LegalConfig
+from rempart.legal.cybertipline.client import CyberTiplineClient
+from rempart.legal.cybertipline.testserver import CyberTiplineTestServer
+from rempart.legal.db import tipline
+from rempart.legal.db.models import TiplineReport
+from rempart.moderation import ActionRequest, HoldActive, claim, decide, second_review
+from rempart.moderation.holds import delete_case_data
+from rempart.moderation.models import Case, Hold, Referral
+from rempart.moderation.vocab import ActionKind
+from rempart.people import actor_of, bootstrap_user
+from rempart.transparency.db.service import opening
+from tests.factories import image_bytes
+from tests.web.web_helpers import upload
+
+
+@pytest.fixture
+def referred(runtime):
+    """A reviewed case (a benign stand-in matched a review list) referred to NCMEC."""
+    with runtime.db.session() as s:
+        banks.create_bank(s, "review-list", action="review")
+    runtime.bank_media("review-list", runtime.fingerprint(image_bytes(101)))
+    upload(runtime, 101, "acct-a", space="group-7")
+    with runtime.db.session() as s:
+        cs = actor_of(bootstrap_user(s, "cs-user", Role.CHILD_SAFETY_MODERATOR).user)
+        cs2 = actor_of(bootstrap_user(s, "cs2-user", Role.CHILD_SAFETY_MODERATOR).user)
+        case_id = s.scalar(select(Case.id).where(Case.source == "hash_review"))
+    cfg = runtime.moderation
+    with runtime.db.session() as s:
+        claim(s, cs, case_id, cfg)
+        d = decide(s, cs, case_id, actions=[ActionRequest(ActionKind.REFER_NCMEC)], policy="csam",
+                   facts="confirmed by a reviewer", config=cfg)
+    if d.status != "final":
+        with runtime.db.session() as s:
+            claim(s, cs2, case_id, cfg)
+            second_review(s, cs2, d.id, agrees=True, note="", config=cfg)
+    return case_id
+
+
+def client_for(server, **kw):
+    return CyberTiplineClient(server.url, "usr123", "pswd123", backoff=0.01, sleep=lambda s: None, **kw)
+
+
+def test_a_referral_becomes_one_report_despite_failures(runtime, referred):
+    config = dataclasses.replace(LegalConfig(), reporter_email="legal@platform.example")
+    with CyberTiplineTestServer(stall=0.5) as server:
+        server.inject("upload", "server_error", times=2)  # retried by the client
+        server.inject("finish", "http_503", times=10)  # this run gives up before the finish
+        with client_for(server, retries=1) as c:
+            (row,) = tipline.send_pending(runtime.db, config, runtime.legal.media_file, runtime.transparency, client=c)
+        assert row.status != "finished" and row.last_error
+        with client_for(server) as c:  # the next run resumes: no second /submit
+            server._failures.clear()
+            server.inject("finish", "lost_ack")  # finished, but the answer is lost: asked again
+            (row,) = tipline.send_pending(runtime.db, config, runtime.legal.media_file, runtime.transparency, client=c)
+        assert row.status == "finished" and row.report_id
+        assert server.calls.count("submit") == 1 and len(server.finished_reports()) == 1
+        with client_for(server) as c:  # nothing pending any more
+            assert tipline.send_pending(runtime.db, config, runtime.legal.media_file, runtime.transparency, client=c) == []
+        assert server.calls.count("submit") == 1
+        (report,) = server.finished_reports()
+    with runtime.db.session() as s:
+        r = s.scalars(select(TiplineReport)).one()
+        assert r.state["phase"] == "finished" and r.state["file_ids"]
+        assert s.scalars(select(Referral)).one().status == "submitted"
+        hold = s.get(Hold, r.hold_id)
+        assert hold.case_id == referred and hold.released_at is None
+        assert hold.expires_at - r.finished_at == dt.timedelta(days=365)
+        assert opening(s, r.leaf_index).ref_kind == "cybertipline_report"
+        with pytest.raises(HoldActive):
+            delete_case_data(s, Actor(None, "retention", Role.ADMIN), referred)
+    assert len(report.files) == 1
