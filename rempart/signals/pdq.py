@@ -55,10 +55,11 @@ DEFAULT_THRESHOLD = 31
 def pdq_hash(rgb: np.ndarray) -> tuple[str, int]:
     """Return ``(hex, quality)`` of an ``H x W x 3`` uint8 RGB array (any strides)."""
     _checked(rgb)
-    if _REFERENCE is None:
+    reference = _fast() or _REFERENCE
+    if reference is None:
         bits, quality = pdqhash.compute(np.ascontiguousarray(rgb))
         return bits_to_hex(bits), int(quality)
-    return _REFERENCE.hash(rgb)
+    return reference.hash(rgb)
 
 
 def pdq_dihedral(rgb: np.ndarray) -> tuple[dict[str, str], int]:
@@ -67,13 +68,14 @@ def pdq_dihedral(rgb: np.ndarray) -> tuple[dict[str, str], int]:
     ``["original"]`` equals ``pdq_hash(rgb)[0]`` exactly (the same computation).
     """
     _checked(rgb)
-    if _REFERENCE is None:
+    reference = _fast() or _REFERENCE
+    if reference is None:
         hashes, quality = pdqhash.compute_dihedral(np.ascontiguousarray(rgb))
         if len(hashes) != len(DIHEDRAL_NAMES):
             raise InvariantViolation(
                 f"pdqhash.compute_dihedral returned {len(hashes)} hashes, expected 8")
         return {name: bits_to_hex(b) for name, b in zip(DIHEDRAL_NAMES, hashes)}, int(quality)
-    values, quality = _REFERENCE.dihedral(rgb)
+    values, quality = reference.dihedral(rgb)
     return dict(zip(DIHEDRAL_NAMES, values)), quality
 
 
@@ -182,6 +184,89 @@ class _ReferenceFromLuma:
         return luma, np.zeros(luma.shape, np.float32), small
 
 
+_MANGLED = {
+    "quality": "_ZN8facebook3pdq7hashing27pdqImageDomainQualityMetricEPA64_f",
+    "dct": "_ZN8facebook3pdq7hashing9dct64To16EPA64_fS3_PA16_f",
+    "bits": "_ZN8facebook3pdq7hashing20pdqBuffer16x16ToBitsEPA16_fPNS1_7Hash256E",
+    "rot90": "_ZN8facebook3pdq7hashing23dct16OriginalToRotate90EPA16_fS3_",
+    "rot180": "_ZN8facebook3pdq7hashing24dct16OriginalToRotate180EPA16_fS3_",
+    "rot270": "_ZN8facebook3pdq7hashing24dct16OriginalToRotate270EPA16_fS3_",
+    "flipx": "_ZN8facebook3pdq7hashing20dct16OriginalToFlipXEPA16_fS3_",
+    "flipy": "_ZN8facebook3pdq7hashing20dct16OriginalToFlipYEPA16_fS3_",
+    "transpose": "_ZN8facebook3pdq7hashing24dct16OriginalToFlipPlus1EPA16_fS3_",
+    "transverse": "_ZN8facebook3pdq7hashing25dct16OriginalToFlipMinus1EPA16_fS3_",
+}
+#: PDQ's MIN_HASHABLE_DIM: a smaller picture hashes to 256 zero bits, quality 0
+_MIN_DIM = 5
+
+
+class _FastReference:
+    """PDQ with the downsampling in numba and the rest in Meta's C++.
+
+    The 64 x 64 samples (luma, Jarosz filter, decimation: the whole cost on a large picture)
+    come from ``rempart.signals._pdqkernels``, bit for bit the reference's; the image-domain
+    quality, the DCT, the dihedral sign flips and the median threshold are Meta's functions
+    compiled into ``pdqhash`` (``pdqImageDomainQualityMetric``, ``dct64To16``,
+    ``dct16OriginalTo*``, ``pdqBuffer16x16ToBits``), called through ``ctypes``.
+    """
+
+    def __init__(self, library: ctypes.CDLL, kernels) -> None:
+        self._kernels = kernels
+        f = {name: getattr(library, symbol) for name, symbol in _MANGLED.items()}
+        f["quality"].argtypes, f["quality"].restype = [_P], ctypes.c_int
+        f["dct"].argtypes, f["dct"].restype = [_P, _P, _P], None
+        f["bits"].argtypes, f["bits"].restype = [_P, ctypes.POINTER(_Hash256)], None
+        for name in DIHEDRAL_NAMES[1:]:
+            f[name].argtypes, f[name].restype = [_P, _P], None
+        self._f = f
+
+    def samples(self, rgb: np.ndarray, *, plain_64: bool) -> np.ndarray | None:
+        """The 64 x 64 float32 samples PDQ takes its DCT of; None below ``_MIN_DIM``.
+
+        ``plain_64``: a 64 x 64 picture is taken as is, unfiltered (``pdqHash256FromFloatLuma``
+        does so; the dihedral function filters it like any other size).
+        """
+        rows, cols = rgb.shape[:2]
+        if rows < _MIN_DIM or cols < _MIN_DIM:
+            return None
+        out = np.empty((64, 64), np.float32)
+        if plain_64 and rows == 64 and cols == 64:
+            self._kernels.luma_plain(rgb, out)
+        else:
+            self._kernels.luma64(rgb, np.empty((rows, cols), np.float32),
+                                 np.empty((rows, cols), np.float32), out)
+        return out
+
+    def hash(self, rgb: np.ndarray) -> tuple[str, int]:
+        samples = self.samples(rgb, plain_64=True)
+        if samples is None:
+            return "0" * 64, 0
+        dct, quality = self._dct(samples)
+        return self._bits(dct), quality
+
+    def dihedral(self, rgb: np.ndarray) -> tuple[list[str], int]:
+        samples = self.samples(rgb, plain_64=False)
+        if samples is None:
+            return ["0" * 64] * len(DIHEDRAL_NAMES), 0
+        dct, quality = self._dct(samples)
+        out, aux = [self._bits(dct)], np.empty((16, 16), np.float32)
+        for name in DIHEDRAL_NAMES[1:]:
+            self._f[name](dct.ctypes.data, aux.ctypes.data)
+            out.append(self._bits(aux))
+        return out, quality
+
+    def _dct(self, samples: np.ndarray) -> tuple[np.ndarray, int]:
+        quality = self._f["quality"](samples.ctypes.data)
+        scratch, dct = np.empty((16, 64), np.float32), np.empty((16, 16), np.float32)
+        self._f["dct"](samples.ctypes.data, scratch.ctypes.data, dct.ctypes.data)
+        return dct, int(quality)
+
+    def _bits(self, dct: np.ndarray) -> str:
+        out = _Hash256()
+        self._f["bits"](dct.ctypes.data, ctypes.byref(out))
+        return out.hex()
+
+
 def _load_reference() -> _ReferenceFromLuma | None:
     """The C++ entry points, if this ``pdqhash`` build exports them and they agree with it."""
     try:
@@ -198,3 +283,44 @@ _REFERENCE = _load_reference()
 
 #: bytes per pixel that hashing one frame holds at its peak (see the module docstring)
 HASH_BYTES_PER_PIXEL = 8 if _REFERENCE is not None else 3 + 24 + 8
+
+
+def _probes() -> list[np.ndarray]:
+    """Pictures the fast path must hash exactly as ``pdqhash`` does before it is used: odd
+    sizes, PDQ's 64 x 64 special case, the smallest hashable size, strided and grey views."""
+    rng = np.random.default_rng(11)
+    noise = rng.integers(0, 256, (301, 517, 3), dtype=np.uint8)
+    smooth = np.cumsum(rng.integers(0, 3, (200, 130, 3)), axis=0).astype(np.uint8)
+    grey = rng.integers(0, 256, (97, 41), dtype=np.uint8)
+    return [noise, noise[::-1, ::3], smooth.transpose(1, 0, 2), noise[:64, :64],
+            noise[:5, :9], np.broadcast_to(grey[:, :, None], (*grey.shape, 3))]
+
+
+_FAST: list = []  # [] until first use, then [the fast path or None]
+
+
+def _fast() -> _FastReference | None:
+    """The numba + C++ path, loaded on first use and kept only if it reproduced ``pdqhash``
+    (bit for bit, hashes and quality) on every probe picture."""
+    if not _FAST:
+        _FAST.append(_load_fast())
+    return _FAST[0]
+
+
+def _load_fast() -> _FastReference | None:
+    if _REFERENCE is None:
+        return None
+    try:
+        from rempart.signals import _pdqkernels  # numba: imported and compiled on first use
+        fast = _FastReference(ctypes.CDLL(pdqhash.bindings.__file__), _pdqkernels)
+    except (ImportError, OSError, AttributeError):
+        return None
+    for probe in _probes():
+        dense = np.ascontiguousarray(probe)
+        hashes, quality = pdqhash.compute_dihedral(dense)
+        single, single_quality = pdqhash.compute(dense)
+        expected = ([bits_to_hex(b) for b in hashes], int(quality))
+        if (fast.dihedral(probe) != expected
+                or fast.hash(probe) != (bits_to_hex(single), int(single_quality))):
+            return None
+    return fast

@@ -1,0 +1,166 @@
+"""Numba kernels of PDQ's downsampling: RGB -> float luma -> Jarosz filter -> 64 x 64 samples.
+
+Imported lazily (importing numba costs about half a second) by ``rempart.signals.pdq``. The
+kernels are ``@njit(cache=True, nogil=True)``: compiled once per machine into numba's cache,
+and free of the GIL.
+
+They compute, value for value, what Meta's reference does before its DCT (``pdqhash``:
+``fillFloatLuma`` in numpy float64, then ``jaroszFilterFloat`` and ``decimateFloat`` in C++),
+with the very same float operations in the same order (no fast-math, no reassociation):
+
+- luma: ``float32((R*0.299 + G*0.587) + B*0.114)`` computed in float64, as ``pdqhash`` does;
+- box filter (``box1DFloat``): a float32 running sum, ``sum / float32(window so far)``;
+  two passes along rows then columns (``PDQ_NUM_JAROSZ_XY_PASSES``);
+- decimation: sample ``int(((i + 0.5) * n) / 64)`` in float64.
+
+What changes is only the order in which independent values are computed: the column filter
+runs along rows over a vector of running sums (one per column, each updated exactly as the
+reference's per-column loop does), so memory is read in order; the luma is computed one row at
+a time and filtered at once (no float luma buffer); and the second pass is computed only where
+the 64 x 64 samples need it (the running sums of the second row pass still cover each row from
+its start, so every kept value is bit for bit the reference's). Buffers: two float32 pictures
+(8 bytes per pixel), as the reference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _window(old: int, new: int) -> int:
+    # computeJaroszFilterWindowSize
+    return (old + 2 * new - 1) // (2 * new)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _box_1d(src, dst, n, window):
+    """box1DFloat along a contiguous vector ``src`` into ``dst`` (both length ``n``)."""
+    half = (window + 2) // 2
+    phase_1 = half - 1
+    phase_2 = window - half + 1
+    phase_3 = n - window
+    phase_4 = half - 1
+    li = 0
+    ri = 0
+    oi = 0
+    total = np.float32(0.0)
+    size = 0
+    for _ in range(phase_1):
+        total += src[ri]
+        size += 1
+        ri += 1
+    for _ in range(phase_2):
+        total += src[ri]
+        size += 1
+        dst[oi] = total / np.float32(size)
+        ri += 1
+        oi += 1
+    for _ in range(phase_3):
+        total += src[ri]
+        total -= src[li]
+        dst[oi] = total / np.float32(size)
+        li += 1
+        ri += 1
+        oi += 1
+    for _ in range(phase_4):
+        total -= src[li]
+        size -= 1
+        dst[oi] = total / np.float32(size)
+        li += 1
+        oi += 1
+
+
+@njit(cache=True, nogil=True)
+def _box_columns(src, dst, window):
+    """box1DFloat down every column of ``src`` (rows x cols) into ``dst``, row by row."""
+    n, cols = src.shape
+    half = (window + 2) // 2
+    phase_1 = half - 1
+    phase_2 = window - half + 1
+    phase_3 = n - window
+    phase_4 = half - 1
+    total = np.zeros(cols, np.float32)
+    li = 0
+    ri = 0
+    oi = 0
+    size = 0
+    for _ in range(phase_1):
+        for j in range(cols):
+            total[j] += src[ri, j]
+        size += 1
+        ri += 1
+    for _ in range(phase_2):
+        size += 1
+        d = np.float32(size)
+        for j in range(cols):
+            total[j] += src[ri, j]
+            dst[oi, j] = total[j] / d
+        ri += 1
+        oi += 1
+    for _ in range(phase_3):
+        d = np.float32(size)
+        for j in range(cols):
+            t = total[j] + src[ri, j]
+            t -= src[li, j]
+            total[j] = t
+            dst[oi, j] = t / d
+        li += 1
+        ri += 1
+        oi += 1
+    for _ in range(phase_4):
+        size -= 1
+        d = np.float32(size)
+        for j in range(cols):
+            total[j] -= src[li, j]
+            dst[oi, j] = total[j] / d
+        li += 1
+        oi += 1
+
+
+@njit(cache=True, nogil=True)
+def _samples(n: int) -> np.ndarray:
+    out = np.empty(64, np.int64)
+    for i in range(64):
+        out[i] = int(((i + 0.5) * n) / 64)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def luma64(rgb, buffer1, buffer2, out):
+    """PDQ's 64 x 64 float32 samples of ``rgb`` (rows x cols x 3 uint8, any strides) into ``out``.
+
+    ``buffer1`` and ``buffer2`` are rows x cols float32 scratch pictures (C-contiguous).
+    The picture must have at least 5 rows and columns (PDQ's ``MIN_HASHABLE_DIM``).
+    """
+    rows, cols = rgb.shape[0], rgb.shape[1]
+    along_rows = _window(cols, 64)
+    along_cols = _window(rows, 64)
+    line = np.empty(cols, np.float32)
+    for i in range(rows):  # luma, then pass 1 along the row
+        for j in range(cols):
+            line[j] = np.float32(rgb[i, j, 0] * 0.299 + rgb[i, j, 1] * 0.587
+                                 + rgb[i, j, 2] * 0.114)
+        _box_1d(line, buffer1[i], cols, along_rows)
+    _box_columns(buffer1, buffer2, along_cols)  # pass 1 along the columns
+    keep_cols = _samples(cols)
+    keep_rows = _samples(rows)
+    narrow = np.empty((rows, 64), np.float32)
+    for i in range(rows):  # pass 2 along the rows: only the sampled columns are kept
+        _box_1d(buffer2[i], line, cols, along_rows)
+        for k in range(64):
+            narrow[i, k] = line[keep_cols[k]]
+    filtered = np.empty((rows, 64), np.float32)
+    _box_columns(narrow, filtered, along_cols)  # pass 2 along the sampled columns
+    for k in range(64):
+        out[k, :] = filtered[keep_rows[k], :]
+
+
+@njit(cache=True, nogil=True)
+def luma_plain(rgb, out):
+    """The float32 luma of ``rgb`` into ``out`` (PDQ's 64 x 64 case: no filter)."""
+    for i in range(rgb.shape[0]):
+        for j in range(rgb.shape[1]):
+            out[i, j] = np.float32(rgb[i, j, 0] * 0.299 + rgb[i, j, 1] * 0.587
+                                   + rgb[i, j, 2] * 0.114)
