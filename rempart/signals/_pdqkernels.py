@@ -127,32 +127,155 @@ def _samples(n: int) -> np.ndarray:
     return out
 
 
+#: rows filtered together: their running sums are independent, so the CPU overlaps them
+_BLOCK = 16
+
+
 @njit(cache=True, nogil=True)
-def luma64(rgb, buffer1, buffer2, out):
+def _box_rows(src, dst, r0, r1, window):
+    """box1DFloat along rows ``r0:r1`` of ``src`` into the same rows of ``dst``, the rows
+    side by side (each row's running sum updated exactly as the reference's loop does)."""
+    n = src.shape[1]
+    half = (window + 2) // 2
+    phase_1 = half - 1
+    phase_2 = window - half + 1
+    phase_3 = n - window
+    phase_4 = half - 1
+    total = np.zeros(r1 - r0, np.float32)
+    li = 0
+    ri = 0
+    oi = 0
+    size = 0
+    for _ in range(phase_1):
+        for r in range(r0, r1):
+            total[r - r0] += src[r, ri]
+        size += 1
+        ri += 1
+    for _ in range(phase_2):
+        size += 1
+        d = np.float32(size)
+        for r in range(r0, r1):
+            total[r - r0] += src[r, ri]
+            dst[r, oi] = total[r - r0] / d
+        ri += 1
+        oi += 1
+    for _ in range(phase_3):
+        d = np.float32(size)
+        for r in range(r0, r1):
+            t = total[r - r0] + src[r, ri]
+            t -= src[r, li]
+            total[r - r0] = t
+            dst[r, oi] = t / d
+        li += 1
+        ri += 1
+        oi += 1
+    for _ in range(phase_4):
+        size -= 1
+        d = np.float32(size)
+        for r in range(r0, r1):
+            total[r - r0] -= src[r, li]
+            dst[r, oi] = total[r - r0] / d
+        li += 1
+        oi += 1
+
+
+@njit(cache=True, nogil=True)
+def _produce(rgb, ring, top, window):
+    """Luma of rows ``top:top + _BLOCK`` of ``rgb``, filtered along the rows (pass 1), into
+    ``ring`` (row r at r % len(ring)); returns the first row not produced."""
+    rows, cols = rgb.shape[0], rgb.shape[1]
+    bottom = min(rows, top + _BLOCK)
+    luma = np.empty((bottom - top, cols), np.float32)
+    for i in range(top, bottom):
+        for j in range(cols):
+            luma[i - top, j] = np.float32(rgb[i, j, 0] * 0.299 + rgb[i, j, 1] * 0.587
+                                          + rgb[i, j, 2] * 0.114)
+    filtered = np.empty((bottom - top, cols), np.float32)
+    _box_rows(luma, filtered, 0, bottom - top, window)
+    size = ring.shape[0]
+    for i in range(top, bottom):
+        ring[i % size, :] = filtered[i - top, :]
+    return bottom
+
+
+@njit(cache=True, nogil=True)
+def _consume(block, count, first, window, keep_cols, narrow):
+    """Pass 2 along the first ``count`` rows of ``block`` (output rows ``first``...), keeping
+    the sampled columns in ``narrow``."""
+    filtered = np.empty((count, block.shape[1]), np.float32)
+    _box_rows(block, filtered, 0, count, window)
+    for r in range(count):
+        for k in range(64):
+            narrow[first + r, k] = filtered[r, keep_cols[k]]
+
+
+@njit(cache=True, nogil=True)
+def luma64(rgb, out):
     """PDQ's 64 x 64 float32 samples of ``rgb`` (rows x cols x 3 uint8, any strides) into ``out``.
 
-    ``buffer1`` and ``buffer2`` are rows x cols float32 scratch pictures (C-contiguous).
-    The picture must have at least 5 rows and columns (PDQ's ``MIN_HASHABLE_DIM``).
+    Streamed: rows are made (luma, pass 1 along the rows) a block at a time into a ring just
+    deep enough for the column filter's window, and the column filter's output goes a block at
+    a time through pass 2 along the rows; only the 64 sampled columns are kept (``narrow``) for
+    pass 2 down the columns. No buffer the size of the picture. The picture must have at least
+    5 rows and columns (PDQ's ``MIN_HASHABLE_DIM``).
     """
     rows, cols = rgb.shape[0], rgb.shape[1]
     along_rows = _window(cols, 64)
-    along_cols = _window(rows, 64)
-    line = np.empty(cols, np.float32)
-    for i in range(rows):  # luma, then pass 1 along the row
-        for j in range(cols):
-            line[j] = np.float32(rgb[i, j, 0] * 0.299 + rgb[i, j, 1] * 0.587
-                                 + rgb[i, j, 2] * 0.114)
-        _box_1d(line, buffer1[i], cols, along_rows)
-    _box_columns(buffer1, buffer2, along_cols)  # pass 1 along the columns
+    window = _window(rows, 64)
     keep_cols = _samples(cols)
     keep_rows = _samples(rows)
+    ring = np.empty((window + _BLOCK + 1, cols), np.float32)
+    size = ring.shape[0]
+    block = np.empty((_BLOCK, cols), np.float32)
     narrow = np.empty((rows, 64), np.float32)
-    for i in range(rows):  # pass 2 along the rows: only the sampled columns are kept
-        _box_1d(buffer2[i], line, cols, along_rows)
-        for k in range(64):
-            narrow[i, k] = line[keep_cols[k]]
+    # pass 1 down the columns (box1DFloat, one running sum per column), streamed
+    half = (window + 2) // 2
+    phase_1 = half - 1
+    phase_2 = window - half + 1
+    phase_3 = rows - window
+    phase_4 = half - 1
+    total = np.zeros(cols, np.float32)
+    produced = 0
+    li = 0
+    ri = 0
+    oi = 0
+    count = 0
+    for step in range(phase_1 + phase_2 + phase_3 + phase_4):
+        adding = step < phase_1 + phase_2 + phase_3
+        removing = step >= phase_1 + phase_2
+        if adding and ri >= produced:
+            produced = _produce(rgb, ring, produced, along_rows)
+        if adding:
+            src = ring[ri % size]
+            if removing:
+                old = ring[li % size]
+                for j in range(cols):
+                    t = total[j] + src[j]
+                    t -= old[j]
+                    total[j] = t
+            else:
+                for j in range(cols):
+                    total[j] += src[j]
+                count += 1
+            ri += 1
+        else:
+            old = ring[li % size]
+            for j in range(cols):
+                total[j] -= old[j]
+            count -= 1
+        if removing:
+            li += 1
+        if step >= phase_1:
+            d = np.float32(count)
+            row = block[oi % _BLOCK]
+            for j in range(cols):
+                row[j] = total[j] / d
+            oi += 1
+            if oi % _BLOCK == 0 or oi == rows:
+                filled = (oi - 1) % _BLOCK + 1
+                _consume(block, filled, oi - filled, along_rows, keep_cols, narrow)
     filtered = np.empty((rows, 64), np.float32)
-    _box_columns(narrow, filtered, along_cols)  # pass 2 along the sampled columns
+    _box_columns(narrow, filtered, window)  # pass 2 down the sampled columns
     for k in range(64):
         out[k, :] = filtered[keep_rows[k], :]
 

@@ -233,8 +233,7 @@ class _FastReference:
         if plain_64 and rows == 64 and cols == 64:
             self._kernels.luma_plain(rgb, out)
         else:
-            self._kernels.luma64(rgb, np.empty((rows, cols), np.float32),
-                                 np.empty((rows, cols), np.float32), out)
+            self._kernels.luma64(rgb, out)
         return out
 
     def hash(self, rgb: np.ndarray) -> tuple[str, int]:
