@@ -15,10 +15,15 @@ Canonical form: an upright ``H x W x 3`` uint8 RGB array per frame, which is wha
   does for 16-bit RGB. 32-bit integer (I) and float (F) pictures carry no declared range, so the
   range is inferred: values within 0..1 (float) scale by 255, within 0..255 are kept, within
   0..65535 keep the high byte, anything else is stretched from its min..max; NaN becomes 0.
-- Optional fast path (``jpeg_draft``, off by default): a JPEG is decoded at the smallest DCT
-  scale (1/2, 1/4, 1/8) that keeps both sides at least ``jpeg_draft`` pixels. PDQ averages the
-  picture down to 64 x 64 anyway, so the hash moves by a few bits only, but it is no longer
-  bit-exact with the reference: never use it where exact hashes are promised.
+- JPEG draft (``jpeg_draft``, by default ``DEFAULT_JPEG_DRAFT`` = 256): a JPEG is decoded at
+  the smallest DCT scale (1/2, 1/4, 1/8) that keeps both sides at least ``jpeg_draft`` pixels,
+  so libjpeg skips most of the inverse DCT and upsampling of a large photo (a 12-megapixel photo
+  is decoded at 504 x 378). PDQ averages the picture down to 64 x 64 anyway, so the hash moves
+  by a few bits only (on the benign test pictures and their 1-12 megapixel re-encodings: at most
+  14 bits, median 0-6, and no match gained or lost; pinned by tests/signals/test_pdq_drift.py),
+  but it is no longer bit-exact with the reference: ``jpeg_draft=None`` decodes at full size,
+  the exact path. A JPEG whose shorter side is under twice ``jpeg_draft`` is decoded at full
+  size either way (and then hashes exactly as the reference).
 - Every frame of an animation (GIF, APNG, animated WebP, multi-page TIFF) is decoded, in order,
   composited by Pillow. Frames are counted from the file's structure before any is decoded
   (``Limits.max_frames``), and frames x canvas pixels checked (``Limits.max_total_pixels``).
@@ -53,6 +58,9 @@ _PILLOW_FORMAT = {
     "jpeg": "JPEG", "png": "PNG", "gif": "GIF", "webp": "WEBP", "bmp": "BMP", "tiff": "TIFF",
 }
 
+#: the default ``jpeg_draft``: the shorter side a JPEG keeps when decoded at a reduced DCT scale
+DEFAULT_JPEG_DRAFT = 256
+
 _EXIF_ORIENTATION = 0x0112
 _BOMB_SIZE = re.compile(r"\((\d+) pixels\)")
 
@@ -69,8 +77,8 @@ class ImageFrame:
 
 
 def decode_frames(
-    data: bytes, fmt: str, limits: Limits, deadline: Deadline, *, jpeg_draft: int | None = None,
-    budget: MemoryBudget = UNLIMITED,
+    data: bytes, fmt: str, limits: Limits, deadline: Deadline, *,
+    jpeg_draft: int | None = DEFAULT_JPEG_DRAFT, budget: MemoryBudget = UNLIMITED,
 ) -> Iterator[ImageFrame]:
     """Yield every frame of the image in ``data`` (of sniffed format ``fmt``), canonicalised.
 
