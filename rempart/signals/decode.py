@@ -356,6 +356,8 @@ def _strips(im: Image.Image) -> Iterator[tuple[int, Image.Image]]:
 
 def _strip_copy(im: Image.Image, channels: int, convert) -> np.ndarray:
     width, height = im.size
+    if width * height * 4 <= _STRIP_BYTES:  # one strip: converted at once, no crop
+        return convert(im)
     out = np.empty((height, width, channels) if channels > 1 else (height, width), np.uint8)
     for top, strip in _strips(im):
         out[top:top + strip.size[1]] = convert(strip)

@@ -139,7 +139,7 @@ class _Hash256(ctypes.Structure):
 
     def hex(self) -> str:
         # Meta's hashToString: word 15 first, each word as 4 hex digits (= bits_to_hex of pdqhash)
-        return "".join(f"{self.w[i]:04x}" for i in range(15, -1, -1))
+        return bytes(self)[::-1].hex()  # the 16 little-endian words, reversed
 
 
 _P = ctypes.c_void_p
@@ -204,7 +204,7 @@ class _FastReference:
     """PDQ with the downsampling in numba and the rest in Meta's C++.
 
     The 64 x 64 samples (luma, Jarosz filter, decimation: the whole cost on a large picture)
-    come from ``rempart.signals._pdqkernels``, bit for bit the reference's; the image-domain
+    come from ``rempart.signals._kernels``, bit for bit the reference's; the image-domain
     quality, the DCT, the dihedral sign flips and the median threshold are Meta's functions
     compiled into ``pdqhash`` (``pdqImageDomainQualityMetric``, ``dct64To16``,
     ``dct16OriginalTo*``, ``pdqBuffer16x16ToBits``), called through ``ctypes``.
@@ -310,8 +310,8 @@ def _load_fast() -> _FastReference | None:
     if _REFERENCE is None:
         return None
     try:
-        from rempart.signals import _pdqkernels  # numba: imported and compiled on first use
-        fast = _FastReference(ctypes.CDLL(pdqhash.bindings.__file__), _pdqkernels)
+        from rempart.signals import _kernels  # numba: imported and compiled on first use
+        fast = _FastReference(ctypes.CDLL(pdqhash.bindings.__file__), _kernels)
     except (ImportError, OSError, AttributeError):
         return None
     for probe in _probes():

@@ -1,6 +1,8 @@
-"""Numba kernels of PDQ's downsampling: RGB -> float luma -> Jarosz filter -> 64 x 64 samples.
+"""Numba kernels of rempart.signals: PDQ's downsampling (RGB -> float luma -> Jarosz filter ->
+64 x 64 samples) and the border scan of ``trim``.
 
-Imported lazily (importing numba costs about half a second) by ``rempart.signals.pdq``. The
+Imported lazily (importing numba costs about half a second) by ``rempart.signals.pdq`` and
+``rempart.signals.trim``. The
 kernels are ``@njit(cache=True, nogil=True)``: compiled once per machine into numba's cache,
 and free of the GIL.
 
@@ -302,3 +304,38 @@ def luma_plain(rgb, out):
         for j in range(rgb.shape[1]):
             out[i, j] = np.float32(rgb[i, j, 0] * 0.299 + rgb[i, j, 1] * 0.587
                                    + rgb[i, j, 2] * 0.114)
+
+
+@njit(cache=True, nogil=True)
+def edge_run(lines, tolerance, min_fraction, blur_lines, blur_fraction):
+    """``trim._edge_run``: how many leading lines of ``lines`` (N x L x 3 uint8, any strides) are
+    border lines of the first one's colour (see ``rempart.signals.trim``), line by line."""
+    n, length = lines.shape[0], lines.shape[1]
+    if n == 0:
+        return 0
+    low = np.empty(3, np.int64)
+    high = np.empty(3, np.int64)
+    for c in range(3):
+        edge = int(np.median(lines[0, :, c].astype(np.float64)))  # as astype(int16): truncated
+        low[c] = min(255, max(0, edge - tolerance))
+        high[c] = min(255, max(0, edge + tolerance))
+    run = 0
+    while run < n and _fraction(lines, run, low, high, length) >= min_fraction:
+        run += 1
+    if run == 0:
+        return 0
+    for _ in range(blur_lines):  # then the blurred transition lines
+        if run >= n or _fraction(lines, run, low, high, length) < blur_fraction:
+            break
+        run += 1
+    return run
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _fraction(lines, index, low, high, length):
+    close = 0
+    for k in range(length):
+        r, g, b = lines[index, k, 0], lines[index, k, 1], lines[index, k, 2]
+        if (low[0] <= r <= high[0] and low[1] <= g <= high[1] and low[2] <= b <= high[2]):
+            close += 1
+    return close / length
