@@ -121,7 +121,7 @@ def _ensure_bank(rt: Runtime, name: str, **kw) -> None:
 def _bank_pictures(rt: Runtime, bank: str, seeds: list[int]) -> int:
     added = 0
     for seed in seeds:
-        fp = rt.fingerprint(jpeg(picture(seed)))
+        fp = rt.fingerprint(jpeg(picture(seed)), exact=True)
         added += len(rt.bank_media(bank, fp, external_id=f"demo-{seed}",
                                    added_by="demo").result.added)
     return added
@@ -187,7 +187,7 @@ def run_demo(rt: Runtime, uploads: int = 400, log: Callable[[str], None] = print
     summary.seconds = time.perf_counter() - start
 
     log("banking a picture that was allowed earlier; retro-scan looks back ...")
-    fp = rt.fingerprint(jpeg(picture(late_seed)))
+    fp = rt.fingerprint(jpeg(picture(late_seed)), exact=True)
     summary.retro_matches = len(rt.bank_media(KNOWN, fp, external_id=f"demo-late-{late_seed}",
                                               added_by="demo").retro)
     summary.tokens = _issue_tokens(rt)

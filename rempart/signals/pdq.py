@@ -17,17 +17,28 @@ Names follow Meta's PDQ (``pdqDihedralHash256esFromFloatLuma``) and the referenc
     transpose   reflected about the main diagonal (``a.transpose(1, 0, 2)``)
     transverse  reflected about the anti-diagonal
 
-Memory (what ``HASH_BYTES_PER_PIXEL`` accounts for): ``pdqhash``'s Python functions compute the
-luma with whole-picture float64 temporaries (24 bytes per pixel on top of the two float32
-buffers PDQ needs) and hold the GIL for the whole hash. Here the luma is computed in strips of
-rows into one float32 buffer, with the very same arithmetic (``(R*0.299 + G*0.587) + B*0.114`` in
-float64, rounded to float32), and handed to Meta's C++ functions that the ``pdqhash`` extension
-contains (``pdqHash256FromFloatLuma``, ``pdqDihedralHash256esFromFloatLuma``) through ``ctypes``,
-which releases the GIL: 8 bytes per pixel, no whole-picture copy of the RGB input (any strided
-view will do, e.g. a grey picture broadcast to three channels), and hashes bit for bit those of
-``pdqhash.compute`` / ``compute_dihedral``. The entry points are used only after they reproduced
-``pdqhash`` on a probe picture at import; otherwise (another build of ``pdqhash``) the
-``pdqhash`` functions are used, at their cost.
+Speed: the whole cost of PDQ on a large picture is the downsampling to 64 x 64 (luma, two
+passes of Jarosz box filters, decimation), which ``pdqhash`` does in float64 numpy and
+unvectorised C++ (about a second for 12 megapixels). Here it runs in numba kernels
+(``rempart.signals._kernels``), streamed over blocks of rows with the very same float operations,
+so the 64 x 64 samples are bit for bit the reference's; the quality metric, the DCT, the dihedral
+sign flips and transposes of the one DCT and the median threshold are Meta's C++ functions that
+the ``pdqhash`` extension contains, called through ``ctypes`` (``_FastReference``): about 15x
+faster than ``pdqhash``, GIL released, hashes bit for bit those of ``pdqhash.compute`` /
+``compute_dihedral``. The kernels are compiled (or loaded from numba's cache) on first use and
+kept only after they reproduced ``pdqhash`` on probe pictures (odd sizes, 64 x 64, 5 x 9,
+strided and grey views).
+
+Fallback, when numba or a symbol is missing: the luma computed in strips of rows into one
+float32 buffer with the same arithmetic (``(R*0.299 + G*0.587) + B*0.114`` in float64, rounded
+to float32) and handed to Meta's ``pdqHash256FromFloatLuma`` / ``pdqDihedralHash256esFromFloatLuma``
+(``_ReferenceFromLuma``), and failing that the ``pdqhash`` functions, at their cost.
+
+Memory (what ``HASH_BYTES_PER_PIXEL`` accounts for, the fallback's peak, an upper bound of the
+fast path's): the fast path holds no picture-sized buffer (a ring of rows as deep as the column
+filter's window, about 1/128 of the picture); the fallback two float32 pictures, 8 bytes per
+pixel; ``pdqhash`` itself 24 bytes per pixel more of float64 temporaries. No path copies the RGB
+input as a whole (any strided view will do, e.g. a grey picture broadcast to three channels).
 """
 
 from __future__ import annotations
