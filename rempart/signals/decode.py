@@ -15,8 +15,8 @@ Canonical form: an upright ``H x W x 3`` uint8 RGB array per frame, which is wha
   does for 16-bit RGB. 32-bit integer (I) and float (F) pictures carry no declared range, so the
   range is inferred: values within 0..1 (float) scale by 255, within 0..255 are kept, within
   0..65535 keep the high byte, anything else is stretched from its min..max; NaN becomes 0.
-- JPEG draft (``jpeg_draft``, by default ``DEFAULT_JPEG_DRAFT`` = 256): a JPEG is decoded at
-  the smallest DCT scale (1/2, 1/4, 1/8) that keeps both sides at least ``jpeg_draft`` pixels,
+- JPEG draft (``jpeg_draft``; ``fingerprint`` passes ``DEFAULT_JPEG_DRAFT`` = 256): a JPEG is
+  decoded at the smallest DCT scale (1/2, 1/4, 1/8) keeping both sides >= ``jpeg_draft`` pixels,
   so libjpeg skips most of the inverse DCT and upsampling of a large photo (a 12-megapixel photo
   is decoded at 504 x 378). PDQ averages the picture down to 64 x 64 anyway, so the hash moves
   by a few bits only (on the benign test pictures and their 1-12 megapixel re-encodings: at most
@@ -77,12 +77,14 @@ class ImageFrame:
 
 
 def decode_frames(
-    data: bytes, fmt: str, limits: Limits, deadline: Deadline, *,
-    jpeg_draft: int | None = DEFAULT_JPEG_DRAFT, budget: MemoryBudget = UNLIMITED,
+    data: bytes, fmt: str, limits: Limits, deadline: Deadline, *, jpeg_draft: int | None = None,
+    budget: MemoryBudget = UNLIMITED,
 ) -> Iterator[ImageFrame]:
     """Yield every frame of the image in ``data`` (of sniffed format ``fmt``), canonicalised.
 
-    ``jpeg_draft``: see the module docstring; ``None`` decodes at full size (the exact path).
+    ``jpeg_draft``: see the module docstring; ``None`` (here the default: pictures shown to
+    reviewers keep their resolution) decodes at full size, the exact path. Fingerprinting
+    passes ``DEFAULT_JPEG_DRAFT``.
     ``budget``: ``image_cost`` is reserved from it (waiting, or refused) before the first pixel is
     decoded, and held until the generator ends: close it (``contextlib.closing``) when stopping
     early.
