@@ -157,3 +157,5 @@ def test_demo_runs_and_reports_a_summary(cli):
     summary = lines(r.stdout)[0]
     assert summary["uploads"] >= 60 and summary["correct"] == summary["uploads"]
     assert summary["verdicts"].get("block", 0) > 0 and summary["retro_matches"] >= 1
+    photo = summary["photo_hashing"]  # a 12 MP photo: scan path and banking path agree
+    assert photo["matched"] and 0 <= photo["bits_apart"] <= 16
