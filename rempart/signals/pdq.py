@@ -297,13 +297,16 @@ HASH_BYTES_PER_PIXEL = 8 if _REFERENCE is not None else 3 + 24 + 8
 
 def _probes() -> list[np.ndarray]:
     """Pictures the fast path must hash exactly as ``pdqhash`` does before it is used: odd
-    sizes, PDQ's 64 x 64 special case, the smallest hashable size, strided and grey views."""
+    sizes, PDQ's 64 x 64 special case, the smallest hashable size, strided, grey and read-only
+    views (each array type numba compiles for: the probes compile them all at first use)."""
     rng = np.random.default_rng(11)
     noise = rng.integers(0, 256, (301, 517, 3), dtype=np.uint8)
     smooth = np.cumsum(rng.integers(0, 3, (200, 130, 3)), axis=0).astype(np.uint8)
     grey = rng.integers(0, 256, (97, 41), dtype=np.uint8)
+    frozen = smooth.copy()
+    frozen.setflags(write=False)  # as numpy sees a decoded Pillow picture
     return [noise, noise[::-1, ::3], smooth.transpose(1, 0, 2), noise[:64, :64],
-            noise[:5, :9], np.broadcast_to(grey[:, :, None], (*grey.shape, 3))]
+            noise[:5, :9], np.broadcast_to(grey[:, :, None], (*grey.shape, 3)), frozen]
 
 
 _FAST: list = []  # [] until first use, then [the fast path or None]
