@@ -129,9 +129,15 @@ class Runtime:
 
     # -- scanning -----------------------------------------------------------------------------
 
-    def fingerprint(self, data: bytes, timings: dict[str, float] | None = None) -> Fingerprint:
-        """Fingerprint an upload within the limits and the shared decode memory budget."""
-        return fingerprint(data, limits=self.limits, budget=self.decode_budget, timings=timings)
+    def fingerprint(self, data: bytes, timings: dict[str, float] | None = None, *,
+                    exact: bool = False) -> Fingerprint:
+        """Fingerprint an upload within the limits and the shared decode memory budget.
+
+        Uploads are scanned on the default (fast) path; ``exact`` decodes at full resolution,
+        PDQ bit-exact with the reference: what is banked (and may be shared) uses it.
+        """
+        return fingerprint(data, limits=self.limits, budget=self.decode_budget, timings=timings,
+                           **({"jpeg_draft": None} if exact else {}))
 
     def scan_media(self, data: bytes, context: ScanContext = ScanContext()) -> ScanOutcome:
         timings: dict[str, float] = {}

@@ -45,7 +45,7 @@ def hash_files(
     failed = 0
     with errors_to_exit():
         limits = settings().limits
-    for path, fp in fingerprint_paths(expand_paths(files), "hashing", limits):
+    for path, fp in fingerprint_paths(expand_paths(files), "hashing", limits, exact=True):
         if isinstance(fp, RempartError):
             failed += 1
             unreadable(path, fp, json_out)

@@ -108,7 +108,7 @@ def add(
         rt = runtime()
         items: list[ConfirmedItem] = []
         failed = 0
-        for path, fp in fingerprint_paths(paths, "hashing", rt.limits):
+        for path, fp in fingerprint_paths(paths, "hashing", rt.limits, exact=True):
             if isinstance(fp, RempartError):
                 failed += 1
                 unreadable(path, fp, json_out=False)

@@ -30,7 +30,7 @@ import numpy as np
 
 from rempart.errors import InvalidInput, InvariantViolation, NotFound
 from rempart.signals.budget import UNLIMITED, MemoryBudget
-from rempart.signals.decode import decode_frames
+from rempart.signals.decode import DEFAULT_JPEG_DRAFT, decode_frames
 from rempart.signals.limits import DEFAULT_LIMITS, Deadline, Limits
 from rempart.signals.features import BANK_POINTS, Features, extract, extract_region
 from rempart.signals.model import STAGE1_NAMES, VARIANT_NAMES, FrameHash, Fingerprint
@@ -50,7 +50,7 @@ STAGES = True
 
 
 def fingerprint(
-    data: bytes, *, limits: Limits = DEFAULT_LIMITS, jpeg_draft: int | None = None,
+    data: bytes, *, limits: Limits = DEFAULT_LIMITS, jpeg_draft: int | None = DEFAULT_JPEG_DRAFT,
     budget: MemoryBudget = UNLIMITED, timings: dict[str, float] | None = None,
 ) -> Fingerprint:
     """Fingerprint one media file given as bytes.
@@ -58,9 +58,10 @@ def fingerprint(
     ``timings``, when given, gains the seconds spent decoding (``decode``: sniffing, the exact
     hashes, decoding pixels) and hashing them (``hash``: PDQ of every frame and variant).
 
-    ``jpeg_draft`` (off by default) decodes JPEGs at a reduced DCT scale keeping both sides at
-    least that many pixels: faster on large photos, but PDQ is then a few bits off the reference
-    (see ``rempart.signals.decode``). The exact hashes (SHA-256, MD5, SHA-1) are unaffected.
+    ``jpeg_draft`` decodes JPEGs at a reduced DCT scale keeping both sides at least that many
+    pixels (``DEFAULT_JPEG_DRAFT``, 256): several times faster on large photos, but PDQ is then a
+    few bits off the reference (see ``rempart.signals.decode``); ``None`` decodes at full size,
+    bit-exact with the reference. The exact hashes (SHA-256, MD5, SHA-1) are unaffected.
 
     ``budget``: decoding waits for its estimated cost there (see the module docstring).
 
@@ -99,7 +100,8 @@ def _fingerprint(data: bytes, limits: Limits, jpeg_draft: int | None, budget: Me
 
 
 def fingerprint_file(
-    path: str | os.PathLike, *, limits: Limits = DEFAULT_LIMITS, jpeg_draft: int | None = None
+    path: str | os.PathLike, *, limits: Limits = DEFAULT_LIMITS,
+    jpeg_draft: int | None = DEFAULT_JPEG_DRAFT,
 ) -> Fingerprint:
     """Fingerprint the file at ``path``, refusing an oversized file before reading it all.
 

@@ -22,7 +22,8 @@ uniform or almost uniform picture is never trimmed to nothing. It is refused too
 reaches ``max_side`` of the dimension: no letterbox is that wide, and such a picture is flat
 (a sky, a wall) rather than framed.
 
-Pure numpy; no I/O.
+Pure numpy and numba (the line scan, ``rempart.signals._kernels.edge_run``, loaded on first
+use; ``_edge_run`` below is the same scan in numpy, used where numba cannot load); no I/O.
 """
 
 from __future__ import annotations
@@ -66,12 +67,13 @@ def content_box(rgb: np.ndarray, rule: TrimRule = DEFAULT_TRIM) -> tuple[int, in
         return None
     max_rows = max(1, int(height * rule.max_side))
     max_cols = max(1, int(width * rule.max_side))
+    scan = _scanner(rule)
     runs = (
-        _edge_run(rgb[:max_rows], rule),
-        _edge_run(rgb[::-1][:max_rows], rule),
+        scan(rgb[:max_rows]),
+        scan(rgb[::-1][:max_rows]),
         # Columns: the same scan on the transposed strips.
-        _edge_run(rgb[:, :max_cols].transpose(1, 0, 2), rule),
-        _edge_run(rgb[:, ::-1][:, :max_cols].transpose(1, 0, 2), rule),
+        scan(rgb[:, :max_cols].transpose(1, 0, 2)),
+        scan(rgb[:, ::-1][:, :max_cols].transpose(1, 0, 2)),
     )
     if runs[0] >= max_rows or runs[1] >= max_rows or runs[2] >= max_cols or runs[3] >= max_cols:
         return None  # a border as wide as the cap: a flat picture, not a framed one
@@ -99,6 +101,29 @@ def trim(rgb: np.ndarray, rule: TrimRule = DEFAULT_TRIM) -> np.ndarray | None:
         return None
     top, bottom, left, right = box
     return rgb[top:bottom, left:right]
+
+
+def _scanner(rule: TrimRule):
+    """The line scan: numba's (one pass, stops at the first line that is not border) when it
+    loads, else numpy's; both give the same run."""
+    kernels = _kernels()
+    if kernels is None:
+        return lambda lines: _edge_run(lines, rule)
+    return lambda lines: kernels.edge_run(lines, rule.tolerance, rule.min_fraction,
+                                          rule.blur_lines, rule.blur_fraction)
+
+
+_KERNELS: list = []
+
+
+def _kernels():
+    if not _KERNELS:
+        try:
+            from rempart.signals import _kernels as kernels  # numba: loaded on first use
+        except ImportError:
+            kernels = None
+        _KERNELS.append(kernels)
+    return _KERNELS[0]
 
 
 def _edge_run(lines: np.ndarray, rule: TrimRule) -> int:

@@ -163,3 +163,5 @@ def test_demo_runs_and_reports_a_summary(cli):
     assert any(m.startswith("pdq-peeled") for m in stages["captioned"]["matched"])
     assert stages["cropped-turned"]["verdict"] == "review"
     assert stages["cropped-turned"]["matched"][0].startswith("orb: ")
+    photo = summary["photo_hashing"]  # a 12 MP photo: scan path and banking path agree
+    assert photo["matched"] and 0 <= photo["bits_apart"] <= 16

@@ -166,7 +166,7 @@ async def bank_media(name: str, request: Request, runtime: Runtime = Depends(get
     external_id = fields.get("external_id") or None
     if external_id is not None and len(external_id) > 200:
         raise InvalidInput("external_id is longer than 200 characters")
-    fp = await run_in_threadpool(runtime.fingerprint, data)
+    fp = await run_in_threadpool(runtime.fingerprint, data, exact=True)
     outcome = await run_in_threadpool(runtime.bank_media, name, fp, external_id=external_id,
                                       added_by=who.label)
     return banking_json(outcome)
