@@ -194,6 +194,12 @@ def _existing_rows(session: Session, bank_id: int,
     return {k: v for k, v in found.items() if k in keys}
 
 
+def entries_by_key(session: Session, bank: Bank,
+                   keys: set[tuple[str, str]]) -> dict[tuple[str, str], BankEntry]:
+    """The bank's entries (removed ones too) for (signal type, canonical value) keys."""
+    return _existing_rows(session, bank.id, keys)
+
+
 def add_items(session: Session, bank: Bank, items: Iterable[ConfirmedItem],
               added_by: str = "") -> AddResult:
     """Bank confirmed items (what each banks: ``rempart.banks.entries``), all in one change."""

@@ -1,0 +1,151 @@
+"""Applying upstream records to a bank, a batch at a time, in the caller's transaction.
+
+``apply_batch`` is the one path every exchange takes (and a bulk importer can take): a batch of
+``Upstream`` records (upstream id, op, hashes, labels) becomes bank entries through
+``rempart.banks.service`` and rows of ``exchange_entries`` that remember which upstream record
+each entry came from:
+
+- add / update: the record's hashes are validated first; one bad hash and the whole record is
+  refused with its reason (``Rejected``), nothing of it applied. Its entries are added (or found,
+  or restored) in the bank, its labels replace the old ones, hashes it no longer has are
+  dropped, and an entry this exchange had withdrawn matches again;
+- delete (withdrawn upstream): the record's entries stop matching (disabled, with the reason
+  "withdrawn upstream by <exchange>"; the row and its history stay), unless another live
+  upstream record or a person (an entry not banked by an exchange) still vouches for the entry.
+  An entry a reviewer disabled is left as the reviewer left it.
+
+In a batch, the last record of an upstream id wins. Everything recorded here goes through the
+bank change feed, so a withdrawn entry stops matching at the next scan in every process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rempart.banks import service as banks
+from rempart.banks.entries import NewEntry
+from rempart.banks.models import Bank, BankEntry
+from rempart.errors import InvalidInput
+from rempart.exchanges.models import Exchange, ExchangeEntry
+from rempart.exchanges.protocols import Rejected, Upstream
+from rempart.signals import validate_signal
+from rempart.store.db import utcnow
+
+WITHDRAWN = "withdrawn upstream by "
+CHUNK = 500
+
+
+@dataclass
+class Applied:
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+    #: bank entries added or made to match again (a retro-scan can look for them)
+    new_entry_ids: list[int] = field(default_factory=list)
+
+
+def added_by(exchange: Exchange) -> str:
+    return f"exchange:{exchange.name}"
+
+
+def apply_batch(session: Session, exchange: Exchange, bank: Bank,
+                records: Sequence[Upstream]) -> Applied:
+    """Apply ``records`` (see the module doc); returns what changed and what was refused."""
+    out = Applied()
+    latest: dict[str, tuple[Upstream, tuple[tuple[str, str], ...]]] = {}
+    for r in records:
+        if r.op not in ("add", "update", "delete"):
+            out.rejected.append(Rejected(r.upstream_id, f"unknown op {r.op[:20]}"))
+            continue
+        try:
+            hashes = tuple(sorted({validate_signal(t, v) for t, v in r.hashes}))
+        except InvalidInput as exc:
+            out.rejected.append(Rejected(r.upstream_id, str(exc)[:300]))
+            latest.pop(r.upstream_id, None)
+            continue
+        if r.op != "delete" and not hashes:
+            out.rejected.append(Rejected(r.upstream_id, "no hash to bank"))
+            continue
+        latest[r.upstream_id] = (r, hashes)
+    if not latest:
+        return out
+
+    mappings = _mappings(session, exchange.id, list(latest))
+    wanted = {h for r, hs in latest.values() if r.op != "delete" for h in hs}
+    entries: dict[tuple[str, str], BankEntry] = {}
+    if wanted:
+        result = banks.add_entries(
+            session, bank, [NewEntry(t, v, external_id=None, metadata={"exchange": exchange.name})
+                            for t, v in sorted(wanted)], added_by=added_by(exchange))
+        out.new_entry_ids += [e.id for e in result.added]
+        entries = banks.entries_by_key(session, bank, wanted)
+    dropped: set[int] = set()
+    now = utcnow()
+    for upstream_id, (r, hashes) in latest.items():
+        old = {m.entry_id: m for m in mappings.get(upstream_id, ())}
+        was_live = any(m.live for m in old.values())
+        keep: set[int] = set()
+        if r.op != "delete":
+            for h in hashes:
+                entry = entries[h]
+                keep.add(entry.id)
+                m = old.get(entry.id)
+                if m is None:
+                    session.add(ExchangeEntry(exchange_id=exchange.id, upstream_id=upstream_id,
+                                              entry_id=entry.id, labels=list(r.labels),
+                                              extra=dict(r.extra), live=True, updated_at=now))
+                else:
+                    m.labels, m.extra, m.live, m.updated_at = list(r.labels), dict(r.extra), True, now
+                if entry.disabled_at is not None and entry.disabled_reason.startswith(WITHDRAWN):
+                    banks.enable_entry(session, entry.id)
+                    out.new_entry_ids.append(entry.id)
+            if was_live:
+                out.updated += 1
+            else:
+                out.added += 1
+        elif was_live:
+            out.deleted += 1
+        for entry_id, m in old.items():
+            if entry_id not in keep and m.live:
+                m.live, m.updated_at = False, now
+                dropped.add(entry_id)
+    session.flush()
+    _withdraw(session, exchange, dropped)
+    return out
+
+
+def _mappings(session: Session, exchange_id: int, ids: list[str]) -> dict[str, list[ExchangeEntry]]:
+    out: dict[str, list[ExchangeEntry]] = {}
+    for i in range(0, len(ids), CHUNK):
+        for m in session.scalars(select(ExchangeEntry).where(
+                ExchangeEntry.exchange_id == exchange_id, ExchangeEntry.upstream_id.in_(ids[i:i + CHUNK]))):
+            out.setdefault(m.upstream_id, []).append(m)
+    return out
+
+
+def _withdraw(session: Session, exchange: Exchange, entry_ids: set[int]) -> None:
+    """Disable the entries nothing vouches for any more (see the module doc)."""
+    ids = sorted(entry_ids)
+    for i in range(0, len(ids), CHUNK):
+        chunk = ids[i:i + CHUNK]
+        still = set(session.scalars(select(ExchangeEntry.entry_id).where(
+            ExchangeEntry.entry_id.in_(chunk), ExchangeEntry.live.is_(True))))
+        for entry in session.scalars(select(BankEntry).where(BankEntry.id.in_(chunk))):
+            if (entry.id in still or entry.removed_at is not None or entry.disabled_at is not None
+                    or not entry.added_by.startswith("exchange:")):
+                continue
+            banks.disable_entry(session, entry.id, reason=WITHDRAWN + exchange.name)
+
+
+def live_counts(session: Session) -> dict[int, tuple[int, int]]:
+    """exchange id -> (live upstream records, withdrawn ones)."""
+    n = func.count(func.distinct(ExchangeEntry.upstream_id))
+    live = dict(session.execute(select(ExchangeEntry.exchange_id, n)
+                                .where(ExchangeEntry.live.is_(True)).group_by(ExchangeEntry.exchange_id)).all())
+    total = dict(session.execute(select(ExchangeEntry.exchange_id, n).group_by(ExchangeEntry.exchange_id)).all())
+    return {ex: (live.get(ex, 0), t - live.get(ex, 0)) for ex, t in total.items()}
