@@ -89,6 +89,15 @@ class NotReady(Out):
 # --- scanning -----------------------------------------------------------------------------------
 
 
+class MatchProvenance(Out):
+    """Where a matched entry came from: the exchange that shared it and its upstream records."""
+
+    exchange: str = Field(description="the source's name (`rempart exchange list`)")
+    kind: Literal["ncmec", "threatexchange", "stopncii", "rempart"]
+    upstream_ids: list[str] = Field(description="the upstream records vouching for the entry")
+    labels: list[str] = Field(description="their labels (classification, tags, member...)")
+
+
 class ScanMatch(Out):
     """One counted match. Never carries the banked hash itself."""
 
@@ -100,6 +109,8 @@ class ScanMatch(Out):
     action: BankAction
     low_quality: bool = Field(False, description="present (true) when the query hash had quality < 50")
     detail: str = Field("", description="present when there is more to say (e.g. video coverage)")
+    exchange: MatchProvenance | SkipJsonSchema[None] = Field(
+        None, description="present when the entry came from a hash-sharing exchange")
 
 
 class ScanMedia(Out):

@@ -70,6 +70,8 @@ class Permission(str, enum.Enum):
     # hotline, for the platform's people
     ORGS_STATS = "orgs:stats"  # every organisation's statistics, unfounded-notice rates
     ORGS_SUSPEND = "orgs:suspend"  # suspend an organisation's notices (DSA Art. 22(6))
+    # hash-sharing exchanges: a partner rempart's key (``rempart exchange partner add``) alone
+    EXCHANGE_FEED = "exchange:feed"  # read the banks shared with that partner
 
 
 class Audience(str, enum.Enum):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -42,18 +42,23 @@ class ScanOutcome:
     result: MatchResult
     fingerprint: Fingerprint | None = None
     rows: Sequence[SignalRow] = field(default_factory=tuple)
+    #: entry id -> where the entry came from (``item_matches.detail["exchange"]``, written by an
+    #: after-scan hook of ``rempart.exchanges``)
+    provenance: Mapping[int, dict] = field(default_factory=dict)
 
     def match_json(self) -> list[dict]:
-        return [match_json(m) for m in self.result.matches]
+        return [match_json(m, self.provenance.get(m.entry_id)) for m in self.result.matches]
 
 
-def match_json(m: Match) -> dict:
+def match_json(m: Match, provenance: Mapping | None = None) -> dict:
     out = {"bank": m.bank, "entry": m.entry_id, "signal": m.signal, "distance": m.distance,
            "variant": m.variant, "action": m.action}
     if m.low_quality:
         out["low_quality"] = True
     if m.detail:
         out["detail"] = m.detail
+    if provenance:
+        out["exchange"] = dict(provenance)
     return out
 
 
@@ -100,4 +105,6 @@ def scan_rows(session: Session, matcher: Matcher, rows: Sequence[SignalRow], *, 
                        size_bytes=size_bytes)
     for hook in after:
         hook(session, item, result)
-    return ScanOutcome(item.id, item.verdict, result, fp, rows)
+    provenance = {m.entry_id: m.detail["exchange"] for m in item.matches
+                  if isinstance(m.detail, dict) and "exchange" in m.detail}
+    return ScanOutcome(item.id, item.verdict, result, fp, rows, provenance)

@@ -16,7 +16,7 @@ order, each once, one space between key and value::
     category protection_of_minors
     keyword child_sexual_abuse_material
     content_type image
-    source_type own_initiative_hash_match
+    source_type own_initiative_hash_match   (shared_list_<exchange> for an exchange's entry)
     automated_detection yes
     automated_decision fully
     time_to_action immediate
@@ -131,6 +131,8 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "source_type": (
         "article_16_notice", "trusted_flagger", "authority_order",
         "own_initiative_hash_match", "own_initiative_other",
+        # a hash match on an entry a hash-sharing exchange shared (``rempart.exchanges``)
+        "shared_list_ncmec", "shared_list_threatexchange", "shared_list_stopncii", "shared_list_rempart",
     ),
     "automated_detection": ("yes", "no"),
     "automated_decision": ("fully", "partially", "not_automated"),

@@ -69,6 +69,18 @@ BLOCK_FIELDS = {
 Ref = tuple[str, object]
 
 
+def block_source_type(matches) -> str:
+    """An automatic block's ``source_type``: ``shared_list_<kind>`` when its closest counted match
+    is on an entry a hash-sharing exchange shared (its provenance, which
+    ``rempart.exchanges`` writes into the match's ledger row), else ``own_initiative_hash_match``."""
+    counted = sorted((m for m in matches if m.status == "counted"), key=lambda m: (m.distance, m.entry_id))
+    if counted:
+        kind = ((counted[0].detail or {}).get("exchange") or {}).get("kind")
+        if f"shared_list_{kind}" in VOCABULARY["source_type"]:
+            return f"shared_list_{kind}"
+    return BLOCK_FIELDS["source_type"]
+
+
 @dataclass(frozen=True)
 class ClosedDay:
     day: str
@@ -296,7 +308,8 @@ class TransparencyLog:
             signals = [(s.signal_type, s.value) for s in item.signals if s.variant == "original"]
             digest, subject = signals_digest(signals), "signals"
         content_type = item.kind if item.kind in ("image", "video") else "other"
-        self.record_decision(session, {**BLOCK_FIELDS, "content_type": content_type}, digest,
+        self.record_decision(session, {**BLOCK_FIELDS, "content_type": content_type,
+                                       "source_type": block_source_type(item.matches)}, digest,
                              ("scanned_item", item.id), subject=subject, event=f"block:{item.id}")
 
     def close_day(self, session: Session, day: dt.date | None = None) -> list[ClosedDay]:
