@@ -42,6 +42,9 @@ class MatchView:
     distance: int
     status: str
     found_by: str
+    #: where the entry came from when a hash-sharing exchange shared it: {"exchange", "kind",
+    #: "upstream_ids", "labels"} (``item_matches.detail["exchange"]``), else None
+    exchange: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,8 @@ def _item_views(session: Session, items: Iterable[ScannedItem], with_fp: bool) -
         for m, bank in session.execute(select(ItemMatch, Bank.name).join(Bank, Bank.id == ItemMatch.bank_id)
                                        .where(ItemMatch.item_id.in_(ids)).order_by(ItemMatch.distance)):
             matches.setdefault(m.item_id, []).append(
-                MatchView(bank, m.entry_id, m.signal_type, m.distance, m.status, m.found_by))
+                MatchView(bank, m.entry_id, m.signal_type, m.distance, m.status, m.found_by,
+                          (m.detail or {}).get("exchange") if isinstance(m.detail, dict) else None))
     fps: dict[int, list[tuple[str, str, str]]] = {}
     if with_fp and ids:
         for s in session.scalars(select(ItemSignal).where(ItemSignal.item_id.in_(ids))
