@@ -25,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rempart.banks.models import BankEntry
 from rempart.errors import RempartError
 from rempart.exchanges import credentials
 from rempart.exchanges.models import Exchange, ExchangeEntry, ExchangeFeedback
@@ -142,10 +143,18 @@ def deliver_feedback(db: Database, home: Path, getenv: Callable[[str], str | Non
                 extra = s.scalar(select(ExchangeEntry.extra).where(
                     ExchangeEntry.exchange_id == exchange_id, ExchangeEntry.upstream_id == upstream_id,
                     ExchangeEntry.entry_id == entry_id)) or {}
-                request = wire_for(ex, credential).feedback(upstream_id, extra, opinion)
+                signal_type = s.get(BankEntry, entry_id).signal_type
+                wire = wire_for(ex, credential)
                 url, kind = ex.url, ex.kind
-            if request is not None:
-                with Transport(url, kind, credential, policy=policy) as http:
+            with Transport(url, kind, credential, policy=policy) as http:
+                request = wire.feedback(upstream_id, extra, opinion, signal_type)
+                ask = getattr(wire, "reasons", None)
+                if request is None and opinion == "false_positive" and ask and ask(signal_type):
+                    # NCMEC: a negative opinion names a reason; its first one, as offered
+                    offered = http.fetch(ask(signal_type), wire.parse_reasons)
+                    request = wire.feedback(upstream_id, extra, opinion, signal_type,
+                                            offered[0] if offered else None)
+                if request is not None:
                     http.send(request)
         except RempartError as exc:
             error = str(exc)[:500]

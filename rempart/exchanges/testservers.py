@@ -169,6 +169,10 @@ class UpstreamServer:
     def page(self, path: str, query: dict) -> tuple[int, bytes, str]:
         if self.kind == "ncmec" and path == "/v2/entries":
             return self._ncmec(query)
+        if self.kind == "ncmec" and path.startswith("/v2/feedback/") and path.endswith("/reasons"):
+            return 200, (f'<?xml version="1.0" encoding="UTF-8"?><feedbackReasons xmlns="{NAMESPACE}">'
+                         '<availableFeedbackReasons><reason guid="0c5e1d4e-0000-4000-8000-000000000001" '
+                         'name="Not CSAM"/></availableFeedbackReasons></feedbackReasons>').encode(), "application/xml"
         if self.kind == "threatexchange" and path == f"/{self.privacy_group}/threat_updates/":
             return self._te(query)
         if self.kind == "stopncii" and path == "/v1/FetchHashes":

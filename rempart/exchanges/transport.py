@@ -75,6 +75,10 @@ class Transport:
     def send(self, request: Request) -> None:
         self._call(request, lambda body, headers: None)
 
+    def fetch(self, request: Request, read: Callable[[bytes, Mapping[str, str]], object]):
+        """``read(body, headers)`` of the answer to ``request``, with the same retries."""
+        return self._call(request, read)
+
     def _call(self, request: Request, read: Callable[[bytes, Mapping[str, str]], object]):
         last = "no attempt"
         for attempt in range(self.policy.attempts):

@@ -90,7 +90,7 @@ def test_threatexchange_cursor_types_and_tombstones():
     req2, window2 = wire.request(page.checkpoint, now=900)
     assert req2.params["after"] == "QQ" and window2["stop"] == 500
     assert wire.parse(_te([]), {}, window2).checkpoint == {"start": 500}
-    assert wire.feedback("1", {"descriptors": ["77"]}, "false_positive").body == b"reactions=DISAGREE_WITH_TAGS"
+    assert wire.feedback("1", {"descriptors": ["77"]}, "false_positive", "pdq").body == b"reactions=DISAGREE_WITH_TAGS"
     with pytest.raises(BadPage):
         wire.parse(b'{"data": [', {}, window)
 
@@ -124,3 +124,15 @@ def test_the_feed_verifies_its_signature_and_its_request():
     with pytest.raises(BadPage):  # a page for another request, correctly signed
         other = feed_body("peer", 3, 9, False, [])
         wire.parse(other, {"Rempart-Signature": signature("rpx_key", other)}, window)
+
+
+def test_ncmec_feedback_names_the_member_the_entry_and_the_fingerprint():
+    wire = NcmecWire({"negative_reason": "guid-1"})
+    up = wire.request({}, now=10)[1]
+    record = wire.parse(_ncmec(IMAGE), {}, up).records[0]
+    yes = wire.feedback(record.upstream_id, record.extra, "confirmed", "pdq")
+    assert (yes.method, yes.path) == ("PUT", "/v2/entries/42/img-1/PDQ/feedback") and b"<affirmative/>" in yes.body
+    no = wire.feedback(record.upstream_id, record.extra, "false_positive", "md5")
+    assert no.path.endswith("/MD5/feedback") and b"<guid>guid-1</guid>" in no.body
+    assert wire.feedback(record.upstream_id, record.extra, "confirmed", "sha256") is None  # not taken
+    assert NcmecWire({}).feedback(record.upstream_id, record.extra, "false_positive", "pdq") is None  # no reason yet

@@ -126,6 +126,7 @@ def test_ncmec_feedback_is_an_xml_put_on_the_entry(runtime, upstream):
     delivered = runtime.deliver_exchange_feedback()
     assert delivered.sent == 1
     (got,) = server.feedback
-    assert got.path == "/v2/image/img-9/feedback" and b"<negative/>" in got.body
+    assert got.path == "/v2/entries/42/img-9/PDQ/feedback"
+    assert b"<negative><reasonIds><guid>0c5e1d4e-0000-4000-8000-000000000001</guid>" in got.body
     assert got.headers["Authorization"].startswith("Basic ")
     json.dumps(got.headers)  # plain strings

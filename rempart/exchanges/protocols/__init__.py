@@ -74,8 +74,10 @@ class Wire(Protocol):
 
     def parse(self, body: bytes, headers: Mapping[str, str], window: Mapping) -> Page: ...
 
-    def feedback(self, upstream_id: str, extra: Mapping, opinion: str) -> Request | None:
-        """The request that tells the exchange a reviewer's opinion (None: not supported)."""
+    def feedback(self, upstream_id: str, extra: Mapping, opinion: str, signal_type: str,
+                 reason: str | None = None) -> Request | None:
+        """The request that tells the exchange a reviewer's opinion on the record's hash of
+        ``signal_type`` (None: not supported); ``reason``: NCMEC's negative feedback reason."""
 
 
 def clean_id(value: object) -> str:

@@ -86,7 +86,8 @@ class RempartWire:
             raise BadPage("more is not true or false")
         return Page(tuple(records), tuple(rejected), {"after": nxt}, not more)
 
-    def feedback(self, upstream_id: str, extra: Mapping, opinion: str) -> Request | None:
+    def feedback(self, upstream_id: str, extra: Mapping, opinion: str, signal_type: str,
+                 reason: str | None = None) -> Request | None:
         return None
 
 

@@ -17,11 +17,16 @@ Options: ``member_ids`` (keep records of these members only), ``categories`` (ke
 classifications only). A record filtered out is applied as a delete (a record that moved out of
 the filter leaves the bank; one never seen is nothing to delete).
 
-Feedback (the record's media type is kept in ``extra``)::
+Feedback, on one fingerprint of an entry (the submitting member's id is kept in ``extra``)::
 
-    PUT {base}/v2/{image|video}/{id}/feedback
-    <feedbackSubmission xmlns="..."><affirmative/></feedbackSubmission>     confirmed
-    <feedbackSubmission xmlns="..."><negative/></feedbackSubmission>        false_positive
+    PUT {base}/v2/entries/{member id}/{entry id}/{MD5|SHA1|PDQ}/feedback
+    <feedbackSubmission xmlns="..."><affirmative/></feedbackSubmission>           confirmed
+    <feedbackSubmission xmlns="..."><negative><reasonIds><guid>...</guid></reasonIds></negative>
+    </feedbackSubmission>                                                       false_positive
+
+A negative opinion names a reason: the source's ``negative_reason`` option, else the first of
+``GET {base}/v2/feedback/{MD5|SHA1|PDQ}/reasons`` (``availableFeedbackReasons/reason@guid``).
+NCMEC takes no feedback on SHA-256 fingerprints.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 from urllib.parse import quote
+from xml.sax.saxutils import escape
 from collections.abc import Mapping
 
 from rempart.banks.ncmec_xml import FINGERPRINT_TYPES, NAMESPACE
@@ -41,6 +47,8 @@ from rempart.exchanges.protocols import (
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _NEXT = re.compile(r"^/v2/entries\?[A-Za-z0-9=&:%._+-]{1,1000}$")
 _FORBIDDEN = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype")
+#: rempart's signal types NCMEC takes feedback on, by NCMEC's fingerprint type names
+FEEDBACK_TYPES = {"md5": "MD5", "sha1": "SHA1", "pdq": "PDQ"}
 
 
 def iso(ts: int) -> str:
@@ -57,6 +65,7 @@ class NcmecWire:
     def __init__(self, options: Mapping) -> None:
         self.members = {str(m) for m in options.get("member_ids", ())}
         self.categories = {str(c) for c in options.get("categories", ())}
+        self.negative_reason = str(options.get("negative_reason", "")) or None
 
     def request(self, checkpoint: Mapping, now: int) -> tuple[Request, dict]:
         start = int(checkpoint.get("from", 0))
@@ -131,15 +140,40 @@ class NcmecWire:
             labels.append(f"member:{member_id}")
         if classification:
             labels.append(f"classification:{classification}")
-        return Upstream(upstream_id, "add", tuple(hashes), clean_labels(labels), {"media": media})
+        return Upstream(upstream_id, "add", tuple(hashes), clean_labels(labels),
+                        {"media": media, "member": member_id})
 
-    def feedback(self, upstream_id: str, extra: Mapping, opinion: str) -> Request | None:
-        media = extra.get("media", "image")
-        verdict = "affirmative" if opinion == "confirmed" else "negative"
+    def feedback(self, upstream_id: str, extra: Mapping, opinion: str, signal_type: str,
+                 reason: str | None = None) -> Request | None:
+        fingerprint = FEEDBACK_TYPES.get(signal_type)
+        member = str(extra.get("member", ""))
+        if fingerprint is None or not member.isdigit():
+            return None
+        if opinion == "confirmed":
+            verdict = "<affirmative/>"
+        else:
+            reason = reason or self.negative_reason
+            if not reason:
+                return None
+            verdict = f"<negative><reasonIds><guid>{escape(reason)}</guid></reasonIds></negative>"
         body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<feedbackSubmission xmlns="{NAMESPACE}">'
-                f"<{verdict}/></feedbackSubmission>\n").encode()
-        return Request("PUT", f"/v2/{media}/{quote(upstream_id, safe='')}/feedback", body=body,
-                       content_type="application/xml")
+                f"{verdict}</feedbackSubmission>\n").encode()
+        return Request("PUT", f"/v2/entries/{member}/{quote(upstream_id, safe='')}/{fingerprint}/feedback",
+                       body=body, content_type="application/xml; charset=utf-8")
+
+    def reasons(self, signal_type: str) -> Request | None:
+        """The request for the negative feedback reasons of a fingerprint type."""
+        fingerprint = FEEDBACK_TYPES.get(signal_type)
+        return Request("GET", f"/v2/feedback/{fingerprint}/reasons") if fingerprint else None
+
+    def parse_reasons(self, body: bytes, headers: Mapping[str, str]) -> list[str]:
+        if any(f in body for f in _FORBIDDEN):
+            raise BadPage("a DOCTYPE or entity declaration is refused")
+        try:
+            root = ET.fromstring(body)
+        except ET.ParseError as exc:
+            raise BadPage(f"not a complete XML document ({exc})") from None
+        return [r.get("guid", "") for r in root.iter() if _local(r.tag) == "reason" and r.get("guid")]
 
 
 def _text(rec: ET.Element, name: str) -> str | None:

@@ -72,7 +72,8 @@ class StopNciiWire:
         nxt = as_int(doc.get("nextSetTimestamp", window["start"]), "nextSetTimestamp")
         return Page(tuple(records), tuple(rejected), {"start": max(nxt, window["start"])}, True)
 
-    def feedback(self, upstream_id: str, extra: Mapping, opinion: str) -> Request | None:
+    def feedback(self, upstream_id: str, extra: Mapping, opinion: str, signal_type: str,
+                 reason: str | None = None) -> Request | None:
         value = upstream_id.partition(":")[2]
         body = {"count": 1, "hashFeedbacks": [{"hashValue": value, "feedbackValue": FEEDBACK[opinion],
                                                "tags": []}]}

@@ -80,7 +80,8 @@ class ThreatExchangeWire:
                         {"start": window["start"], "stop": window["stop"], "after": str(after)}, False)
         return Page(tuple(records), tuple(rejected), {"start": window["stop"]}, True)
 
-    def feedback(self, upstream_id: str, extra: Mapping, opinion: str) -> Request | None:
+    def feedback(self, upstream_id: str, extra: Mapping, opinion: str, signal_type: str,
+                 reason: str | None = None) -> Request | None:
         descriptors = [str(d) for d in extra.get("descriptors", ()) if str(d).isdigit()]
         if not descriptors:
             return None
