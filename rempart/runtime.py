@@ -33,6 +33,9 @@ from rempart.store.migrate import require_current, upgrade
 from rempart.transparency.db.service import TransparencyLog
 
 
+#: the exchange worker of ``rempart serve`` rests as long as each page took (half the CPU and
+#: database time to the scans: ``bench/exchange_sync.py``)
+SERVE_REST = 1.0
 #: how long an upload waits for decode memory before it is answered 503 (a client retries later)
 DECODE_WAIT_SECONDS = 10.0
 
@@ -195,7 +198,7 @@ class Runtime:
         with self.db.session() as s:
             due = exchanges.due_exchanges(s)
         for name in due:
-            self.sync_exchange(name)
+            self.sync_exchange(name, exchanges.SyncOptions(rest=SERVE_REST))
         self.deliver_exchange_feedback()
 
     def follow_up(self) -> int:

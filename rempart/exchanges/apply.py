@@ -23,11 +23,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from rempart.banks import service as banks
-from rempart.banks.entries import NewEntry
 from rempart.banks.models import Bank, BankEntry
 from rempart.errors import InvalidInput
 from rempart.exchanges.models import Exchange, ExchangeEntry
@@ -77,14 +76,13 @@ def apply_batch(session: Session, exchange: Exchange, bank: Bank,
 
     mappings = _mappings(session, exchange.id, list(latest))
     wanted = {h for r, hs in latest.values() if r.op != "delete" for h in hs}
-    entries: dict[tuple[str, str], BankEntry] = {}
-    if wanted:
-        result = banks.add_entries(
-            session, bank, [NewEntry(t, v, external_id=None, metadata={"exchange": exchange.name})
-                            for t, v in sorted(wanted)], added_by=added_by(exchange))
-        out.new_entry_ids += [e.id for e in result.added]
-        entries = banks.entries_by_key(session, bank, wanted)
-    dropped: set[int] = set()
+    ensured = banks.ensure_entries(session, bank, wanted, metadata={"exchange": exchange.name},
+                                   added_by=added_by(exchange))
+    out.new_entry_ids += ensured.added
+    inserts: list[dict] = []
+    updates: list[dict] = []
+    dropped: dict[int, int] = {}  # mapping id -> entry id
+    enable: set[int] = set()
     now = utcnow()
     for upstream_id, (r, hashes) in latest.items():
         old = {m.entry_id: m for m in mappings.get(upstream_id, ())}
@@ -92,18 +90,18 @@ def apply_batch(session: Session, exchange: Exchange, bank: Bank,
         keep: set[int] = set()
         if r.op != "delete":
             for h in hashes:
-                entry = entries[h]
-                keep.add(entry.id)
-                m = old.get(entry.id)
+                entry_id = ensured.ids[h]
+                keep.add(entry_id)
+                m = old.get(entry_id)
+                values = {"labels": list(r.labels), "extra": dict(r.extra), "live": True, "updated_at": now}
                 if m is None:
-                    session.add(ExchangeEntry(exchange_id=exchange.id, upstream_id=upstream_id,
-                                              entry_id=entry.id, labels=list(r.labels),
-                                              extra=dict(r.extra), live=True, updated_at=now))
+                    inserts.append({"exchange_id": exchange.id, "upstream_id": upstream_id,
+                                    "entry_id": entry_id, **values})
                 else:
-                    m.labels, m.extra, m.live, m.updated_at = list(r.labels), dict(r.extra), True, now
-                if entry.disabled_at is not None and entry.disabled_reason.startswith(WITHDRAWN):
-                    banks.enable_entry(session, entry.id)
-                    out.new_entry_ids.append(entry.id)
+                    updates.append({"id": m.id, **values})
+                at, reason = ensured.disabled.get(entry_id, (None, ""))
+                if at is not None and reason.startswith(WITHDRAWN):
+                    enable.add(entry_id)
             if was_live:
                 out.updated += 1
             else:
@@ -112,18 +110,30 @@ def apply_batch(session: Session, exchange: Exchange, bank: Bank,
             out.deleted += 1
         for entry_id, m in old.items():
             if entry_id not in keep and m.live:
-                m.live, m.updated_at = False, now
-                dropped.add(entry_id)
-    session.flush()
-    _withdraw(session, exchange, dropped)
+                dropped[m.id] = entry_id
+    for i in range(0, len(inserts), CHUNK):
+        session.execute(ExchangeEntry.__table__.insert(), inserts[i:i + CHUNK])
+    if updates:
+        session.execute(update(ExchangeEntry), updates)
+    if dropped:
+        ids = sorted(dropped)
+        for i in range(0, len(ids), CHUNK):
+            session.execute(update(ExchangeEntry).where(ExchangeEntry.id.in_(ids[i:i + CHUNK]))
+                            .values(live=False, updated_at=now).execution_options(synchronize_session=False))
+    for entry_id in sorted(enable):
+        banks.enable_entry(session, entry_id)
+        out.new_entry_ids.append(entry_id)
+    _withdraw(session, exchange, set(dropped.values()))
     return out
 
 
-def _mappings(session: Session, exchange_id: int, ids: list[str]) -> dict[str, list[ExchangeEntry]]:
-    out: dict[str, list[ExchangeEntry]] = {}
+def _mappings(session: Session, exchange_id: int, ids: list[str]) -> dict[str, list]:
+    out: dict[str, list] = {}
     for i in range(0, len(ids), CHUNK):
-        for m in session.scalars(select(ExchangeEntry).where(
-                ExchangeEntry.exchange_id == exchange_id, ExchangeEntry.upstream_id.in_(ids[i:i + CHUNK]))):
+        for m in session.execute(
+                select(ExchangeEntry.id, ExchangeEntry.upstream_id, ExchangeEntry.entry_id, ExchangeEntry.live)
+                .where(ExchangeEntry.exchange_id == exchange_id,
+                       ExchangeEntry.upstream_id.in_(ids[i:i + CHUNK]))):
             out.setdefault(m.upstream_id, []).append(m)
     return out
 

@@ -189,6 +189,9 @@ class SyncOptions:
     on_page: Callable[[SyncResult], None] | None = None
     #: called after each page's commit with the entry ids it made match (retro-scan, matcher)
     after_commit: Callable[[list[int]], None] | None = None
+    #: after each page, rest this fraction of the time the page took (0: full speed): a sync
+    #: in a serving process leaves the scans CPU and the database (``rempart serve``: 1.0)
+    rest: float = 0.0
 
 
 def sync_exchange(db: Database, home: Path, name: str, getenv: Callable[[str], str | None],
@@ -212,6 +215,7 @@ def sync_exchange(db: Database, home: Path, name: str, getenv: Callable[[str], s
                     with db.session() as s:
                         cp = s.get(ExchangeCheckpoint, ex_id)
                         state, version = dict(cp.state or {}), cp.version
+                    started = time.perf_counter()
                     page = http.fetch_page(wire, state, int(options.clock()))
                     new_ids = _apply_page(db, ex_id, run_id, version, page, result)
                     if options.after_commit and new_ids:
@@ -220,6 +224,8 @@ def sync_exchange(db: Database, home: Path, name: str, getenv: Callable[[str], s
                         options.on_page(result)
                     if page.done:
                         break
+                    if options.rest > 0:
+                        options.sleep(options.rest * (time.perf_counter() - started))
             finally:
                 result.retries = list(http.retries)
     except RempartError as exc:

@@ -24,6 +24,7 @@ import argparse
 import base64
 import datetime as dt
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ CREDENTIALS = {"ncmec": "tester:s3cret", "threatexchange": "1234|app-secret",
 _TE_TYPES = {"pdq": "HASH_PDQ", "md5": "HASH_MD5", "sha1": "HASH_SHA1", "sha256": "HASH_SHA256"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Version:
     ts: int
     upstream_id: str
@@ -77,6 +78,8 @@ class UpstreamServer:
         self.requests = 0
         self.delay = 0.0  # seconds before every page (the crash test uses it)
         self._faults: list[_Injected] = []
+        self._window_key: tuple | None = None
+        self._window: list[Version] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.daemon_threads = True
@@ -114,6 +117,12 @@ class UpstreamServer:
     def put(self, upstream_id: str, hashes, labels=(), member: str = "42") -> None:
         self._append(Version(int(time.time()), upstream_id, False, tuple(hashes), tuple(labels), member))
 
+    def put_many(self, records) -> None:
+        """Put (upstream id, hashes, labels) records at once (a benchmark's million)."""
+        now = int(time.time())
+        with self._lock:
+            self.log.extend(Version(now, uid, False, tuple(h), tuple(lb)) for uid, h, lb in records)
+
     def withdraw(self, upstream_id: str) -> None:
         self._append(Version(int(time.time()), upstream_id, True))
 
@@ -148,12 +157,18 @@ class UpstreamServer:
             return f.failure
 
     def window(self, start: int, stop: int) -> list[Version]:
-        latest: dict[str, Version] = {}
+        """The latest version of each record changed in [start, stop), in (time, id) order
+        (kept while the log does not grow: a client paging a big window reads it once)."""
         with self._lock:
-            for v in self.log:
-                if start <= v.ts < stop:
-                    latest[v.upstream_id] = v
-        return sorted(latest.values(), key=lambda v: (v.ts, v.upstream_id))
+            key = (start, stop, len(self.log))
+            if self._window_key != key:
+                latest: dict[str, Version] = {}
+                for v in self.log:
+                    if start <= v.ts < stop:
+                        latest[v.upstream_id] = v
+                self._window = sorted(latest.values(), key=lambda v: (v.ts, v.upstream_id))
+                self._window_key = key
+            return self._window
 
     # -- pages -----------------------------------------------------------------------------------
 
@@ -271,6 +286,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:  # quiet in tests
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        # headers and body leave in two writes: without this, a kept-alive connection waits
+        # for the client's delayed ACK (40 ms) between them
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     @property
     def upstream(self) -> UpstreamServer:
