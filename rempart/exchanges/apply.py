@@ -88,6 +88,7 @@ def apply_batch(session: Session, exchange: Exchange, bank: Bank,
         old = {m.entry_id: m for m in mappings.get(upstream_id, ())}
         was_live = any(m.live for m in old.values())
         keep: set[int] = set()
+        changed = False
         if r.op != "delete":
             for h in hashes:
                 entry_id = ensured.ids[h]
@@ -97,15 +98,18 @@ def apply_batch(session: Session, exchange: Exchange, bank: Bank,
                 if m is None:
                     inserts.append({"exchange_id": exchange.id, "upstream_id": upstream_id,
                                     "entry_id": entry_id, **values})
-                else:
+                    changed = True
+                elif not m.live or list(m.labels or ()) != values["labels"] or dict(m.extra or {}) != values["extra"]:
                     updates.append({"id": m.id, **values})
+                    changed = True
                 at, reason = ensured.disabled.get(entry_id, (None, ""))
                 if at is not None and reason.startswith(WITHDRAWN):
                     enable.add(entry_id)
-            if was_live:
-                out.updated += 1
-            else:
+            changed |= any(m.live and m.entry_id not in keep for m in old.values())
+            if not was_live:
                 out.added += 1
+            elif changed:  # the same record sent again (an overlapping page) changes nothing
+                out.updated += 1
         elif was_live:
             out.deleted += 1
         for entry_id, m in old.items():
@@ -131,7 +135,8 @@ def _mappings(session: Session, exchange_id: int, ids: list[str]) -> dict[str, l
     out: dict[str, list] = {}
     for i in range(0, len(ids), CHUNK):
         for m in session.execute(
-                select(ExchangeEntry.id, ExchangeEntry.upstream_id, ExchangeEntry.entry_id, ExchangeEntry.live)
+                select(ExchangeEntry.id, ExchangeEntry.upstream_id, ExchangeEntry.entry_id, ExchangeEntry.live,
+                       ExchangeEntry.labels, ExchangeEntry.extra)
                 .where(ExchangeEntry.exchange_id == exchange_id,
                        ExchangeEntry.upstream_id.in_(ids[i:i + CHUNK]))):
             out.setdefault(m.upstream_id, []).append(m)

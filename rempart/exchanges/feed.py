@@ -7,11 +7,15 @@ the database keeps its SHA-256 (to recognise it) and the key encrypted with the 
 (``bank_changes``) after the partner's checkpoint, so whatever changed in a shared bank (an entry
 added, disabled, enabled, removed) reaches the partner in order, once. Entries that came from
 another exchange are not passed on (their sharing terms are the upstream's); video (vpdq)
-entries are not in the feed.
+entries are not in the feed. On PostgreSQL the restart point handed back (``settled``) stays
+before the changes of the last ``SETTLE_SECONDS`` (a concurrent transaction may still commit a
+lower sequence number there): those changes are served at once, and again at the next sync,
+which applies them again to no effect, so none is missed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -23,12 +27,17 @@ from sqlalchemy.orm import Session
 
 from rempart.banks import service as banks
 from rempart.banks.models import Bank, BankChange, BankEntry
+from rempart.banks.replica import GAP_WATCH_SECONDS
 from rempart.errors import AuthError, Conflict, InvalidInput, NotFound, shown
 from rempart.exchanges import credentials
 from rempart.exchanges.models import ExchangePartner
 from rempart.exchanges.protocols.feed import KEY_PREFIX, MAX_LIMIT, feed_body, signature
 from rempart.exchanges.vocab import NAME
 from rempart.store.db import utcnow
+
+#: on PostgreSQL, how long a change may wait to commit after taking its sequence number (as
+#: the matcher replicas assume: ``rempart.banks.replica``)
+SETTLE_SECONDS = GAP_WATCH_SECONDS
 
 
 @dataclass(frozen=True)
@@ -90,10 +99,25 @@ def feed_page(session: Session, partner: Partner, after: int, limit: int) -> tup
     """The page after ``after`` for ``partner``: its exact bytes and their signature."""
     if after < 0 or not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"after must be >= 0 and limit between 1 and {MAX_LIMIT}")
-    changes = session.execute(
-        select(BankChange.seq, BankChange.ref_id).where(BankChange.seq > after, BankChange.kind == "entry")
+    rows = session.execute(
+        select(BankChange.seq, BankChange.ref_id, BankChange.at)
+        .where(BankChange.seq > after, BankChange.kind == "entry")
         .order_by(BankChange.seq).limit(limit)).all()
+    changes = [(seq, ref) for seq, ref, _ in rows]
     next_seq = changes[-1][0] if changes else after
+    more = len(changes) == limit
+    settled = next_seq
+    if session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL hands out sequence numbers at insert time, so a transaction can commit a
+        # lower number after this page: the restart point stays before the changes of the last
+        # SETTLE_SECONDS, which are served again next time (applying them again changes nothing)
+        cutoff = utcnow() - dt.timedelta(seconds=SETTLE_SECONDS)
+        held = after
+        for seq, _, at in rows:
+            if at > cutoff:
+                break
+            held = seq
+        settled = held
     ids = sorted({ref for _, ref in changes})
     shared = set(partner.banks)
     now = utcnow()
@@ -115,5 +139,5 @@ def feed_page(session: Session, partner: Partner, after: int, limit: int) -> tup
                           "op": "add" if active else "delete", "signal_type": entry.signal_type,
                           "value": entry.value, "labels": [f"bank:{bank_name}"]})
     items.reverse()
-    body = feed_body(partner.name, after, next_seq, len(changes) == limit, items)
+    body = feed_body(partner.name, after, next_seq, more, items, settled)
     return body, signature(partner.key, body)

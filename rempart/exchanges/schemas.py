@@ -23,6 +23,7 @@ class FeedPage(BaseModel):
 
     partner: str
     after: int = Field(description="the checkpoint asked from (echoed)")
-    next: int = Field(description="the checkpoint to ask from next")
+    next: int = Field(description="where to go on reading")
+    settled: int = Field(description="where a later sync starts again (<= next)")
     more: bool = Field(description="true: ask again at once")
     items: list[FeedItem]

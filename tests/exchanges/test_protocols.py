@@ -119,6 +119,13 @@ def test_the_feed_verifies_its_signature_and_its_request():
                                              "value": PDQ, "labels": ["bank:b"]}])
     page = wire.parse(body, {"Rempart-Signature": signature("rpx_key", body)}, window)
     assert page.done and page.checkpoint == {"after": 9} and page.records[0].hashes == (("pdq", PDQ),)
+    # paging past recent (unsettled) changes: go on reading, restart from the settled point
+    held = feed_body("peer", 7, 9, True, [], settled=8)
+    mid = wire.parse(held, {"Rempart-Signature": signature("rpx_key", held)}, window)
+    assert mid.checkpoint == {"after": 8, "cursor": 9} and not mid.done
+    _, window2 = wire.request(mid.checkpoint, now=0)
+    last = feed_body("peer", 9, 12, False, [])
+    assert wire.parse(last, {"Rempart-Signature": signature("rpx_key", last)}, window2).checkpoint == {"after": 8}
     with pytest.raises(BadPage):  # signed with another partner's key
         wire.parse(body, {"Rempart-Signature": signature("rpx_other", body)}, window)
     with pytest.raises(BadPage):  # a page for another request, correctly signed
