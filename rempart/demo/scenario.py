@@ -7,6 +7,7 @@
    copies (resized, recompressed, greyscale, flipped, padded, exact) of the banked ones.
 4. A picture that was uploaded (and allowed) earlier is banked afterwards: retro-scan finds
    every past upload of it.
+5. Banks synced from local NCMEC, ThreatExchange and StopNCII servers (``rempart.demo.exchanges``).
 The summary compares verdicts with the ground truth the scenario knows.
 """
 
@@ -23,6 +24,7 @@ from rempart.api.permissions import Scope
 from rempart.api.tokens import issue_token
 from rempart.banks import service as banks
 from rempart.errors import Conflict
+from rempart.demo.exchanges import ExchangeDemo, run_exchange_demo
 from rempart.demo.hotline import HotlineDemo, run_hotline_demo
 from rempart.demo.moderation import ModerationDemo, run_moderation_demo
 from rempart.demo.pictures import EDITS, edited, jpeg, picture
@@ -55,6 +57,8 @@ class DemoSummary:
     moderation: ModerationDemo | None = None
     #: the demo NGO's notices, a public report and an on-device submission
     hotline: HotlineDemo | None = None
+    #: banks synced from local NCMEC / ThreatExchange / StopNCII servers, feedback, the feed
+    exchanges: ExchangeDemo | None = None
 
     @property
     def per_second(self) -> float:
@@ -69,7 +73,8 @@ class DemoSummary:
                 "tokens": self.tokens, "banked_entries": self.banked_entries,
                 "transparency_log": self.log.to_json() if self.log else None,
                 "moderation": self.moderation.to_json() if self.moderation else None,
-                "hotline": self.hotline.to_json() if self.hotline else None}
+                "hotline": self.hotline.to_json() if self.hotline else None,
+                "exchanges": self.exchanges.to_json() if self.exchanges else None}
 
     def render(self) -> str:
         v = self.verdicts
@@ -95,6 +100,8 @@ class DemoSummary:
             lines += self.moderation.render()
         if self.hotline:
             lines += self.hotline.render()
+        if self.exchanges:
+            lines += self.exchanges.render()
         if self.tokens:
             lines.append("  API tokens for `rempart serve` (shown once; demo data only):")
             lines += [f"    {scope:9} {secret}" for scope, secret in self.tokens.items()]
@@ -186,6 +193,7 @@ def run_demo(rt: Runtime, uploads: int = 400, log: Callable[[str], None] = print
     summary.tokens = _issue_tokens(rt)
     summary.moderation = run_moderation_demo(rt, range(N_KNOWN + N_REVIEW), log)
     summary.hotline = run_hotline_demo(rt, log)
+    summary.exchanges = run_exchange_demo(rt, KNOWN, log)
     log("closing the demo day in the transparency log ...")
     summary.log = close_demo_day(rt)
     return summary
