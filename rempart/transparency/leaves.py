@@ -172,6 +172,13 @@ NOTICE_COUNT_KEYS = ("event", "source", "outcome", "time_to_action")
 NoticeKey = tuple[str, str, str, str]
 
 
+def hash_match_source_type(exchange_kind: str | None) -> str:
+    """The ``source_type`` of a decision on a hash match: ``shared_list_<kind>`` when the matched
+    entry came from a hash-sharing exchange of that kind, else ``own_initiative_hash_match``."""
+    shared = f"shared_list_{exchange_kind}"
+    return shared if exchange_kind and shared in VOCABULARY["source_type"] else "own_initiative_hash_match"
+
+
 def bucket_time_to_action(learned: datetime.datetime, effective: datetime.datetime) -> str:
     """The ``time_to_action`` bucket of a decision taking effect at ``effective`` about content
     the platform learned of at ``learned`` (both naive UTC, or both aware).

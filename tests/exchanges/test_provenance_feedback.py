@@ -93,6 +93,12 @@ def test_a_reviewer_opinion_is_queued_once_and_delivered_as_a_reaction(runtime, 
         decide(s, actor, cases["acct-b"], actions=[_dismiss()], policy=None, facts="benign look-alike", config=cfg)
     with runtime.db.session() as s:
         queued = {(f.upstream_id, f.opinion, f.state) for f in s.scalars(select(ExchangeFeedback))}
+        leaves = [parse_decision_leaf(e) for e in log_store.read_entries(s, 0, log_store.tree_size(s))
+                  if e.startswith(b"rempart/decision/")]
+    # the reviewers' leaves name the exchange's list as the source, as blocks do
+    assert {(d.decision, d.source_type) for d in leaves if d.kind == "moderation_decision"} >= {
+        ("content_removed", "shared_list_threatexchange")}
+    assert all(d.source_type == "shared_list_threatexchange" for d in leaves)
     assert queued == {("1501", "confirmed", "queued"), ("1502", "false_positive", "queued")}
     server.inject("500")  # the first delivery meets a 5xx and is retried
     runtime.exchange_round()

@@ -49,6 +49,7 @@ from rempart.transparency.leaves import (
     format_decision_leaf,
     format_notice_leaf,
     format_report_leaf,
+    hash_match_source_type,
     make_commitment,
     recount,
     recount_notices,
@@ -70,15 +71,17 @@ Ref = tuple[str, object]
 
 
 def block_source_type(matches) -> str:
-    """An automatic block's ``source_type``: ``shared_list_<kind>`` when its closest counted match
-    is on an entry a hash-sharing exchange shared (its provenance, which
-    ``rempart.exchanges`` writes into the match's ledger row), else ``own_initiative_hash_match``."""
+    """An automatic block's ``source_type`` (``hash_match_source_type``): by the provenance of
+    its closest counted match, which ``rempart.exchanges`` writes into the match's ledger row."""
+    return hash_match_source_type(closest_exchange_kind(matches))
+
+
+def closest_exchange_kind(matches) -> str | None:
+    """The exchange kind of the closest counted match of ledger rows (``ItemMatch``), if any."""
     counted = sorted((m for m in matches if m.status == "counted"), key=lambda m: (m.distance, m.entry_id))
-    if counted:
-        kind = ((counted[0].detail or {}).get("exchange") or {}).get("kind")
-        if f"shared_list_{kind}" in VOCABULARY["source_type"]:
-            return f"shared_list_{kind}"
-    return BLOCK_FIELDS["source_type"]
+    if not counted:
+        return None
+    return ((counted[0].detail or {}).get("exchange") or {}).get("kind")
 
 
 @dataclass(frozen=True)
