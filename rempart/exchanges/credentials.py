@@ -81,14 +81,14 @@ def reference(*, file: Path | None, env: str | None) -> str:
     return ""
 
 
-def resolve(home: Path, ref: str, stored: str | None, getenv: Callable[[str], str | None]) -> str:
+def resolve(home: Path, ref: str, stored: str | None, read_secret: Callable[[str], str | None]) -> str:
     """The credential a source uses now ("" when it has none)."""
     if ref == "stored" and stored:
         return decrypt(home, stored)
     if ref.startswith("file:"):
         return read_file(Path(ref[5:]))
     if ref.startswith("env:"):
-        value = getenv(ref[4:])
+        value = read_secret(ref[4:])
         if not value:
             raise InvalidInput(f"the environment variable {ref[4:]} holding the credential is not set")
         return value.strip()

@@ -124,11 +124,11 @@ class Delivered:
     waiting: int = 0
 
 
-def deliver_feedback(db: Database, home: Path, getenv: Callable[[str], str | None] | None = None,
+def deliver_feedback(db: Database, home: Path, read_secret: Callable[[str], str | None] | None = None,
                      policy: RetryPolicy = RetryPolicy(attempts=2, backoff=0.5, max_wait=5.0),
                      limit: int = 200) -> Delivered:
     """Send queued opinions (see the module doc)."""
-    from_env = getenv or (lambda _name: None)
+    from_env = read_secret or (lambda _name: None)
     out = Delivered()
     with db.session() as s:
         todo = [(f.id, f.exchange_id, f.upstream_id, f.opinion, f.entry_id) for f in s.scalars(

@@ -194,12 +194,12 @@ class SyncOptions:
     rest: float = 0.0
 
 
-def sync_exchange(db: Database, home: Path, name: str, getenv: Callable[[str], str | None],
+def sync_exchange(db: Database, home: Path, name: str, read_secret: Callable[[str], str | None],
                   options: SyncOptions = SyncOptions()) -> SyncResult:
     """Sync one source until it is caught up (or ``max_pages``); see the module doc."""
     with db.session() as s:
         ex = get_exchange(s, name)
-        credential = credentials.resolve(home, ex.credential_ref, ex.credential_enc, getenv)
+        credential = credentials.resolve(home, ex.credential_ref, ex.credential_enc, read_secret)
         ex_id, kind, url = ex.id, ex.kind, ex.url
         run = ExchangeRun(exchange_id=ex_id)
         s.add(run)

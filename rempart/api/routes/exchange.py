@@ -12,7 +12,7 @@ from rempart.exchanges import feed
 from rempart.exchanges.protocols.feed import DEFAULT_LIMIT, MAX_LIMIT, SIGNATURE_HEADER
 from rempart.exchanges.schemas import FeedPage
 from rempart.runtime import Runtime
-from rempart.store.db import MAX_INT
+from rempart.store.db import MAX_ID
 
 router = APIRouter(prefix="/v1/exchange", tags=["exchange"], responses=AUTHENTICATED,
                    route_class=ApiRoute)
@@ -37,7 +37,7 @@ partner.permission = Permission.EXCHANGE_FEED  # read by the route-table test an
             responses={200: {"headers": {SIGNATURE_HEADER: {
                 "description": "v1=<hex HMAC-SHA256 of the body with the partner's key>",
                 "schema": {"type": "string"}}}}})
-def exchange_feed(after: int = Query(0, ge=0, le=MAX_INT), limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+def exchange_feed(after: int = Query(0, ge=0, le=MAX_ID), limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
                   runtime: Runtime = Depends(get_runtime), who: feed.Partner = Depends(partner)) -> Response:
     """The changes of the banks shared with the calling partner after ``after``, signed."""
     with runtime.db.session() as s:
