@@ -64,6 +64,8 @@ class Replica:
         self.seq = seq
         #: sequence number -> monotonic time it was first seen missing
         self.gaps: dict[int, float] = {}
+        #: when a change was last applied (``time.time()``; the load counts), for the metrics
+        self.applied_at = time.time()
         self._lock = Lock()
 
     @classmethod
@@ -123,4 +125,5 @@ class Replica:
                     put.append(entry_state(entry))
             matcher.put_entries(put)
             self.seq = top
+            self.applied_at = time.time()
             return len(changes)

@@ -2,7 +2,7 @@
 the partners of the rempart feed
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0011
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 
 
 revision = '0013'
-down_revision = '0009'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
