@@ -39,6 +39,7 @@ NOTICES = {
     "claimed": "Case claimed.",
     "released": "Claim released: the case is back in its queue.",
     "revealed": "Item revealed (audited and counted against today's exposure budget).",
+    "fact-recorded": "Recorded (audited): NCMEC reports of this case carry it.",
     "decided": "Decision recorded and its actions applied.",
     "pending": "Decision recorded: it waits for a second reviewer.",
     "agreed": "Second review recorded: the decision is final.",

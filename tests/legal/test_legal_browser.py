@@ -125,3 +125,44 @@ def test_the_desk_and_the_portal_in_a_browser(runtime, browser, tmp_path):
         assert "UTC, as the order says." in ap.inner_text("#history")
         # another agency's officer cannot open it
         assert op.goto(f"{portal}/orders/999").status == 404
+
+
+def test_a_reviewer_records_public_availability_on_the_case_page(runtime, browser):
+    """The case page's control (people who may refer to NCMEC): recorded, audited, shown;
+    the legal team, who decides no case, is refused."""
+    from sqlalchemy import select
+
+    from rempart.audit.models import AuditEntry
+    from rempart.banks import service as banks
+    from rempart.moderation.models import Case
+    from tests.factories import image_bytes
+    from tests.web.web_helpers import upload
+
+    with runtime.db.session() as s:
+        banks.create_bank(s, "review-list", action="review")
+    runtime.bank_media("review-list", runtime.fingerprint(image_bytes(101)))
+    upload(runtime, 101, "acct-a", space="group-7")
+    with runtime.db.session() as s:
+        case_id = s.scalar(select(Case.id).where(Case.source == "hash_review"))
+    people = make_users(runtime, {"cs": Role.CHILD_SAFETY_MODERATOR, "ana": Role.LEGAL})
+    with Served(runtime, outbox_worker=False) as served:
+        p = browser.new_page()
+        _log_in(p, served.base, people["cs"].username, people["cs"].password, people["cs"].totp_secret)
+        p.goto(f"{served.base}/cases/{case_id}")
+        form = "[data-testid=public-fact]"
+        assert p.input_value(f"{form} select") == "no"  # false until someone records it
+        p.select_option(f"{form} select", "yes")
+        p.click(f"{form} button")
+        p.wait_for_url("**done=fact-recorded")
+        assert p.input_value(f"{form} select") == "yes"
+        assert "Recorded by" in p.inner_text(form)
+        # the legal team cannot record it (no case decisions): refused, nothing changes
+        lp = browser.new_page()
+        _log_in(lp, served.base, people["ana"].username, people["ana"].password, people["ana"].totp_secret)
+        r = lp.request.post(f"{served.base}/cases/{case_id}/publicly-available",
+                            form={"publicly_available": "no"})
+        assert r.status in (403, 404)
+    with runtime.db.session() as s:
+        assert s.get(Case, case_id).detail["publicly_available"] is True
+        (e,) = s.scalars(select(AuditEntry).where(AuditEntry.event == "case.fact-recorded"))
+        assert e.detail["after"] is True and e.case_id == case_id

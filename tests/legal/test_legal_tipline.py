@@ -30,6 +30,11 @@ from tests.web.web_helpers import upload
 @pytest.fixture
 def referred(runtime):
     """A reviewed case (a benign stand-in matched a review list) referred to NCMEC."""
+    return refer(runtime)
+
+
+def refer(runtime, before=None):
+    """Refer the case; ``before(session, reviewer, case_id)`` runs once the case is claimed."""
     with runtime.db.session() as s:
         banks.create_bank(s, "review-list", action="review")
     runtime.bank_media("review-list", runtime.fingerprint(image_bytes(101)))
@@ -41,6 +46,10 @@ def referred(runtime):
     cfg = runtime.moderation
     with runtime.db.session() as s:
         claim(s, cs, case_id, cfg)
+    if before is not None:
+        with runtime.db.session() as s:
+            before(s, cs, case_id)
+    with runtime.db.session() as s:
         d = decide(s, cs, case_id, actions=[ActionRequest(ActionKind.REFER_NCMEC)], policy="csam",
                    facts="confirmed by a reviewer", config=cfg)
     if d.status != "final":
@@ -83,3 +92,55 @@ def test_a_referral_becomes_one_report_despite_failures(runtime, referred):
         with pytest.raises(HoldActive):
             delete_case_data(s, Actor(None, "retention", Role.ADMIN), referred)
     assert len(report.files) == 1
+
+
+def _file_details(server):
+    import xml.etree.ElementTree as ET
+    (report,) = server.finished_reports()
+    (f,) = report.files.values()
+    return ET.fromstring(f.details)
+
+
+def test_the_report_carries_the_facts_the_console_recorded(runtime):
+    """publiclyAvailable: false until a reviewer records it (audited); fileViewedByEsp: true
+    once an item was revealed (audited reveal)."""
+    from rempart.audit.models import AuditEntry
+    from rempart.moderation import reveal
+    from rempart.moderation.facts import record_public_availability
+    from rempart.moderation.models import CaseItem
+    from rempart.errors import Conflict, PermissionDenied
+    from rempart.people.models import ConsoleUser
+
+    def the_reviewer_records(s, cs, case_id):
+        legal = actor_of(bootstrap_user(s, "legal-1", Role.LEGAL).user)
+        with pytest.raises(PermissionDenied):  # the legal team does not decide cases
+            record_public_availability(s, legal, case_id, True)
+        assert record_public_availability(s, cs, case_id, True) is True
+        item_id = s.scalar(select(CaseItem.item_id).where(CaseItem.case_id == case_id))
+        reveal(s, cs, case_id, item_id, runtime.moderation)
+
+    referred = refer(runtime, the_reviewer_records)
+    with runtime.db.session() as s:
+        cs = actor_of(s.scalar(select(ConsoleUser).where(ConsoleUser.username == "cs-user")))
+    with runtime.db.session() as s:
+        e = s.scalars(select(AuditEntry).where(AuditEntry.event == "case.fact-recorded")).one()
+        assert e.detail == {"fact": "publicly_available", "before": False, "after": True}
+        assert e.case_id == referred and e.actor.endswith("cs-user")
+    config = dataclasses.replace(LegalConfig(), reporter_email="legal@platform.example")
+    with CyberTiplineTestServer() as server, client_for(server) as c:
+        (row,) = tipline.send_pending(runtime.db, config, runtime.legal.media_file, runtime.transparency, client=c)
+        assert row.status == "finished"
+        details = _file_details(server)
+    assert details.findtext("publiclyAvailable") == "true"
+    assert details.findtext("fileViewedByEsp") == "true"
+    with runtime.db.session() as s, pytest.raises(Conflict):  # reported: NCMEC's record now
+        record_public_availability(s, cs, referred, False)
+
+
+def test_unrecorded_facts_are_false(runtime, referred):
+    config = dataclasses.replace(LegalConfig(), reporter_email="legal@platform.example")
+    with CyberTiplineTestServer() as server, client_for(server) as c:
+        tipline.send_pending(runtime.db, config, runtime.legal.media_file, runtime.transparency, client=c)
+        details = _file_details(server)
+    assert details.findtext("publiclyAvailable") == "false"
+    assert details.findtext("fileViewedByEsp") == "false"

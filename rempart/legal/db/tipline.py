@@ -5,8 +5,8 @@ case, and a case is about one account). ``send_pending`` turns each pending refe
 CyberTipline report (``rempart.legal.cybertipline``): the incident, the platform as reporter,
 the reported account and the group it shared in, and the case's files with their original
 hashes and the facts the console recorded (``fileViewedByEsp``: a reviewer revealed the item,
-audited in ``mod_reveals``; ``publiclyAvailable``: the case's ``publicly_available`` detail,
-false for a private service unless a reviewer recorded otherwise). It is submitted with the
+audited in ``mod_reveals``; ``publiclyAvailable``: what a reviewer recorded on the case page,
+``rempart.moderation.facts``, audited; false for a private service until recorded). It is submitted with the
 documented sequence against ``[legal] cybertipline_url``.
 
 No duplicate report: the submission's state (``legal_tipline_reports.state``, unique per
@@ -32,6 +32,7 @@ from rempart.legal.cybertipline.state import PRESERVATION_AFTER_REPORT, Phase, S
 from rempart.legal.config import LegalConfig
 from rempart.legal.db.models import TiplineReport
 from rempart.legal.errors import CyberTiplineError
+from rempart.moderation.facts import publicly_available
 from rempart.moderation.holds import place_hold
 from rempart.moderation.models import Case, CaseItem, Referral, Reveal
 from rempart.scanning.models import ItemSignal, ScannedItem
@@ -52,7 +53,7 @@ def build(session, referral: Referral, config: LegalConfig, media_file) -> tuple
     items = list(session.scalars(select(ScannedItem).join(CaseItem, CaseItem.item_id == ScannedItem.id)
                                  .where(CaseItem.case_id == case.id).order_by(ScannedItem.id)))
     viewed = set(session.scalars(select(Reveal.item_id).where(Reveal.case_id == case.id)))
-    public = bool((case.detail or {}).get("publicly_available", False))
+    public = publicly_available(case.detail)  # recorded on the case page (audited)
     files, sources = [], {}
     for item in items:
         sig = dict(session.execute(select(ItemSignal.signal_type, ItemSignal.value).where(
