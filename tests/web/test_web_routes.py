@@ -61,7 +61,7 @@ EXPECTED = {
     ("POST", "/legal/orders/{order_id}/lift"): P.LEGAL_DESK,
     ("GET", "/legal/orders/{order_id}/deliveries/{number}"): P.LEGAL_DESK,
     ("POST", "/legal/tipline/send"): P.LEGAL_DESK,
-    ("POST", "/legal/tipline/{report_id}/reconcile"): P.LEGAL_DESK,
+    ("POST", "/legal/tipline/{tipline_id}/reconcile"): P.LEGAL_DESK,
 }
 
 #: the officers' portal (role officer only): its whole route table
