@@ -145,9 +145,6 @@ def submit_report(client: CyberTiplineClient, state: Submission, report: CyberTi
 
     while True:
         what, key = state.next_step()
-        if what is Step.DONE and state.phase is Phase.RETRACTED:
-            raise CyberTiplineRejected(f"report {state.retracted[-1]} was retracted ({state.error}): "
-                                       "a person resubmits it once fixed", state.error_code)
         if what is Step.DONE:
             return state
         if what is Step.RECONCILE:

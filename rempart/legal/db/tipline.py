@@ -129,6 +129,9 @@ def send(db, referral_id: int, client: CyberTiplineClient, config: LegalConfig, 
             record(s, ACTOR, AuditEvent.TIPLINE_FAILED, case_id=r.case_id, subject=f"referral:{referral_id}",
                    detail={"error": str(exc)[:300], "phase": r.status})
             return r
+    if state.phase is not Phase.FINISHED:  # retracted: it waits for a person (``reconcile``)
+        with db.session() as s:
+            return s.get(TiplineReport, row_id)
     with db.session() as s:
         r = s.get(TiplineReport, row_id)
         r.attempts += 1
