@@ -61,7 +61,7 @@ NOTICES = {
     "legal-approved": "Approval recorded.",
     "legal-lifted": "Confidentiality lifted: notifications to the user resume.",
     "legal-tipline": "Pending CyberTipline reports sent (see their status below).",
-    "legal-reconciled": "Reconciled (audited): the report went on from there (see its status below).",
+    "legal-reconciled": "Reconciled (audited): the report went on from there (see its status and any error below).",
 }
 
 

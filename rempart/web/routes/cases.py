@@ -15,11 +15,11 @@ from fastapi.responses import Response
 
 from rempart.authz import Permission as P
 from rempart.errors import InvalidInput
-from rempart.moderation.facts import record_public_availability
 from rempart.moderation import (
     ActionKind, ActionRequest, DecisionStatus, claim, decide, list_cases, my_exposure, next_case,
     preview_decision, release, review_media, reveal,
 )
+from rempart.moderation.facts import record_public_availability
 from rempart.scanning.models import ScannedItem
 from rempart.store.db import RowId
 from rempart.web.casepage import case_context, preview_rows
