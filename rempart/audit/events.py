@@ -43,6 +43,7 @@ class AuditEvent(str, enum.Enum):
     GAG_LIFTED = "gag.lifted"
     NOTIFICATION_WITHHELD = "notification.withheld"
     REFERRAL_RECORDED = "referral.recorded"
+    CASE_FACT_RECORDED = "case.fact-recorded"  # a fact for mandatory reports (publicly available)
     WEBHOOK_ENDPOINT_ADDED = "webhook.endpoint-added"
     WEBHOOK_DELIVERED = "webhook.delivered"
     WEBHOOK_FAILED = "webhook.failed"
@@ -79,5 +80,6 @@ class AuditEvent(str, enum.Enum):
     ORDER_REVEALED = "legal.order-revealed"
     TIPLINE_SUBMITTED = "legal.tipline-submitted"
     TIPLINE_FAILED = "legal.tipline-failed"
+    TIPLINE_RECONCILED = "legal.tipline-reconciled"  # a person settled a lost /submit
     AUDIT_READ = "audit.read"
     AUDIT_EXPORTED = "audit.exported"

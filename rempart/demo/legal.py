@@ -25,6 +25,7 @@ from rempart.legal.db import emergency, tipline
 from rempart.legal.db.agencies import add_agency, add_officer, get_agency
 from rempart.legal.db.models import Agency, LegalOrder
 from rempart.moderation import ActionKind, ActionRequest, claim, decide, second_review
+from rempart.moderation.facts import record_public_availability
 from rempart.moderation.models import Case, CaseItem
 from rempart.moderation.vocab import CaseStatus
 from rempart.people import actor_of, bootstrap_user
@@ -142,6 +143,8 @@ def _referral_case(rt: Runtime) -> int | None:
     cfg = rt.moderation
     with rt.db.session() as s:
         claim(s, cs1, case_id, cfg)
+        # the fact the report carries as publiclyAvailable (audited): shared in a private group
+        record_public_availability(s, cs1, case_id, False)
         d = decide(s, cs1, case_id, actions=[ActionRequest(ActionKind.REMOVE_ITEM), ActionRequest(ActionKind.REFER_NCMEC)],
                    policy="csam", facts="Demo: a confirmed stand-in of a known item; referred to NCMEC.", config=cfg)
         status, did = d.status, d.id

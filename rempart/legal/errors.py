@@ -122,8 +122,8 @@ class CyberTiplineRejected(CyberTiplineError):
 class SubmissionUncertain(CyberTiplineError):
     """A /submit was sent and its answer lost: a report may or may not have been opened.
 
-    Nothing is sent again automatically (that could file a second report). Reconcile with
-    ``state.reconcile_report_id`` once NCMEC confirms the id, or ``state.confirm_not_opened``.
+    Nothing is sent again automatically (that could file a second report). A person reconciles
+    it (``rempart.legal.cybertipline.reconcile``, the desk's **Reconcile**) from what NCMEC says.
     """
 
     type = "cybertipline-uncertain"

@@ -39,6 +39,7 @@ NOTICES = {
     "claimed": "Case claimed.",
     "released": "Claim released: the case is back in its queue.",
     "revealed": "Item revealed (audited and counted against today's exposure budget).",
+    "fact-recorded": "Recorded (audited): NCMEC reports of this case carry it.",
     "decided": "Decision recorded and its actions applied.",
     "pending": "Decision recorded: it waits for a second reviewer.",
     "agreed": "Second review recorded: the decision is final.",
@@ -60,6 +61,7 @@ NOTICES = {
     "legal-approved": "Approval recorded.",
     "legal-lifted": "Confidentiality lifted: notifications to the user resume.",
     "legal-tipline": "Pending CyberTipline reports sent (see their status below).",
+    "legal-reconciled": "Reconciled (audited): the report went on from there (see its status and any error below).",
 }
 
 

@@ -125,3 +125,94 @@ def test_the_desk_and_the_portal_in_a_browser(runtime, browser, tmp_path):
         assert "UTC, as the order says." in ap.inner_text("#history")
         # another agency's officer cannot open it
         assert op.goto(f"{portal}/orders/999").status == 404
+
+
+def test_a_reviewer_records_public_availability_on_the_case_page(runtime, browser):
+    """The case page's control (people who may refer to NCMEC): recorded, audited, shown;
+    the legal team, who decides no case, is refused."""
+    from sqlalchemy import select
+
+    from rempart.audit.models import AuditEntry
+    from rempart.banks import service as banks
+    from rempart.moderation.models import Case
+    from tests.factories import image_bytes
+    from tests.web.web_helpers import upload
+
+    with runtime.db.session() as s:
+        banks.create_bank(s, "review-list", action="review")
+    runtime.bank_media("review-list", runtime.fingerprint(image_bytes(101)))
+    upload(runtime, 101, "acct-a", space="group-7")
+    with runtime.db.session() as s:
+        case_id = s.scalar(select(Case.id).where(Case.source == "hash_review"))
+    people = make_users(runtime, {"cs": Role.CHILD_SAFETY_MODERATOR, "ana": Role.LEGAL})
+    with Served(runtime, outbox_worker=False) as served:
+        p = browser.new_page()
+        _log_in(p, served.base, people["cs"].username, people["cs"].password, people["cs"].totp_secret)
+        p.goto(f"{served.base}/cases/{case_id}")
+        form = "[data-testid=public-fact]"
+        assert p.input_value(f"{form} select") == "no"  # false until someone records it
+        p.select_option(f"{form} select", "yes")
+        p.click(f"{form} button")
+        p.wait_for_url("**done=fact-recorded")
+        assert p.input_value(f"{form} select") == "yes"
+        assert "Recorded by" in p.inner_text(form)
+        # the legal team cannot record it (no case decisions): refused, nothing changes
+        lp = browser.new_page()
+        _log_in(lp, served.base, people["ana"].username, people["ana"].password, people["ana"].totp_secret)
+        r = lp.request.post(f"{served.base}/cases/{case_id}/publicly-available",
+                            form={"publicly_available": "no"})
+        assert r.status in (403, 404)
+    with runtime.db.session() as s:
+        assert s.get(Case, case_id).detail["publicly_available"] is True
+        (e,) = s.scalars(select(AuditEntry).where(AuditEntry.event == "case.fact-recorded"))
+        assert e.detail["after"] is True and e.case_id == case_id
+
+
+def test_the_desk_reconciles_a_lost_submit_in_a_browser(runtime, browser):
+    """A /submit whose answer was lost waits on the desk; the legal team says what NCMEC told
+    them (a wrong id is refused, nothing changes), and the report is completed under NCMEC's
+    id: one report at NCMEC, audited."""
+    import dataclasses
+
+    from sqlalchemy import select
+
+    from rempart.audit.models import AuditEntry
+    from rempart.legal.cybertipline.testserver import CyberTiplineTestServer
+    from rempart.legal.db.models import TiplineReport
+    from tests.legal.test_legal_tipline import refer
+
+    refer(runtime)
+    people = make_users(runtime, {"ana": Role.LEGAL})
+    with CyberTiplineTestServer(stall=0.3) as server, Served(runtime, outbox_worker=False) as served:
+        runtime.legal.config = dataclasses.replace(
+            runtime.legal.config, cybertipline_url=server.url, cybertipline_username="usr123",
+            cybertipline_password="pswd123", cybertipline_attempts=1, reporter_email="legal@platform.example")
+        server.inject("submit", "lost_ack")
+        ap = browser.new_page()
+        _log_in(ap, served.base, people["ana"].username, people["ana"].password, people["ana"].totp_secret)
+        ap.goto(served.base + "/legal")
+        ap.click("#tipline-form button")
+        ap.wait_for_url("**done=legal-tipline")
+        assert "uncertain" in ap.inner_text("#tipline")
+        (orphan,) = server.reports
+        with runtime.db.session() as s:
+            row_id = s.scalar(select(TiplineReport.id))
+        form = f"#reconcile-{row_id}"
+        ap.select_option(f"{form} select[name=how]", "continue")
+        ap.fill(f"{form} input[name=ncmec_report_id]", "999")
+        ap.fill(f"{form} input[name=note]", "NCMEC ESP support, ticket 77")
+        ap.click(f"{form} button")
+        assert "knows no report 999" in ap.content()
+        ap.goto(served.base + "/legal")
+        assert "uncertain" in ap.inner_text("#tipline")
+        ap.select_option(f"{form} select[name=how]", "continue")
+        ap.fill(f"{form} input[name=ncmec_report_id]", orphan)
+        ap.fill(f"{form} input[name=note]", "NCMEC ESP support, ticket 77")
+        ap.click(f"{form} button")
+        ap.wait_for_url("**done=legal-reconciled")
+        assert "finished" in ap.inner_text("#tipline") and orphan in ap.inner_text("#tipline")
+        assert ap.locator(form).count() == 0
+        assert server.calls.count("submit") == 1 and [r.report_id for r in server.finished_reports()] == [orphan]
+    with runtime.db.session() as s:
+        (e,) = s.scalars(select(AuditEntry).where(AuditEntry.event == "legal.tipline-reconciled"))
+        assert e.detail["report_id"] == orphan and e.actor.endswith(people["ana"].username)

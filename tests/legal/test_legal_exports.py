@@ -24,9 +24,9 @@ LEGAL = {
 }  # fmt: skip
 CYBERTIPLINE = {
     "PRESERVATION_AFTER_REPORT", "PRODUCTION_URL", "TESTING_URL", "CyberTipReport", "CyberTiplineClient",
-    "Family", "FileRelevance", "IncidentType", "IpEvent", "IpEventName", "Person", "Phase", "ReportFile",
+    "Family", "FileRelevance", "IncidentType", "IpEvent", "IpEventName", "Person", "Phase", "Reconcile", "ReportFile",
     "ReportedUser", "Reporter", "Response", "ResponseCode", "Step", "Submission", "check_report", "family",
-    "file_details_xml", "parse_response", "report_xml", "submit_report",
+    "file_details_xml", "parse_response", "reconcile", "report_xml", "submit_report",
 }  # fmt: skip
 
 

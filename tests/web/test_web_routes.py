@@ -29,6 +29,7 @@ EXPECTED = {
     ("POST", "/cases/{case_id}/items/{item_id}/reveal"): P.MEDIA_REVEAL,
     ("POST", "/cases/{case_id}/reasons"): P.CASES_DECIDE,
     ("POST", "/cases/{case_id}/decide"): P.CASES_DECIDE,
+    ("POST", "/cases/{case_id}/publicly-available"): P.CASES_DECIDE,
     ("POST", "/decisions/{decision_id}/second"): P.CASES_SECOND_REVIEW,
     ("GET", "/escalations"): P.ESCALATIONS_RESOLVE,
     ("POST", "/decisions/{decision_id}/resolve"): P.ESCALATIONS_RESOLVE,
@@ -60,6 +61,7 @@ EXPECTED = {
     ("POST", "/legal/orders/{order_id}/lift"): P.LEGAL_DESK,
     ("GET", "/legal/orders/{order_id}/deliveries/{number}"): P.LEGAL_DESK,
     ("POST", "/legal/tipline/send"): P.LEGAL_DESK,
+    ("POST", "/legal/tipline/{tipline_id}/reconcile"): P.LEGAL_DESK,
 }
 
 #: the officers' portal (role officer only): its whole route table

@@ -115,6 +115,34 @@ def clock_of(session: Session, row: LegalOrder, now: dt.datetime | None = None) 
     return replay(spec_of(row), events, now)
 
 
+#: the target types whose identifiers the platform's data held by rempart can be checked
+#: against (the ledger of scanned items). rempart stores no username, email, phone or IP
+#: address of the platform's users: such targets are accepted unchecked, and unless the
+#: platform's own systems hold them the answer is a Form 3 with the reason ``data_not_held``.
+HELD_TARGETS = {TargetType.ACCOUNT: ScannedItem.account, TargetType.SPACE: ScannedItem.space}
+
+
+def _held(session: Session, t) -> tuple[dt.datetime | None, dt.datetime | None, int]:
+    column = HELD_TARGETS[t.type]
+    first, last, n = session.execute(select(func.min(ScannedItem.scanned_at), func.max(ScannedItem.scanned_at),
+                                            func.count()).where(column == t.value)).one()
+    return first, last, n
+
+
+def target_coverage(session: Session, order: Order) -> list[dict]:
+    """What the platform holds for each target, for the desk: ``held`` True (with the count and
+    the time span of the items), False (unknown: refused at receipt), or None (rempart holds
+    no identifiers of this type: ``data_not_held`` unless the platform's own systems do)."""
+    out = []
+    for t in order.targets:
+        row = {"type": t.type.value, "value": t.value, "held": None, "count": 0, "first": None, "last": None}
+        if t.type in HELD_TARGETS:
+            first, last, n = _held(session, t)
+            row.update(held=bool(n), count=n, first=first, last=last)
+        out.append(row)
+    return out
+
+
 def _check_against_data(session: Session, order: Order, agency: Agency) -> list[tuple[str, str]]:
     errors: list[tuple[str, str]] = []
     if order.issuing.country != agency.country:
@@ -135,11 +163,9 @@ def _check_against_data(session: Session, order: Order, agency: Agency) -> list[
                            f"a {order.issuing.kind.value} may authorise"))
     held: list[tuple[dt.datetime, dt.datetime]] = []
     for i, t in enumerate(order.targets):
-        if t.type not in (TargetType.ACCOUNT, TargetType.SPACE):
+        if t.type not in HELD_TARGETS:
             continue
-        column = ScannedItem.account if t.type is TargetType.ACCOUNT else ScannedItem.space
-        first, last, n = session.execute(select(func.min(ScannedItem.scanned_at), func.max(ScannedItem.scanned_at),
-                                                func.count()).where(column == t.value)).one()
+        first, last, n = _held(session, t)
         if not n:
             errors.append((f"targets[{i}].value", f"unknown {t.type.value}: the platform holds no "
                            f"data for {shown(t.value)}; check the identifier"))

@@ -40,7 +40,7 @@ def detail(session: Session, row: LegalOrder, *, internal: bool, attachments_dir
         out.update(holds=orders.holds_of(session, row), approvals=ready.approvals, callbacks=ready.callbacks,
                    missing=ready.missing if row.kind == "emergency_request" else [],
                    contacts=emergency.registered_contacts(agency), leaf_index=row.leaf_index,
-                   revealed_at=row.revealed_at,
+                   revealed_at=row.revealed_at, coverage=orders.target_coverage(session, orders.loaded(row)),
                    attachments=_attachments(attachments_dir, row))
     return out
 

@@ -41,6 +41,17 @@ def legal_tipline_send(request: Request, viewer: Viewer = Depends(needs(P.LEGAL_
     return redirect(request, "/legal", done="legal-tipline")
 
 
+@router.post("/legal/tipline/{tipline_id}/reconcile")
+def legal_tipline_reconcile(request: Request, tipline_id: RowId, how: str = Form(""),
+                            ncmec_report_id: str = Form("", max_length=40), note: str = Form("", max_length=2000),
+                            viewer: Viewer = Depends(needs(P.LEGAL_DESK))):
+    """Settle a report that waits for a person (a lost /submit, or a retracted report)."""
+    rt = runtime_of(request)
+    tipline.reconcile(rt.db, viewer.actor, tipline_id, how, report_id=ncmec_report_id or None, note=note,
+                      config=rt.legal.config, media_file=rt.legal.media_file, log=rt.transparency)
+    return redirect(request, "/legal", done="legal-reconciled")
+
+
 def _order_page(request: Request, viewer: Viewer, order_id: int, *, status: int = 200, error: str | None = None):
     rt = runtime_of(request)
     with rt.db.session() as s:
