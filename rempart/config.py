@@ -173,6 +173,14 @@ class Settings:
         return self.home
 
 
+def secret_from_environment(variable: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The value of the environment variable ``variable`` (``os.environ`` unless ``env``), or None:
+    a credential an exchange names by variable (``rempart exchange add --credential-env``), read
+    each time it is used and never stored."""
+    env = os.environ if env is None else env
+    return env.get(variable) or None
+
+
 @dataclass(frozen=True)
 class _Value:
     """A string setting and where it came from, to name in an error."""

@@ -13,7 +13,11 @@ from dataclasses import dataclass, replace
 from rempart.banks import service as banks
 from rempart.banks.entries import ConfirmedItem
 from rempart.banks.replica import Replica
-from rempart.config import Settings
+from rempart.config import Settings, secret_from_environment
+from rempart.exchanges import service as exchanges
+from rempart.exchanges.feedback import (
+    Delivered, deliver_feedback, feedback_hook, provenance_hook, retro_provenance_hook,
+)
 from rempart.hotline.desk import Desk
 from rempart.hotline.outcomes import outcome_hook, retro_confirmed
 from rempart.legal.db.desk import LegalDesk
@@ -34,6 +38,9 @@ from rempart.workers.bus import Bus
 from rempart.workers.dispatch import LocalScans, StreamScans
 
 
+#: the exchange worker of ``rempart serve`` rests as long as each page took (half the CPU and
+#: database time to the scans: ``bench/exchange_sync.py``)
+SERVE_REST = 1.0
 #: how long an upload waits for decode memory before it is answered 503 (a client retries later)
 DECODE_WAIT_SECONDS = 10.0
 
@@ -72,7 +79,8 @@ class Runtime:
             settings.moderation, on_decision=(
                 log_decision_hook(self.transparency.record_decision),
                 outcome_hook(self.transparency.record_notice, lambda: self.settings.hotline,
-                             lambda key: self.moderation.taxonomy.get(key).dsa_category)),
+                             lambda key: self.moderation.taxonomy.get(key).dsa_category),
+                feedback_hook()),
             region=self.transparency.region)
         #: the hotline's intake (notices, receipts) over this runtime
         self.hotline = Desk(self.db, self.transparency, lambda: self.moderation, settings.hotline)
@@ -84,6 +92,9 @@ class Runtime:
         self.after_scan.append(self.transparency.after_scan)
         #: the law-enforcement desk: orders, packages and their evidence key, CyberTipline
         self.legal = LegalDesk(settings.home, settings.legal, self.transparency, self.evidence)
+        # first: the provenance of matches on exchanges' entries, which the hooks after it read
+        self.after_scan.insert(0, provenance_hook)
+        self.after_retro.insert(0, retro_provenance_hook)
         with self.db.session() as s:
             #: the in-memory matcher and its place in the bank change feed
             self.replica = Replica.load(s)
@@ -209,6 +220,29 @@ class Runtime:
             for hook in self.after_retro:
                 hook(s, retro)
         return retro
+
+    # -- hash-sharing exchanges ---------------------------------------------------------------
+
+    def sync_exchange(self, name: str,
+                      options: exchanges.SyncOptions = exchanges.SyncOptions()) -> exchanges.SyncResult:
+        """Sync one exchange source (``rempart.exchanges.service``); each page's new entries are
+        retro-scanned once the page is committed."""
+        return exchanges.sync_exchange(
+            self.db, self.settings.home, name, secret_from_environment,
+            replace(options, after_commit=lambda ids: self.retro_scan_entries(ids)))
+
+    def deliver_exchange_feedback(self) -> Delivered:
+        """Send reviewers' queued opinions back to the exchanges."""
+        return deliver_feedback(self.db, self.settings.home, secret_from_environment)
+
+    def exchange_round(self) -> None:
+        """One round of the exchange worker in ``rempart serve``: sync every due source, then
+        deliver queued feedback."""
+        with self.db.session() as s:
+            due = exchanges.due_exchanges(s)
+        for name in due:
+            self.sync_exchange(name, exchanges.SyncOptions(rest=SERVE_REST))
+        self.deliver_exchange_feedback()
 
     def follow_up(self) -> int:
         """Work that follows a commit: the retro-scan of fingerprints confirmed from notices; the

@@ -147,6 +147,10 @@ PURE = sorted(
         "rempart.moderation.errors", "rempart.scanning.verdict",
         "rempart.hotline.vocab", "rempart.hotline.errors", "rempart.hotline.notices",
         "rempart.hotline.links", "rempart.hotline.stats", "rempart.hotline.config",
+        "rempart.exchanges.vocab", "rempart.exchanges.errors", "rempart.exchanges.protocols",
+        "rempart.exchanges.protocols._json", "rempart.exchanges.protocols.ncmec",
+        "rempart.exchanges.protocols.threatexchange", "rempart.exchanges.protocols.stopncii",
+        "rempart.exchanges.protocols.feed",
     })
 FORBIDDEN = ("sqlalchemy", "alembic", "fastapi", "starlette", "jinja2", "rempart.web", "rempart.api",
              "rempart.store", "rempart.cli", "rempart.runtime")

@@ -98,6 +98,15 @@ class MatchTransform(Out):
     shift: list[float] = Field(description="translation, as shares of the query's width, height")
 
 
+class MatchProvenance(Out):
+    """Where a matched entry came from: the exchange that shared it and its upstream records."""
+
+    exchange: str = Field(description="the source's name (`rempart exchange list`)")
+    kind: Literal["ncmec", "threatexchange", "stopncii", "rempart"]
+    upstream_ids: list[str] = Field(description="the upstream records vouching for the entry")
+    labels: list[str] = Field(description="their labels (classification, tags, member...)")
+
+
 class ScanMatch(Out):
     """One counted match. Never carries the banked hash itself."""
 
@@ -121,6 +130,8 @@ class ScanMatch(Out):
     region: list[float] | SkipJsonSchema[None] = Field(
         None, description="orb: left, top, right, bottom of the matched picture in the query, "
                           "as shares of its width and height")
+    exchange: MatchProvenance | SkipJsonSchema[None] = Field(
+        None, description="present when the entry came from a hash-sharing exchange")
 
 
 class ScanMedia(Out):

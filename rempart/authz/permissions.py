@@ -81,6 +81,8 @@ class Permission(str, enum.Enum):
     LEGAL_APPROVE = "legal:approve"  # approve an emergency disclosure (two different people)
     ORDERS_SUBMIT = "orders:submit"  # an officer sends an order for their own agency
     ORDERS_READ_OWN = "orders:read-own"  # an officer reads their own agency's orders
+    # hash-sharing exchanges: a partner rempart's key (``rempart exchange partner add``) alone
+    EXCHANGE_FEED = "exchange:feed"  # read the banks shared with that partner
 
 
 class Audience(str, enum.Enum):

@@ -216,6 +216,76 @@ def _existing_rows(session: Session, bank_id: int,
     return {k: v for k, v in found.items() if k in keys}
 
 
+def entries_by_key(session: Session, bank: Bank,
+                   keys: set[tuple[str, str]]) -> dict[tuple[str, str], BankEntry]:
+    """The bank's entries (removed ones too) for (signal type, canonical value) keys."""
+    return _existing_rows(session, bank.id, keys)
+
+
+@dataclass
+class Ensured:
+    #: (signal type, canonical value) -> entry id, for every key asked
+    ids: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: entries this call added or restored (their changes are recorded)
+    added: list[int] = field(default_factory=list)
+    #: entry id -> (disabled_at, disabled_reason) of the entries that were already there
+    disabled: dict[int, tuple[dt.datetime | None, str]] = field(default_factory=dict)
+
+
+def ensure_entries(session: Session, bank: Bank, keys: Iterable[tuple[str, str]], *,
+                   metadata: dict[str, str] | None = None, added_by: str = "") -> Ensured:
+    """Make every (signal type, canonical value) an entry of ``bank``, in bulk: the batch path of
+    an exchange sync, where ``add_entries`` would build an ORM object per row.
+
+    Values must already be canonical (``validate_signal``); no vpdq. Missing entries are
+    inserted with one multi-row INSERT per chunk, removed ones restored (their history kept),
+    and one change is recorded per entry added or restored; entries already there are left as
+    they are (a disabled one stays disabled: ``disabled`` says which). Holds the bank's row like
+    ``add_entries``, so concurrent adders of one hash add it once.
+    """
+    wanted = sorted(set(keys))
+    out = Ensured()
+    if not wanted:
+        return out
+    session.execute(update(Bank).where(Bank.id == bank.id).values(updated_at=utcnow())
+                    .execution_options(synchronize_session=False))
+    found = _entry_rows(session, bank.id, wanted)
+    restore = [row.id for row in found.values() if row.removed_at is not None]
+    missing = [k for k in wanted if k not in found]
+    now = utcnow()
+    for i in range(0, len(missing), 500):
+        session.execute(BankEntry.__table__.insert(), [
+            {"bank_id": bank.id, "signal_type": t, "value": v, "external_id": None,
+             "metadata": dict(metadata or {}), "added_at": now, "added_by": added_by,
+             "disabled_reason": ""} for t, v in missing[i:i + 500]])
+    if restore:
+        session.execute(update(BankEntry).where(BankEntry.id.in_(restore)).values(removed_at=None)
+                        .execution_options(synchronize_session=False))
+    fresh = _entry_rows(session, bank.id, missing) if missing else {}
+    out.ids = {k: r.id for k, r in {**found, **fresh}.items()}
+    out.added = sorted(restore + [r.id for r in fresh.values()])
+    out.disabled = {r.id: (r.disabled_at, r.disabled_reason) for r in found.values()}
+    for i in range(0, len(out.added), 500):
+        session.execute(BankChange.__table__.insert(),
+                        [{"kind": "entry", "ref_id": ref, "at": now} for ref in out.added[i:i + 500]])
+    return out
+
+
+def _entry_rows(session: Session, bank_id: int, keys: list[tuple[str, str]]) -> dict:
+    found = {}
+    wanted = set(keys)
+    types = sorted({t for t, _ in keys})
+    values = sorted({v for _, v in keys})
+    for i in range(0, len(values), 500):
+        rows = session.execute(
+            select(BankEntry.id, BankEntry.signal_type, BankEntry.value, BankEntry.removed_at,
+                   BankEntry.disabled_at, BankEntry.disabled_reason)
+            .where(BankEntry.bank_id == bank_id, BankEntry.signal_type.in_(types),
+                   BankEntry.value.in_(values[i:i + 500])))
+        found.update(((r.signal_type, r.value), r) for r in rows if (r.signal_type, r.value) in wanted)
+    return found
+
+
 def add_items(session: Session, bank: Bank, items: Iterable[ConfirmedItem],
               added_by: str = "") -> AddResult:
     """Bank confirmed items (what each banks: ``rempart.banks.entries``), all in one change."""

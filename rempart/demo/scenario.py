@@ -9,6 +9,7 @@
    every past upload of it.
 5. Copies PDQ misses (caption, crop + turn, screenshot) of a banked picture: which stage caught
    each and why (``rempart.demo.stages``); the one only local features catch goes to review.
+6. Banks synced from local NCMEC, ThreatExchange and StopNCII servers (``rempart.demo.exchanges``).
 The summary compares verdicts with the ground truth the scenario knows.
 """
 
@@ -25,6 +26,7 @@ from rempart.api.permissions import Scope
 from rempart.api.tokens import issue_token
 from rempart.banks import service as banks
 from rempart.errors import Conflict
+from rempart.demo.exchanges import ExchangeDemo, run_exchange_demo
 from rempart.demo.hotline import HotlineDemo, run_hotline_demo
 from rempart.demo.legal import LegalDemo, run_legal_demo
 from rempart.demo.moderation import ModerationDemo, run_moderation_demo
@@ -65,6 +67,8 @@ class DemoSummary:
     hotline: HotlineDemo | None = None
     #: the law-enforcement desk: agency, officer, orders, a signed package, a CyberTipline report
     legal: LegalDemo | None = None
+    #: banks synced from local NCMEC / ThreatExchange / StopNCII servers, feedback, the feed
+    exchanges: ExchangeDemo | None = None
     #: asynchronous scans (``POST /v1/scan?mode=async``): verdicts equal to the synchronous ones
     async_scans: int = 0
     async_agree: int = 0
@@ -87,6 +91,7 @@ class DemoSummary:
                 "transparency_log": self.log.to_json() if self.log else None,
                 "moderation": self.moderation.to_json() if self.moderation else None,
                 "hotline": self.hotline.to_json() if self.hotline else None,
+                "exchanges": self.exchanges.to_json() if self.exchanges else None,
                 "legal": self.legal.to_json() if self.legal else None,
                 "async_scans": {"scanned": self.async_scans, "agree": self.async_agree},
                 "stages": self.stages.to_json() if self.stages else None,
@@ -127,6 +132,8 @@ class DemoSummary:
             lines += self.hotline.render()
         if self.legal:
             lines += self.legal.render()
+        if self.exchanges:
+            lines += self.exchanges.render()
         if self.tokens:
             lines.append("  API tokens for `rempart serve` (shown once; demo data only):")
             lines += [f"    {scope:9} {secret}" for scope, secret in self.tokens.items()]
@@ -222,6 +229,7 @@ def run_demo(rt: Runtime, uploads: int = 400, log: Callable[[str], None] = print
     summary.hotline = run_hotline_demo(rt, log)
     summary.stages = run_stages_demo(rt, STAGES_SEED, KNOWN, log)
     summary.legal = run_legal_demo(rt, log)
+    summary.exchanges = run_exchange_demo(rt, KNOWN, log)
     log("closing the demo day in the transparency log ...")
     summary.log = close_demo_day(rt)
     if rt.bus is None:  # in scale-out mode the workers scan, and may not be running yet

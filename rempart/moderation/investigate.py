@@ -48,6 +48,9 @@ class MatchView:
     inliers: int | None = None
     area: float | None = None
     region: tuple[float, float, float, float] | None = None
+    #: where the entry came from when a hash-sharing exchange shared it: {"exchange", "kind",
+    #: "upstream_ids", "labels"} (``item_matches.detail["exchange"]``), else None
+    exchange: dict | None = None
 
     @property
     def why(self) -> str:
@@ -92,9 +95,10 @@ def _match_view(m: ItemMatch, bank: str) -> MatchView:
     region = detail.get("region")
     ok = (isinstance(region, list) and len(region) == 4
           and all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in region))
+    exchange = detail.get("exchange") if isinstance(detail, dict) else None
     return MatchView(bank, m.entry_id, m.signal_type, m.distance, m.status, m.found_by,
                      m.variant, detail.get("inliers"), detail.get("area_covered"),
-                     tuple(region) if ok else None)
+                     tuple(region) if ok else None, exchange if isinstance(exchange, dict) else None)
 
 
 def _item_views(session: Session, items: Iterable[ScannedItem], with_fp: bool) -> tuple[ItemView, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -43,9 +43,12 @@ class ScanOutcome:
     result: MatchResult
     fingerprint: Fingerprint | None = None
     rows: Sequence[SignalRow] = field(default_factory=tuple)
+    #: entry id -> where the entry came from (``item_matches.detail["exchange"]``, written by an
+    #: after-scan hook of ``rempart.exchanges``)
+    provenance: Mapping[int, dict] = field(default_factory=dict)
 
     def match_json(self) -> list[dict]:
-        return [match_json(m) for m in self.result.matches]
+        return [match_json(m, self.provenance.get(m.entry_id)) for m in self.result.matches]
 
 
 def answer_json(outcome: ScanOutcome) -> dict:
@@ -58,7 +61,7 @@ def answer_json(outcome: ScanOutcome) -> dict:
     return body
 
 
-def match_json(m: Match) -> dict:
+def match_json(m: Match, provenance: Mapping | None = None) -> dict:
     out = {"bank": m.bank, "entry": m.entry_id, "signal": m.signal, "distance": m.distance,
            "variant": m.variant, "action": m.action}
     if m.low_quality:
@@ -67,6 +70,8 @@ def match_json(m: Match) -> dict:
         out["detail"] = m.detail
     if m.evidence:
         out.update(m.evidence)
+    if provenance:
+        out["exchange"] = dict(provenance)
     return out
 
 
@@ -126,7 +131,9 @@ def scan_rows(session: Session, matcher: Matcher, rows: Sequence[SignalRow], *, 
                        size_bytes=size_bytes)
     for hook in after:
         hook(session, item, result)
+    provenance = {m.entry_id: m.detail["exchange"] for m in item.matches
+                  if isinstance(m.detail, dict) and "exchange" in m.detail}
     if timings is not None:
         timings["match"] = timings.get("match", 0.0) + matched - start
         timings["write"] = timings.get("write", 0.0) + time.perf_counter() - matched
-    return ScanOutcome(item.id, item.verdict, result, fp, rows)
+    return ScanOutcome(item.id, item.verdict, result, fp, rows, provenance)

@@ -307,7 +307,7 @@ def luma_plain(rgb, out):
 
 
 @njit(cache=True, nogil=True)
-def edge_run(lines, tolerance, min_fraction, blur_lines, blur_fraction):
+def edge_run(lines, tolerance, min_fraction, blur_lines, blur_fraction, step):
     """``trim._edge_run``: how many leading lines of ``lines`` (N x L x 3 uint8, any strides) are
     border lines of the first one's colour (see ``rempart.signals.trim``), line by line."""
     n, length = lines.shape[0], lines.shape[1]
@@ -315,12 +315,15 @@ def edge_run(lines, tolerance, min_fraction, blur_lines, blur_fraction):
         return 0
     low = np.empty(3, np.int64)
     high = np.empty(3, np.int64)
+    edges = np.empty(3, np.int64)
     for c in range(3):
         edge = int(np.median(lines[0, :, c].astype(np.float64)))  # as astype(int16): truncated
+        edges[c] = edge
         low[c] = min(255, max(0, edge - tolerance))
         high[c] = min(255, max(0, edge + tolerance))
     run = 0
-    while run < n and _fraction(lines, run, low, high, length) >= min_fraction:
+    while (run < n and _fraction(lines, run, low, high, length) >= min_fraction
+           and not _stepped(lines, run, edges, step)):
         run += 1
     if run == 0:
         return 0
@@ -329,6 +332,16 @@ def edge_run(lines, tolerance, min_fraction, blur_lines, blur_fraction):
             break
         run += 1
     return run
+
+
+@njit(cache=True, nogil=True)
+def _stepped(lines, index, edges, step):
+    """The line's median colour steps more than ``step`` from the border's: another flat colour
+    (the page inside the padding), not more border (``trim._strict_run``)."""
+    for c in range(3):
+        if abs(np.median(lines[index, :, c].astype(np.float64)) - edges[c]) > step:
+            return True
+    return False
 
 
 @njit(cache=True, nogil=True, inline="always")

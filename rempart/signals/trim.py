@@ -110,7 +110,7 @@ def _scanner(rule: TrimRule):
     if kernels is None:
         return lambda lines: _edge_run(lines, rule)
     return lambda lines: kernels.edge_run(lines, rule.tolerance, rule.min_fraction,
-                                          rule.blur_lines, rule.blur_fraction)
+                                          rule.blur_lines, rule.blur_fraction, rule.step)
 
 
 _KERNELS: list = []

@@ -16,7 +16,7 @@ order, each once, one space between key and value::
     category protection_of_minors
     keyword child_sexual_abuse_material
     content_type image
-    source_type own_initiative_hash_match
+    source_type own_initiative_hash_match   (shared_list_<exchange> for an exchange's entry)
     automated_detection yes
     automated_decision fully
     time_to_action immediate
@@ -142,6 +142,8 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "source_type": (
         "article_16_notice", "trusted_flagger", "authority_order",
         "own_initiative_hash_match", "own_initiative_other",
+        # a hash match on an entry a hash-sharing exchange shared (``rempart.exchanges``)
+        "shared_list_ncmec", "shared_list_threatexchange", "shared_list_stopncii", "shared_list_rempart",
     ),
     "automated_detection": ("yes", "no"),
     "automated_decision": ("fully", "partially", "not_automated"),
@@ -184,6 +186,13 @@ ANSWER_ORDERS = ("production", "emergency_production", "preservation", "emergenc
 AGENCY_LABEL = re.compile(r"[A-Z]{2}-(police|prosecutor|court)-[1-9][0-9]{0,8}")
 AnswerKey = tuple[str, str]
 AnswerStat = tuple[int, int, int]
+
+
+def hash_match_source_type(exchange_kind: str | None) -> str:
+    """The ``source_type`` of a decision on a hash match: ``shared_list_<kind>`` when the matched
+    entry came from a hash-sharing exchange of that kind, else ``own_initiative_hash_match``."""
+    shared = f"shared_list_{exchange_kind}"
+    return shared if exchange_kind and shared in VOCABULARY["source_type"] else "own_initiative_hash_match"
 
 
 def bucket_time_to_action(learned: datetime.datetime, effective: datetime.datetime) -> str:

@@ -139,11 +139,14 @@ def test_the_numba_border_scan_is_the_numpy_one():
             a[:top], a[:, :left] = colour, colour
             if k % 2:
                 a = np.clip(a.astype(int) + rng.integers(-30, 30, a.shape), 0, 255).astype(np.uint8)
+        if k % 4 == 0:  # padding around a near-white page: the border stops at the step
+            pad = int(rng.integers(1, rows // 2 + 1))
+            a[:pad], a[pad:] = 255, 255 - int(rng.integers(3, 12))
         if k % 5 == 0:
             a = np.broadcast_to(a[:, :, :1], a.shape)
         for lines in (a, a.transpose(1, 0, 2), a[::-1]):
             expected = _edge_run(lines, rule)
             runs.append(expected)
             assert _kernels.edge_run(lines, rule.tolerance, rule.min_fraction, rule.blur_lines,
-                                     rule.blur_fraction) == expected
+                                     rule.blur_fraction, rule.step) == expected
     assert sum(r > 0 for r in runs) > 100  # bordered lines were exercised

@@ -49,6 +49,7 @@ from rempart.transparency.leaves import (
     format_decision_leaf,
     format_notice_leaf,
     format_report_leaf,
+    hash_match_source_type,
     make_commitment,
     recount,
     recount_notices,
@@ -67,6 +68,20 @@ BLOCK_FIELDS = {
 }  # fmt: skip
 
 Ref = tuple[str, object]
+
+
+def block_source_type(matches) -> str:
+    """An automatic block's ``source_type`` (``hash_match_source_type``): by the provenance of
+    its closest counted match, which ``rempart.exchanges`` writes into the match's ledger row."""
+    return hash_match_source_type(closest_exchange_kind(matches))
+
+
+def closest_exchange_kind(matches) -> str | None:
+    """The exchange kind of the closest counted match of ledger rows (``ItemMatch``), if any."""
+    counted = sorted((m for m in matches if m.status == "counted"), key=lambda m: (m.distance, m.entry_id))
+    if not counted:
+        return None
+    return ((counted[0].detail or {}).get("exchange") or {}).get("kind")
 
 
 @dataclass(frozen=True)
@@ -322,7 +337,8 @@ class TransparencyLog:
             signals = [(s.signal_type, s.value) for s in item.signals if s.variant == "original"]
             digest, subject = signals_digest(signals), "signals"
         content_type = item.kind if item.kind in ("image", "video") else "other"
-        self.record_decision(session, {**BLOCK_FIELDS, "content_type": content_type}, digest,
+        self.record_decision(session, {**BLOCK_FIELDS, "content_type": content_type,
+                                       "source_type": block_source_type(item.matches)}, digest,
                              ("scanned_item", item.id), subject=subject, event=f"block:{item.id}")
 
     def close_day(self, session: Session, day: dt.date | None = None) -> list[ClosedDay]:
