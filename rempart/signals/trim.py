@@ -128,8 +128,8 @@ def _kernels():
 
 def load_kernels() -> bool:
     """Import the numba kernels now and run the line scan on a contiguous, a strided, a
-    broadcast grey and a read-only picture (the array types decoding yields), so no caller pays the compile;
-    whether numba's scan is in use."""
+    broadcast grey and a read-only picture (the array types decoding yields), so no caller
+    pays the compile; whether numba's scan is in use."""
     kernels = _kernels()
     picture = np.zeros((12, 10, 3), np.uint8)
     picture[3:9, 2:8] = 200
