@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -15,6 +16,7 @@ from rempart.httpgate import BodyLimit
 from rempart.moderation import OutboxWorker
 from rempart.observe import probes
 from rempart.runtime import Runtime
+from rempart.scanning.warm import warm
 from rempart.store.periodic import Periodic
 from rempart.transparency.db.witnesses import WitnessWorker
 from rempart.web import MOUNT_PATH, create_console
@@ -54,6 +56,8 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True, witness_worker: 
                                     "rempart.exchanges", "exchange sync round failed"))
         for worker in workers:
             worker.start()
+        # compile the scan path's kernels before /readyz says ready (rempart.scanning.warm)
+        threading.Thread(target=warm, name="rempart-warm", daemon=True).start()
         if runtime.bus is None and outbox_worker:  # asynchronous scans spooled before a restart
             runtime.scans.recover()
         try:

@@ -84,7 +84,9 @@ class Ready(Out):
 
 class NotReady(Out):
     status: Literal["unavailable"]
-    database: Literal["unreachable"]
+    database: Literal["unreachable"] | None = Field(None, description="Present when it is")
+    kernels: Literal["warming"] | None = Field(
+        None, description="Present while the scan path's kernels compile, at start-up")
 
 
 # --- scanning -----------------------------------------------------------------------------------

@@ -224,6 +224,14 @@ def orient(rgb: np.ndarray, orientation: int) -> np.ndarray:
     return ops.get(orientation, ops[1])(rgb)
 
 
+def encode_jpeg(pixels: np.ndarray, quality: int = 90) -> bytes:
+    """``pixels`` (H x W x 3 RGB or H x W grey, uint8) as JPEG bytes: synthetic pictures for
+    the warm-up (``rempart.signals.warm``) and tests."""
+    out = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels)).save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
 # ---------------------------------------------------------------- cost, before it is spent
 
 #: bytes per pixel of the full-size buffers a decoder holds beside Pillow's picture: libjpeg's

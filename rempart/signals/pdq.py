@@ -44,6 +44,7 @@ input as a whole (any strided view will do, e.g. a grey picture broadcast to thr
 from __future__ import annotations
 
 import ctypes
+import threading
 
 import numpy as np
 import pdqhash
@@ -310,14 +311,24 @@ def _probes() -> list[np.ndarray]:
 
 
 _FAST: list = []  # [] until first use, then [the fast path or None]
+_FAST_LOCK = threading.Lock()
 
 
 def _fast() -> _FastReference | None:
     """The numba + C++ path, loaded on first use and kept only if it reproduced ``pdqhash``
-    (bit for bit, hashes and quality) on every probe picture."""
+    (bit for bit, hashes and quality) on every probe picture. Loaded once: a thread that asks
+    while another loads it waits for that one."""
     if not _FAST:
-        _FAST.append(_load_fast())
+        with _FAST_LOCK:
+            if not _FAST:
+                _FAST.append(_load_fast())
     return _FAST[0]
+
+
+def fast_path_loaded() -> bool:
+    """Load the fast path now (compiling its kernels for every probe's array type, see
+    ``rempart.signals.warm``); whether it is in use."""
+    return _fast() is not None
 
 
 def _load_fast() -> _FastReference | None:

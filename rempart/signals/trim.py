@@ -126,6 +126,21 @@ def _kernels():
     return _KERNELS[0]
 
 
+def load_kernels() -> bool:
+    """Import the numba kernels now and run the line scan on a contiguous, a strided, a
+    broadcast grey and a read-only picture (the array types decoding yields), so no caller
+    pays the compile; whether numba's scan is in use."""
+    kernels = _kernels()
+    picture = np.zeros((12, 10, 3), np.uint8)
+    picture[3:9, 2:8] = 200
+    grey = np.broadcast_to(picture[:, :, :1], picture.shape)
+    frozen = picture.copy()
+    frozen.setflags(write=False)  # as numpy sees a decoded Pillow picture
+    for rgb in (picture, picture[::-1, ::2], grey, frozen):
+        content_box(rgb)
+    return kernels is not None
+
+
 def _edge_run(lines: np.ndarray, rule: TrimRule) -> int:
     """How many leading lines of ``lines`` (N x L x 3) are border lines of the first one's colour."""
     if lines.shape[0] == 0:

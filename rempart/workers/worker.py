@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from rempart.errors import Overloaded
 from rempart.observe import metrics
 from rempart.scanning.service import answer_json
+from rempart.scanning.warm import warm
 from rempart.workers.bus import Bus, Delivery
 from rempart.workers.service import fail, process
 
@@ -35,6 +36,7 @@ class Worker:
         self._stop.set()
 
     def run(self) -> None:
+        warm()  # the kernels compile before the first event is taken, not during it
         self.bus.consumer()
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="rempart-worker") as pool:
             while not self._stop.is_set():

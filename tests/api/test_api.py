@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from rempart.scanning.warm import warm
 from tests.api.conftest import auth
 from tests.factories import image_bytes
 
@@ -12,6 +13,7 @@ PDQ_A = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
 
 def test_health_is_open_everything_else_needs_a_valid_token(client, tokens):
     assert client.get("/healthz").json() == {"status": "ok"}
+    warm()  # what the app started in a thread at start-up: ready once it returned
     assert client.get("/readyz").json()["status"] == "ready"
     r = client.get("/v1/banks")
     assert r.status_code == 401 and r.json()["type"] == "unauthorized"
