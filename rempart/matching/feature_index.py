@@ -168,7 +168,7 @@ def _tables(items: list[tuple[int, Features]]) -> _Tables:
 
 class FeatureIndex:
     """Banked items' ORB features: shortlist by descriptor votes, then verify. Not thread-safe:
-    the ``Matcher`` holds it under its lock."""
+    the ``Matcher`` takes the shortlist (``candidates``) under its lock and verifies outside it."""
 
     def __init__(self) -> None:
         self._items: dict[int, Features] = {}
@@ -270,15 +270,23 @@ class FeatureIndex:
         scored.sort(reverse=True)
         return [(i, v) for v, i in scored[:size]]
 
+    def candidates(self, probe: Features) -> list[tuple[int, Features]]:
+        """The shortlisted items with their banked features, to be verified (``confirm``) by
+        the caller: features are immutable, so verification needs no lock on the index."""
+        return [(item, self._items[item]) for item, _ in self.shortlist(probe)]
+
     def match(self, query: Features, probe: Features | None = None) -> list[FeatureMatch]:
         """Every shortlisted item that passes verification; ``probe`` (a subset of ``query``'s
         points, by default all) is what the shortlist looks up."""
-        out = []
-        for item, _ in self.shortlist(probe if probe is not None else query):
-            found = verify(self._items[item], query).match
-            if found is not None:
-                out.append(FeatureMatch(item, *_fields(found)))
-        return out
+        found = (confirm(item, banked, query)
+                 for item, banked in self.candidates(probe if probe is not None else query))
+        return [m for m in found if m is not None]
+
+
+def confirm(item: int, banked: Features, query: Features) -> FeatureMatch | None:
+    """``verify``'s match for ``item``, or ``None``."""
+    found = verify(banked, query).match
+    return None if found is None else FeatureMatch(item, *_fields(found))
 
 
 def _prescreen(src: np.ndarray, dst: np.ndarray, query: Features) -> int:
