@@ -6,7 +6,8 @@
                            plus PDQ of the frame with its borders trimmed (``trim``); for a
                            still picture, stage 1 (``normalise``: bars with text peeled, the
                            content box, a small rotation undone; each hashed when found) and
-                           stage 2 (``features``: ORB points of the picture and of its box)
+                           stage 2 (``features``: ORB points of the picture and of its box;
+                           the whole picture's pass runs on a second thread while it hashes)
     query_variants(fp)     the (name, hex) pairs a query looks up to catch flips, rotations and
                            letterbox / padding
 
@@ -45,9 +46,18 @@ from rempart.signals.video import decode_video
 #: stage 1 looks at the picture shrunk to this longer side (PDQ averages down to 64 x 64: the
 #: same hashes within a few bits; 256 was cheaper but found fewer screenshots' pictures)
 STAGE1_SIDE = 512
-#: where the whole picture's ORB pass runs, alongside the hashing (``_FrameHasher._add``)
-_FEATURES = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
-                               thread_name_prefix="rempart-features")
+
+
+def _feature_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
+                              thread_name_prefix="rempart-features")
+
+
+#: where the whole picture's ORB pass runs, alongside the hashing (``_FrameHasher._add``); a
+#: forked child gets its own (the parent's threads do not exist there)
+_FEATURES = _feature_pool()
+os.register_at_fork(after_in_child=lambda: globals().update(_FEATURES=_feature_pool()))
+
 #: compute stage 1 hashes and stage 2 features of still pictures (bench/pdq_misses.py turns it
 #: off to time the path as it was before them; nothing else does)
 STAGES = True
