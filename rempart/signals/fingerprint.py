@@ -215,15 +215,19 @@ class _FrameHasher:
         if work is not None:
             small = working_copy(work, STAGE1_SIDE)
             boxes = (peel(small), content_box(small))
-            for name, picture in normalised(small, boxes):
-                value, quality = pdq_hash(picture)
-                if quality >= LOW_QUALITY:  # a flat remnant matches flat pictures: not looked up
-                    own[name] = FrameHash(t, value, quality)
             # Features of the picture inside its frame (a meme template, a caption, a screenshot)
-            # when one was found, else of the whole: a shared frame never carries a match.
+            # when one was found, else of the whole: a shared frame never carries a match. They
+            # are extracted on another core while the normalised pictures are hashed.
             self._box = _scaled(boxes[0] or boxes[1], small.shape, work.shape)
-            if self._box is not None:
-                self._region = extract_region(work, self._box, BANK_POINTS)
+            region = (_FEATURES.submit(extract_region, work, self._box, BANK_POINTS)
+                      if self._box is not None else None)
+            try:
+                for name, picture in normalised(small, boxes):
+                    value, quality = pdq_hash(picture)
+                    if quality >= LOW_QUALITY:  # a flat remnant matches flat pictures: skipped
+                        own[name] = FrameHash(t, value, quality)
+            finally:
+                self._region = region.result() if region is not None else None
         for name, value in own.items():
             self.variants[name].append(value)
 
