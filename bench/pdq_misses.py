@@ -63,7 +63,9 @@ class Bank:
 
     def __init__(self) -> None:
         self.matcher = Matcher()
-        self.matcher.put_bank(BankPolicy(1, "known", 31, "block", False, True))
+        # "review": stage 2 then runs on every query (a PDQ block skips it, see Matcher.match),
+        # so its false matches against every other banked item are all counted
+        self.matcher.put_bank(BankPolicy(1, "known", 31, "review", False, True))
         self.owner: dict[int, int] = {}
         self.next_id = 1
         self.orb_bytes: list[int] = []

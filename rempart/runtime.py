@@ -81,7 +81,7 @@ class Runtime:
                 outcome_hook(self.transparency.record_notice, lambda: self.settings.hotline,
                              lambda key: self.moderation.taxonomy.get(key).dsa_category),
                 feedback_hook()),
-            region=self.transparency.region)
+            region=self.transparency.region, media=lambda sha256: self.evidence.get(sha256))
         #: the hotline's intake (notices, receipts) over this runtime
         self.hotline = Desk(self.db, self.transparency, lambda: self.moderation, settings.hotline)
         self.after_scan.append(after_scan_hook(lambda: self.moderation))

@@ -13,8 +13,10 @@ demo) or from the scan ledger (a reviewer's ``bank_item`` action); both describe
   off, ``Fingerprint.peeled``), once, where it differs from the frame's own hash and reaches the
   quality floor; and its ORB features (``orb``, keyed by the file's SHA-256, the stored form of
   ``rempart.signals.features``, its first ``BANK_POINTS``: at most ``MAX_FEATURE_BYTES``), when
-  it has at least ``MIN_FEATURE_POINTS`` of them. An item known only by its hashes (an outside list, the scan
-  ledger) has neither and keeps PDQ matching;
+  it has at least ``MIN_FEATURE_POINTS`` of them. An item from the scan ledger has its peeled
+  hash (stored with the scan) and, when its media is still in the evidence store, the features
+  extracted from it (``ConfirmedItem.with_media``); an item known only by its hashes (an outside
+  list, a ledger item whose media is gone) has no features and keeps PDQ matching;
 - a video: one ``vpdq`` entry (keyed by the file's SHA-256) holding all its per-second frames,
   when at least one frame reaches the quality floor (the comparison ignores the others).
 
@@ -24,7 +26,7 @@ What is left out is said in a note, so a curator knows why a file banked fewer e
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rempart.signals import EXACT_TYPES, LOW_QUALITY, Fingerprint, FrameHash
 from rempart.signals.features import BANK_POINTS, Features
@@ -64,6 +66,16 @@ class ConfirmedItem:
                          label: str = "") -> ConfirmedItem:
         return cls(fp.kind, {t: getattr(fp, t) for t in EXACT_TYPES}, tuple(fp.frames),
                    external_id, dict(metadata or {}), label, fp.peeled, fp.features)
+
+
+    def with_media(self, fp: Fingerprint) -> ConfirmedItem:
+        """This item (known by its hashes, e.g. from the scan ledger) with what only its media
+        gives: stage 2's local features, and the peeled hash when none was known. ``fp`` must
+        be the fingerprint of this very file (same SHA-256); otherwise the item is unchanged."""
+        if self.exact.get("sha256") != fp.sha256 or self.kind != fp.kind:
+            return self
+        return replace(self, features=fp.features,
+                       peeled=self.peeled if self.peeled is not None else fp.peeled)
 
 
 def entries_for(item: ConfirmedItem) -> tuple[list[NewEntry], list[str]]:

@@ -107,16 +107,21 @@ class Verification:
 
 
 class _Tables:
-    """Descriptors of many items with their 16 sorted chunk tables."""
+    """Descriptors of many items with their ``_CHUNKS`` sorted chunk tables.
+
+    Each table is stored on its own (table-major: ``keys[t]`` and ``order[t]`` contiguous), so a
+    lookup's binary searches walk one compact array; the query's keys are sorted first, so each
+    search starts where the previous one ended."""
 
     def __init__(self, owners: np.ndarray, desc: np.ndarray, pos: np.ndarray | None = None) -> None:
         self.owners = owners
         self.desc = desc
+        self.words = _words(desc)
         self.pos = pos if pos is not None else np.zeros(len(desc), np.int64)  # row in its item
-        chunks = _chunks(desc)
-        # postings as int32 (64 bytes per descriptor for the 16 tables, not 128)
-        self.order = np.argsort(chunks, axis=0, kind="stable").astype(np.int32)
-        self.keys = np.take_along_axis(chunks, self.order, axis=0)
+        chunks = np.ascontiguousarray(_chunks(desc).T)
+        # postings as int32 (4 bytes per descriptor and table, not 8)
+        self.order = np.argsort(chunks, axis=1, kind="stable").astype(np.int32)
+        self.keys = np.take_along_axis(chunks, self.order, axis=1)
 
     def near(self, qdesc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Distinct (query row, banked row) pairs within NEAR bits that share a chunk, with
@@ -128,20 +133,22 @@ class _Tables:
         qchunks = _chunks(qdesc)
         qs, ds = [], []
         for t in range(_CHUNKS):
-            col = self.keys[:, t]
-            lo = np.searchsorted(col, qchunks[:, t], "left")
-            n = np.searchsorted(col, qchunks[:, t], "right") - lo
+            col, needles = self.keys[t], qchunks[:, t]
+            rows = np.argsort(needles, kind="stable")
+            needles = needles[rows]
+            lo = np.searchsorted(col, needles, "left")
+            n = np.searchsorted(col, needles, "right") - lo
             n[n > busy] = 0  # a list every picture's flat areas share: no evidence
             total = int(n.sum())
             if not total:
                 continue
             starts = np.repeat(lo - (np.cumsum(n) - n), n)
-            qs.append(np.repeat(np.arange(len(qdesc)), n))
-            ds.append(self.order[starts + np.arange(total), t])
+            qs.append(np.repeat(rows, n))
+            ds.append(self.order[t, starts + np.arange(total)])
         if not qs:
             return none
         q, d = np.concatenate(qs), np.concatenate(ds)
-        dist = np.bitwise_count(_words(qdesc)[q] ^ _words(self.desc)[d]).sum(axis=1)
+        dist = np.bitwise_count(_words(qdesc)[q] ^ self.words[d]).sum(axis=1)
         keep = dist <= NEAR
         key, first = np.unique(q[keep] * len(self.desc) + d[keep], return_index=True)
         return key // len(self.desc), key % len(self.desc), dist[keep][first]
@@ -161,7 +168,7 @@ def _tables(items: list[tuple[int, Features]]) -> _Tables:
 
 class FeatureIndex:
     """Banked items' ORB features: shortlist by descriptor votes, then verify. Not thread-safe:
-    the ``Matcher`` holds it under its lock."""
+    the ``Matcher`` takes the shortlist (``candidates``) under its lock and verifies outside it."""
 
     def __init__(self) -> None:
         self._items: dict[int, Features] = {}
@@ -263,15 +270,23 @@ class FeatureIndex:
         scored.sort(reverse=True)
         return [(i, v) for v, i in scored[:size]]
 
+    def candidates(self, probe: Features) -> list[tuple[int, Features]]:
+        """The shortlisted items with their banked features, to be verified (``confirm``) by
+        the caller: features are immutable, so verification needs no lock on the index."""
+        return [(item, self._items[item]) for item, _ in self.shortlist(probe)]
+
     def match(self, query: Features, probe: Features | None = None) -> list[FeatureMatch]:
         """Every shortlisted item that passes verification; ``probe`` (a subset of ``query``'s
         points, by default all) is what the shortlist looks up."""
-        out = []
-        for item, _ in self.shortlist(probe if probe is not None else query):
-            found = verify(self._items[item], query).match
-            if found is not None:
-                out.append(FeatureMatch(item, *_fields(found)))
-        return out
+        found = (confirm(item, banked, query)
+                 for item, banked in self.candidates(probe if probe is not None else query))
+        return [m for m in found if m is not None]
+
+
+def confirm(item: int, banked: Features, query: Features) -> FeatureMatch | None:
+    """``verify``'s match for ``item``, or ``None``."""
+    found = verify(banked, query).match
+    return None if found is None else FeatureMatch(item, *_fields(found))
 
 
 def _prescreen(src: np.ndarray, dst: np.ndarray, query: Features) -> int:

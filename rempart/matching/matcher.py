@@ -14,7 +14,9 @@ Policy it applies (the verdict itself is ``rempart.scanning.verdict``):
 - stage 2 (``rempart.matching.feature_index``): a query's ORB features are matched against the
   banked ``orb`` entries and verified geometrically; such a match is reported as signal ``orb``
   with its evidence (inliers, transform, area covered, region), and its action is the bank's
-  ``feature_action`` ("review" unless the bank says "block");
+  ``feature_action`` ("review" unless the bank says "block"). Stage 2 is not run when an exact
+  or PDQ match already blocks; its shortlist is taken under the matcher's lock and verified
+  outside it;
 - a video matches a banked video when ``rempart.signals.compare_videos`` says so; a video frame
   that matches a banked *image* is a match too (a known picture shown in a video);
 - safelists: a match against a safelist bank marks the content as a known benign collision. An
@@ -33,7 +35,7 @@ import numpy as np
 
 from rempart.matching.codec import hex_to_hashes
 from rempart.matching.exact_index import ExactIndex
-from rempart.matching.feature_index import FeatureIndex
+from rempart.matching.feature_index import FeatureIndex, FeatureMatch, confirm
 from rempart.matching.pdq_index import PDQIndex
 from rempart.signals import LOW_QUALITY, FrameHash, compare_videos
 from rempart.signals.features import Features
@@ -237,7 +239,13 @@ class Matcher:
     # -- queries ------------------------------------------------------------------------------
 
     def match(self, query: Query, now: dt.datetime) -> MatchResult:
-        """Every active entry this content matches, with the safelist policy applied."""
+        """Every active entry this content matches, with the safelist policy applied.
+
+        Stage 2 is skipped when an exact or PDQ match already blocks (its matches could only add
+        "review" to a block, and a safelist that cancels the block cancels them too); otherwise
+        its shortlist is taken under the lock and verified outside it (the costly part: other
+        scans and live bank changes do not wait for it), then kept only for entries still held.
+        """
         with self._lock:
             found: dict[int, Match] = {}
             for m in self._exact_matches(query):
@@ -246,9 +254,17 @@ class Matcher:
                 _keep_best(found, m)
             for m in self._video_matches(query):
                 _keep_best(found, m)
-            for m in self._feature_matches(query):
-                _keep_best(found, m)
-            active = [m for m in found.values() if self._entries[m.entry_id].active_at(now)]
+            blocked = any(m.action == "block" and not m.safelist and not m.low_quality
+                          and self._entries[m.entry_id].active_at(now) for m in found.values())
+            stage2 = None if blocked else self._feature_candidates(query)
+        if stage2:
+            verified = [confirm(item, banked, stage2[0]) for item, banked in stage2[1]]
+            with self._lock:
+                for m in self._feature_matches(v for v in verified if v is not None):
+                    _keep_best(found, m)
+        with self._lock:
+            active = [m for m in found.values()
+                      if m.entry_id in self._entries and self._entries[m.entry_id].active_at(now)]
         return _apply_safelists(sorted(active, key=lambda m: (m.distance, m.entry_id)))
 
     def _max_threshold(self) -> int:
@@ -315,14 +331,19 @@ class Matcher:
             for entry_id in sorted(candidates):
                 yield from self._compare_video(entry_id, frames, variant)
 
-    def _feature_matches(self, query: Query) -> Iterable[Match]:
+    def _feature_candidates(self, query: Query):
+        """The query's features (all points, to verify with) and the shortlisted entries with
+        their banked features; ``None`` when stage 2 has nothing to look at."""
         if not query.features or len(self._features) == 0:
-            return
+            return None
         features = Features.from_bytes(query.features)
         region = Features.from_bytes(query.region_features) if query.region_features else None
         # The shortlist looks up the best-spread points; verification uses them all.
         probe = features.head(PROBE_POINTS).joined(region.head(PROBE_POINTS) if region else None)
-        for found in self._features.match(features.joined(region).head(VERIFY_POINTS), probe):
+        return features.joined(region).head(VERIFY_POINTS), self._features.candidates(probe)
+
+    def _feature_matches(self, verified: Iterable[FeatureMatch]) -> Iterable[Match]:
+        for found in verified:
             m = self._make(found.item, "orb", 0, detail=(
                 f"{found.inliers} inliers, {found.area:.0%} of the banked picture seen, "
                 f"scale {found.scale:.2f}, rotation {found.rotation:.1f} degrees"),

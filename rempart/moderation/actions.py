@@ -4,7 +4,8 @@ Each action is one row with its own statement of reasons and idempotency key (``
 the case, kind and target, so it is applied once however often it is reached). Its effect:
 platform actions (remove, restrict, ban, overturn a block) become signed webhooks via the
 outbox; ``bank_item`` puts the item's hashes (from the scan ledger) into the platform's own bank
-through ``rempart.banks.service``, so the next scan of a re-upload is blocked; a hold is
+through ``rempart.banks.service``, so the next scan of a re-upload is blocked (with the local
+features of its media when the evidence store still holds it: an edited copy goes to review); a hold is
 recorded; a referral is recorded for the mandatory-reporting desk; ``dismiss`` does nothing.
 Reversal (an appeal upheld) sends the opposite webhook and takes banked entries out again.
 """
@@ -35,7 +36,7 @@ from rempart.moderation.vocab import (
     ACTION_TARGET, PLATFORM_ACTIONS, ActionKind, CaseSource, TargetType,
 )
 from rempart.scanning.models import ItemSignal, ScannedItem
-from rempart.signals import FrameHash
+from rempart.signals import FrameHash, fingerprint
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,7 @@ def bank_item(session: Session, item_id: int, config: ModerationConfig, actor: A
                              action="block")
     item = session.get(ScannedItem, item_id)
     rows = list(session.scalars(select(ItemSignal).where(ItemSignal.item_id == item_id)))
-    entries, _ = entries_for(_item_from_ledger(item, rows))
+    entries, _ = entries_for(_with_media(_item_from_ledger(item, rows), config))
     if not entries:
         raise Conflict(f"item {item_id} has no stored fingerprint to bank")
     result = banks.add_entries(session, bank, entries, added_by=actor.label)
@@ -257,6 +258,20 @@ def _item_from_ledger(item: ScannedItem, rows: list[ItemSignal]) -> ConfirmedIte
     return ConfirmedItem(item.kind, {r.signal_type: r.value for r in rows if r.signal_type != "pdq"},
                          frames, external_id=f"item-{item.id}", metadata={"item": str(item.id)},
                          peeled=peeled)
+
+
+def _with_media(item: ConfirmedItem, config: ModerationConfig) -> ConfirmedItem:
+    """The ledger's item with what its media gives (stage 2's local features), when the media is
+    still in the evidence store (kept for every block or review verdict) and decodes."""
+    sha256 = item.exact.get("sha256")
+    data = config.media(sha256) if config.media is not None and sha256 else None
+    if data is None or item.kind != "image":
+        return item
+    try:
+        fp = fingerprint(data)
+    except InvalidInput:  # it decoded at upload; a newer limit may refuse it: hashes only
+        return item
+    return item.with_media(fp)
 
 
 def reverse_actions(session: Session, actor: Actor, decision: Decision,

@@ -94,6 +94,9 @@ class ModerationConfig:
     #: where decisions apply: the territorial scope of their statements of reasons (EU, GLOBAL
     #: or an EEA country code; the runtime passes the transparency log's region)
     region: str = "EU"
+    #: reads a flagged upload's bytes by SHA-256, or None when not kept (the runtime passes its
+    #: evidence store): banking an item from a case extracts its local features from them
+    media: Callable[[str], bytes | None] | None = None
 
     def __post_init__(self) -> None:
         names = [q.name for q in self.queues]

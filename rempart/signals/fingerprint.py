@@ -6,7 +6,8 @@
                            plus PDQ of the frame with its borders trimmed (``trim``); for a
                            still picture, stage 1 (``normalise``: bars with text peeled, the
                            content box, a small rotation undone; each hashed when found) and
-                           stage 2 (``features``: ORB points of the picture and of its box)
+                           stage 2 (``features``: ORB points of the picture and of its box;
+                           its ORB passes run on other threads while it hashes)
     query_variants(fp)     the (name, hex) pairs a query looks up to catch flips, rotations and
                            letterbox / padding
 
@@ -24,6 +25,7 @@ import hashlib
 import os
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 
 import numpy as np
@@ -44,6 +46,18 @@ from rempart.signals.video import decode_video
 #: stage 1 looks at the picture shrunk to this longer side (PDQ averages down to 64 x 64: the
 #: same hashes within a few bits; 256 was cheaper but found fewer screenshots' pictures)
 STAGE1_SIDE = 512
+
+
+def _feature_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
+                              thread_name_prefix="rempart-features")
+
+
+#: where the whole picture's ORB pass runs, alongside the hashing (``_FrameHasher._add``); a
+#: forked child gets its own (the parent's threads do not exist there)
+_FEATURES = _feature_pool()
+os.register_at_fork(after_in_child=lambda: globals().update(_FEATURES=_feature_pool()))
+
 #: compute stage 1 hashes and stage 2 features of still pictures (bench/pdq_misses.py turns it
 #: off to time the path as it was before them; nothing else does)
 STAGES = True
@@ -158,6 +172,8 @@ class _FrameHasher:
         self.stage1 = stage1
         self.features = b""
         self.region_features = b""
+        self._box: tuple[int, int, int, int] | None = None  # the first frame's content box
+        self._region: Features | None = None  # and the features inside it
 
     def add(self, rgb: np.ndarray, t: float | None) -> None:
         start = time.perf_counter()
@@ -167,6 +183,20 @@ class _FrameHasher:
             self.spent["hash"] += time.perf_counter() - start
 
     def _add(self, rgb: np.ndarray, t: float | None) -> None:
+        # Stage 2's ORB pass over the whole picture runs on another core while this one hashes
+        # (OpenCV releases the GIL): the upload's latency, not its CPU time, is what it saves.
+        work = working_copy(rgb) if self.stage1 and not self.frames else None
+        whole = _FEATURES.submit(extract, work) if work is not None else None
+        try:
+            self._hash(rgb, t, work)
+        except BaseException:
+            if whole is not None:
+                whole.cancel()  # or let it finish unread
+            raise
+        if whole is not None:
+            self._whole(whole.result())
+
+    def _hash(self, rgb: np.ndarray, t: float | None, work: np.ndarray | None) -> None:
         hashes, quality = pdq_dihedral(rgb)
         for name in DIHEDRAL_NAMES:
             target = self.frames if name == "original" else self.variants[name]
@@ -178,32 +208,39 @@ class _FrameHasher:
             value, trimmed_quality = pdq_hash(trimmed)
             self.variants["trim"].append(FrameHash(t, value, trimmed_quality))
         if self.stage1:
-            self._stages(rgb, t)
+            self._stages(t, work)
 
-    def _stages(self, rgb: np.ndarray, t: float | None) -> None:
-        """Stage 1 hashes and stage 2 features of the first frame (the others keep their own)."""
+    def _stages(self, t: float | None, work: np.ndarray | None) -> None:
+        """Stage 1 hashes and stage 2 features of the first frame (``work``: its working copy;
+        the others keep their own hashes)."""
         own = {name: self.frames[-1] for name in STAGE1_NAMES}
-        if len(self.frames) == 1:
-            work = working_copy(rgb)
+        if work is not None:
             small = working_copy(work, STAGE1_SIDE)
             boxes = (peel(small), content_box(small))
-            for name, picture in normalised(small, boxes):
-                value, quality = pdq_hash(picture)
-                if quality >= LOW_QUALITY:  # a flat remnant matches flat pictures: not looked up
-                    own[name] = FrameHash(t, value, quality)
             # Features of the picture inside its frame (a meme template, a caption, a screenshot)
-            # when one was found, else of the whole: a shared frame never carries a match.
-            box = _scaled(boxes[0] or boxes[1], small.shape, work.shape)
-            region = extract_region(work, box, BANK_POINTS) if box is not None else None
-            whole = extract(work)
-            if box is None:
-                self.features = whole.to_bytes()
-            else:  # never the frame's own points, even when the picture inside has few
-                self.features = (region or Features(whole.width, whole.height, whole.xy[:0],
-                                                    whole.desc[:0])).to_bytes()
-            self.region_features = whole.to_bytes() if box is not None else b""
+            # when one was found, else of the whole: a shared frame never carries a match. They
+            # are extracted on another core while the normalised pictures are hashed.
+            self._box = _scaled(boxes[0] or boxes[1], small.shape, work.shape)
+            region = (_FEATURES.submit(extract_region, work, self._box, BANK_POINTS)
+                      if self._box is not None else None)
+            try:
+                for name, picture in normalised(small, boxes):
+                    value, quality = pdq_hash(picture)
+                    if quality >= LOW_QUALITY:  # a flat remnant matches flat pictures: skipped
+                        own[name] = FrameHash(t, value, quality)
+            finally:
+                self._region = region.result() if region is not None else None
         for name, value in own.items():
             self.variants[name].append(value)
+
+    def _whole(self, whole: Features) -> None:
+        """The features kept, once the whole picture's are in (see ``_stages``)."""
+        if self._box is None:
+            self.features = whole.to_bytes()
+        else:  # never the frame's own points, even when the picture inside has few
+            self.features = (self._region or Features(whole.width, whole.height, whole.xy[:0],
+                                                      whole.desc[:0])).to_bytes()
+        self.region_features = whole.to_bytes() if self._box is not None else b""
 
     def variant_table(self) -> tuple[tuple[str, tuple[FrameHash, ...]], ...]:
         for name, hashes in self.variants.items():

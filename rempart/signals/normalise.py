@@ -131,7 +131,14 @@ def _bar(lines: np.ndarray, rule: PeelRule) -> int:
     colour = np.median(lines[0], axis=0).astype(np.int16)
     if _near(lines[:1], colour, rule.tolerance)[0] < rule.uniform:
         return 0  # most pictures: no bar on this side, and nothing more is read
-    fraction = _near(lines, colour, rule.tolerance)
+    # Read the lines in chunks until one is neither bar nor text (plus a chunk for the blurred
+    # lines after it): a plain page's margin is not read to the cap on every side.
+    parts: list[np.ndarray] = []
+    for start in range(0, len(lines), _CHUNK):
+        parts.append(_near(lines[start:start + _CHUNK], colour, rule.tolerance))
+        if len(parts) > 1 and (parts[-2] < rule.text_floor).any():
+            break
+    fraction = np.concatenate(parts)
     last_uniform = 0
     for i, f in enumerate(fraction):
         if f >= rule.uniform:
@@ -145,6 +152,10 @@ def _bar(lines: np.ndarray, rule: PeelRule) -> int:
         if run < len(fraction) and fraction[run] >= 0.5:
             run += 1
     return run
+
+
+#: lines ``_bar`` reads at a time
+_CHUNK = 32
 
 
 def _within(rgb: np.ndarray, colour: np.ndarray, tolerance: int) -> np.ndarray:
@@ -204,27 +215,39 @@ def straighten(rgb: np.ndarray, tolerance: int = 24) -> np.ndarray | None:
     fill = np.median(corners, axis=0).astype(np.int16)
     if np.abs(corners - fill).max() > tolerance:
         return None  # no flat fill in all four corners
-    ink = np.abs(rgb.astype(np.int16) - fill).max(axis=2) > tolerance
-    legs = _corner_legs(ink)
+    # The borders first (three lines a side): most pictures with flat corners (a page, a
+    # graphic on a plain background) are told apart there, before the whole picture is read.
+    edge = {"top": _ink(rgb[:3], fill, tolerance), "bottom": _ink(rgb[-3:], fill, tolerance),
+            "left": _ink(rgb[:, :3], fill, tolerance), "right": _ink(rgb[:, -3:], fill, tolerance)}
+    top, bottom = edge["top"][0], edge["bottom"][-1]
+    left, right = edge["left"][:, 0], edge["right"][:, -1]
+    legs = _corner_legs(top, bottom, left, right)
     if legs is None:
         return None
-    touches = [ink[0].mean(), ink[-1].mean(), ink[:, 0].mean(), ink[:, -1].mean()]
+    touches = [top.mean(), bottom.mean(), left.mean(), right.mean()]
     if max(touches) < 0.5:
         # Expanded: the turned picture's corners touch all four edges, each in a short run.
-        edges = (ink[:3].any(), ink[-3:].any(), ink[:, :3].any(), ink[:, -3:].any())
-        return _expanded(rgb, ink) if all(edges) else None
-    return _same_size(rgb, ink, legs)
+        if not all(e.any() for e in edge.values()):
+            return None
+        return _expanded(rgb, _ink(rgb, fill, tolerance))
+    return _same_size(rgb, lambda: _ink(rgb, fill, tolerance), legs)
 
 
-def _corner_legs(ink: np.ndarray) -> list[tuple[int, int]] | None:
-    """For each corner, the lengths of fill along its row and its column (None: no triangles)."""
+def _ink(rgb: np.ndarray, fill: np.ndarray, tolerance: int) -> np.ndarray:
+    """Pixels further than ``tolerance`` from the ``fill`` colour in some channel."""
+    return np.abs(rgb.astype(np.int16) - fill).max(axis=2) > tolerance
+
+
+def _corner_legs(top: np.ndarray, bottom: np.ndarray, left: np.ndarray,
+                 right: np.ndarray) -> list[tuple[int, int]] | None:
+    """For each corner, the lengths of fill along its row and its column (None: no triangles),
+    from the ink of the picture's outer rows and columns."""
     def run(line: np.ndarray) -> int:
         hit = np.flatnonzero(line)
         return int(hit[0]) if hit.size else len(line)
 
-    h, w = ink.shape
-    legs = [(run(ink[0]), run(ink[:, 0])), (run(ink[0, ::-1]), run(ink[:, -1])),
-            (run(ink[-1]), run(ink[::-1, 0])), (run(ink[-1, ::-1]), run(ink[::-1, -1]))]
+    legs = [(run(top), run(left)), (run(top[::-1]), run(right)),
+            (run(bottom), run(left[::-1])), (run(bottom[::-1]), run(right[::-1]))]
     if any(a < 2 or b < 2 for a, b in legs):
         return None
     return legs
@@ -256,8 +279,9 @@ def _expanded(rgb: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
     return cv2.warpAffine(rgb, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def _same_size(rgb: np.ndarray, ink: np.ndarray, legs) -> np.ndarray | None:
-    h, w = ink.shape
+def _same_size(rgb: np.ndarray, ink, legs) -> np.ndarray | None:
+    """``ink``: computes the ink mask, called only once the corners gave an angle."""
+    h, w = rgb.shape[:2]
     # Top-left and bottom-right triangles lie along the rows when the picture turned one way,
     # along the columns the other way; each gives tan(angle) = short leg / long leg.
     estimates = []
@@ -270,7 +294,7 @@ def _same_size(rgb: np.ndarray, ink: np.ndarray, legs) -> np.ndarray | None:
     if not MIN_ANGLE <= abs(angle) <= MAX_ANGLE or np.ptp(estimates) > 2.0:
         return None
     # Fill the corners from their neighbourhood, then turn back about the centre.
-    filled = cv2.inpaint(rgb, (~ink).astype(np.uint8), 3, cv2.INPAINT_TELEA)
+    filled = cv2.inpaint(rgb, (~ink()).astype(np.uint8), 3, cv2.INPAINT_TELEA)
     m = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
     return cv2.warpAffine(filled, m, (w, h), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_REFLECT)

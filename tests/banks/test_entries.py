@@ -65,8 +65,8 @@ def test_a_video_banks_one_vpdq_entry_when_a_frame_is_good_enough():
 def _banked(rt, bank: str) -> set[tuple]:
     with rt.db.session() as s:
         rows = s.scalars(select(BankEntry).where(BankEntry.bank_id == service.get_bank(s, bank).id))
-        return {(e.signal_type, e.value, tuple((f.t, f.pdq, f.quality) for f in e.frames))
-                for e in rows}
+        return {(e.signal_type, e.value, tuple((f.t, f.pdq, f.quality) for f in e.frames),
+                 e.features.data if e.features else b"") for e in rows}
 
 
 @pytest.mark.parametrize("media", ["picture", "flat", "animated", "video"])
@@ -81,11 +81,35 @@ def test_banking_from_the_ledger_banks_what_banking_the_media_banks(runtime, med
     with runtime.db.session() as s:
         added = bank_item(s, item, runtime.moderation, system_actor("test"))
         assert added
-    # The same entries, but stage 2's local features: the ledger does not keep them (issue 12).
-    from_media = {e for e in _banked(runtime, "curated") if e[0] != "orb"}
-    assert _banked(runtime, runtime.moderation.platform_bank) == from_media
+    # The same entries, local features included: the upload matched, so its media is in the
+    # evidence store, and banking from the case extracts them from it (issue 12).
+    assert runtime.evidence.get(fp.sha256) is not None or media == "flat"
+    assert _banked(runtime, runtime.moderation.platform_bank) == _banked(runtime, "curated")
     with runtime.db.session() as s:
         assert s.get(ScannedItem, item).kind == fp.kind
+
+
+def test_banking_from_the_ledger_without_the_media_banks_its_hashes_only(runtime):
+    """Media no longer kept (retention, or an upload that was allowed): PDQ and the peeled hash
+    from the ledger, no local features."""
+    data = image_bytes(4)
+    with runtime.db.session() as s:
+        service.create_bank(s, "curated")
+    fp = runtime.fingerprint(data)
+    runtime.bank_media("curated", fp)
+    item = runtime.scan_media(data).item_id
+    assert runtime.evidence.delete(fp.sha256)
+    with runtime.db.session() as s:
+        assert bank_item(s, item, runtime.moderation, system_actor("test"))
+    from_media = {e for e in _banked(runtime, "curated") if e[0] != "orb"}
+    assert _banked(runtime, runtime.moderation.platform_bank) == from_media
+
+
+def test_media_of_another_file_adds_nothing_to_an_item():
+    a, b = fingerprint(image_bytes(4)), fingerprint(image_bytes(5))
+    item = ConfirmedItem("image", {"sha256": a.sha256}, tuple(a.frames))
+    assert item.with_media(b) is item
+    assert item.with_media(a).features == a.features
 
 
 def test_cli_bank_add_hashes_with_the_runtimes_limits(settings, monkeypatch, tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -78,3 +80,50 @@ def test_a_line_of_text_never_matches():
     w = min(page.shape[1], other.shape[1])
     other[:40, :w] = page[:40, :w]  # the same first line of text
     assert verify(feats(page), feats(other)).match is None
+
+
+def _matcher_with(photo_features: Features, pdq_hex: str, action: str):
+    import datetime as dt
+
+    from rempart.matching.matcher import BankPolicy, EntryState, Matcher, Query
+
+    matcher = Matcher()
+    matcher.put_bank(BankPolicy(1, "known", 31, action, False, True))
+    matcher.put_entries([EntryState(1, 1, "pdq", pdq_hex),
+                         EntryState(2, 1, "orb", "", features=photo_features.to_bytes())])
+    return matcher, Query, dt.datetime(2026, 1, 1)
+
+
+def test_stage_2_is_skipped_when_pdq_already_blocks_and_runs_otherwise(photos):
+    from rempart.signals import fingerprint, query_variants
+
+    data = edits.encode(photos[0], 92)
+    fp = fingerprint(data)
+    pdq = tuple((name, value, 100) for name, value in query_variants(fp))
+    banked = Features.from_bytes(fp.features)
+    for action, signals in (("block", {"pdq"}), ("review", {"pdq", "orb"})):
+        matcher, Query, now = _matcher_with(banked, fp.frames[0].pdq, action)
+        query = Query(pdq=pdq, features=fp.features)
+        assert {m.signal for m in matcher.match(query, now).matches} == signals
+
+
+def test_an_entry_dropped_while_stage_2_verifies_is_not_reported(photos, monkeypatch):
+    from rempart.matching import matcher as matcher_module
+
+    f = feats(photos[0])
+    matcher, Query, now = _matcher_with(f, "0" * 64, "block")
+    real = matcher_module.confirm
+
+    def confirm_while_dropped(item, banked, query):
+        # Another thread drops the entry meanwhile: it does not wait for the verification.
+        other = threading.Thread(target=matcher.drop_entry, args=(item,))
+        other.start()
+        other.join(timeout=10)
+        assert not other.is_alive(), "verification held the matcher's lock"
+        return real(item, banked, query)
+
+    monkeypatch.setattr(matcher_module, "confirm", confirm_while_dropped)
+    assert matcher.match(Query(features=f.to_bytes()), now).matches == ()
+    monkeypatch.setattr(matcher_module, "confirm", real)
+    matcher.put_entries([matcher_module.EntryState(2, 1, "orb", "", features=f.to_bytes())])
+    assert [m.signal for m in matcher.match(Query(features=f.to_bytes()), now).matches] == ["orb"]

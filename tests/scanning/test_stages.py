@@ -54,9 +54,16 @@ def test_a_cropped_copy_is_caught_by_stage_2_and_sent_to_review_with_its_evidenc
 
 
 def test_a_bank_may_let_stage_2_block(runtime, bridge):
-    bank(runtime, bridge, feature_action="block")
-    out = runtime.scan_media(edits.encode(edits.rotate(bridge, 5, False)))
-    assert out.verdict == "block" and {m.signal for m in out.result.matches} >= {"orb"}
+    bank(runtime, bridge, action="review", feature_action="block")
+    # turned and cropped: no stage 1 normaliser undoes it, stage 2 alone finds it
+    out = runtime.scan_media(edits.encode(edits.crop(edits.rotate(bridge, 5, False), 0.08)))
+    assert out.verdict == "block" and [m.signal for m in out.result.matches] == ["orb"]
+
+
+def test_stage_2_is_not_run_when_pdq_already_blocks(runtime, bridge):
+    bank(runtime, bridge, feature_action="review")
+    out = runtime.scan_media(edits.encode(bridge, 60))
+    assert out.verdict == "block" and {m.signal for m in out.result.matches} == {"pdq"}
 
 
 @pytest.mark.parametrize("edit", ["caption", "screenshot"])
