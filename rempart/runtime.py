@@ -7,11 +7,15 @@ The CLI and the HTTP API both drive rempart through a ``Runtime``:
 
 from __future__ import annotations
 
+import io
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import BinaryIO
 
 from rempart.banks import service as banks
 from rempart.banks.entries import ConfirmedItem
+from rempart.banks.formats import StreamedImport
 from rempart.banks.replica import Replica
 from rempart.config import Settings
 from rempart.hotline.desk import Desk
@@ -35,7 +39,7 @@ DECODE_WAIT_SECONDS = 10.0
 
 @dataclass
 class BankingOutcome:
-    result: banks.AddResult
+    result: banks.AddResult | banks.BulkResult
     retro: list[RetroMatch]
 
 
@@ -77,13 +81,31 @@ class Runtime:
         #: media of flagged uploads (verdict block or review), for review in the console
         self.evidence: MediaStore = DirectoryMediaStore(settings.home / "evidence")
         self.after_scan.append(self.transparency.after_scan)
-        with self.db.session() as s:
-            #: the in-memory matcher and its place in the bank change feed
-            self.replica = Replica.load(s)
+        #: the in-memory matcher and its place in the bank change feed: loaded on first use
+        #: (``replica``), so commands that do not match never pay for it
+        self._replica: Replica | None = None
+        self._replica_lock = threading.Lock()
 
     @classmethod
     def from_env(cls, **kw) -> "Runtime":
         return cls(Settings.from_env(), **kw)
+
+    @property
+    def replica(self) -> Replica:
+        """The replica, loaded on first use (once, also when threads ask together)."""
+        if self._replica is None:
+            with self._replica_lock:
+                if self._replica is None:
+                    self._replica = self._load_replica()
+        return self._replica
+
+    @property
+    def replica_loaded(self) -> bool:
+        return self._replica is not None
+
+    def _load_replica(self) -> Replica:
+        with self.db.session() as s:
+            return Replica.load(s)
 
     @property
     def matcher(self) -> Matcher:
@@ -97,6 +119,10 @@ class Runtime:
         self.db.dispose()
 
     def sync(self) -> int:
+        """Apply the bank changes made since the last sync (nothing to do before first use:
+        the replica then loads what is current)."""
+        if self._replica is None:
+            return 0
         with self.db.session() as s:
             return self.replica.sync(s)
 
@@ -135,7 +161,7 @@ class Runtime:
     def _bank_then_retro(self, change: Callable, progress=None) -> BankingOutcome:
         with self.db.session() as s:
             result = change(s)
-            added = [e.id for e in result.added]
+            added = result.added_ids()
         return BankingOutcome(result, self.retro_scan_entries(added, progress))
 
     def add_entries(self, bank_name: str, entries: Sequence[banks.NewEntry], *,
@@ -180,8 +206,12 @@ class Runtime:
 
         return self._bank_then_retro(change, progress)
 
-    def import_list(self, bank_name: str, data: bytes, fmt: str, *, added_by: str = "",
-                    progress=None) -> BankingOutcome:
+    def import_list(self, bank_name: str, data: bytes | BinaryIO, fmt: str, *, added_by: str = "",
+                    progress=None, stats: StreamedImport | None = None) -> BankingOutcome:
+        """Import a hash list (bytes, or a binary file read in batches: memory does not grow
+        with it), all or nothing, then retro-scan the ledger for the entries added."""
+        source = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
         return self._bank_then_retro(
-            lambda s: banks.import_hash_list(s, banks.get_bank(s, bank_name), data, fmt, added_by),
+            lambda s: banks.import_stream(s, banks.get_bank(s, bank_name), source, fmt, added_by,
+                                          stats=stats),
             progress)

@@ -1,0 +1,148 @@
+"""Adding millions of entries to a bank in one transaction, through a staging table.
+
+``BulkAdd`` is the streaming path of ``rempart.banks.service`` (imports of any size, and the
+exchanges' upstream syncs): rows are validated by the caller, written in batches into a
+temporary staging table with the database's bulk path (PostgreSQL ``COPY``; SQLite one
+``executemany`` per batch), then moved into ``bank_entries`` by a few set-based statements:
+
+1. entries of this bank that were removed and are listed again come back (same row, history
+   kept), as ``add_entries`` does;
+2. every (type, value) not in the bank is inserted once (the first line that lists it wins);
+3. one ``bank_changes`` row is recorded per entry added or restored, so replicas follow.
+
+Nothing is visible to others until the caller's transaction commits, and nothing stays if it
+rolls back (an ``ImportFormatError`` after the last batch, say): the all-or-nothing rule of
+imports. The bank's row is taken first, as ``add_entries`` does, so two writers of one bank
+queue instead of adding the same hash twice. Memory: one batch of rows at a time, and the
+ids of the entries added (8 bytes each) for the retro-scan.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session
+
+from rempart.banks.models import Bank, BankEntry
+from rempart.store.db import utcnow
+
+STAGE = "rempart_bulk_stage"
+
+#: one staged row: (line, signal_type, value, external_id, metadata as JSON text)
+StagedRow = tuple[int, str, str, "str | None", str]
+
+
+@dataclass
+class BulkResult:
+    """What a bulk add did: ids of the entries added or restored (ascending), and the rest."""
+
+    entry_ids: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    already_present: int = 0
+    #: rows naming a (type, value) an earlier row of the same stream already named
+    duplicates: int = 0
+    rows: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_added(self) -> int:
+        return int(self.entry_ids.shape[0])
+
+    def added_ids(self) -> list[int]:
+        return self.entry_ids.tolist()
+
+
+class BulkAdd:
+    """Stage rows with ``stage``, then ``finish`` once (in the same session and transaction)."""
+
+    def __init__(self, session: Session, bank: Bank, added_by: str = "") -> None:
+        self.session, self.bank, self.added_by = session, bank, added_by
+        self.pg = session.get_bind().dialect.name == "postgresql"
+        self.rows = 0
+        # Take the bank's row first (as add_entries does): writers of one bank queue here.
+        session.execute(update(Bank).where(Bank.id == bank.id).values(updated_at=utcnow())
+                        .execution_options(synchronize_session=False))
+        session.flush()
+        conn = session.connection()
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}")
+        conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {STAGE} (line BIGINT NOT NULL, signal_type VARCHAR(16) NOT NULL, "
+            "value VARCHAR(128) NOT NULL, external_id VARCHAR(200), metadata TEXT NOT NULL)"
+            + (" ON COMMIT DROP" if self.pg else ""))
+
+    def stage(self, rows: Sequence[StagedRow]) -> None:
+        """Write one batch of validated rows to the staging table."""
+        if not rows:
+            return
+        conn = self.session.connection()
+        if self.pg:
+            raw = conn.connection.driver_connection
+            with raw.cursor() as cur, cur.copy(
+                    f"COPY {STAGE} (line, signal_type, value, external_id, metadata) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            conn.exec_driver_sql(f"INSERT INTO {STAGE} VALUES (?, ?, ?, ?, ?)", list(rows))
+        self.rows += len(rows)
+
+    def finish(self) -> BulkResult:
+        """Move the staged rows into the bank (see the module doc); returns what happened."""
+        conn = self.session.connection()
+        b, now = self.bank.id, utcnow()
+        conn.exec_driver_sql(f"CREATE INDEX {STAGE}_key ON {STAGE} (signal_type, value, line)")
+        params = {"b": b, "now": now, "by": self.added_by}
+        q = (lambda sql: text(sql))  # noqa: E731  (bound parameters, never formatted values)
+        distinct = conn.execute(q(
+            f"SELECT count(*) FROM (SELECT DISTINCT signal_type, value FROM {STAGE}) AS d"
+        )).scalar_one()
+        present = f"""FROM bank_entries e WHERE e.bank_id = :b AND EXISTS
+            (SELECT 1 FROM {STAGE} s WHERE s.signal_type = e.signal_type AND s.value = e.value)"""
+        restored = np.fromiter(conn.execute(q(f"SELECT e.id {present} AND e.removed_at IS NOT NULL"),
+                                            params).scalars(), np.int64)
+        already = conn.execute(q(f"SELECT count(*) {present} AND e.removed_at IS NULL"),
+                               params).scalar_one()
+        for i in range(0, restored.shape[0], 500):
+            self.session.execute(update(BankEntry)
+                                 .where(BankEntry.id.in_(restored[i:i + 500].tolist()))
+                                 .values(removed_at=None)
+                                 .execution_options(synchronize_session=False))
+        before = self.session.scalar(select(func.coalesce(func.max(BankEntry.id), 0)))
+        meta = "CAST(s.metadata AS JSON)" if self.pg else "s.metadata"
+        conn.execute(q(f"""
+            INSERT INTO bank_entries (bank_id, signal_type, value, external_id, metadata,
+                                      added_at, added_by, disabled_reason)
+            SELECT :b, s.signal_type, s.value, s.external_id, {meta}, :now, :by, ''
+            FROM {STAGE} s
+            WHERE NOT EXISTS (SELECT 1 FROM {STAGE} t WHERE t.signal_type = s.signal_type
+                              AND t.value = s.value AND t.line < s.line)
+              AND NOT EXISTS (SELECT 1 FROM bank_entries e WHERE e.bank_id = :b
+                              AND e.signal_type = s.signal_type AND e.value = s.value)
+            ORDER BY s.line"""), params)
+        added = np.fromiter(conn.execute(q(
+            "SELECT id FROM bank_entries WHERE bank_id = :b AND id > :before ORDER BY id"),
+            {**params, "before": before}).scalars(), np.int64)
+        ids = np.union1d(restored, added)
+        conn.execute(q(f"""INSERT INTO bank_changes (kind, ref_id, at)
+            SELECT 'entry', e.id, :now FROM bank_entries e
+            WHERE (e.bank_id = :b AND e.id > :before) ORDER BY e.id"""),
+                     {**params, "before": before})
+        for i in range(0, restored.shape[0], 500):
+            conn.execute(q("INSERT INTO bank_changes (kind, ref_id, at) VALUES ('entry', :id, :now)"),
+                         [{"id": int(x), "now": now} for x in restored[i:i + 500]])
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}")
+        return BulkResult(ids, int(already), self.rows - int(distinct), self.rows)
+
+
+def staged_rows(entries: Iterable, first_line: int = 1) -> list[StagedRow]:
+    """Rows for ``BulkAdd.stage`` from validated entries (``ParsedEntry`` or ``NewEntry``:
+    anything with signal_type, value, external_id, and metadata, and a ``line`` if known)."""
+    out: list[StagedRow] = []
+    for n, e in enumerate(entries, first_line):
+        meta = getattr(e, "metadata", None) or {}
+        out.append((getattr(e, "line", n), e.signal_type, e.value, e.external_id,
+                    json.dumps(meta, separators=(",", ":"), sort_keys=True)))
+    return out
