@@ -24,7 +24,8 @@ from threading import RLock
 
 import numpy as np
 
-from rempart.matching.codec import hex_to_hashes
+from rempart.matching.codec import hashes_to_hex, hex_to_hashes
+from rempart.matching.entry_table import DISABLED, KIND_CODE, KINDS, EntryTable
 from rempart.matching.exact_index import ExactIndex
 from rempart.matching.pdq_index import PDQIndex
 from rempart.signals import LOW_QUALITY, FrameHash, compare_videos
@@ -97,12 +98,18 @@ class MatchResult:
 
 
 class Matcher:
-    """All active bank entries, with exact and Hamming-radius indexes. Thread-safe."""
+    """All active bank entries, with exact and Hamming-radius indexes. Thread-safe.
+
+    Entry state is kept in arrays (``rempart.matching.entry_table``), values in the indexes
+    themselves, and only banked videos as Python objects (their frames): no object per entry.
+    """
 
     def __init__(self) -> None:
         self._lock = RLock()
         self._banks: dict[int, BankPolicy] = {}
-        self._entries: dict[int, EntryState] = {}
+        self._table = EntryTable()
+        #: banked videos: entry id -> (the video's SHA-256, its frames)
+        self._videos: dict[int, tuple[str, tuple[FrameHash, ...]]] = {}
         self._exact: dict[str, ExactIndex] = {}
         self._images = PDQIndex()  # id = entry id
         self._frames = PDQIndex()  # id = frame key, see _frame_key
@@ -116,30 +123,75 @@ class Matcher:
 
     def put_entries(self, entries: Iterable[EntryState]) -> None:
         """Add or replace entries (bulk: one index update per kind)."""
+        entries = list(entries)
+        if not entries:
+            return
+        last = {e.id: e for e in entries}  # a repeated id keeps its last state
+        entries = list(last.values())
+        ids = np.fromiter((e.id for e in entries), np.int64, len(entries))
+        banks = np.fromiter((e.bank_id for e in entries), np.int32, len(entries))
+        kinds = np.fromiter((KIND_CODE[e.signal_type] for e in entries), np.uint8, len(entries))
+        flags = np.fromiter((DISABLED if e.disabled else 0 for e in entries), np.uint8,
+                            len(entries))
+        until = {e.id: e.disabled_until for e in entries
+                 if e.disabled and e.disabled_until is not None}
+        live = [not e.removed for e in entries]
+        pdq = [(e.id, e.value) for e, ok in zip(entries, live) if ok and e.signal_type == "pdq"]
+        exact: dict[str, tuple[list[int], list[str]]] = {}
+        videos = {}
+        for e, ok in zip(entries, live):
+            if not ok:
+                continue
+            if e.signal_type == "vpdq":
+                videos[e.id] = (e.value, tuple(e.frames))
+            elif e.signal_type != "pdq":
+                exact.setdefault(e.signal_type, ([], []))
+                exact[e.signal_type][0].append(e.id)
+                exact[e.signal_type][1].append(e.value)
+        keep = np.array(live, bool)
+        kept = set(ids[keep].tolist()) if until else set()
         with self._lock:
-            entries = list(entries)
-            for e in entries:
-                if e.id in self._entries:
-                    self._unindex(self._entries[e.id])
-            pdq_ids, pdq_vals = [], []
+            self.drop_entries(ids[~keep])
+            self.put_columns(ids[keep], banks[keep], kinds[keep], flags[keep],
+                             {i: u for i, u in until.items() if i in kept},
+                             pdq=(np.array([i for i, _ in pdq], np.int64),
+                                  hex_to_hashes([v for _, v in pdq])) if pdq else None,
+                             exact=exact, videos=videos)
+
+    def put_columns(self, ids: np.ndarray, banks: np.ndarray, kinds: np.ndarray,
+                    flags: np.ndarray, until: dict[int, dt.datetime] | None = None, *,
+                    pdq: tuple[np.ndarray, np.ndarray] | None = None,
+                    exact: dict[str, tuple[list[int], list[str]]] | None = None,
+                    videos: dict[int, tuple[str, tuple[FrameHash, ...]]] | None = None) -> None:
+        """Add or replace entries given as columns (the bulk path of loaders and snapshots):
+        ``ids`` (unique), their bank ids, kind codes (``entry_table.KINDS``) and flags
+        (``DISABLED``); the values of each kind: ``pdq`` as (ids, uint8 (k, 32) hashes),
+        ``exact`` as type -> (ids, hex values), ``videos`` as id -> (SHA-256, frames)."""
+        ids = np.asarray(ids, np.int64)
+        with self._lock:
+            old = self._table.kinds_of(ids)
+            self._unindex(ids[old != 255], old[old != 255])
+            self._table.put(ids, banks, kinds, flags, until)
+            if pdq is not None and pdq[0].shape[0]:
+                self._images.add(pdq[0], pdq[1])
+            for stype, (e_ids, values) in (exact or {}).items():
+                self._exact_index(stype).add(e_ids, values)
             frame_ids, frame_vals = [], []
-            for e in entries:
-                self._entries[e.id] = e
-                if e.signal_type == "pdq":
-                    pdq_ids.append(e.id)
-                    pdq_vals.append(e.value)
-                elif e.signal_type == "vpdq":
-                    for i, f in enumerate(e.frames):
-                        key = _frame_key(e.id, i)
-                        self._frame_owner[key] = e.id
-                        frame_ids.append(key)
-                        frame_vals.append(f.pdq)
-                else:
-                    self._exact_index(e.signal_type).add([e.id], [e.value])
-            if pdq_ids:
-                self._images.add(np.asarray(pdq_ids, dtype=np.int64), hex_to_hashes(pdq_vals))
+            for entry_id, (value, frames) in (videos or {}).items():
+                self._videos[entry_id] = (value, frames)
+                for i, f in enumerate(frames):
+                    key = _frame_key(entry_id, i)
+                    self._frame_owner[key] = entry_id
+                    frame_ids.append(key)
+                    frame_vals.append(f.pdq)
             if frame_ids:
                 self._frames.add(np.asarray(frame_ids, dtype=np.int64), hex_to_hashes(frame_vals))
+
+    def put_pdq(self, ids: np.ndarray, hashes: np.ndarray) -> None:
+        """Index the PDQ values of entries already put (``put_columns`` without ``pdq``), in
+        one batch: a loader collects them and indexes them once, as one segment."""
+        with self._lock:
+            self._images.add(ids, hashes)
 
     def _exact_index(self, signal_type: str) -> ExactIndex:
         if signal_type not in self._exact:
@@ -150,27 +202,82 @@ class Matcher:
         self.put_entries([entry])
 
     def drop_entry(self, entry_id: int) -> None:
-        with self._lock:
-            e = self._entries.pop(entry_id, None)
-            if e is not None:
-                self._unindex(e)
+        self.drop_entries(np.array([entry_id], np.int64))
 
-    def _unindex(self, e: EntryState) -> None:
-        if e.signal_type == "pdq":
-            self._images.remove([e.id])
-        elif e.signal_type == "vpdq":
-            keys = [_frame_key(e.id, i) for i in range(len(e.frames))]
+    def drop_entries(self, ids: np.ndarray) -> None:
+        ids = np.asarray(ids, np.int64)
+        if ids.shape[0] == 0:
+            return
+        with self._lock:
+            ids = np.unique(ids)
+            kinds = self._table.kinds_of(ids)
+            held = kinds != 255
+            self._table.drop(ids[held])
+            self._unindex(ids[held], kinds[held])
+
+    def _unindex(self, ids: np.ndarray, kinds: np.ndarray) -> None:
+        """Take these ids (of these kind codes) out of the value indexes."""
+        if ids.shape[0] == 0:
+            return
+        pdq = ids[kinds == KIND_CODE["pdq"]]
+        if pdq.shape[0]:
+            self._images.remove(pdq)
+        for entry_id in ids[kinds == KIND_CODE["vpdq"]].tolist():
+            _, frames = self._videos.pop(entry_id, ("", ()))
+            keys = [_frame_key(entry_id, i) for i in range(len(frames))]
             self._frames.remove(keys)
             for k in keys:
                 self._frame_owner.pop(k, None)
-        else:
-            self._exact[e.signal_type].remove([e.id])
+        for stype in ("sha256", "md5", "sha1"):
+            these = ids[kinds == KIND_CODE[stype]]
+            if these.shape[0] and stype in self._exact:
+                self._exact[stype].remove(these.tolist())
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._table)
 
     def entry(self, entry_id: int) -> EntryState | None:
-        return self._entries.get(entry_id)
+        """The state of one entry, rebuilt from the arrays and indexes (None when absent)."""
+        with self._lock:
+            row = self._table.row(entry_id)
+            if row < 0:
+                return None
+            kind = KINDS[int(self._table.kind[row])]
+            frames: tuple[FrameHash, ...] = ()
+            if kind == "pdq":
+                _, hashes = self._images.get([entry_id])
+                value = hashes_to_hex(hashes)[0]
+            elif kind == "vpdq":
+                value, frames = self._videos[entry_id]
+            else:
+                value = self._exact[kind].value_of(entry_id)
+            disabled = bool(self._table.flags[row] & DISABLED)
+            return EntryState(entry_id, int(self._table.bank[row]), kind, value, disabled,
+                              self._table.until.get(entry_id), False, frames)
+
+    def only(self, entry_ids: Iterable[int]) -> "Matcher":
+        """A matcher with every bank of this one and only these entries (those held): what a
+        retro-scan looks for. PDQ entries are copied as arrays, never one object each."""
+        ids = np.unique(np.fromiter(entry_ids, np.int64))
+        out = Matcher()
+        with self._lock:
+            for bank in self._banks.values():
+                out.put_bank(bank)
+            pos = self._table.find(ids)
+            ids, pos = ids[pos >= 0], pos[pos >= 0]
+            t = self._table
+            kinds = t.kind[pos]
+            exact: dict[str, tuple[list[int], list[str]]] = {}
+            for stype in ("sha256", "md5", "sha1"):
+                these = ids[kinds == KIND_CODE[stype]].tolist()
+                if these:
+                    exact[stype] = (these, [self._exact[stype].value_of(i) for i in these])
+            videos = {i: self._videos[i] for i in ids[kinds == KIND_CODE["vpdq"]].tolist()}
+            out.put_columns(ids, t.bank[pos], kinds, t.flags[pos],
+                            {i: t.until[i] for i in ids.tolist() if i in t.until} if t.until else {},
+                            pdq=self._images.get(ids[kinds == KIND_CODE["pdq"]]),
+                            exact=exact, videos=videos)
+        return out
 
     def banks(self) -> list[BankPolicy]:
         with self._lock:
@@ -179,11 +286,15 @@ class Matcher:
     def exact_values(self) -> dict[str, set[str]]:
         """Signal type -> values of the exact entries held (for finding past items by SQL)."""
         with self._lock:
-            out: dict[str, set[str]] = {}
-            for e in self._entries.values():
-                if e.signal_type in self._exact:
-                    out.setdefault(e.signal_type, set()).add(e.value)
-            return out
+            return {t: idx.values() for t, idx in self._exact.items() if len(idx)}
+
+    def stats(self) -> dict:
+        """Sizes for monitoring and benchmarks: entries, and the bytes of the arrays."""
+        with self._lock:
+            return {"entries": len(self._table), "videos": len(self._videos),
+                    "exact": sum(len(i) for i in self._exact.values()),
+                    "table_nbytes": self._table.nbytes, "pdq_nbytes": self._images.nbytes,
+                    "frames_nbytes": self._frames.nbytes}
 
     def near_any(self, hashes: np.ndarray) -> np.ndarray:
         """For each PDQ hash (uint8 (n, 32)): is any image or video-frame entry within reach?
@@ -212,7 +323,9 @@ class Matcher:
                 _keep_best(found, m)
             for m in self._video_matches(query):
                 _keep_best(found, m)
-            active = [m for m in found.values() if self._entries[m.entry_id].active_at(now)]
+            cand = list(found.values())
+            ok = self._table.active(np.array([m.entry_id for m in cand], np.int64), now)
+            active = [m for m, keep in zip(cand, ok.tolist()) if keep]
         return _apply_safelists(sorted(active, key=lambda m: (m.distance, m.entry_id)))
 
     def _max_threshold(self) -> int:
@@ -220,8 +333,8 @@ class Matcher:
         return max(live, default=0)
 
     def _make(self, entry_id: int, signal: str, distance: int, **kw) -> Match | None:
-        e = self._entries.get(entry_id)
-        bank = self._banks.get(e.bank_id) if e else None
+        row = self._table.row(entry_id)
+        bank = self._banks.get(int(self._table.bank[row])) if row >= 0 else None
         if bank is None or not bank.enabled:
             return None
         if signal in ("pdq", "vpdq") and distance > bank.threshold:
@@ -277,11 +390,11 @@ class Matcher:
                 yield from self._compare_video(entry_id, frames, variant)
 
     def _compare_video(self, entry_id: int, frames: Sequence[FrameHash], variant: str):
-        e = self._entries[entry_id]
-        bank = self._banks.get(e.bank_id)
-        if bank is None:
+        row = self._table.row(entry_id)
+        bank = self._banks.get(int(self._table.bank[row])) if row >= 0 else None
+        if bank is None or entry_id not in self._videos:
             return
-        cmp = compare_videos(frames, e.frames, distance=bank.threshold)
+        cmp = compare_videos(frames, self._videos[entry_id][1], distance=bank.threshold)
         if cmp.matched:
             m = self._make(
                 entry_id, "vpdq", cmp.median_distance, variant=variant,

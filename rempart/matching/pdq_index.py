@@ -121,6 +121,26 @@ class PDQIndex:
         order = np.argsort(ids, kind="stable")
         return ids[order], codec.to_bytes(words[order]).copy()
 
+    def get(self, ids: Iterable[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The live rows among ``ids``: (their ids, sorted, and uint8 (k, 32) hashes)."""
+        want = np.unique(codec.as_ids(ids))
+        found_ids, found_words = [], []
+        with self._lock.read():
+            for seg in self._segments:
+                if len(seg) == 0 or want.shape[0] == 0:
+                    continue
+                pos = np.minimum(np.searchsorted(seg.ids, want), len(seg) - 1)
+                pos = pos[(seg.ids[pos] == want) & (seg.alive[pos] == 1)]
+                found_ids.append(seg.ids[pos])
+                found_words.append(seg.words[pos])
+            slots = [s for s in map(self._buffer.slot.get, want.tolist()) if s is not None]
+            found_ids.append(self._buffer.ids[slots])
+            found_words.append(self._buffer.words[slots])
+        ids_out = np.concatenate(found_ids)
+        words = np.concatenate(found_words).reshape(-1, 4)
+        order = np.argsort(ids_out, kind="stable")
+        return ids_out[order], codec.to_bytes(words[order]).copy()
+
     def stats(self) -> dict:
         """Sizes for monitoring: live rows, segments, and ``nbytes`` (sum of array bytes)."""
         with self._lock.read():

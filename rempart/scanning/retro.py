@@ -42,14 +42,6 @@ class RetroMatch:
         return dict(self.__dict__)
 
 
-def _new_entries_matcher(matcher: Matcher, entry_ids: Sequence[int]) -> Matcher:
-    only_new = Matcher()
-    for bank in matcher.banks():
-        only_new.put_bank(bank)
-    only_new.put_entries(e for e in map(matcher.entry, entry_ids) if e is not None)
-    return only_new
-
-
 def _exact_candidates(session: Session, only_new: Matcher) -> set[int]:
     pairs = [(t, v) for t, values in only_new.exact_values().items() for v in values]
     found: set[int] = set()
@@ -98,7 +90,7 @@ def retro_scan(session: Session, matcher: Matcher, entry_ids: Sequence[int],
     if not entry_ids:
         return []
     wanted = set(entry_ids)
-    only_new = _new_entries_matcher(matcher, entry_ids)
+    only_new = matcher.only(entry_ids)
     candidates = _exact_candidates(session, only_new) | _pdq_candidates(session, only_new, progress)
     out: list[RetroMatch] = []
     now = utcnow()
