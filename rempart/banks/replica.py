@@ -137,6 +137,13 @@ class Replica:
         self.gaps: dict[int, float] = {}
         self._lock = Lock()
 
+    def capture(self):
+        """(seq, gaps, build): the feed cursor and a picture of the matcher taken together
+        (no change is applied meanwhile; brief), and the function that builds the snapshot
+        arrays from the picture without any lock (``Matcher.capture``)."""
+        with self._lock:
+            return self.seq, set(self.gaps), self.matcher.capture()
+
     @classmethod
     def load(cls, session: Session) -> Replica:
         """A replica holding every bank and every entry that is not removed."""

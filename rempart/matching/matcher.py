@@ -18,7 +18,7 @@ Policy it applies (the verdict itself is ``rempart.scanning.verdict``):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from threading import RLock
 
@@ -28,6 +28,7 @@ from rempart.matching.codec import hashes_to_hex, hex_to_hashes
 from rempart.matching.entry_table import DISABLED, KIND_CODE, KINDS, EntryTable
 from rempart.matching.exact_index import ExactIndex
 from rempart.matching.pdq_index import PDQIndex
+from rempart.errors import InvalidInput
 from rempart.signals import LOW_QUALITY, FrameHash, compare_videos
 
 
@@ -279,6 +280,85 @@ class Matcher:
                             exact=exact, videos=videos)
         return out
 
+    # -- snapshots (format: rempart.matching.persist, version 2) ----------------------------
+
+    def capture(self) -> Callable[[], dict[str, np.ndarray]]:
+        """Take a consistent picture of the entries, briefly under the lock (copies of the
+        entry arrays and the index's tombstone masks; the index segments are immutable), and
+        return a function that builds the snapshot arrays from it WITHOUT the lock: writing a
+        snapshot of millions of entries does not hold up queries or updates."""
+        with self._lock:
+            cols = self._table.columns()
+            until = dict(self._table.until)
+            pdq = self._images.freeze()
+            exact = {t: idx.items() for t, idx in self._exact.items()}
+            videos = dict(self._videos)
+
+        def build() -> dict[str, np.ndarray]:
+            return _snapshot_arrays(cols, until, pdq(), exact, videos)
+        return build
+
+    @classmethod
+    def from_snapshot(cls, arrays: dict[str, np.ndarray]) -> "Matcher":
+        """A matcher holding the entries of snapshot ``arrays`` (banks: ``put_bank`` after).
+        ``InvalidInput`` when the arrays do not agree with each other (a snapshot is checked,
+        never trusted)."""
+        a = arrays
+        ids, kinds = a["entry_ids"], a["entry_kind"]
+        n = ids.shape[0]
+        if any(a[k].shape[0] != n for k in ("entry_bank", "entry_kind", "entry_flags")):
+            raise InvalidInput("snapshot: entry columns differ in length")
+        if n > 1 and not np.all(ids[1:] > ids[:-1]):
+            raise InvalidInput("snapshot: entry ids are not strictly increasing")
+        if n and int(kinds.max()) >= len(KINDS):
+            raise InvalidInput("snapshot: unknown entry kind")
+        for name, code in (("pdq_ids", "pdq"), ("video_ids", "vpdq")):
+            if not np.array_equal(a[name], ids[kinds == KIND_CODE[code]]):
+                raise InvalidInput(f"snapshot: {name} do not match the {code} entries")
+        exact_kinds = [KIND_CODE[t] for t in ("sha256", "md5", "sha1")]
+        if not np.array_equal(np.sort(a["exact_ids"]), ids[np.isin(kinds, exact_kinds)]) or \
+                a["exact_kind"].shape[0] != a["exact_ids"].shape[0] or \
+                not np.array_equal(a["exact_kind"], kinds[np.searchsorted(ids, a["exact_ids"])]
+                                   if n else a["exact_kind"]):
+            raise InvalidInput("snapshot: exact values do not match the exact entries")
+        if a["pdq_hashes"].shape != (a["pdq_ids"].shape[0], 32) or \
+                a["exact_values"].shape != (a["exact_ids"].shape[0], 32) or \
+                a["video_sha256"].shape != (a["video_ids"].shape[0], 32) or \
+                a["video_frames"].shape != a["video_ids"].shape or \
+                int(a["video_frames"].sum()) != a["frame_pdq"].shape[0] or \
+                (a["video_frames"].shape[0] and int(a["video_frames"].min()) < 0) or \
+                a["frame_pdq"].shape[1:] != (32,) or \
+                a["frame_t"].shape[0] != a["frame_pdq"].shape[0] or \
+                a["frame_quality"].shape[0] != a["frame_pdq"].shape[0] or \
+                a["until_ids"].shape != a["until_us"].shape:
+            raise InvalidInput("snapshot: value arrays have the wrong shapes")
+        m = cls()
+        until = {int(i): _EPOCH + dt.timedelta(microseconds=int(us))
+                 for i, us in zip(a["until_ids"].tolist(), a["until_us"].tolist())}
+        m._table = EntryTable.from_columns(ids.copy(), a["entry_bank"].copy(), kinds.copy(),
+                                           a["entry_flags"].copy(), until)
+        m._images.add(a["pdq_ids"], np.ascontiguousarray(a["pdq_hashes"]))
+        sizes = {"sha256": 32, "md5": 16, "sha1": 20}
+        for t, code in zip(("sha256", "md5", "sha1"), exact_kinds):
+            sel = a["exact_kind"] == code
+            if sel.any():
+                vals = a["exact_values"][sel][:, :sizes[t]]
+                m._exact_index(t).add(a["exact_ids"][sel].tolist(),
+                                      [bytes(v).hex() for v in vals])
+        videos = {}
+        start = 0
+        for vid, sha, count in zip(a["video_ids"].tolist(), a["video_sha256"], a["video_frames"].tolist()):
+            frames = tuple(FrameHash(None if np.isnan(t) else float(t), h, int(q)) for t, h, q in zip(
+                a["frame_t"][start:start + count].tolist(),
+                hashes_to_hex(np.ascontiguousarray(a["frame_pdq"][start:start + count])),
+                a["frame_quality"][start:start + count].tolist()))
+            videos[vid] = (bytes(sha).hex(), frames)
+            start += count
+        if videos:
+            m.put_columns(np.empty(0, np.int64), np.empty(0, np.int32), np.empty(0, np.uint8),
+                          np.empty(0, np.uint8), videos=videos)
+        return m
+
     def banks(self) -> list[BankPolicy]:
         with self._lock:
             return list(self._banks.values())
@@ -402,6 +482,39 @@ class Matcher:
             )
             if m:
                 yield m
+
+
+_EPOCH = dt.datetime(1970, 1, 1)
+
+
+def _snapshot_arrays(cols, until, pdq, exact, videos) -> dict[str, np.ndarray]:
+    ids, bank, kind, flags = cols
+    until_ids = np.array(sorted(until), np.int64)
+    until_us = np.array([(until[i] - _EPOCH) // dt.timedelta(microseconds=1)
+                         for i in until_ids.tolist()], np.int64)
+    ex_ids, ex_kind, ex_vals = [], [], []
+    for t, (e_ids, raw) in exact.items():
+        ex_ids += e_ids
+        ex_kind += [KIND_CODE[t]] * len(e_ids)
+        ex_vals += [v.ljust(32, b"\0") for v in raw]
+    v_ids = sorted(videos)
+    frames = [f for i in v_ids for f in videos[i][1]]
+    return {
+        "entry_ids": ids, "entry_bank": bank, "entry_kind": kind, "entry_flags": flags,
+        "until_ids": until_ids, "until_us": until_us,
+        "pdq_ids": pdq[0], "pdq_hashes": pdq[1],
+        "exact_ids": np.array(ex_ids, np.int64), "exact_kind": np.array(ex_kind, np.uint8),
+        "exact_values": (np.frombuffer(b"".join(ex_vals), np.uint8).reshape(-1, 32)
+                         if ex_vals else np.empty((0, 32), np.uint8)),
+        "video_ids": np.array(v_ids, np.int64),
+        "video_sha256": (np.frombuffer(b"".join(bytes.fromhex(videos[i][0]) for i in v_ids),
+                                       np.uint8).reshape(-1, 32)
+                         if v_ids else np.empty((0, 32), np.uint8)),
+        "video_frames": np.array([len(videos[i][1]) for i in v_ids], np.int64),
+        "frame_pdq": hex_to_hashes([f.pdq for f in frames]) if frames else np.empty((0, 32), np.uint8),
+        "frame_t": np.array([np.nan if f.t is None else f.t for f in frames], np.float64),
+        "frame_quality": np.array([f.quality for f in frames], np.int32),
+    }
 
 
 def _frame_key(entry_id: int, idx: int) -> int:

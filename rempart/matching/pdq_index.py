@@ -29,7 +29,7 @@ threads query in parallel); updates take the exclusive write lock, briefly.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -140,6 +140,23 @@ class PDQIndex:
         words = np.concatenate(found_words).reshape(-1, 4)
         order = np.argsort(ids_out, kind="stable")
         return ids_out[order], codec.to_bytes(words[order]).copy()
+
+    def freeze(self) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
+        """``snapshot`` in two steps: under the read lock, only references to the immutable
+        segments and copies of their tombstone masks (and of the small buffer); the returned
+        function builds the sorted (ids, hashes) from them without any lock."""
+        with self._lock.read():
+            segs = [(s.ids, s.words, s.alive.copy()) for s in self._segments]
+            keep = np.nonzero(self._buffer.alive[: self._buffer.used])[0]
+            segs.append((self._buffer.ids[keep].copy(), self._buffer.words[keep].copy(),
+                         np.ones(keep.shape[0], np.uint8)))
+
+        def build() -> tuple[np.ndarray, np.ndarray]:
+            ids = np.concatenate([i[a == 1] for i, _, a in segs])
+            words = np.concatenate([w[a == 1] for _, w, a in segs]).reshape(-1, 4)
+            order = np.argsort(ids, kind="stable")
+            return ids[order], codec.to_bytes(words[order]).copy()
+        return build
 
     def stats(self) -> dict:
         """Sizes for monitoring: live rows, segments, and ``nbytes`` (sum of array bytes)."""
