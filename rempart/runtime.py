@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import BinaryIO
+
+from sqlalchemy import select
 
 from rempart.banks import service as banks
 from rempart.banks.entries import ConfirmedItem
 from rempart.banks.formats import StreamedImport
 from rempart.banks.replica import Replica
+from rempart.banks.snapshots import Identity, SnapshotStore, Written, load_or_rebuild
 from rempart.config import Settings
 from rempart.hotline.desk import Desk
 from rempart.hotline.outcomes import outcome_hook, retro_confirmed
@@ -24,12 +28,13 @@ from rempart.matching.matcher import Matcher
 from rempart.moderation import after_retro_hook, after_scan_hook
 from rempart.moderation.media import DirectoryMediaStore, MediaStore
 from rempart.moderation.to_log import log_decision_hook
+from rempart.scanning.models import ItemSignal
 from rempart.scanning.retro import RetroMatch, retro_scan
 from rempart.scanning.service import AfterScan, ScanContext, ScanOutcome, scan_rows
 from rempart.scanning.signals import rows_from_signals, signal_rows
 from rempart.signals import Fingerprint, Limits, MemoryBudget, fingerprint, return_freed_memory
 from rempart.store.db import Database
-from rempart.store.migrate import require_current, upgrade
+from rempart.store.migrate import current_revision, require_current, upgrade
 from rempart.transparency.db.service import TransparencyLog
 
 
@@ -85,6 +90,10 @@ class Runtime:
         #: (``replica``), so commands that do not match never pay for it
         self._replica: Replica | None = None
         self._replica_lock = threading.Lock()
+        #: where the replica came from ("snapshot ..." or "database (why)") and how long it took
+        self.replica_source = ""
+        self.replica_seconds = 0.0
+        self._snapshot_at = (-1, 0.0)  # (seq of the last snapshot written or used, when)
 
     @classmethod
     def from_env(cls, **kw) -> "Runtime":
@@ -104,8 +113,43 @@ class Runtime:
         return self._replica is not None
 
     def _load_replica(self) -> Replica:
+        """From the newest usable snapshot plus the later changes, else from the database
+        (``rempart.banks.snapshots``); ``replica_source`` says which, and why."""
+        started = time.monotonic()
         with self.db.session() as s:
-            return Replica.load(s)
+            replica, self.replica_source = load_or_rebuild(s, self.snapshot_store())
+        self.replica_seconds = time.monotonic() - started
+        self._snapshot_at = (replica.seq if self.replica_source.startswith("snapshot") else -1,
+                             time.monotonic())
+        return replica
+
+    def snapshot_store(self) -> SnapshotStore:
+        st = self.settings
+        return SnapshotStore(st.snapshots, Identity.of(st.database_url, current_revision(self.db)),
+                             st.snapshot_keep)
+
+    def write_snapshot(self) -> Written:
+        """Write a snapshot of the replica now (loading it first if needed)."""
+        self.sync()
+        written = self.snapshot_store().write(self.replica)
+        self._snapshot_at = (written.seq, time.monotonic())
+        return written
+
+    def snapshot_round(self) -> Written | None:
+        """One round of the background writer (``rempart serve``): sync, then write a snapshot
+        when ``snapshot_changes`` changes were applied since the last one, or when
+        ``snapshot_minutes`` have passed and anything changed (or none could be used at start).
+        Scans go on meanwhile: only the capture holds the replica, briefly."""
+        if self._replica is None:
+            return None
+        self.sync()
+        last_seq, last_at = self._snapshot_at
+        seq = self._replica.seq
+        st = self.settings
+        if last_seq < 0 or seq - last_seq >= st.snapshot_changes or (
+                seq != last_seq and time.monotonic() - last_at >= 60 * st.snapshot_minutes):
+            return self.write_snapshot()
+        return None
 
     @property
     def matcher(self) -> Matcher:
@@ -185,7 +229,13 @@ class Runtime:
 
     def retro_scan_entries(self, entry_ids: Sequence[int], progress=None) -> list[RetroMatch]:
         """Retro-scan the ledger for entries already in a bank (synced first), with the
-        after-retro hooks, in one transaction."""
+        after-retro hooks, in one transaction. With nothing in the ledger there is nothing to
+        find, and the matcher is not even loaded."""
+        if not entry_ids:
+            return []
+        with self.db.session() as s:
+            if s.scalar(select(ItemSignal.id).limit(1)) is None:
+                return []
         with self.db.session() as s:
             self.replica.sync(s)
             retro = retro_scan(s, self.matcher, list(entry_ids), progress)
