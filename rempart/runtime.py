@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from rempart.banks import retro_jobs
 from rempart.banks import service as banks
 from rempart.banks.entries import ConfirmedItem
 from rempart.banks.formats import StreamedImport
@@ -46,6 +47,8 @@ DECODE_WAIT_SECONDS = 10.0
 class BankingOutcome:
     result: banks.AddResult | banks.BulkResult
     retro: list[RetroMatch]
+    #: the background retro-scan of a big import (``rempart.banks.retro_jobs``), if any
+    retro_job: int | None = None
 
 
 class Runtime:
@@ -244,8 +247,9 @@ class Runtime:
         return retro
 
     def follow_up(self) -> int:
-        """Work that follows a commit: the retro-scan of fingerprints confirmed from notices."""
-        return retro_confirmed(self.db, self.retro_scan_entries)
+        """Work that follows a commit: the retro-scan of fingerprints confirmed from notices,
+        and the background retro-scans of big imports."""
+        return retro_confirmed(self.db, self.retro_scan_entries) + self.run_retro_jobs()
 
     def enable_entry(self, entry_id: int, progress=None) -> BankingOutcome:
         """Let a disabled entry match again, and retro-scan what was uploaded meanwhile (only
@@ -259,9 +263,52 @@ class Runtime:
     def import_list(self, bank_name: str, data: bytes | BinaryIO, fmt: str, *, added_by: str = "",
                     progress=None, stats: StreamedImport | None = None) -> BankingOutcome:
         """Import a hash list (bytes, or a binary file read in batches: memory does not grow
-        with it), all or nothing, then retro-scan the ledger for the entries added."""
+        with it), all or nothing. The retro-scan for the entries added follows at once, or, when
+        they are at least ``retro_jobs.BACKGROUND_ENTRIES``, is recorded as a job in the same
+        transaction (``retro_job``) for ``run_retro_jobs``."""
         source = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
-        return self._bank_then_retro(
-            lambda s: banks.import_stream(s, banks.get_bank(s, bank_name), source, fmt, added_by,
-                                          stats=stats),
-            progress)
+        with self.db.session() as s:
+            bank = banks.get_bank(s, bank_name)
+            result = banks.import_stream(s, bank, source, fmt, added_by, stats=stats)
+            if result.n_added >= retro_jobs.BACKGROUND_ENTRIES:
+                job = retro_jobs.create_job(s, bank, result.first_seq, result.last_seq,
+                                            result.n_added)
+                return BankingOutcome(result, [], job.id)
+            added = result.added_ids()
+        return BankingOutcome(result, self.retro_scan_entries(added, progress))
+
+    def run_retro_jobs(self, job_id: int | None = None,
+                       progress: Callable[[int, int], None] | None = None) -> int:
+        """Run background retro-scans until none is left to claim (or only ``job_id``); returns
+        how many ran. ``progress(examined, total)`` follows the ledger signals examined."""
+        ran = 0
+        while True:
+            with self.db.session() as s:
+                job = retro_jobs.claim(s, job_id)
+                if job is None:
+                    return ran
+                jid, ids = job.id, retro_jobs.entry_ids(s, job)
+                total = s.scalar(select(func.count()).select_from(ItemSignal)
+                                 .where(ItemSignal.signal_type == "pdq")) or 0
+            examined = 0
+
+            def step(n: int, jid=jid, total=total) -> None:
+                nonlocal examined
+                examined += n
+                with self.db.session() as s:
+                    retro_jobs.report(s, jid, examined, total)
+                if progress:
+                    progress(examined, total)
+
+            try:
+                found = self.retro_scan_entries(ids.tolist(), step)
+            except Exception as exc:
+                with self.db.session() as s:
+                    retro_jobs.finish(s, jid, 0, f"{type(exc).__name__}: {exc}")
+                raise
+            with self.db.session() as s:
+                retro_jobs.report(s, jid, total, total)
+                retro_jobs.finish(s, jid, len(found))
+            ran += 1
+            if job_id is not None:
+                return ran

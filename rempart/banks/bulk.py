@@ -46,6 +46,9 @@ class BulkResult:
     duplicates: int = 0
     rows: int = 0
     notes: list[str] = field(default_factory=list)
+    #: the change-feed numbers of the entries' changes (0, 0 when nothing was added)
+    first_seq: int = 0
+    last_seq: int = 0
 
     @property
     def n_added(self) -> int:
@@ -126,6 +129,7 @@ class BulkAdd:
             "SELECT id FROM bank_entries WHERE bank_id = :b AND id > :before ORDER BY id"),
             {**params, "before": before}).scalars(), np.int64)
         ids = np.union1d(restored, added)
+        seq_before = conn.execute(q("SELECT coalesce(max(seq), 0) FROM bank_changes")).scalar_one()
         conn.execute(q(f"""INSERT INTO bank_changes (kind, ref_id, at)
             SELECT 'entry', e.id, :now FROM bank_entries e
             WHERE (e.bank_id = :b AND e.id > :before) ORDER BY e.id"""),
@@ -134,7 +138,11 @@ class BulkAdd:
             conn.execute(q("INSERT INTO bank_changes (kind, ref_id, at) VALUES ('entry', :id, :now)"),
                          [{"id": int(x), "now": now} for x in restored[i:i + 500]])
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}")
-        return BulkResult(ids, int(already), self.rows - int(distinct), self.rows)
+        first, last = conn.execute(q(
+            "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM bank_changes "
+            "WHERE seq > :s AND kind = 'entry'"), {"s": seq_before}).one()
+        return BulkResult(ids, int(already), self.rows - int(distinct), self.rows,
+                          first_seq=int(first), last_seq=int(last))
 
 
 def staged_rows(entries: Iterable, first_line: int = 1) -> list[StagedRow]:

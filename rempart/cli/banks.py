@@ -148,7 +148,22 @@ def import_(
 
             outcome = rt.import_list(name, reader, fmt, added_by="cli", stats=stats,
                                      progress=retro_tick)
-    _report(outcome, json_out, {"format": fmt})
+            bar.update(task, completed=stats.bytes_read)
+            if outcome.retro_job is not None:  # a big import: its retro-scan runs now, as a job
+                bar.update(retro, visible=True)
+                rt.run_retro_jobs(outcome.retro_job, lambda done, total: bar.update(
+                    retro, completed=done, total=total))
+    extra = {"format": fmt}
+    if outcome.retro_job is not None:
+        from rempart.banks import retro_jobs
+
+        with rt.db.session() as s:
+            job = retro_jobs.job_json(*retro_jobs.get_job(s, outcome.retro_job))
+        extra["retro_job"] = job
+        if not json_out:
+            typer.echo(f"retro-scan job {job['id']}: {job['state']}, {job['matches']} past "
+                       f"item(s) match (list them: GET /v1/matches?found_by=retro)")
+    _report(outcome, json_out, extra)
 
 
 class _Progress:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from rempart.matching.matcher import Matcher
@@ -57,10 +57,14 @@ def _pdq_candidates(session: Session, only_new: Matcher,
                     progress: Callable[[int], None] | None) -> set[int]:
     found: set[int] = set()
     last_id = 0
+    # Up to the newest signal now: what is scanned later is matched at its scan (the replica
+    # already holds the entries), so a retro-scan never chases a growing ledger.
+    upto = session.scalar(select(func.max(ItemSignal.id))) or 0
     while True:
         rows = session.execute(
             select(ItemSignal.id, ItemSignal.item_id, ItemSignal.value)
-            .where(ItemSignal.signal_type == "pdq", ItemSignal.id > last_id)
+            .where(ItemSignal.signal_type == "pdq", ItemSignal.id > last_id,
+                   ItemSignal.id <= upto)
             .order_by(ItemSignal.id).limit(CHUNK)
         ).all()
         if not rows:

@@ -20,6 +20,7 @@ from rempart.api import schemas
 from rempart.api.schemas import AUTHENTICATED, EXPORT_CONTENT, problems
 from rempart.api.tokens import Principal
 from rempart.api.uploads import UPLOAD_BODY_BYTES, read_upload
+from rempart.banks import retro_jobs
 from rempart.banks import service as banks
 from rempart.banks.formats import FORMATS
 from rempart.banks.models import Bank, BankEntry
@@ -95,7 +96,8 @@ def banking_json(outcome: BankingOutcome) -> dict:
     r = outcome.result
     return {"added": r.n_added, "already_present": r.already_present, "notes": r.notes,
             "entries": r.added_ids(),
-            "retro_matches": [m.to_json() for m in outcome.retro]}
+            "retro_matches": [m.to_json() for m in outcome.retro],
+            "retro_job": outcome.retro_job}
 
 
 def _utc(at: dt.datetime | None) -> dt.datetime | None:
@@ -233,6 +235,14 @@ def remove_entry(entry_id: RowId, runtime: Runtime = Depends(get_runtime),
                  _=Depends(require(Permission.BANKS_WRITE))) -> dict:
     with runtime.db.session() as s:
         return entry_json(banks.remove_entry(s, entry_id))
+
+
+@router.get("/retro-scans/{job_id}", response_model=schemas.RetroScanJob, responses=problems(404))
+def get_retro_scan(job_id: RowId, runtime: Runtime = Depends(get_runtime),
+                   _=Depends(require(Permission.BANKS_READ))) -> dict:
+    """How far a big import's background retro-scan went (its matches: ``/v1/matches``)."""
+    with runtime.db.session() as s:
+        return retro_jobs.job_json(*retro_jobs.get_job(s, job_id))
 
 
 @router.get("/matches", response_model=schemas.MatchesPage)
