@@ -13,7 +13,9 @@ temporary staging table with the database's bulk path (PostgreSQL ``COPY``; SQLi
 Nothing is visible to others until the caller's transaction commits, and nothing stays if it
 rolls back (an ``ImportFormatError`` after the last batch, say): the all-or-nothing rule of
 imports. The bank's row is taken first, as ``add_entries`` does, so two writers of one bank
-queue instead of adding the same hash twice. Memory: one batch of rows at a time, and the
+queue instead of adding the same hash twice; it is taken only when the staged rows are moved, so
+while a big file is read and staged other writers go on (on SQLite too: only the temporary
+database is written until then). Memory: one batch of rows at a time, and the
 ids of the entries added (8 bytes each) for the retro-scan.
 """
 
@@ -65,12 +67,10 @@ class BulkAdd:
         self.session, self.bank, self.added_by = session, bank, added_by
         self.pg = session.get_bind().dialect.name == "postgresql"
         self.rows = 0
-        # Take the bank's row first (as add_entries does): writers of one bank queue here.
-        session.execute(update(Bank).where(Bank.id == bank.id).values(updated_at=utcnow())
-                        .execution_options(synchronize_session=False))
-        session.flush()
+        # named in the temporary schema: staging never touches the main database (SQLite)
+        self.t = f"pg_temp.{STAGE}" if self.pg else f"temp.{STAGE}"
         conn = session.connection()
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}")
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.t}")
         conn.exec_driver_sql(
             f"CREATE TEMPORARY TABLE {STAGE} (line BIGINT NOT NULL, signal_type VARCHAR(16) NOT NULL, "
             "value VARCHAR(128) NOT NULL, external_id VARCHAR(200), metadata TEXT NOT NULL)"
@@ -84,26 +84,34 @@ class BulkAdd:
         if self.pg:
             raw = conn.connection.driver_connection
             with raw.cursor() as cur, cur.copy(
-                    f"COPY {STAGE} (line, signal_type, value, external_id, metadata) FROM STDIN"
+                    f"COPY {self.t} (line, signal_type, value, external_id, metadata) FROM STDIN"
             ) as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
-            conn.exec_driver_sql(f"INSERT INTO {STAGE} VALUES (?, ?, ?, ?, ?)", list(rows))
+            conn.exec_driver_sql(f"INSERT INTO {self.t} VALUES (?, ?, ?, ?, ?)", list(rows))
         self.rows += len(rows)
 
     def finish(self) -> BulkResult:
         """Move the staged rows into the bank (see the module doc); returns what happened."""
+        # Take the bank's row now (as add_entries does): writers of one bank queue here. Only
+        # now: while rows are staged (a temporary table) others write freely, on SQLite too.
+        self.session.execute(update(Bank).where(Bank.id == self.bank.id)
+                             .values(updated_at=utcnow())
+                             .execution_options(synchronize_session=False))
         conn = self.session.connection()
         b, now = self.bank.id, utcnow()
-        conn.exec_driver_sql(f"CREATE INDEX {STAGE}_key ON {STAGE} (signal_type, value, line)")
+        conn.exec_driver_sql(f"CREATE INDEX {STAGE}_key ON {self.t} (signal_type, value, line)"
+                             if self.pg else
+                             f"CREATE INDEX {self.t}_key ON {STAGE} (signal_type, value, line)")
+        T = self.t
         params = {"b": b, "now": now, "by": self.added_by}
         q = (lambda sql: text(sql))  # noqa: E731  (bound parameters, never formatted values)
         distinct = conn.execute(q(
-            f"SELECT count(*) FROM (SELECT DISTINCT signal_type, value FROM {STAGE}) AS d"
+            f"SELECT count(*) FROM (SELECT DISTINCT signal_type, value FROM {T}) AS d"
         )).scalar_one()
         present = f"""FROM bank_entries e WHERE e.bank_id = :b AND EXISTS
-            (SELECT 1 FROM {STAGE} s WHERE s.signal_type = e.signal_type AND s.value = e.value)"""
+            (SELECT 1 FROM {T} s WHERE s.signal_type = e.signal_type AND s.value = e.value)"""
         restored = np.fromiter(conn.execute(q(f"SELECT e.id {present} AND e.removed_at IS NOT NULL"),
                                             params).scalars(), np.int64)
         already = conn.execute(q(f"SELECT count(*) {present} AND e.removed_at IS NULL"),
@@ -119,8 +127,8 @@ class BulkAdd:
             INSERT INTO bank_entries (bank_id, signal_type, value, external_id, metadata,
                                       added_at, added_by, disabled_reason)
             SELECT :b, s.signal_type, s.value, s.external_id, {meta}, :now, :by, ''
-            FROM {STAGE} s
-            WHERE NOT EXISTS (SELECT 1 FROM {STAGE} t WHERE t.signal_type = s.signal_type
+            FROM {T} s
+            WHERE NOT EXISTS (SELECT 1 FROM {T} t WHERE t.signal_type = s.signal_type
                               AND t.value = s.value AND t.line < s.line)
               AND NOT EXISTS (SELECT 1 FROM bank_entries e WHERE e.bank_id = :b
                               AND e.signal_type = s.signal_type AND e.value = s.value)
@@ -137,7 +145,7 @@ class BulkAdd:
         for i in range(0, restored.shape[0], 500):
             conn.execute(q("INSERT INTO bank_changes (kind, ref_id, at) VALUES ('entry', :id, :now)"),
                          [{"id": int(x), "now": now} for x in restored[i:i + 500]])
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}")
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {T}")
         first, last = conn.execute(q(
             "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM bank_changes "
             "WHERE seq > :s AND kind = 'entry'"), {"s": seq_before}).one()
