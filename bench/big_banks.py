@@ -100,7 +100,7 @@ def child_replica(home: str, url: str, snapshot: bool) -> dict:
     n = len(rt.matcher)
     secs = time.perf_counter() - t
     stats = rt.matcher.stats()
-    out = {"entries": n, "seconds": secs, "source": rt.replica_source.split(" (")[0],
+    out = {"entries": n, "seconds": secs, "source": rt.replica_source.split(" ")[0],
            "rss_mib": rss_now_mib(), "rss_before_mib": base, "peak_rss_mib": rss_peak_mib(),
            "table_bytes_per_entry": stats["table_nbytes"] / max(n, 1),
            "index_bytes_per_entry": stats["pdq_nbytes"] / max(n, 1)}

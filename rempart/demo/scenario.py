@@ -27,6 +27,7 @@ from rempart.demo.hotline import HotlineDemo, run_hotline_demo
 from rempart.demo.moderation import ModerationDemo, run_moderation_demo
 from rempart.demo.pictures import EDITS, edited, jpeg, picture
 from rempart.demo.transparency import DemoLog, close_demo_day
+from rempart.demo.big_bank import BigBankDemo, run_big_bank_demo
 from rempart.runtime import Runtime
 from rempart.scanning.service import ScanContext
 
@@ -55,6 +56,8 @@ class DemoSummary:
     moderation: ModerationDemo | None = None
     #: the demo NGO's notices, a public report and an on-device submission
     hotline: HotlineDemo | None = None
+    #: a big list streamed in, its background retro-scan, a snapshot and a start from it
+    big_bank: BigBankDemo | None = None
 
     @property
     def per_second(self) -> float:
@@ -69,7 +72,8 @@ class DemoSummary:
                 "tokens": self.tokens, "banked_entries": self.banked_entries,
                 "transparency_log": self.log.to_json() if self.log else None,
                 "moderation": self.moderation.to_json() if self.moderation else None,
-                "hotline": self.hotline.to_json() if self.hotline else None}
+                "hotline": self.hotline.to_json() if self.hotline else None,
+                "big_bank": self.big_bank.to_json() if self.big_bank else None}
 
     def render(self) -> str:
         v = self.verdicts
@@ -95,6 +99,8 @@ class DemoSummary:
             lines += self.moderation.render()
         if self.hotline:
             lines += self.hotline.render()
+        if self.big_bank:
+            lines += self.big_bank.render()
         if self.tokens:
             lines.append("  API tokens for `rempart serve` (shown once; demo data only):")
             lines += [f"    {scope:9} {secret}" for scope, secret in self.tokens.items()]
@@ -186,6 +192,7 @@ def run_demo(rt: Runtime, uploads: int = 400, log: Callable[[str], None] = print
     summary.tokens = _issue_tokens(rt)
     summary.moderation = run_moderation_demo(rt, range(N_KNOWN + N_REVIEW), log)
     summary.hotline = run_hotline_demo(rt, log)
+    summary.big_bank = run_big_bank_demo(rt, log)
     log("closing the demo day in the transparency log ...")
     summary.log = close_demo_day(rt)
     return summary
