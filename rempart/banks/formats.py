@@ -210,12 +210,16 @@ class _Collector:
         except (_Bad, InvalidSignal) as e:
             self.error(line, str(e))
             return
+        self.add_valid(entry)
+
+    def add_valid(self, entry: ParsedEntry) -> None:
+        """Keep an entry already validated (canonical type and value, checked fields)."""
         key = (entry.signal_type, entry.value)
         if self._dedup and key in self._seen:
             self.skip("duplicate")
             return
         if self.count >= self.limits.max_entries:
-            self.error(line, f"more than {self.limits.max_entries} entries")
+            self.error(entry.line, f"more than {self.limits.max_entries} entries")
             raise _Stop
         if self._dedup:
             self._seen.add(key)
@@ -549,7 +553,17 @@ def _lines(source, col: _Collector) -> Iterator[tuple[int, str]]:
 # ---------------------------------------------------------------- te
 
 
+#: a te line that is one canonical ``type value`` pair and nothing else (most lines of a big
+#: list): read without the general path; any other line takes it (same result either way)
+_TE_PLAIN = re.compile(r"[ \t]*(pdq|sha256|md5|sha1)[ \t]+([0-9a-f]{32,64})[ \t]*")
+_DIGITS = {"pdq": 64, "sha256": 64, "md5": 32, "sha1": 40}
+
+
 def _read_te_line(line_no: int, text: str, col: _Collector, default_type: str | None) -> None:
+    plain = None if default_type else _TE_PLAIN.fullmatch(text)
+    if plain is not None and len(plain.group(2)) == _DIGITS[plain.group(1)]:
+        col.add_valid(ParsedEntry(line_no, plain.group(1), plain.group(2), None, {}))
+        return
     tokens = _WS.split(text.strip(" \t"))
     if tokens[0].startswith("#"):
         return
