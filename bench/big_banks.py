@@ -148,9 +148,49 @@ def child_scans(home: str, url: str, seconds: float, import_cmd: list[str] | Non
             "import": imported}
 
 
+def child_scale_write(n: int, path: str) -> dict:
+    """A matcher of ``n`` PDQ entries built in memory (no database), saved as a snapshot."""
+    from rempart.matching import persist
+    from rempart.matching.entry_table import KIND_CODE
+    from rempart.matching.matcher import Matcher
+
+    rng = np.random.default_rng(5)
+    ids = np.arange(1, n + 1, dtype=np.int64)
+    m = Matcher()
+    m.put_columns(ids, np.ones(n, np.int32), np.full(n, KIND_CODE["pdq"], np.uint8),
+                  np.zeros(n, np.uint8),
+                  pdq=(ids, rng.integers(0, 256, size=(n, 32), dtype=np.uint8)))
+    t = time.perf_counter()
+    size = persist.write_snapshot(path, {"kind": "bench", "seq": 0}, m.capture()())
+    return {"entries": len(m), "rss_mib": rss_now_mib(), "write_seconds": time.perf_counter() - t,
+            "bytes": size, **m.stats()}
+
+
+def child_scale_read(path: str) -> dict:
+    """A cold start from that snapshot: read, check, build the index (the replica's path)."""
+    from rempart.matching import persist
+    from rempart.matching.matcher import BankPolicy, Matcher, Query
+    from rempart.store.db import utcnow
+
+    base = rss_now_mib()
+    t = time.perf_counter()
+    meta, arrays = persist.read_snapshot(path)
+    m = Matcher.from_snapshot(arrays)
+    del arrays
+    m.put_bank(BankPolicy(1, "big", 31, "block", False, True))
+    secs = time.perf_counter() - t
+    m.match(Query(pdq=(("original", "00" * 32, 90),)), utcnow())  # it answers
+    return {"entries": len(m), "seconds": secs, "rss_mib": rss_now_mib(), "rss_before_mib": base,
+            "peak_rss_mib": rss_peak_mib(), **m.stats()}
+
+
 def child(argv: list[str]) -> None:
     kind, *rest = argv
-    if kind == "import":
+    if kind == "scale-write":
+        out = child_scale_write(int(rest[0]), rest[1])
+    elif kind == "scale-read":
+        out = child_scale_read(rest[0])
+    elif kind == "import":
         home, url, bank, path, old = rest
         out = child_import(home, url, bank, path, old == "old")
     elif kind == "replica":
@@ -259,8 +299,29 @@ def main() -> None:
     ap.add_argument("--scan-seconds", type=float, default=10.0)
     ap.add_argument("--postgres-url", default=None,
                     help="also PostgreSQL: a server URL (a database per measure is created)")
+    ap.add_argument("--snapshot-scale", type=int, default=0,
+                    help="also: a matcher of this many entries built in memory, saved, and started "
+                         "from its snapshot in a fresh process (e.g. 10000000; no database)")
+    ap.add_argument("--only-scale", action="store_true", help="run only --snapshot-scale")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    if args.snapshot_scale:
+        snap = Path(tempfile.mkdtemp(prefix="rempart-bigbanks-snap-")) / "scale.snap"
+        w = run_child("scale-write", str(args.snapshot_scale), str(snap))
+        r = run_child("scale-read", str(snap))
+        snap.unlink()
+        print(f"\n== matcher of {w['entries']:,} PDQ entries (no database) ==")
+        print(f"built in memory: RSS {w['rss_mib']:,.0f} MiB; snapshot {w['bytes'] / 2**20:,.0f} MiB "
+              f"written in {w['write_seconds']:.1f} s")
+        print(f"cold start from the snapshot: ready in {r['seconds']:.1f} s, RSS {r['rss_mib']:,.0f} "
+              f"MiB (peak {r['peak_rss_mib']:,.0f} MiB, {r['rss_before_mib']:,.0f} MiB before); "
+              f"entry table {r['table_nbytes'] / 2**20:,.0f} MiB "
+              f"({r['table_nbytes'] / r['entries']:.0f} B/entry), PDQ index "
+              f"{r['pdq_nbytes'] / 2**20:,.0f} MiB ({r['pdq_nbytes'] / r['entries']:.0f} B/entry)")
+        if args.json:
+            print(json.dumps({"write": w, "read": r}, indent=1))
+        if args.only_scale:
+            return
     work = Path(tempfile.mkdtemp(prefix="rempart-bigbanks-files-"))
     files = {"big": work / "big.te", "old": work / "old.te", "during": work / "during.te",
              "empty": work / "empty.te"}

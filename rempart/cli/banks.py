@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import sys
 from pathlib import Path
 
@@ -131,7 +132,11 @@ def import_(
         try:
             source = sys.stdin.buffer if stdin else open(file, "rb", buffering=1 << 20)  # noqa: SIM115
             total = None if stdin else file.stat().st_size
-            head = source.peek(64 * 1024)[: 64 * 1024] if hasattr(source, "peek") else b""
+            if hasattr(source, "peek"):
+                head = source.peek(64 * 1024)[: 64 * 1024]
+            else:  # a stream that cannot look ahead: read the head, then hand it back first
+                head = source.read(64 * 1024)
+                source = io.BufferedReader(_Prefixed(head, source), 1 << 20)
         except OSError as exc:
             raise fail(f"cannot read {file}: {exc.strerror or exc}") from None
         fmt = format or detect_format(head, None if stdin else file.name)
@@ -164,6 +169,26 @@ def import_(
             typer.echo(f"retro-scan job {job['id']}: {job['state']}, {job['matches']} past "
                        f"item(s) match (list them: GET /v1/matches?found_by=retro)")
     _report(outcome, json_out, extra)
+
+
+class _Prefixed(io.RawIOBase):
+    """``head`` then the rest of ``source``: a stream read ahead for format detection."""
+
+    def __init__(self, head: bytes, source) -> None:
+        self.head, self.source = memoryview(head), source
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        if self.head:
+            n = min(len(buf), len(self.head))
+            buf[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        data = self.source.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
 
 
 class _Progress:

@@ -34,6 +34,7 @@ import io
 import json
 import os
 import struct
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -165,7 +166,7 @@ def write_snapshot(path: str | os.PathLike, meta: dict, arrays: dict[str, np.nda
     blob = json.dumps(meta, sort_keys=True, separators=(",", ":")).encode("utf-8")
     if len(blob) > MAX_META_BYTES:
         raise InvalidInput(f"snapshot metadata is {len(blob)} bytes; limit is {MAX_META_BYTES}")
-    tmp = Path(f"{os.fspath(path)}.tmp")
+    tmp = Path(f"{os.fspath(path)}.{os.getpid()}-{threading.get_ident()}.tmp")  # writers apart
     with open(tmp, "wb") as f:
         out = _HashingWriter(f)
         out.write(_V2_HEAD.pack(MAGIC, SNAPSHOT_VERSION, len(blob)))

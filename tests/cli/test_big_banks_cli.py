@@ -62,3 +62,12 @@ def test_scan_starts_from_the_snapshot_and_applies_later_changes(cli, tmp_path, 
     assert json.loads(r.output.splitlines()[0])["verdict"] == "block"
     again = json.loads(cli("bank", "snapshot", "--json").output)
     assert again["loaded_from"].startswith("snapshot replica-") and again["entries"] == 1
+
+
+def test_import_from_standard_input_detects_the_format(cli):
+    assert cli("bank", "create", "piped").exit_code == 0
+    data = "type,value\n" + "".join(f"md5,{i:032x}\n" for i in range(1, 101))
+    r = cli("bank", "import", "piped", "-", "--json", input=data)
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output.splitlines()[-1])
+    assert out["format"] == "csv" and out["added"] == 100
