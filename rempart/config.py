@@ -9,6 +9,9 @@ Environment (the deployment: where data lives, how to connect, which log this is
     REMPART_CONFIG        the TOML file; default $REMPART_HOME/rempart.toml when it exists
     REMPART_LOG_ORIGIN    the transparency log's origin (its key name); default rempart.local/log
     REMPART_LOG_REGION    territorial scope of decisions (EU, GLOBAL or an EEA country code); EU
+    REMPART_NATS_URL      scale-out mode: the NATS server (JetStream) between API nodes, scan
+                          workers and every node's index replica, e.g. nats://127.0.0.1:4222;
+                          default unset (the embedded default: everything in one process)
     REMPART_DECODE_MEMORY bytes a server may hold at once for decoding uploads, all requests
                           together: a number with an optional K, M or G suffix (powers of 1024:
                           "1G", "768MiB"); default 1G, sized for a 2-core, 4 GB node. Past it,
@@ -44,6 +47,11 @@ environment wins over ``[log]``)::
     message_link = "https://chat.example/{space}/{message}"
     max_batch = 100                # and org_notices_per_hour, public_reports_per_hour,
                                    # form_min_seconds, bank
+
+    [scaleout]                     # with REMPART_NATS_URL (rempart.workers)
+    max_pending = 10000            # events waiting or in progress; past it scans get 503
+    sync_timeout_seconds = 30      # how long a synchronous scan waits for its worker
+    ack_wait_seconds = 30          # an event not acknowledged by then is delivered again
 
     [witnesses]                    # the log's witnesses (which ones, and the quorum: the database)
     timeout_seconds = 10           # one add-checkpoint request
@@ -95,6 +103,7 @@ ENVIRONMENT = {
     "REMPART_LOG_ORIGIN": DEFAULT_ORIGIN,
     "REMPART_LOG_REGION": "EU",
     "REMPART_DECODE_MEMORY": "1G",
+    "REMPART_NATS_URL": "(unset: embedded)",
 }
 CONFIG_FILE_NAME = "rempart.toml"
 DEFAULT_DECODE_MEMORY = 1 << 30
@@ -127,6 +136,9 @@ class Settings:
     snapshot_changes: int = 10_000
     snapshot_minutes: float = 10.0
     snapshot_keep: int = 2
+    #: scale-out mode when set: the NATS server (``rempart.workers``)
+    nats_url: str | None = None
+    scaleout: ScaleOutConfig = field(default_factory=lambda: ScaleOutConfig())
 
     @property
     def snapshots(self) -> Path:
@@ -154,13 +166,17 @@ class Settings:
         hotline = _hotline(doc.table("hotline"))
         timeout, retry = _witnesses(doc.table("witnesses"))
         replica = _replica(doc.table("replica"), home)
+        scaleout = _scaleout(doc.table("scaleout"))
         doc.done()
+        nats_url = env.get("REMPART_NATS_URL") or None
+        if nats_url is not None and not _NATS_URL.fullmatch(nats_url):
+            raise InvalidConfig("REMPART_NATS_URL", "must be nats://host:port (or tls://host:port)")
         memory = env.get("REMPART_DECODE_MEMORY")
         return cls(home=home, database_url=url, log_origin=origin.value, log_region=region.value,
                    limits=limits, moderation=moderation, hotline=hotline, config_file=path,
                    decode_memory=_size(memory, "REMPART_DECODE_MEMORY") if memory
                    else DEFAULT_DECODE_MEMORY, witness_timeout=timeout, witness_retry=retry,
-                   **replica)
+                   nats_url=nats_url, scaleout=scaleout, **replica)
 
     def ensure_home(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -309,6 +325,33 @@ def _limits(t: _Table) -> Limits:
             values[f.name] = value
     t.done()
     return dataclasses.replace(DEFAULT_LIMITS, **values)
+
+
+@dataclass(frozen=True)
+class ScaleOutConfig:
+    """``[scaleout]``: the bound of the stream and the waits of scale-out mode."""
+
+    max_pending: int = 10_000
+    sync_timeout: float = 30.0
+    ack_wait: float = 30.0
+
+
+_NATS_URL = re.compile(r"(nats|tls)://[A-Za-z0-9.\-\[\]:]+:\d{1,5}(,(nats|tls)://[A-Za-z0-9.\-\[\]:]+:\d{1,5})*")
+
+
+def _scaleout(t: _Table) -> ScaleOutConfig:
+    max_pending = t.get("max_pending", int, ScaleOutConfig.max_pending)
+    if max_pending < 1:
+        raise t.error("max_pending", "must be at least 1")
+    values = []
+    for key, default in (("sync_timeout_seconds", ScaleOutConfig.sync_timeout),
+                         ("ack_wait_seconds", ScaleOutConfig.ack_wait)):
+        value = t.get(key, float, default)
+        if value <= 0:
+            raise t.error(key, "must be positive")
+        values.append(value)
+    t.done()
+    return ScaleOutConfig(max_pending, values[0], values[1])
 
 
 def _witnesses(t: _Table) -> tuple[float, float]:

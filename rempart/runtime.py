@@ -36,7 +36,11 @@ from rempart.scanning.signals import rows_from_signals, signal_rows
 from rempart.signals import Fingerprint, Limits, MemoryBudget, fingerprint, return_freed_memory
 from rempart.store.db import Database
 from rempart.store.migrate import current_revision, require_current, upgrade
+from rempart.observe import metrics
 from rempart.transparency.db.service import TransparencyLog
+from rempart.workers import node
+from rempart.workers.bus import Bus
+from rempart.workers.dispatch import LocalScans, StreamScans
 
 
 #: how long an upload waits for decode memory before it is answered 503 (a client retries later)
@@ -53,7 +57,7 @@ class BankingOutcome:
 
 class Runtime:
     def __init__(self, settings: Settings, *, migrate: bool = True,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, node_name: str = "rempart") -> None:
         """``migrate``: bring the schema up to date first; otherwise refuse (``SchemaNotCurrent``)
         a database whose schema is not exactly this version's."""
         self.settings = settings
@@ -97,6 +101,22 @@ class Runtime:
         self.replica_source = ""
         self.replica_seconds = 0.0
         self._snapshot_at = (-1, 0.0)  # (seq of the last snapshot written or used, when)
+        #: scale-out mode (``REMPART_NATS_URL``): the stream to the workers; bank changes
+        #: announced to and heard from every node (``rempart.workers.node``)
+        self.bus: Bus | None = node.attach(self, node_name) if settings.nats_url else None
+        self._scans: StreamScans | LocalScans | None = None
+
+    @property
+    def scans(self) -> StreamScans | LocalScans:
+        """Where scans that do not run in the caller go: the stream, or this process's threads."""
+        if self._scans is None:
+            if self.bus is not None:
+                cfg = self.settings.scaleout
+                self._scans = StreamScans(self, self.bus, max_pending=cfg.max_pending,
+                                          sync_timeout=cfg.sync_timeout)
+            else:
+                self._scans = LocalScans(self)
+        return self._scans
 
     @classmethod
     def from_env(cls, **kw) -> "Runtime":
@@ -163,6 +183,10 @@ class Runtime:
         return max(self.limits.max_image_bytes, self.limits.max_video_bytes)
 
     def close(self) -> None:
+        if isinstance(self._scans, LocalScans):
+            self._scans.close()
+        if self.bus is not None:
+            self.bus.close()
         self.db.dispose()
 
     def sync(self) -> int:
@@ -175,33 +199,43 @@ class Runtime:
 
     # -- scanning -----------------------------------------------------------------------------
 
-    def fingerprint(self, data: bytes) -> Fingerprint:
+    def fingerprint(self, data: bytes, timings: dict[str, float] | None = None) -> Fingerprint:
         """Fingerprint an upload within the limits and the shared decode memory budget."""
-        return fingerprint(data, limits=self.limits, budget=self.decode_budget)
+        return fingerprint(data, limits=self.limits, budget=self.decode_budget, timings=timings)
 
     def scan_media(self, data: bytes, context: ScanContext = ScanContext()) -> ScanOutcome:
-        fp = self.fingerprint(data)
-        outcome = self.scan_fingerprint(fp, context, size_bytes=len(data))
+        timings: dict[str, float] = {}
+        fp = self.fingerprint(data, timings)
+        outcome = self.scan_fingerprint(fp, context, size_bytes=len(data), timings=timings)
         if outcome.verdict != "allow":
             self.evidence.put(fp.sha256, data)
         return outcome
 
     def scan_fingerprint(self, fp: Fingerprint, context: ScanContext = ScanContext(),
-                         size_bytes: int | None = None) -> ScanOutcome:
+                         size_bytes: int | None = None,
+                         timings: dict[str, float] | None = None) -> ScanOutcome:
         rows = signal_rows(fp)
+        timings = {} if timings is None else timings
         with self.db.session() as s:
             self.replica.sync(s)
-            return scan_rows(s, self.matcher, rows, kind=fp.kind, context=context,
-                             source="upload", fp=fp, size_bytes=size_bytes,
-                             after=self.after_scan)
+            outcome = scan_rows(s, self.matcher, rows, kind=fp.kind, context=context,
+                                source="upload", fp=fp, size_bytes=size_bytes,
+                                after=self.after_scan, timings=timings)
+        metrics.observe_stages(timings)
+        metrics.count_scan("inline", "upload", outcome.verdict)
+        return outcome
 
     def scan_signals(self, signals: Iterable[tuple[str, str]],
                      context: ScanContext = ScanContext()) -> ScanOutcome:
         rows = rows_from_signals(signals)
+        timings: dict[str, float] = {}
         with self.db.session() as s:
             self.replica.sync(s)
-            return scan_rows(s, self.matcher, rows, kind=None, context=context, source="signals",
-                             after=self.after_scan)
+            outcome = scan_rows(s, self.matcher, rows, kind=None, context=context,
+                                source="signals", after=self.after_scan, timings=timings)
+        metrics.observe_stages(timings)
+        metrics.count_scan("inline", "signals", outcome.verdict)
+        return outcome
 
     # -- banking ------------------------------------------------------------------------------
 

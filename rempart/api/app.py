@@ -9,9 +9,10 @@ from fastapi import FastAPI
 from rempart import __version__
 from rempart.api import problems
 from rempart.api.publication import LOG_PATH, REPORTS_PATH, create_log_app, create_reports_app
-from rempart.api.routes import banks, health, home, moderation, notices, scan, tokens
+from rempart.api.routes import banks, health, home, metrics, moderation, notices, scan, tokens
 from rempart.httpgate import BodyLimit
 from rempart.moderation import OutboxWorker
+from rempart.observe import probes
 from rempart.runtime import Runtime
 from rempart.store.periodic import Periodic
 from rempart.transparency.db.witnesses import WitnessWorker
@@ -44,6 +45,8 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True, witness_worker: 
                                          runtime.settings.witness_timeout))
         for worker in workers:
             worker.start()
+        if runtime.bus is None and outbox_worker:  # asynchronous scans spooled before a restart
+            runtime.scans.recover()
         try:
             yield
         finally:
@@ -58,11 +61,12 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True, witness_worker: 
                     "Authenticate with 'Authorization: Bearer <token>'.",
     )
     app.state.runtime = runtime
+    probes.register(runtime)
     # bodies are counted while they stream, and refused past the route's limit (request ids
     # and problems, installed after, wrap it)
     app.add_middleware(BodyLimit, default=DEFAULT_MAX_BODY, render=problems.error_response)
     problems.install(app)
-    for router in (home.router, health.router, scan.router, banks.router, tokens.router,
+    for router in (home.router, health.router, metrics.router, scan.router, banks.router, tokens.router,
                    moderation.router, notices.router):
         app.include_router(router)
     # the moderation console: its own app (HTML errors, CSRF on every form, not in OpenAPI)

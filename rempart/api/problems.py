@@ -10,6 +10,7 @@ only, under the same request id.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 from fastapi import FastAPI, Request
@@ -18,8 +19,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rempart.errors import ImportFormatError, MediaLimitExceeded, RempartError
+from rempart.observe import logs
 
 log = logging.getLogger("rempart.api")
+access = logging.getLogger("rempart.access")
 
 
 def request_id(request: Request) -> str:
@@ -60,9 +63,18 @@ def install(app: FastAPI) -> None:
     @app.middleware("http")
     async def _request_id(request: Request, call_next):
         rid = request_id(request)
-        response = await call_next(request)
-        response.headers["X-Request-Id"] = rid
-        return response
+        token = logs.request_id.set(rid)
+        start = time.perf_counter()
+        try:
+            response = await call_next(request)
+            response.headers["X-Request-Id"] = rid
+            access.info("%s %s %s", request.method, request.url.path, response.status_code,
+                        extra={"method": request.method, "path": request.url.path,
+                               "status": response.status_code,
+                               "seconds": round(time.perf_counter() - start, 6)})
+            return response
+        finally:
+            logs.request_id.reset(token)
 
     app.add_exception_handler(RempartError, error_response)
 

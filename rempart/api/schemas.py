@@ -118,6 +118,30 @@ class ScanResult(Out):
         None, description="present when media was scanned (not for precomputed signals)")
 
 
+class ScanAccepted(Out):
+    """``POST /v1/scan?mode=async``: the scan is queued; its verdict comes by webhook
+    (``rempart.scan.completed`` / ``rempart.scan.failed``) and at ``GET /v1/scans/{scan_id}``."""
+
+    scan_id: str = Field(description="32 hex characters")
+
+
+class ScanProblem(Out):
+    type: str
+    title: str
+    status: int
+    limit: str | SkipJsonSchema[None] = None
+
+
+class ScanStatus(Out):
+    scan_id: str
+    status: Literal["queued", "done", "failed"]
+    mode: Literal["sync", "async"]
+    result: ScanResult | SkipJsonSchema[None] = Field(
+        None, description="when done: the answer a synchronous scan gives")
+    problem: ScanProblem | SkipJsonSchema[None] = Field(
+        None, description="when failed: why the media could not be scanned")
+
+
 # --- banks ------------------------------------------------------------------------------------
 
 

@@ -158,6 +158,10 @@ class BulkAdd:
         first, last = conn.execute(q(
             "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM bank_changes "
             "WHERE seq > :s AND kind = 'entry'"), {"s": seq_before}).one()
+        if last:  # rows written by SQL, not the ORM: name the newest for the change announcement
+            # of scale-out mode (``rempart.workers.node`` publishes it after the commit)
+            self.session.info["rempart_bank_seq"] = max(int(last),
+                                                        self.session.info.get("rempart_bank_seq", 0))
         already = int(distinct) - int(ids.shape[0])
         return BulkResult(ids, already, self.rows - int(distinct), self.rows,
                           first_seq=int(first), last_seq=int(last))

@@ -135,6 +135,8 @@ class Replica:
         self.seq = seq
         #: sequence number -> monotonic time it was first seen missing
         self.gaps: dict[int, float] = {}
+        #: when a change was last applied (``time.time()``; the load counts), for the metrics
+        self.applied_at = time.time()
         self._lock = Lock()
 
     def capture(self):
@@ -197,4 +199,5 @@ class Replica:
             for rows in _chunks(session, np.fromiter(entry_ids, np.int64, len(entry_ids))):
                 _put_rows(session, matcher, rows)
             self.seq = top
+            self.applied_at = time.time()
             return len(changes)

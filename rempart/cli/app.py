@@ -106,16 +106,59 @@ def serve(
     import uvicorn
 
     from rempart.api.app import create_app
+    from rempart.observe import logs
 
     with errors_to_exit():
         rt = runtime(migrate=True)
         entries = len(rt.matcher)  # ready before the first request: from a snapshot if one fits
+    logs.configure()
     err.print(f"matcher ready: {entries} entries from {rt.replica_source} "
               f"in {rt.replica_seconds:.1f} s")
     err.print(f"rempart serving {rt.settings.database_url.split('://')[0]} data on "
               f"http://{host}:{port}: review console at /console/, API docs at /docs, "
               "transparency log at /log/, reports at /transparency/")
-    uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(rt), host=host, port=port, log_level="info", log_config=None)
+
+
+@app.command("worker")
+def worker(
+    concurrency: int = typer.Option(1, "--concurrency", min=1, max=64,
+                                    help="Events scanned at once (threads)."),
+    metrics_host: str = typer.Option("127.0.0.1", help="Address of the worker's /metrics."),
+    metrics_port: int = typer.Option(9464, help="Port of the worker's /metrics (0: any free "
+                                                 "port, printed at start)."),
+) -> None:
+    """Run a scan worker (scale-out mode, REMPART_NATS_URL): take upload events from the
+    stream, scan them, record their effects once, acknowledge them. Stops on SIGTERM/SIGINT
+    after the events in hand."""
+    import signal
+
+    from rempart.observe import logs, metrics, probes
+    from rempart.workers.worker import Worker
+
+    with errors_to_exit():
+        cfg = settings()
+        if not cfg.nats_url:
+            raise typer.Exit(_no_nats())
+        rt = runtime(migrate=False)
+        probes.register(rt)
+        port = metrics.serve_metrics(metrics_host, metrics_port)
+    logs.configure()
+    w = Worker(rt, rt.bus, concurrency=concurrency)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: w.stop())
+    err.print(f"rempart worker on {cfg.nats_url} (concurrency {concurrency}), metrics at "
+              f"http://{metrics_host}:{port}/metrics")
+    try:
+        w.run()
+    finally:
+        rt.close()
+
+
+def _no_nats() -> int:
+    err.print("[red]error:[/red] rempart worker runs in scale-out mode: set REMPART_NATS_URL "
+              "(e.g. nats://127.0.0.1:4222)")
+    return 1
 
 
 @app.command("demo")

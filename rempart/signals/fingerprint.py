@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Iterable
 from contextlib import closing
 
@@ -37,9 +38,12 @@ from rempart.signals.video import decode_video
 
 def fingerprint(
     data: bytes, *, limits: Limits = DEFAULT_LIMITS, jpeg_draft: int | None = None,
-    budget: MemoryBudget = UNLIMITED,
+    budget: MemoryBudget = UNLIMITED, timings: dict[str, float] | None = None,
 ) -> Fingerprint:
     """Fingerprint one media file given as bytes.
+
+    ``timings``, when given, gains the seconds spent decoding (``decode``: sniffing, the exact
+    hashes, decoding pixels) and hashing them (``hash``: PDQ of every frame and variant).
 
     ``jpeg_draft`` (off by default) decodes JPEGs at a reduced DCT scale keeping both sides at
     least that many pixels: faster on large photos, but PDQ is then a few bits off the reference
@@ -54,7 +58,19 @@ def fingerprint(
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise InvalidInput(f"fingerprint expects bytes, got {type(data).__name__}")
-    data = bytes(data)
+    start = time.perf_counter()
+    spent = {"hash": 0.0}
+    try:
+        return _fingerprint(bytes(data), limits, jpeg_draft, budget, spent)
+    finally:
+        if timings is not None:
+            timings["hash"] = timings.get("hash", 0.0) + spent["hash"]
+            timings["decode"] = (timings.get("decode", 0.0) + time.perf_counter() - start
+                                 - spent["hash"])
+
+
+def _fingerprint(data: bytes, limits: Limits, jpeg_draft: int | None, budget: MemoryBudget,
+                 spent: dict[str, float]) -> Fingerprint:
     limits.check_bytes(len(data))
     media = sniff(data[:SNIFF_BYTES])
     limits.check_bytes(len(data), media.kind)
@@ -65,8 +81,8 @@ def fingerprint(
         "sha1": hashlib.sha1(data, usedforsecurity=False).hexdigest(),
     }
     if media.kind == "image":
-        return _image(data, media, exact, limits, deadline, jpeg_draft, budget)
-    return _video(data, media, exact, limits, deadline, budget)
+        return _image(data, media, exact, limits, deadline, jpeg_draft, budget, spent)
+    return _video(data, media, exact, limits, deadline, budget, spent)
 
 
 def fingerprint_file(
@@ -118,11 +134,19 @@ def query_variants(fp: Fingerprint) -> list[tuple[str, str]]:
 class _FrameHasher:
     """Accumulates the hashes of each frame and of its variants, aligned by frame."""
 
-    def __init__(self) -> None:
+    def __init__(self, spent: dict[str, float] | None = None) -> None:
+        self.spent = spent if spent is not None else {"hash": 0.0}
         self.frames: list[FrameHash] = []
         self.variants: dict[str, list[FrameHash]] = {name: [] for name in VARIANT_NAMES}
 
     def add(self, rgb: np.ndarray, t: float | None) -> None:
+        start = time.perf_counter()
+        try:
+            self._add(rgb, t)
+        finally:
+            self.spent["hash"] += time.perf_counter() - start
+
+    def _add(self, rgb: np.ndarray, t: float | None) -> None:
         hashes, quality = pdq_dihedral(rgb)
         for name in DIHEDRAL_NAMES:
             target = self.frames if name == "original" else self.variants[name]
@@ -145,9 +169,9 @@ class _FrameHasher:
 
 def _image(
     data: bytes, media: MediaType, exact: dict, limits: Limits, deadline: Deadline,
-    jpeg_draft: int | None, budget: MemoryBudget,
+    jpeg_draft: int | None, budget: MemoryBudget, spent: dict[str, float],
 ) -> Fingerprint:
-    hasher = _FrameHasher()
+    hasher = _FrameHasher(spent)
     starts: list[float] = []
     size = (0, 0)
     frames = decode_frames(data, media.format, limits, deadline, jpeg_draft=jpeg_draft,
@@ -172,9 +196,9 @@ def _image(
 
 def _video(
     data: bytes, media: MediaType, exact: dict, limits: Limits, deadline: Deadline,
-    budget: MemoryBudget,
+    budget: MemoryBudget, spent: dict[str, float],
 ) -> Fingerprint:
-    hasher = _FrameHasher()
+    hasher = _FrameHasher(spent)
 
     def on_frame(number: int, t: float, rgb: np.ndarray) -> None:
         hasher.add(rgb, round(t, 6))

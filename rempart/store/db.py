@@ -89,5 +89,9 @@ class Database:
         finally:
             s.close()
 
+    def listen(self, name: str, fn) -> None:
+        """Listen to an event of this database's sessions only (``after_commit``...)."""
+        event.listen(self._factory, name, fn)
+
     def dispose(self) -> None:
         self.engine.dispose()

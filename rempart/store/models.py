@@ -6,6 +6,7 @@ from rempart.hotline import models as _hotline  # noqa: F401
 from rempart.moderation import models as _moderation  # noqa: F401
 from rempart.scanning import models as _scanning  # noqa: F401
 from rempart.transparency.db import models as _transparency  # noqa: F401
+from rempart.workers import models as _workers  # noqa: F401
 from rempart.store.db import Base
 
 metadata = Base.metadata

@@ -13,6 +13,8 @@ EXPECTED = {
     ("GET", "/healthz"): None,
     ("GET", "/readyz"): None,
     ("POST", "/v1/scan"): Permission.SCAN,
+    ("GET", "/v1/scans/{scan_id}"): Permission.SCAN,
+    ("GET", "/metrics"): None,
     ("GET", "/v1/banks"): Permission.BANKS_READ,
     ("POST", "/v1/banks"): Permission.BANKS_WRITE,
     ("GET", "/v1/banks/{name}"): Permission.BANKS_READ,

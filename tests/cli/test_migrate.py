@@ -91,7 +91,8 @@ def test_serve_migrates(fresh, settings, monkeypatch):
     served = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(kw))
     r = fresh("serve", "--port", "8123")
-    assert r.exit_code == 0 and served == [{"host": "127.0.0.1", "port": 8123, "log_level": "info"}]
+    assert r.exit_code == 0 and served == [{"host": "127.0.0.1", "port": 8123, "log_level": "info",
+                                                     "log_config": None}]  # JSON logs (rempart.observe.logs)
     assert fresh("bank", "list").exit_code == 0
 
 

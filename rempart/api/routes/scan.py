@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from rempart.api.deps import ApiRoute, get_runtime, require
 from rempart.api.permissions import Permission
-from rempart.api.schemas import AUTHENTICATED, ScanResult, problems
+from rempart.api.problems import request_id
+from rempart.api.schemas import AUTHENTICATED, ScanAccepted, ScanResult, ScanStatus, problems
 from rempart.api.uploads import UPLOAD_BODY_BYTES, read_body, read_upload
 from rempart.errors import InvalidInput
 from rempart.httpgate import max_body
 from rempart.runtime import Runtime
-from rempart.scanning.service import ScanContext, ScanOutcome
+from rempart.scanning.service import ScanContext, ScanOutcome, answer_json
+from rempart.scanning.signals import rows_from_signals
+from rempart.workers.events import context_fields
+from rempart.workers.service import get_request, status_json
 
 router = APIRouter(prefix="/v1", tags=["scan"], responses=AUTHENTICATED, route_class=ApiRoute)
 #: a JSON scan request: at most 1000 signals and a context
@@ -66,20 +72,22 @@ SCAN_BODY = {
 
 
 def outcome_json(outcome: ScanOutcome) -> dict:
-    body = {"item": outcome.item_id, "verdict": outcome.verdict, "matches": outcome.match_json()}
-    if outcome.fingerprint is not None:
-        fp = outcome.fingerprint
-        body["media"] = {"kind": fp.kind, "format": fp.format, "width": fp.width,
-                         "height": fp.height, "sha256": fp.sha256}
-    return body
+    return answer_json(outcome)
 
 
 @router.post("/scan", openapi_extra=SCAN_BODY, response_model=ScanResult,
-             response_model_exclude_unset=True, responses=problems(400, 413, 415, 503))
+             response_model_exclude_unset=True, responses={
+                 **problems(400, 413, 415, 503),
+                 202: {"model": ScanAccepted, "description": "``mode=async``: queued"}})
 @max_body(UPLOAD_BODY_BYTES)
-async def scan(request: Request, runtime: Runtime = Depends(get_runtime),
-               _=Depends(require(Permission.SCAN))) -> dict:
-    """Scan one upload. Multipart: the media as ``file`` plus context fields. JSON: signals."""
+async def scan(request: Request, mode: Literal["sync", "async"] = Query("sync"),
+               runtime: Runtime = Depends(get_runtime),
+               _=Depends(require(Permission.SCAN))):
+    """Scan one upload. Multipart: the media as ``file`` plus context fields. JSON: signals.
+
+    ``mode=sync`` (default): the verdict in the response. ``mode=async``: ``202`` with a
+    ``scan_id``; the verdict comes by webhook and at ``GET /v1/scans/{scan_id}``. In scale-out
+    mode both go through the scan workers; when they are behind, ``503`` with ``Retry-After``."""
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("application/json"):
         try:
@@ -88,14 +96,40 @@ async def scan(request: Request, runtime: Runtime = Depends(get_runtime),
         except ValidationError as exc:
             raise InvalidInput(f"malformed scan request: {exc.error_count()} error(s): "
                                f"{exc.errors()[0]['msg']}") from None
-        outcome = await run_in_threadpool(
-            runtime.scan_signals, [(s.type, s.value) for s in body.signals],
-            body.context.to_context())
-        return outcome_json(outcome)
+        signals = [(s.type, s.value) for s in body.signals]
+        context = body.context.to_context()
+        if mode == "sync" and runtime.bus is None:
+            outcome = await run_in_threadpool(runtime.scan_signals, signals, context)
+            return outcome_json(outcome)
+        rows_from_signals(signals)  # refused now, not later, when malformed
+        return await _queued(request, runtime, mode, "signals", context, signals=signals)
     data, fields = await read_upload(request, runtime.max_upload_bytes)
     try:
         context = ContextIn.model_validate(fields).to_context()
     except ValidationError as exc:
         raise InvalidInput(f"malformed context: {exc.errors()[0]['msg']}") from None
-    outcome = await run_in_threadpool(runtime.scan_media, data, context)
-    return outcome_json(outcome)
+    if mode == "sync" and runtime.bus is None:
+        outcome = await run_in_threadpool(runtime.scan_media, data, context)
+        return outcome_json(outcome)
+    return await _queued(request, runtime, mode, "upload", context, media=data)
+
+
+async def _queued(request: Request, runtime: Runtime, mode: str, source: str,
+                  context: ScanContext, *, media: bytes = b"", signals=()):
+    """A scan through ``runtime.scans``: the stream's workers, or this node's own threads."""
+    args = dict(media=media, signals=signals, request_id=request_id(request))
+    if mode == "async":
+        scan_id = await run_in_threadpool(runtime.scans.submit, source, context_fields(context),
+                                          **args)
+        return JSONResponse({"scan_id": scan_id}, status_code=202,
+                            headers={"Location": f"/v1/scans/{scan_id}"})
+    return await run_in_threadpool(runtime.scans.scan, source, context_fields(context), **args)
+
+
+@router.get("/scans/{scan_id}", response_model=ScanStatus, response_model_exclude_unset=True,
+            responses=problems(404))
+def scan_status(scan_id: str, runtime: Runtime = Depends(get_runtime),
+                _=Depends(require(Permission.SCAN))) -> dict:
+    """Where a scan is: ``queued``, ``done`` (with its answer) or ``failed`` (with the problem)."""
+    with runtime.db.session() as s:
+        return status_json(get_request(s, scan_id))

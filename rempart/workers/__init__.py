@@ -1,0 +1,1 @@
+"""Scale-out mode: the NATS JetStream stream between API nodes and scan workers."""
