@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from rempart.banks.models import Bank, BankChange
 from rempart.banks.replica import Replica, bank_policy
-from rempart.errors import InvalidInput, NotFound
+from rempart.errors import InvalidInput, NotFound, shown
 from rempart.matching import persist
 from rempart.matching.matcher import Matcher
 from rempart.store.db import utcnow
@@ -124,8 +124,8 @@ class SnapshotStore:
                     "schema": self.identity.schema}
         for key, want in expected.items():
             if meta.get(key) != want:
-                raise SnapshotRejected(f"snapshot {path.name}: {key} is {meta.get(key)!r}, "
-                                       f"expected {want!r}")
+                raise SnapshotRejected(f"snapshot {path.name}: {key} is {shown(meta.get(key))}, "
+                                       f"expected {shown(want)}")
         seq, gaps = meta.get("seq"), meta.get("gaps")
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0 or \
                 not isinstance(gaps, list) or not all(isinstance(g, int) and 0 < g < seq for g in gaps):
