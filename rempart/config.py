@@ -48,6 +48,10 @@ environment wins over ``[log]``)::
     max_batch = 100                # and org_notices_per_hour, public_reports_per_hour,
                                    # form_min_seconds, bank
 
+    [legal]                        # the law-enforcement desk (rempart.legal.config.LegalConfig)
+    max_attachment_bytes = 5242880 # and max_attachments, cybertipline_url, cybertipline_username,
+                                   # cybertipline_password, cybertipline_attempts, reporter_email
+
     [scaleout]                     # with REMPART_NATS_URL (rempart.workers)
     max_pending = 10000            # events waiting or in progress; past it scans get 503
     sync_timeout_seconds = 30      # how long a synchronous scan waits for its worker
@@ -85,6 +89,7 @@ from sqlalchemy.exc import ArgumentError
 from rempart.errors import InvalidConfig, InvalidInput, shown
 from rempart.hotline.config import HotlineConfig
 from rempart.hotline.links import LinkFormat
+from rempart.legal.config import LegalConfig
 from rempart.moderation.clocks import Sla
 from rempart.moderation.config import DEFAULT_QUEUES, ModerationConfig, QueueSpec, Route
 from rempart.moderation.policy import DEFAULT_TAXONOMY, Policy, Taxonomy
@@ -123,6 +128,7 @@ class Settings:
     #: queues, routes, taxonomy, reveal budget... (the runtime adds its decision hooks)
     moderation: ModerationConfig = field(default_factory=ModerationConfig)
     hotline: HotlineConfig = field(default_factory=HotlineConfig)
+    legal: LegalConfig = field(default_factory=LegalConfig)
     #: the TOML file these settings were read from, if any
     config_file: Path | None = None
     #: what decoding uploads may hold at once in one process (``rempart.signals.MemoryBudget``)
@@ -164,6 +170,7 @@ class Settings:
         limits = _limits(doc.table("limits"))
         moderation = _moderation(doc.table("moderation"))
         hotline = _hotline(doc.table("hotline"))
+        legal = _legal(doc.table("legal"))
         timeout, retry = _witnesses(doc.table("witnesses"))
         replica = _replica(doc.table("replica"), home)
         scaleout = _scaleout(doc.table("scaleout"))
@@ -173,7 +180,7 @@ class Settings:
             raise InvalidConfig("REMPART_NATS_URL", "must be nats://host:port (or tls://host:port)")
         memory = env.get("REMPART_DECODE_MEMORY")
         return cls(home=home, database_url=url, log_origin=origin.value, log_region=region.value,
-                   limits=limits, moderation=moderation, hotline=hotline, config_file=path,
+                   limits=limits, moderation=moderation, hotline=hotline, legal=legal, config_file=path,
                    decode_memory=_size(memory, "REMPART_DECODE_MEMORY") if memory
                    else DEFAULT_DECODE_MEMORY, witness_timeout=timeout, witness_retry=retry,
                    nats_url=nats_url, scaleout=scaleout, **replica)
@@ -181,6 +188,14 @@ class Settings:
     def ensure_home(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)
         return self.home
+
+
+def secret_from_environment(variable: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The value of the environment variable ``variable`` (``os.environ`` unless ``env``), or None:
+    a credential an exchange names by variable (``rempart exchange add --credential-env``), read
+    each time it is used and never stored."""
+    env = os.environ if env is None else env
+    return env.get(variable) or None
 
 
 @dataclass(frozen=True)
@@ -424,6 +439,19 @@ def _hotline(t: _Table) -> HotlineConfig:
     t.done()
     try:
         return HotlineConfig(**values)
+    except InvalidInput as exc:
+        raise t.error("", str(exc)) from None
+
+
+def _legal(t: _Table) -> LegalConfig:
+    base = LegalConfig()
+    values = {name: t.get(name, kind, getattr(base, name)) for name, kind in (
+        ("max_attachment_bytes", int), ("max_attachments", int), ("cybertipline_url", str),
+        ("cybertipline_username", str), ("cybertipline_password", str),
+        ("cybertipline_attempts", int), ("reporter_email", str))}
+    t.done()
+    try:
+        return LegalConfig(**values)
     except InvalidInput as exc:
         raise t.error("", str(exc)) from None
 

@@ -22,9 +22,14 @@ from rempart.banks.entries import ConfirmedItem
 from rempart.banks.formats import StreamedImport
 from rempart.banks.replica import Replica
 from rempart.banks.snapshots import Identity, SnapshotStore, Written, load_or_rebuild
-from rempart.config import Settings
+from rempart.config import Settings, secret_from_environment
+from rempart.exchanges import service as exchanges
+from rempart.exchanges.feedback import (
+    Delivered, deliver_feedback, feedback_hook, provenance_hook, retro_provenance_hook,
+)
 from rempart.hotline.desk import Desk
 from rempart.hotline.outcomes import outcome_hook, retro_confirmed
+from rempart.legal.db.desk import LegalDesk
 from rempart.matching.matcher import Matcher
 from rempart.moderation import after_retro_hook, after_scan_hook
 from rempart.moderation.media import DirectoryMediaStore, MediaStore
@@ -43,6 +48,9 @@ from rempart.workers.bus import Bus
 from rempart.workers.dispatch import LocalScans, StreamScans
 
 
+#: the exchange worker of ``rempart serve`` rests as long as each page took (half the CPU and
+#: database time to the scans: ``bench/exchange_sync.py``)
+SERVE_REST = 1.0
 #: how long an upload waits for decode memory before it is answered 503 (a client retries later)
 DECODE_WAIT_SECONDS = 10.0
 
@@ -83,7 +91,8 @@ class Runtime:
             settings.moderation, on_decision=(
                 log_decision_hook(self.transparency.record_decision),
                 outcome_hook(self.transparency.record_notice, lambda: self.settings.hotline,
-                             lambda key: self.moderation.taxonomy.get(key).dsa_category)),
+                             lambda key: self.moderation.taxonomy.get(key).dsa_category),
+                feedback_hook()),
             region=self.transparency.region)
         #: the hotline's intake (notices, receipts) over this runtime
         self.hotline = Desk(self.db, self.transparency, lambda: self.moderation, settings.hotline)
@@ -101,6 +110,11 @@ class Runtime:
         self.replica_source = ""
         self.replica_seconds = 0.0
         self._snapshot_at = (-1, 0.0)  # (seq of the last snapshot written or used, when)
+        #: the law-enforcement desk: orders, packages and their evidence key, CyberTipline
+        self.legal = LegalDesk(settings.home, settings.legal, self.transparency, self.evidence)
+        # first: the provenance of matches on exchanges' entries, which the hooks after it read
+        self.after_scan.insert(0, provenance_hook)
+        self.after_retro.insert(0, retro_provenance_hook)
         #: scale-out mode (``REMPART_NATS_URL``): the stream to the workers; bank changes
         #: announced to and heard from every node (``rempart.workers.node``)
         self.bus: Bus | None = node.attach(self, node_name) if settings.nats_url else None
@@ -199,9 +213,15 @@ class Runtime:
 
     # -- scanning -----------------------------------------------------------------------------
 
-    def fingerprint(self, data: bytes, timings: dict[str, float] | None = None) -> Fingerprint:
-        """Fingerprint an upload within the limits and the shared decode memory budget."""
-        return fingerprint(data, limits=self.limits, budget=self.decode_budget, timings=timings)
+    def fingerprint(self, data: bytes, timings: dict[str, float] | None = None, *,
+                    exact: bool = False) -> Fingerprint:
+        """Fingerprint an upload within the limits and the shared decode memory budget.
+
+        Uploads are scanned on the default (fast) path; ``exact`` decodes at full resolution,
+        PDQ bit-exact with the reference: what is banked (and may be shared) uses it.
+        """
+        return fingerprint(data, limits=self.limits, budget=self.decode_budget, timings=timings,
+                           **({"jpeg_draft": None} if exact else {}))
 
     def scan_media(self, data: bytes, context: ScanContext = ScanContext()) -> ScanOutcome:
         timings: dict[str, float] = {}
@@ -280,10 +300,35 @@ class Runtime:
                 hook(s, retro)
         return retro
 
+    # -- hash-sharing exchanges ---------------------------------------------------------------
+
+    def sync_exchange(self, name: str,
+                      options: exchanges.SyncOptions = exchanges.SyncOptions()) -> exchanges.SyncResult:
+        """Sync one exchange source (``rempart.exchanges.service``); each page's new entries are
+        retro-scanned once the page is committed."""
+        return exchanges.sync_exchange(
+            self.db, self.settings.home, name, secret_from_environment,
+            replace(options, after_commit=lambda ids: self.retro_scan_entries(ids)))
+
+    def deliver_exchange_feedback(self) -> Delivered:
+        """Send reviewers' queued opinions back to the exchanges."""
+        return deliver_feedback(self.db, self.settings.home, secret_from_environment)
+
+    def exchange_round(self) -> None:
+        """One round of the exchange worker in ``rempart serve``: sync every due source, then
+        deliver queued feedback."""
+        with self.db.session() as s:
+            due = exchanges.due_exchanges(s)
+        for name in due:
+            self.sync_exchange(name, exchanges.SyncOptions(rest=SERVE_REST))
+        self.deliver_exchange_feedback()
+
     def follow_up(self) -> int:
-        """Work that follows a commit: the retro-scan of fingerprints confirmed from notices,
-        and the background retro-scans of big imports."""
-        return retro_confirmed(self.db, self.retro_scan_entries) + self.run_retro_jobs()
+        """Work that follows a commit: the retro-scan of fingerprints confirmed from notices; the
+        legal desk's expired holds and pending CyberTipline reports; the background retro-scans
+        of big imports."""
+        return (retro_confirmed(self.db, self.retro_scan_entries) + self.legal.follow_up(self.db)
+                + self.run_retro_jobs())
 
     def enable_entry(self, entry_id: int, progress=None) -> BankingOutcome:
         """Let a disabled entry match again, and retro-scan what was uploaded meanwhile (only

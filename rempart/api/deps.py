@@ -30,6 +30,11 @@ def _bearer(request: Request) -> str | None:
     return token.strip() or None
 
 
+def bearer_token(request: Request) -> str | None:
+    """The request's bearer credential, if any (an API token, or a partner's feed key)."""
+    return _bearer(request)
+
+
 def authorize(request: Request, permission: Permission) -> Principal:
     """The caller's principal if it holds ``permission`` (authenticated once per request)."""
     principal = request.scope.get(_PRINCIPAL)

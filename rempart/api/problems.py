@@ -1,7 +1,7 @@
 """Errors to HTTP: "safe to show" rempart errors become JSON problems; all else a generic 500.
 
 Problem body: {"type": <stable type>, "title": <message>, "status": <code>, "request_id": <id>}
-(plus "errors": [[line, message], ...] for hash-list imports, "limit" for media limits, "field"
+(plus "errors": [[line or field, message], ...] for hash-list imports and orders, "limit" for media limits, "field"
 for a notice's offending field). An error with a ``retry_after`` (``Overloaded`` 503, a source
 past its rate 429) carries a ``Retry-After`` header. Details of unexpected errors go to the log
 only, under the same request id.
@@ -48,8 +48,8 @@ async def error_response(request: Request, exc: RempartError) -> JSONResponse:
         log.error("request %s failed: %r", request_id(request), exc, exc_info=exc)
         return problem(request, 500, "internal-error", "internal error")
     extra = {}
-    if isinstance(exc, ImportFormatError):
-        extra["errors"] = [[line, msg] for line, msg in exc.errors[:1000]]
+    if isinstance(exc, ImportFormatError) or isinstance(getattr(exc, "errors", None), list):
+        extra["errors"] = [[where, msg] for where, msg in exc.errors[:1000]]
     if isinstance(exc, MediaLimitExceeded):
         extra["limit"] = exc.limit
     if isinstance(getattr(exc, "field", None), str):

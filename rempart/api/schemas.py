@@ -35,13 +35,14 @@ class RequestError(Out):
 class Problem(Out):
     """Every error: a stable ``type``, a readable ``title``, the HTTP ``status`` and the id of the
     request (quoted in the server's logs). ``errors``: the line-numbered errors of a hash list
-    (``[line, message]``) or the malformed fields of a request; ``limit``: the safety limit hit."""
+    (``[line, message]``), the fields of a law-enforcement order (``[field, message]``) or the
+    malformed fields of a request; ``limit``: the safety limit hit."""
 
     type: str
     title: str
     status: int
     request_id: str
-    errors: list[tuple[int, str]] | list[RequestError] | SkipJsonSchema[None] = None
+    errors: list[tuple[int, str]] | list[tuple[str, str]] | list[RequestError] | SkipJsonSchema[None] = None
     limit: str | SkipJsonSchema[None] = None
     field: str | SkipJsonSchema[None] = Field(None, description="the offending field of a notice "
                                                "(``notices[1].hashes[0].value``)")
@@ -89,17 +90,46 @@ class NotReady(Out):
 # --- scanning -----------------------------------------------------------------------------------
 
 
+class MatchTransform(Out):
+    scale: float
+    rotation: float = Field(description="degrees, counter-clockwise")
+    shift: list[float] = Field(description="translation, as shares of the query's width, height")
+
+
+class MatchProvenance(Out):
+    """Where a matched entry came from: the exchange that shared it and its upstream records."""
+
+    exchange: str = Field(description="the source's name (`rempart exchange list`)")
+    kind: Literal["ncmec", "threatexchange", "stopncii", "rempart"]
+    upstream_ids: list[str] = Field(description="the upstream records vouching for the entry")
+    labels: list[str] = Field(description="their labels (classification, tags, member...)")
+
+
 class ScanMatch(Out):
     """One counted match. Never carries the banked hash itself."""
 
     bank: str
     entry: int
-    signal: str = Field(description="sha256, md5, sha1, pdq or vpdq")
+    signal: str = Field(description="which stage matched: sha256, md5, sha1, pdq, pdq-peeled "
+                                    "(stage 1: a normalised query or the banked peeled hash), "
+                                    "vpdq, or orb (stage 2: local features)")
     distance: int
-    variant: str = Field(description="the query variant that matched (original, rot90, trim...)")
+    variant: str = Field(description="the query variant that matched (original, rot90, trim, "
+                                     "peel, box, straight...)")
     action: BankAction
     low_quality: bool = Field(False, description="present (true) when the query hash had quality < 50")
     detail: str = Field("", description="present when there is more to say (e.g. video coverage)")
+    inliers: int | SkipJsonSchema[None] = Field(
+        None, description="orb: correspondences that agree with the fitted transform")
+    transform: MatchTransform | SkipJsonSchema[None] = Field(
+        None, description="orb: the similarity from the banked picture to the query")
+    area_covered: float | SkipJsonSchema[None] = Field(
+        None, description="orb: share of the banked picture visible in the query")
+    region: list[float] | SkipJsonSchema[None] = Field(
+        None, description="orb: left, top, right, bottom of the matched picture in the query, "
+                          "as shares of its width and height")
+    exchange: MatchProvenance | SkipJsonSchema[None] = Field(
+        None, description="present when the entry came from a hash-sharing exchange")
 
 
 class ScanMedia(Out):
@@ -154,6 +184,9 @@ class Bank(Out):
     safelist: bool
     enabled: bool
     created_at: Timestamp
+    feature_action: BankAction = Field(
+        description="what a match by local features alone (signal orb) does: review unless "
+                    "the bank says block")
 
 
 class BankListed(Bank):

@@ -36,7 +36,14 @@ class AuditEvent(str, enum.Enum):
     ACTION_REVERSED = "action.reversed"
     HOLD_PLACED = "hold.placed"
     HOLD_RELEASED = "hold.released"
+    HOLD_EXPIRED = "hold.expired"
+    ACCOUNT_DATA_DELETED = "account.data-deleted"
+    RETENTION_SWEPT = "retention.swept"
+    GAG_PLACED = "gag.placed"
+    GAG_LIFTED = "gag.lifted"
+    NOTIFICATION_WITHHELD = "notification.withheld"
     REFERRAL_RECORDED = "referral.recorded"
+    CASE_FACT_RECORDED = "case.fact-recorded"  # a fact for mandatory reports (publicly available)
     WEBHOOK_ENDPOINT_ADDED = "webhook.endpoint-added"
     WEBHOOK_DELIVERED = "webhook.delivered"
     WEBHOOK_FAILED = "webhook.failed"
@@ -58,5 +65,21 @@ class AuditEvent(str, enum.Enum):
     HASHES_CONFIRMED = "notice.hashes-confirmed"
     HASHES_REJECTED = "notice.hashes-rejected"
     # the audit log itself
+    # the law-enforcement desk
+    AGENCY_ADDED = "legal.agency-added"
+    OFFICER_ADDED = "legal.officer-added"
+    ORDER_RECEIVED = "legal.order-received"
+    ORDER_REFUSED = "legal.order-refused"  # credentials or body refused: nothing was created
+    ORDER_VIEWED = "legal.order-viewed"
+    ORDER_EVENT = "legal.order-event"  # a clock event (clarification, answer, extension...)
+    RECORDS_COLLECTED = "legal.records-collected"
+    PACKAGE_SIGNED = "legal.package-signed"
+    PACKAGE_DOWNLOADED = "legal.package-downloaded"
+    EMERGENCY_APPROVED = "legal.emergency-approved"
+    CALLBACK_RECORDED = "legal.callback-recorded"
+    ORDER_REVEALED = "legal.order-revealed"
+    TIPLINE_SUBMITTED = "legal.tipline-submitted"
+    TIPLINE_FAILED = "legal.tipline-failed"
+    TIPLINE_RECONCILED = "legal.tipline-reconciled"  # a person settled a lost /submit
     AUDIT_READ = "audit.read"
     AUDIT_EXPORTED = "audit.exported"

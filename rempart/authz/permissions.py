@@ -26,6 +26,12 @@ class Role(str, enum.Enum):
     ADMIN = "admin"
     #: a named person of an organisation (hotline, NGO, trusted flagger): the portal only
     ANALYST = "analyst"
+    #: the platform's legal team: the Legal desk (orders, clocks, answers, emergency requests,
+    #: CyberTipline reports); nothing of the review queues
+    LEGAL = "legal"
+    #: a law-enforcement officer of an agency (``rempart officer add``): the officers' portal
+    #: and ``/v1/legal/orders`` only, and only their own agency's requests
+    OFFICER = "officer"
     #: rempart itself (the after-scan hook, the outbox worker, the platform's appeal intake);
     #: never assignable to a person
     SYSTEM = "system"
@@ -70,6 +76,13 @@ class Permission(str, enum.Enum):
     # hotline, for the platform's people
     ORGS_STATS = "orgs:stats"  # every organisation's statistics, unfounded-notice rates
     ORGS_SUSPEND = "orgs:suspend"  # suspend an organisation's notices (DSA Art. 22(6))
+    # the law-enforcement desk (issue 10)
+    LEGAL_DESK = "legal:desk"  # orders, clocks, clarifications, packages, CyberTipline reports
+    LEGAL_APPROVE = "legal:approve"  # approve an emergency disclosure (two different people)
+    ORDERS_SUBMIT = "orders:submit"  # an officer sends an order for their own agency
+    ORDERS_READ_OWN = "orders:read-own"  # an officer reads their own agency's orders
+    # hash-sharing exchanges: a partner rempart's key (``rempart exchange partner add``) alone
+    EXCHANGE_FEED = "exchange:feed"  # read the banks shared with that partner
 
 
 class Audience(str, enum.Enum):
@@ -77,6 +90,7 @@ class Audience(str, enum.Enum):
 
     CONSOLE = "console"  # the platform's review console
     PORTAL = "portal"  # organisations' hotline portal
+    OFFICERS = "officers"  # law-enforcement officers' portal
 
 
 P = Permission
@@ -94,6 +108,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset({P.USERS_ADMIN, P.WEBHOOKS_ADMIN, P.QUEUES_ADMIN, P.AUDIT_READ,
                            P.PREFERENCES_WRITE, P.CASE_DATA_DELETE}),
     Role.ANALYST: frozenset({P.NOTICES_SUBMIT, P.NOTICES_READ_OWN, P.ORG_WEBHOOKS}),
+    Role.LEGAL: frozenset({P.LEGAL_DESK, P.LEGAL_APPROVE, P.PREFERENCES_WRITE}),
+    Role.OFFICER: frozenset({P.ORDERS_SUBMIT, P.ORDERS_READ_OWN}),
     Role.SYSTEM: frozenset({P.CASES_OPEN, P.APPEALS_FILE, P.WEBHOOKS_DELIVER}),
 }
 
@@ -104,6 +120,8 @@ AUDIENCE: dict[Role, Audience] = {
     Role.LEAD: Audience.CONSOLE,
     Role.ADMIN: Audience.CONSOLE,
     Role.ANALYST: Audience.PORTAL,
+    Role.LEGAL: Audience.CONSOLE,
+    Role.OFFICER: Audience.OFFICERS,
 }
 #: roles whose people belong to an organisation (``console_users.org_id`` set)
 ORG_ROLES = frozenset({Role.ANALYST})

@@ -47,6 +47,12 @@ def shell_operator_as_lead(name: str = "cli") -> Actor:
     return Actor(None, name, Role.LEAD)
 
 
+def shell_operator_as_legal(name: str = "cli") -> Actor:
+    """The operator at the machine's shell acting as the legal team (``rempart legal``): as
+    ``shell_operator_as_lead``, never for anything reachable over the network."""
+    return Actor(None, name, Role.LEGAL)
+
+
 def require(actor: Actor, permission: Permission) -> None:
     """Raise ``PermissionDenied`` unless ``actor`` holds ``permission``."""
     if permission not in actor.permissions:

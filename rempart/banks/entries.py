@@ -8,6 +8,13 @@ demo) or from the scan ledger (a reviewer's ``bank_item`` action); both describe
 - a picture: the PDQ hash of each of its frames (in its original orientation; the matcher tries
   the other orientations on the query side), each once, unless its quality is under
   ``rempart.signals.LOW_QUALITY`` (flat or tiny pictures collide with unrelated content);
+- a picture banked from its media also banks what the second matching stage needs (issue 12):
+  its "peeled" hash (``pdq-peeled``: the picture with its bars, captions or screenshot frame taken
+  off, ``Fingerprint.peeled``), once, where it differs from the frame's own hash and reaches the
+  quality floor; and its ORB features (``orb``, keyed by the file's SHA-256, the stored form of
+  ``rempart.signals.features``, its first ``BANK_POINTS``: at most ``MAX_FEATURE_BYTES``), when
+  it has at least ``MIN_FEATURE_POINTS`` of them. An item known only by its hashes (an outside list, the scan
+  ledger) has neither and keeps PDQ matching;
 - a video: one ``vpdq`` entry (keyed by the file's SHA-256) holding all its per-second frames,
   when at least one frame reaches the quality floor (the comparison ignores the others).
 
@@ -20,6 +27,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rempart.signals import EXACT_TYPES, LOW_QUALITY, Fingerprint, FrameHash
+from rempart.signals.features import BANK_POINTS, Features
+
+#: the issue's cap on what stage 2 stores per item
+MAX_FEATURE_BYTES = 20_000
+#: fewer ORB points than this (a flat picture) cannot be verified geometrically: not banked
+MIN_FEATURE_POINTS = 40
 
 
 @dataclass(frozen=True)
@@ -29,6 +42,7 @@ class NewEntry:
     external_id: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     frames: tuple[FrameHash, ...] = ()  # for signal_type "vpdq"
+    features: bytes = b""  # for signal_type "orb"
 
 
 @dataclass(frozen=True)
@@ -41,13 +55,15 @@ class ConfirmedItem:
     external_id: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
     label: str = ""  # names the item in notes (a file name, say)
+    peeled: FrameHash | None = None  # banked from media: Fingerprint.peeled
+    features: bytes = b""  # banked from media: Fingerprint.features
 
     @classmethod
     def from_fingerprint(cls, fp: Fingerprint, external_id: str | None = None,
                          metadata: Mapping[str, str] | None = None,
                          label: str = "") -> ConfirmedItem:
         return cls(fp.kind, {t: getattr(fp, t) for t in EXACT_TYPES}, tuple(fp.frames),
-                   external_id, dict(metadata or {}), label)
+                   external_id, dict(metadata or {}), label, fp.peeled, fp.features)
 
 
 def entries_for(item: ConfirmedItem) -> tuple[list[NewEntry], list[str]]:
@@ -73,6 +89,27 @@ def entries_for(item: ConfirmedItem) -> tuple[list[NewEntry], list[str]]:
             elif f.pdq not in seen:
                 seen.add(f.pdq)
                 entries.append(NewEntry("pdq", f.pdq, ext, meta))
+        entries += _second_stage(item, seen, notes)
     if item.label:
         notes = [f"{item.label}: {n}" for n in notes]
     return entries, notes
+
+
+def _second_stage(item: ConfirmedItem, seen: set[str], notes: list[str]) -> list[NewEntry]:
+    meta = dict(item.metadata)
+    meta.setdefault("kind", item.kind or "")
+    out: list[NewEntry] = []
+    p = item.peeled
+    if p is not None and p.quality >= LOW_QUALITY and p.pdq not in seen:
+        out.append(NewEntry("pdq-peeled", p.pdq, item.external_id, meta))
+    sha = item.exact.get("sha256")
+    if item.features and sha:
+        kept = Features.from_bytes(item.features).head(BANK_POINTS)  # a query keeps more
+        blob = kept.to_bytes()
+        if len(kept) < MIN_FEATURE_POINTS:
+            notes.append(f"orb: {len(kept)} feature points < {MIN_FEATURE_POINTS}: not banked")
+        elif len(blob) > MAX_FEATURE_BYTES:
+            notes.append(f"orb: {len(blob)} bytes > {MAX_FEATURE_BYTES}: not banked")
+        else:
+            out.append(NewEntry("orb", sha, item.external_id, meta, features=blob))
+    return out

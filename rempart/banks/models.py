@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+    JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -27,6 +28,10 @@ class Bank(Base):
     threshold: Mapped[int] = mapped_column(Integer, default=DEFAULT_THRESHOLD)
     action: Mapped[str] = mapped_column(String(16), default="block")
     is_safelist: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: what a match found by local features alone (stage 2, signal "orb") does: "review"
+    #: (the default: a person looks first) or "block"
+    feature_action: Mapped[str] = mapped_column(String(16), default="review",
+                                                server_default="review")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -37,8 +42,10 @@ class Bank(Base):
 class BankEntry(Base):
     """One hash in a bank. Never deleted: disabling or removing keeps its history.
 
-    ``signal_type`` is a name from ``rempart.signals.types`` or ``"vpdq"`` for a banked video,
-    whose ``value`` is the video's SHA-256 and whose frame hashes are in ``entry_frames``.
+    ``signal_type`` is a name from ``rempart.signals.types``, ``"vpdq"`` for a banked video (its
+    ``value`` is the video's SHA-256, its frame hashes are in ``entry_frames``), ``"pdq-peeled"``
+    for a banked picture's peeled hash, or ``"orb"`` for its local features (``value``: the file's
+    SHA-256; the features in ``entry_features``).
     """
 
     __tablename__ = "bank_entries"
@@ -64,6 +71,16 @@ class BankEntry(Base):
 
     bank: Mapped[Bank] = relationship(back_populates="entries")
     frames: Mapped[list[EntryFrame]] = relationship(order_by="EntryFrame.idx")
+    features: Mapped[EntryFeatures | None] = relationship(uselist=False)
+
+
+class EntryFeatures(Base):
+    """The ORB features of a banked picture (``rempart.signals.features`` stored form)."""
+
+    __tablename__ = "entry_features"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("bank_entries.id"), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class EntryFrame(Base):

@@ -16,16 +16,17 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rempart.banks.models import Bank, BankChange, BankEntry, EntryFrame
+from rempart.banks.models import Bank, BankChange, BankEntry, EntryFeatures, EntryFrame
 from rempart.matching.codec import hex_to_hashes
 from rempart.matching.entry_table import DISABLED, KIND_CODE
-from rempart.matching.matcher import BankPolicy, EntryState, Matcher
+from rempart.matching.matcher import IMAGE_SIGNALS, BankPolicy, EntryState, Matcher
 from rempart.signals import FrameHash
+from rempart.signals.features import Features
 
 
 def bank_policy(bank: Bank) -> BankPolicy:
     return BankPolicy(bank.id, bank.name, bank.threshold, bank.action, bank.is_safelist,
-                      bank.enabled)
+                      bank.enabled, bank.feature_action or "review")
 
 
 def entry_state(entry: BankEntry) -> EntryState:
@@ -38,6 +39,7 @@ def entry_state(entry: BankEntry) -> EntryState:
         disabled_until=entry.disabled_until,
         removed=entry.removed_at is not None,
         frames=tuple(FrameHash(f.t, f.pdq, f.quality) for f in entry.frames),
+        features=entry.features.data if entry.features is not None else b"",
     )
 
 
@@ -84,6 +86,30 @@ def _frames(session: Session, entry_ids: list[int]) -> dict[int, tuple[FrameHash
     return {k: tuple(v) for k, v in out.items()}
 
 
+def _features(session: Session, entry_ids: list[int]) -> dict[int, bytes]:
+    """The stored ORB features of these "orb" entries (immutable per entry)."""
+    out: dict[int, bytes] = {}
+    for i in range(0, len(entry_ids), 500):
+        out.update(session.execute(select(EntryFeatures.entry_id, EntryFeatures.data)
+                                   .where(EntryFeatures.entry_id.in_(entry_ids[i:i + 500]))).all())
+    return out
+
+
+def load_features(session: Session, matcher: Matcher) -> None:
+    """Index the ORB features of the "orb" entries ``matcher`` holds, read from the bank: what a
+    matcher started from a snapshot (which holds no features) still needs."""
+    ids = matcher.orb_ids().tolist()
+    if not ids:
+        return
+    values: dict[int, str] = {}
+    for i in range(0, len(ids), 500):
+        values.update(session.execute(select(BankEntry.id, BankEntry.value)
+                                      .where(BankEntry.id.in_(ids[i:i + 500]))).all())
+    blobs = _features(session, ids)
+    matcher.put_features([(i, values.get(i, ""), Features.from_bytes(blobs[i]))
+                          for i in ids if i in blobs])
+
+
 def _put_rows(session: Session, matcher: Matcher, rows: list, pdq_out: list | None = None) -> None:
     """Apply one chunk of entry rows to ``matcher``: removed ones dropped, others put. With
     ``pdq_out``, PDQ values are collected there (ids, hashes) to be indexed once at the end."""
@@ -98,26 +124,31 @@ def _put_rows(session: Session, matcher: Matcher, rows: list, pdq_out: list | No
     kinds = np.fromiter((KIND_CODE.get(r[2], 255) for r in live), np.uint8, n)
     flags = np.fromiter((DISABLED if r[4] is not None else 0 for r in live), np.uint8, n)
     until = {r[0]: r[5] for r in live if r[4] is not None and r[5] is not None}
-    pdq_rows = [(r[0], r[3]) for r in live if r[2] == "pdq"]
+    pdq_rows = [(r[0], r[3]) for r in live if r[2] in IMAGE_SIGNALS]
     pdq = (np.array([i for i, _ in pdq_rows], np.int64),
            hex_to_hashes([v for _, v in pdq_rows])) if pdq_rows else None
     exact: dict[str, tuple[list[int], list[str]]] = {}
-    video_ids = []
+    video_ids, orb_ids = [], []
     for r in live:
         if r[2] == "vpdq":
             video_ids.append(r[0])
-        elif r[2] != "pdq":
+        elif r[2] == "orb":
+            orb_ids.append(r[0])
+        elif r[2] not in IMAGE_SIGNALS:
             pair = exact.setdefault(r[2], ([], []))
             pair[0].append(r[0])
             pair[1].append(r[3])
     frames = _frames(session, video_ids) if video_ids else {}
     videos = {r[0]: (r[3], frames.get(r[0], ())) for r in live if r[2] == "vpdq"}
+    blobs = _features(session, orb_ids) if orb_ids else {}
+    orb = [(r[0], r[3], Features.from_bytes(blobs.get(r[0], b""))) for r in live
+           if r[2] == "orb" and r[0] in blobs]
     known = kinds != 255
     if pdq_out is not None and pdq is not None:
         pdq_out.append(pdq)
         pdq = None
     matcher.put_columns(ids[known], banks[known], kinds[known], flags[known], until, pdq=pdq,
-                        exact=exact, videos=videos)
+                        exact=exact, videos=videos, orb=orb)
 
 
 #: How long a gap in the sequence is watched for a late commit (a rolled-back insert leaves a

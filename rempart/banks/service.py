@@ -24,12 +24,14 @@ from sqlalchemy.orm import Session
 
 from rempart.banks.bulk import BulkAdd, BulkResult, staged_rows
 from rempart.banks.entries import ConfirmedItem, NewEntry, entries_for
+from rempart.banks.entries import MAX_FEATURE_BYTES
 from rempart.banks.formats import (
     STREAM_LIMITS, ExportEntry, Limits, StreamedImport, export_hash_list_stream, stream_hash_list,
 )
-from rempart.banks.models import ACTIONS, Bank, BankChange, BankEntry, EntryFrame
+from rempart.banks.models import ACTIONS, Bank, BankChange, BankEntry, EntryFeatures, EntryFrame
 from rempart.errors import Conflict, InvalidInput, NotFound, shown
 from rempart.signals import DEFAULT_THRESHOLD, Fingerprint, FrameHash, validate_signal
+from rempart.signals.features import Features
 from rempart.store.db import utcnow
 
 BANK_NAME = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,99}$")
@@ -56,7 +58,10 @@ def _record(session: Session, kind: str, ref_id: int) -> None:
 
 
 def validate_bank_settings(*, threshold: int | None = None, action: str | None = None,
-                           source: str | None = None) -> None:
+                           source: str | None = None, feature_action: str | None = None) -> None:
+    if feature_action is not None and feature_action not in ACTIONS:
+        raise InvalidInput(f"feature_action must be one of {', '.join(ACTIONS)}, "
+                           f"got {shown(feature_action)}")
     if threshold is not None and not 0 <= threshold <= 256:
         raise InvalidInput(f"threshold must be between 0 and 256, got {threshold}")
     if action is not None and action not in ACTIONS:
@@ -67,16 +72,19 @@ def validate_bank_settings(*, threshold: int | None = None, action: str | None =
 
 def create_bank(session: Session, name: str, *, source: str = "local", legal_basis: str = "",
                 threshold: int = DEFAULT_THRESHOLD, action: str = "block",
-                safelist: bool = False, enabled: bool = True) -> Bank:
+                safelist: bool = False, enabled: bool = True,
+                feature_action: str = "review") -> Bank:
     if not BANK_NAME.match(name or ""):
         raise InvalidInput(
             f"invalid bank name {shown(name)}: lowercase letters, digits and _ . : - (at most 100)"
         )
-    validate_bank_settings(threshold=threshold, action=action, source=source)
+    validate_bank_settings(threshold=threshold, action=action, source=source,
+                           feature_action=feature_action)
     if session.scalar(select(Bank.id).where(Bank.name == name)) is not None:
         raise Conflict(f"bank {shown(name)} already exists")
     bank = Bank(name=name, source=source, legal_basis=legal_basis, threshold=threshold,
-                action=action, is_safelist=safelist, enabled=enabled)
+                action=action, is_safelist=safelist, enabled=enabled,
+                feature_action=feature_action)
     session.add(bank)
     try:
         session.flush()
@@ -100,12 +108,14 @@ def ensure_bank(session: Session, name: str, **settings) -> Bank:
 
 
 def update_bank(session: Session, name: str, **changes) -> Bank:
-    allowed = {"source", "legal_basis", "threshold", "action", "enabled", "is_safelist"}
+    allowed = {"source", "legal_basis", "threshold", "action", "enabled", "is_safelist",
+               "feature_action"}
     unknown = set(changes) - allowed
     if unknown:
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
     validate_bank_settings(threshold=changes.get("threshold"), action=changes.get("action"),
-                           source=changes.get("source"))
+                           source=changes.get("source"),
+                           feature_action=changes.get("feature_action"))
     bank = get_bank(session, name)
     for key, value in changes.items():
         if value is not None:
@@ -153,10 +163,20 @@ def add_entries(session: Session, bank: Bank, entries: Iterable[NewEntry],
                            for f in e.frames)
             if not frames:
                 raise InvalidInput("a vpdq entry needs frame hashes")
+        elif e.signal_type == "orb":
+            stype, value = "orb", validate_signal("sha256", e.value)[1]
+            if len(e.features) > MAX_FEATURE_BYTES:
+                raise InvalidInput(f"orb features over {MAX_FEATURE_BYTES} bytes")
+            Features.from_bytes(e.features)  # the stored form, checked
+            frames = ()
+        elif e.signal_type == "pdq-peeled":
+            stype, value = "pdq-peeled", validate_signal("pdq", e.value)[1]
+            frames = ()
         else:
             stype, value = validate_signal(e.signal_type, e.value)
             frames = ()
-        cleaned.append(NewEntry(stype, value, e.external_id, dict(e.metadata), frames))
+        cleaned.append(NewEntry(stype, value, e.external_id, dict(e.metadata), frames,
+                                e.features if stype == "orb" else b""))
 
     session.execute(update(Bank).where(Bank.id == bank.id).values(updated_at=utcnow())
                     .execution_options(synchronize_session=False))
@@ -182,6 +202,8 @@ def add_entries(session: Session, bank: Bank, entries: Iterable[NewEntry],
                         external_id=e.external_id, meta=e.metadata, added_by=added_by)
         row.frames = [EntryFrame(idx=i, t=f.t, pdq=f.pdq, quality=f.quality)
                       for i, f in enumerate(e.frames)]
+        if e.features:
+            row.features = EntryFeatures(data=e.features)
         session.add(row)
         result.added.append(row)
     session.flush()
@@ -204,6 +226,76 @@ def _existing_rows(session: Session, bank_id: int,
         )
         found.update(((r.signal_type, r.value), r) for r in rows)
     return {k: v for k, v in found.items() if k in keys}
+
+
+def entries_by_key(session: Session, bank: Bank,
+                   keys: set[tuple[str, str]]) -> dict[tuple[str, str], BankEntry]:
+    """The bank's entries (removed ones too) for (signal type, canonical value) keys."""
+    return _existing_rows(session, bank.id, keys)
+
+
+@dataclass
+class Ensured:
+    #: (signal type, canonical value) -> entry id, for every key asked
+    ids: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: entries this call added or restored (their changes are recorded)
+    added: list[int] = field(default_factory=list)
+    #: entry id -> (disabled_at, disabled_reason) of the entries that were already there
+    disabled: dict[int, tuple[dt.datetime | None, str]] = field(default_factory=dict)
+
+
+def ensure_entries(session: Session, bank: Bank, keys: Iterable[tuple[str, str]], *,
+                   metadata: dict[str, str] | None = None, added_by: str = "") -> Ensured:
+    """Make every (signal type, canonical value) an entry of ``bank``, in bulk: the batch path of
+    an exchange sync, where ``add_entries`` would build an ORM object per row.
+
+    Values must already be canonical (``validate_signal``); no vpdq. Missing entries are
+    inserted with one multi-row INSERT per chunk, removed ones restored (their history kept),
+    and one change is recorded per entry added or restored; entries already there are left as
+    they are (a disabled one stays disabled: ``disabled`` says which). Holds the bank's row like
+    ``add_entries``, so concurrent adders of one hash add it once.
+    """
+    wanted = sorted(set(keys))
+    out = Ensured()
+    if not wanted:
+        return out
+    session.execute(update(Bank).where(Bank.id == bank.id).values(updated_at=utcnow())
+                    .execution_options(synchronize_session=False))
+    found = _entry_rows(session, bank.id, wanted)
+    restore = [row.id for row in found.values() if row.removed_at is not None]
+    missing = [k for k in wanted if k not in found]
+    now = utcnow()
+    for i in range(0, len(missing), 500):
+        session.execute(BankEntry.__table__.insert(), [
+            {"bank_id": bank.id, "signal_type": t, "value": v, "external_id": None,
+             "metadata": dict(metadata or {}), "added_at": now, "added_by": added_by,
+             "disabled_reason": ""} for t, v in missing[i:i + 500]])
+    if restore:
+        session.execute(update(BankEntry).where(BankEntry.id.in_(restore)).values(removed_at=None)
+                        .execution_options(synchronize_session=False))
+    fresh = _entry_rows(session, bank.id, missing) if missing else {}
+    out.ids = {k: r.id for k, r in {**found, **fresh}.items()}
+    out.added = sorted(restore + [r.id for r in fresh.values()])
+    out.disabled = {r.id: (r.disabled_at, r.disabled_reason) for r in found.values()}
+    for i in range(0, len(out.added), 500):
+        session.execute(BankChange.__table__.insert(),
+                        [{"kind": "entry", "ref_id": ref, "at": now} for ref in out.added[i:i + 500]])
+    return out
+
+
+def _entry_rows(session: Session, bank_id: int, keys: list[tuple[str, str]]) -> dict:
+    found = {}
+    wanted = set(keys)
+    types = sorted({t for t, _ in keys})
+    values = sorted({v for _, v in keys})
+    for i in range(0, len(values), 500):
+        rows = session.execute(
+            select(BankEntry.id, BankEntry.signal_type, BankEntry.value, BankEntry.removed_at,
+                   BankEntry.disabled_at, BankEntry.disabled_reason)
+            .where(BankEntry.bank_id == bank_id, BankEntry.signal_type.in_(types),
+                   BankEntry.value.in_(values[i:i + 500])))
+        found.update(((r.signal_type, r.value), r) for r in rows if (r.signal_type, r.value) in wanted)
+    return found
 
 
 def add_items(session: Session, bank: Bank, items: Iterable[ConfirmedItem],
@@ -286,8 +378,13 @@ def active_entries(session: Session, bank: Bank) -> Sequence[BankEntry]:
     ).all()
 
 
+#: rempart's own signal types: no exchange format carries them
+NO_EXCHANGE_FORMAT = ("vpdq", "pdq-peeled", "orb")
+
+
 def export_bank(session: Session, bank: Bank, fmt: str) -> bytes:
-    """The bank's active entries in an exchange format (video entries have no such format)."""
+    """The bank's active entries in an exchange format (video entries, peeled hashes and local
+    features are rempart's own: they have no such format)."""
     return b"".join(export_stream(session, bank, fmt))
 
 
@@ -298,7 +395,7 @@ def export_stream(session: Session, bank: Bank, fmt: str, batch: int = 20_000) -
     cols = (BankEntry.id, BankEntry.signal_type, BankEntry.value, BankEntry.external_id,
             BankEntry.meta)
     q = (select(*cols).where(BankEntry.bank_id == bank.id, BankEntry.removed_at.is_(None),
-                             BankEntry.signal_type != "vpdq")
+                             BankEntry.signal_type.not_in(NO_EXCHANGE_FORMAT))
          .where((BankEntry.disabled_at.is_(None)) | (BankEntry.disabled_until <= now))
          .order_by(BankEntry.id))
 

@@ -36,7 +36,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from rempart.banks.models import Bank, BankChange
-from rempart.banks.replica import Replica, bank_policy
+from rempart.banks.replica import Replica, bank_policy, load_features
 from rempart.errors import InvalidInput, NotFound, shown
 from rempart.matching import persist
 from rempart.matching.matcher import Matcher
@@ -140,6 +140,7 @@ class SnapshotStore:
         del arrays
         for bank in session.scalars(select(Bank)):
             matcher.put_bank(bank_policy(bank))
+        load_features(session, matcher)  # ORB features: not in the snapshot, immutable per entry
         replica = Replica(matcher, seq)
         now = time.monotonic()
         replica.gaps = {g: now for g in gaps}

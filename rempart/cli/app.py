@@ -7,6 +7,8 @@ from pathlib import Path
 import typer
 
 from rempart.cli import banks as banks_cli
+from rempart.cli import legal as legal_cli
+from rempart.cli import exchange as exchange_cli
 from rempart.cli import moderation as moderation_cli
 from rempart.cli import orgs as orgs_cli
 from rempart.cli import tokens as tokens_cli
@@ -23,6 +25,7 @@ app = typer.Typer(
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
 )
 app.add_typer(banks_cli.app, name="bank")
+app.add_typer(exchange_cli.app, name="exchange")
 app.add_typer(tokens_cli.app, name="token")
 app.add_typer(moderation_cli.user_app, name="user")
 app.add_typer(moderation_cli.case_app, name="case")
@@ -30,6 +33,9 @@ app.add_typer(orgs_cli.app, name="org")
 app.add_typer(transparency_cli.app, name="transparency")
 app.add_typer(verify_cli.app, name="verify")
 app.add_typer(witness_cli.app, name="witness")
+app.add_typer(legal_cli.agency_app, name="agency")
+app.add_typer(legal_cli.officer_app, name="officer")
+app.add_typer(legal_cli.app, name="legal")
 
 
 @app.command("hash")
@@ -41,7 +47,7 @@ def hash_files(
     failed = 0
     with errors_to_exit():
         limits = settings().limits
-    for path, fp in fingerprint_paths(expand_paths(files), "hashing", limits):
+    for path, fp in fingerprint_paths(expand_paths(files), "hashing", limits, exact=True):
         if isinstance(fp, RempartError):
             failed += 1
             unreadable(path, fp, json_out)
@@ -82,7 +88,10 @@ def scan(
             outcome = rt.scan_fingerprint(fp, context, size_bytes=path.stat().st_size)
             counts[outcome.verdict] += 1
             matches = [{"bank": m.bank, "entry": m.entry_id, "signal": m.signal,
-                        "distance": m.distance} for m in outcome.result.matches]
+                        "distance": m.distance,
+                        **({"exchange": outcome.provenance[m.entry_id]}
+                           if m.entry_id in outcome.provenance else {})}
+                       for m in outcome.result.matches]
             if json_out:
                 emit({"file": str(path), "verdict": outcome.verdict, "matches": matches})
             else:

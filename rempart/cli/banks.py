@@ -45,6 +45,10 @@ def create(
     safelist: bool = typer.Option(False, "--safelist", help="A safelist of known benign collisions."),
     source: str = typer.Option("local", help="Provenance: ncmec, iwf, local, ngo:<org>..."),
     legal_basis: str = typer.Option("", help="Legal basis note."),
+    feature_action: str = typer.Option(
+        "review", "--feature-action",
+        help="What a match by local features alone (stage 2, signal orb) does: review "
+             "(default: a person looks first) or block."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Create a bank."""
@@ -55,10 +59,12 @@ def create(
         with rt.db.session() as s:
             chosen = {} if threshold is None else {"threshold": threshold}
             b = service.create_bank(s, name, source=source, legal_basis=legal_basis,
-                                    action=action, safelist=safelist, **chosen)
+                                    action=action, safelist=safelist,
+                                    feature_action=feature_action, **chosen)
     if json_out:
         emit({"name": b.name, "threshold": b.threshold, "action": b.action,
-              "safelist": b.is_safelist, "source": b.source})
+              "safelist": b.is_safelist, "source": b.source,
+              "feature_action": b.feature_action})
     else:
         typer.echo(f"bank {b.name} created (threshold {b.threshold}, action {b.action}"
                    f"{', safelist' if b.is_safelist else ''})")
@@ -103,7 +109,7 @@ def add(
         rt = runtime()
         items: list[ConfirmedItem] = []
         failed = 0
-        for path, fp in fingerprint_paths(paths, "hashing", rt.limits):
+        for path, fp in fingerprint_paths(paths, "hashing", rt.limits, exact=True):
             if isinstance(fp, RempartError):
                 failed += 1
                 unreadable(path, fp, json_out=False)

@@ -121,16 +121,20 @@ def _walk(folder: Path, out: list[Path | Unlisted], seen: set[tuple[int, int]]) 
             out.append(path)
 
 
-def fingerprint_paths(files: list[Path | Unlisted], label: str, limits: Limits
-                      ) -> Iterator[tuple[Path, Fingerprint | RempartError]]:
+def fingerprint_paths(files: list[Path | Unlisted], label: str, limits: Limits, *,
+                      exact: bool = False) -> Iterator[tuple[Path, Fingerprint | RempartError]]:
     """Yield (path, its Fingerprint or the error that made it unreadable) for ``files`` (from
-    ``expand_paths``) in order, fingerprinting in a small thread pool behind a progress bar."""
+    ``expand_paths``) in order, fingerprinting in a small thread pool behind a progress bar.
+    ``exact``: full-resolution decoding, PDQ bit-exact with the reference (hashes printed or
+    banked); otherwise the default fast path (scans)."""
     from rempart.signals import fingerprint_file  # imported late: keeps `--help` fast
 
     def one(path: Path | Unlisted) -> Fingerprint | RempartError:
         if isinstance(path, Unlisted):
             return RempartError(path.reason)
         try:
+            if exact:
+                return fingerprint_file(path, limits=limits, jpeg_draft=None)
             return fingerprint_file(path, limits=limits)
         except RempartError as exc:
             return exc

@@ -20,7 +20,12 @@ def user_add(
     """Create a user; print the one-time password and TOTP enrolment once."""
     from rempart.people import bootstrap_user, parse_role
 
+    from rempart.authz import Role
+    from rempart.errors import InvalidInput
+
     with errors_to_exit():
+        if parse_role(role) is Role.OFFICER:
+            raise InvalidInput("an officer belongs to an agency: rempart officer add USERNAME --agency NAME")
         rt = runtime()
         with rt.db.session() as s:
             new = bootstrap_user(s, name, parse_role(role))

@@ -108,3 +108,45 @@ def receipt(
     if vkey is None and not json_out:
         err.print("[yellow]note:[/yellow] no --vkey: trusting the key inside the receipt")
     _show(verify_receipt(data, body, vkey), json_out)
+
+
+@app.command("opening")
+def opening(
+    index: int = typer.Argument(..., help="The leaf index whose revealed opening to check."),
+    log: str = typer.Option(..., "--log", help=LOG_HELP),
+    vkey: str = typer.Option(..., "--vkey", help=VKEY_HELP),
+    content: Path = typer.Option(None, "--content", help="The content it should open to (an "
+                                 "order's canonical JSON, order.json in its package)."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Check a revealed opening (openings.json) against the leaf committed long before."""
+    from rempart.transparency.verify import verify_published_opening
+
+    body = _read(content, "content") if content else None
+    _show(verify_published_opening(log, index, vkey, body), json_out)
+
+
+@app.command("package")
+def package(
+    path: Path = typer.Argument(..., help="A disclosure package: a .zip or a directory."),
+    vkey: str = typer.Option(None, "--vkey", help="The platform's evidence verifier key, or a file "
+                             "holding it. Without it, this installation's own key (rempart legal vkey)."),
+    previous: str = typer.Option(None, "--previous", help="The manifest digest of the delivery before."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Check a disclosure package offline: signature, manifest, every file's SHA-256, nothing
+    added or removed; names what is wrong."""
+    from rempart.cli.common import settings
+    from rempart.legal import verify_package
+    from rempart.transparency.keys import key_path
+    from rempart.transparency.note import Ed25519Signer
+
+    if vkey is None:
+        local = key_path(settings().home / "legal")
+        if not local.is_file():
+            raise fail("no --vkey given and no local evidence key: pass the platform's verifier key")
+        vkey = Ed25519Signer.from_skey(local.read_text().strip()).verifier().vkey()
+    elif Path(vkey).is_file():
+        vkey = _read(Path(vkey), "verifier key").decode().strip()
+    verdict = verify_package(path, vkey, previous=previous)
+    _show(verdict, json_out)

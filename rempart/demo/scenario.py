@@ -7,6 +7,9 @@
    copies (resized, recompressed, greyscale, flipped, padded, exact) of the banked ones.
 4. A picture that was uploaded (and allowed) earlier is banked afterwards: retro-scan finds
    every past upload of it.
+5. Copies PDQ misses (caption, crop + turn, screenshot) of a banked picture: which stage caught
+   each and why (``rempart.demo.stages``); the one only local features catch goes to review.
+6. Banks synced from local NCMEC, ThreatExchange and StopNCII servers (``rempart.demo.exchanges``).
 The summary compares verdicts with the ground truth the scenario knows.
 """
 
@@ -23,19 +26,25 @@ from rempart.api.permissions import Scope
 from rempart.api.tokens import issue_token
 from rempart.banks import service as banks
 from rempart.errors import Conflict
+from rempart.demo.exchanges import ExchangeDemo, run_exchange_demo
 from rempart.demo.hotline import HotlineDemo, run_hotline_demo
+from rempart.demo.legal import LegalDemo, run_legal_demo
 from rempart.demo.moderation import ModerationDemo, run_moderation_demo
 from rempart.demo.pictures import EDITS, edited, jpeg, picture
+from rempart.demo.stages import StagesDemo, run_stages_demo
 from rempart.demo.transparency import DemoLog, close_demo_day
 from rempart.demo.big_bank import BigBankDemo, run_big_bank_demo
 from rempart.runtime import Runtime
 from rempart.scanning.service import ScanContext
+from rempart.signals import DEFAULT_THRESHOLD, hamming
 from rempart.workers.service import get_request
 
 KNOWN, REVIEW, SAFE = "demo-known", "demo-review", "demo-safelist"
 N_KNOWN, N_REVIEW = 24, 6
 SAFE_SEED = 1  # a banked picture that is also safelisted: a known benign collision
 SEED = 20261129
+#: the banked stand-in whose edited copies show the second matching stage
+STAGES_SEED = 2
 
 
 @dataclass
@@ -57,11 +66,19 @@ class DemoSummary:
     moderation: ModerationDemo | None = None
     #: the demo NGO's notices, a public report and an on-device submission
     hotline: HotlineDemo | None = None
+    #: the law-enforcement desk: agency, officer, orders, a signed package, a CyberTipline report
+    legal: LegalDemo | None = None
+    #: banks synced from local NCMEC / ThreatExchange / StopNCII servers, feedback, the feed
+    exchanges: ExchangeDemo | None = None
     #: a big list streamed in, its background retro-scan, a snapshot and a start from it
     big_bank: BigBankDemo | None = None
     #: asynchronous scans (``POST /v1/scan?mode=async``): verdicts equal to the synchronous ones
     async_scans: int = 0
     async_agree: int = 0
+    #: copies PDQ misses, and the stage that caught each (issue 12)
+    stages: StagesDemo | None = None
+    #: a 12-megapixel stand-in photo on the scan path and the banking path (see ``_photo_hashing``)
+    photo: dict = field(default_factory=dict)
 
     @property
     def per_second(self) -> float:
@@ -77,8 +94,12 @@ class DemoSummary:
                 "transparency_log": self.log.to_json() if self.log else None,
                 "moderation": self.moderation.to_json() if self.moderation else None,
                 "hotline": self.hotline.to_json() if self.hotline else None,
+                "exchanges": self.exchanges.to_json() if self.exchanges else None,
+                "legal": self.legal.to_json() if self.legal else None,
                 "big_bank": self.big_bank.to_json() if self.big_bank else None,
-                "async_scans": {"scanned": self.async_scans, "agree": self.async_agree}}
+                "async_scans": {"scanned": self.async_scans, "agree": self.async_agree},
+                "stages": self.stages.to_json() if self.stages else None,
+                "photo_hashing": self.photo}
 
     def render(self) -> str:
         v = self.verdicts
@@ -100,12 +121,23 @@ class DemoSummary:
                      "banked after they were allowed")
         lines.append(f"  async scans       {self.async_agree}/{self.async_scans} gave the synchronous "
                      "verdict (scale-out mode: REMPART_NATS_URL + `rempart worker`, see README)")
+        if self.stages:
+            lines += self.stages.render()
+        if self.photo:
+            p = self.photo
+            lines.append(f"  12 MP photo       scan path {p['scan_ms']} ms, banking path "
+                         f"{p['bank_ms']} ms (full resolution, bit-exact); "
+                         f"{p['bits_apart']} PDQ bits apart, matched: {p['matched']}")
         if self.log:
             lines += self.log.render()
         if self.moderation:
             lines += self.moderation.render()
         if self.hotline:
             lines += self.hotline.render()
+        if self.legal:
+            lines += self.legal.render()
+        if self.exchanges:
+            lines += self.exchanges.render()
         if self.big_bank:
             lines += self.big_bank.render()
         if self.tokens:
@@ -127,7 +159,7 @@ def _ensure_bank(rt: Runtime, name: str, **kw) -> None:
 def _bank_pictures(rt: Runtime, bank: str, seeds: list[int]) -> int:
     added = 0
     for seed in seeds:
-        fp = rt.fingerprint(jpeg(picture(seed)))
+        fp = rt.fingerprint(jpeg(picture(seed)), exact=True)
         added += len(rt.bank_media(bank, fp, external_id=f"demo-{seed}",
                                    added_by="demo").result.added)
     return added
@@ -192,13 +224,18 @@ def run_demo(rt: Runtime, uploads: int = 400, log: Callable[[str], None] = print
                 summary.by_edit.setdefault(edit, Counter())[outcome.verdict] += 1
     summary.seconds = time.perf_counter() - start
 
+    log("hashing a 12-megapixel photo on the scan path and the banking path ...")
+    summary.photo = _photo_hashing(rt)
     log("banking a picture that was allowed earlier; retro-scan looks back ...")
-    fp = rt.fingerprint(jpeg(picture(late_seed)))
+    fp = rt.fingerprint(jpeg(picture(late_seed)), exact=True)
     summary.retro_matches = len(rt.bank_media(KNOWN, fp, external_id=f"demo-late-{late_seed}",
                                               added_by="demo").retro)
     summary.tokens = _issue_tokens(rt)
     summary.moderation = run_moderation_demo(rt, range(N_KNOWN + N_REVIEW), log)
     summary.hotline = run_hotline_demo(rt, log)
+    summary.stages = run_stages_demo(rt, STAGES_SEED, KNOWN, log)
+    summary.legal = run_legal_demo(rt, log)
+    summary.exchanges = run_exchange_demo(rt, KNOWN, log)
     summary.big_bank = run_big_bank_demo(rt, log)
     log("closing the demo day in the transparency log ...")
     summary.log = close_demo_day(rt)
@@ -206,6 +243,22 @@ def run_demo(rt: Runtime, uploads: int = 400, log: Callable[[str], None] = print
         log("scanning uploads asynchronously (202, then the verdict) ...")
         summary.async_scans, summary.async_agree = _async_scans(rt)
     return summary
+
+
+def _photo_hashing(rt: Runtime) -> dict:
+    """A stand-in picture resized to 12 megapixels: uploads are scanned on the fast path (the
+    JPEG decoded at 1/8 scale), banked items hashed at full resolution, bit-exact with Meta's
+    reference; the two PDQ hashes are a few bits apart and match."""
+    data = jpeg(picture(SEED % 1000).resize((4000, 3000)))
+    rt.fingerprint(data)  # the PDQ kernels compile (or load from numba's cache) on first use
+    start = time.perf_counter()
+    scanned = rt.fingerprint(data)
+    middle = time.perf_counter()
+    banked = rt.fingerprint(data, exact=True)
+    end = time.perf_counter()
+    bits = hamming(scanned.pdq().pdq, banked.pdq().pdq)
+    return {"scan_ms": round(1000 * (middle - start), 1), "bank_ms": round(1000 * (end - middle), 1),
+            "bits_apart": bits, "matched": bits <= DEFAULT_THRESHOLD}
 
 
 def _async_scans(rt: Runtime) -> tuple[int, int]:

@@ -2,6 +2,8 @@
 
     InvalidInput                  (rempart.errors) malformed input: safe to show
     +-- OrderFormatError          an order that does not parse (``errors``: [(field, message)])
+    +-- OrderNotExecutable        identifiers or scope the platform's data refuse (``errors``)
+    +-- AttachmentTooLarge        an attachment past ``[legal] max_attachment_bytes`` (413)
     +-- PackageError              a disclosure package that cannot be written as asked
     +-- VerificationError         (rempart.transparency) a signature or proof that does not check
         +-- PackageProblem        a package that fails verification (``problem``, ``details``)
@@ -36,6 +38,27 @@ class OrderFormatError(InvalidInput):
         more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
         super().__init__(f"{len(errors)} error(s) in the order: {shown}{more}")
         self.errors = errors
+
+
+class OrderNotExecutable(InvalidInput):
+    """An order that parses but that the platform's data refuse (an unknown account, a time
+    range outside what is held, a scope broader than the authority may order); ``errors``
+    lists every (field path, message); nothing was created."""
+
+    type = "order-not-executable"
+    status = 422
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        shown = "; ".join(f"{field}: {msg}" for field, msg in errors[:10])
+        super().__init__(f"{len(errors)} problem(s) with the order's identifiers or scope: {shown}")
+        self.errors = errors
+
+
+class AttachmentTooLarge(InvalidInput):
+    """An order's attachment is larger than the desk accepts; nothing was created."""
+
+    type = "attachment-too-large"
+    status = 413
 
 
 class PackageError(InvalidInput):
@@ -99,8 +122,8 @@ class CyberTiplineRejected(CyberTiplineError):
 class SubmissionUncertain(CyberTiplineError):
     """A /submit was sent and its answer lost: a report may or may not have been opened.
 
-    Nothing is sent again automatically (that could file a second report). Reconcile with
-    ``state.reconcile_report_id`` once NCMEC confirms the id, or ``state.confirm_not_opened``.
+    Nothing is sent again automatically (that could file a second report). A person reconciles
+    it (``rempart.legal.cybertipline.reconcile``, the desk's **Reconcile**) from what NCMEC says.
     """
 
     type = "cybertipline-uncertain"

@@ -17,7 +17,8 @@ import datetime as dt
 
 import numpy as np
 
-KINDS = ("pdq", "vpdq", "sha256", "md5", "sha1")
+#: append only: a kind's code is stored in snapshots
+KINDS = ("pdq", "vpdq", "sha256", "md5", "sha1", "pdq-peeled", "orb")
 KIND_CODE = {k: i for i, k in enumerate(KINDS)}
 DISABLED = 1
 DEAD = 2
@@ -124,6 +125,11 @@ class EntryTable:
             until = self.until.get(int(ids[j]))
             out[j] = until is not None and until <= now
         return out
+
+    def ids_of_kind(self, code: int) -> np.ndarray:
+        """Ids of the live rows of one kind code."""
+        live = ((self.flags[: self.n] & DEAD) == 0) & (self.kind[: self.n] == code)
+        return self.ids[: self.n][live].copy()
 
     def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Copies of the live rows: (ids, bank, kind, flags)."""

@@ -8,6 +8,13 @@ Policy it applies (the verdict itself is ``rempart.scanning.verdict``):
 - an entry counts only while it is *active*: not removed, not disabled (or its ``disabled_until``
   has passed), and its bank enabled;
 - a PDQ match counts when its distance is within the entry's bank threshold (inclusive);
+- a banked picture's "peeled" hash (``pdq-peeled``) sits in the same PDQ index as the others; a
+  match through it, or through a query's stage 1 variant (peel, box, straight), is reported as
+  signal ``pdq-peeled``;
+- stage 2 (``rempart.matching.feature_index``): a query's ORB features are matched against the
+  banked ``orb`` entries and verified geometrically; such a match is reported as signal ``orb``
+  with its evidence (inliers, transform, area covered, region), and its action is the bank's
+  ``feature_action`` ("review" unless the bank says "block");
 - a video matches a banked video when ``rempart.signals.compare_videos`` says so; a video frame
   that matches a banked *image* is a match too (a known picture shown in a video);
 - safelists: a match against a safelist bank marks the content as a known benign collision. An
@@ -27,9 +34,22 @@ import numpy as np
 from rempart.matching.codec import hashes_to_hex, hex_to_hashes
 from rempart.matching.entry_table import DISABLED, KIND_CODE, KINDS, EntryTable
 from rempart.matching.exact_index import ExactIndex
+from rempart.matching.feature_index import FeatureIndex
 from rempart.matching.pdq_index import PDQIndex
 from rempart.errors import InvalidInput
 from rempart.signals import LOW_QUALITY, FrameHash, compare_videos
+from rempart.signals.features import Features
+from rempart.signals.model import STAGE1_NAMES
+
+#: query points looked up in the descriptor index (per set: the picture, its box), and verified
+PROBE_POINTS, VERIFY_POINTS = 800, 1300
+
+#: the signals that compare pictures (not bytes): a perceptual safelist match cancels these
+PERCEPTUAL = frozenset({"pdq", "pdq-peeled", "vpdq", "orb"})
+
+#: the entry kinds held in the PDQ image index (a picture's hash, and its peeled hash)
+IMAGE_SIGNALS = ("pdq", "pdq-peeled")
+_IMAGE_KINDS = [KIND_CODE[k] for k in IMAGE_SIGNALS]
 
 
 @dataclass(frozen=True)
@@ -40,18 +60,20 @@ class BankPolicy:
     action: str
     is_safelist: bool
     enabled: bool
+    feature_action: str = "review"
 
 
 @dataclass(frozen=True)
 class EntryState:
     id: int
     bank_id: int
-    signal_type: str  # sha256 | md5 | sha1 | pdq | vpdq
+    signal_type: str  # sha256 | md5 | sha1 | pdq | pdq-peeled | vpdq | orb
     value: str
     disabled: bool = False
     disabled_until: dt.datetime | None = None
     removed: bool = False
     frames: tuple[FrameHash, ...] = ()
+    features: bytes = b""  # orb: the stored form of rempart.signals.features
 
     def active_at(self, now: dt.datetime) -> bool:
         if self.removed:
@@ -68,12 +90,16 @@ class Query:
     ``exact``: signal type -> value. ``pdq``: (variant, hex, quality) for an image's frames and
     its query variants. ``video``: per-second frames of a video, and ``video_variants`` the same
     frames after a transformation (e.g. letterbox trimmed), each compared as a whole video.
+    ``features``: the picture's ORB features (``Fingerprint.features``) and ``region_features``
+    those of its content box (stored form; b"" when none): stage 2 looks them up.
     """
 
     exact: dict[str, str] = field(default_factory=dict)
     pdq: tuple[tuple[str, str, int], ...] = ()
     video: tuple[FrameHash, ...] = ()
     video_variants: dict[str, tuple[FrameHash, ...]] = field(default_factory=dict)
+    features: bytes = b""
+    region_features: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -82,12 +108,16 @@ class Match:
     bank_id: int
     bank: str
     action: str
-    signal: str  # the signal type that matched: sha256, md5, sha1, pdq, vpdq
-    distance: int  # Hamming distance (0 for exact); for vpdq the median distance of matched frames
+    signal: str  # what matched: sha256, md5, sha1, pdq, pdq-peeled, vpdq, orb
+    #: Hamming distance (0 for exact); for vpdq the median distance of matched frames; for orb 0
+    #: (its strength is ``evidence["inliers"]``)
+    distance: int
     variant: str = "original"
     low_quality: bool = False  # the query hash had quality < 50
     safelist: bool = False
     detail: str = ""
+    #: orb: inliers, transform, area_covered, region (``FeatureMatch.evidence``)
+    evidence: dict | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -115,6 +145,10 @@ class Matcher:
         self._images = PDQIndex()  # id = entry id
         self._frames = PDQIndex()  # id = frame key, see _frame_key
         self._frame_owner: dict[int, int] = {}
+        self._features = FeatureIndex()  # id = entry id
+        #: banked pictures' ORB features (stage 2): entry id -> (the file's SHA-256, features);
+        #: the same Features objects the feature index holds
+        self._orb: dict[int, tuple[str, Features]] = {}
 
     # -- loading and live changes -------------------------------------------------------------
 
@@ -137,15 +171,20 @@ class Matcher:
         until = {e.id: e.disabled_until for e in entries
                  if e.disabled and e.disabled_until is not None}
         live = [not e.removed for e in entries]
-        pdq = [(e.id, e.value) for e, ok in zip(entries, live) if ok and e.signal_type == "pdq"]
+        pdq = [(e.id, e.value) for e, ok in zip(entries, live)
+               if ok and e.signal_type in IMAGE_SIGNALS]
         exact: dict[str, tuple[list[int], list[str]]] = {}
         videos = {}
+        orb = []
         for e, ok in zip(entries, live):
             if not ok:
                 continue
             if e.signal_type == "vpdq":
                 videos[e.id] = (e.value, tuple(e.frames))
-            elif e.signal_type != "pdq":
+            elif e.signal_type == "orb":
+                if e.features:
+                    orb.append((e.id, e.value, Features.from_bytes(e.features)))
+            elif e.signal_type not in IMAGE_SIGNALS:
                 exact.setdefault(e.signal_type, ([], []))
                 exact[e.signal_type][0].append(e.id)
                 exact[e.signal_type][1].append(e.value)
@@ -157,17 +196,19 @@ class Matcher:
                              {i: u for i, u in until.items() if i in kept},
                              pdq=(np.array([i for i, _ in pdq], np.int64),
                                   hex_to_hashes([v for _, v in pdq])) if pdq else None,
-                             exact=exact, videos=videos)
+                             exact=exact, videos=videos, orb=orb)
 
     def put_columns(self, ids: np.ndarray, banks: np.ndarray, kinds: np.ndarray,
                     flags: np.ndarray, until: dict[int, dt.datetime] | None = None, *,
                     pdq: tuple[np.ndarray, np.ndarray] | None = None,
                     exact: dict[str, tuple[list[int], list[str]]] | None = None,
-                    videos: dict[int, tuple[str, tuple[FrameHash, ...]]] | None = None) -> None:
+                    videos: dict[int, tuple[str, tuple[FrameHash, ...]]] | None = None,
+                    orb: list[tuple[int, str, Features]] | None = None) -> None:
         """Add or replace entries given as columns (the bulk path of loaders and snapshots):
         ``ids`` (unique), their bank ids, kind codes (``entry_table.KINDS``) and flags
-        (``DISABLED``); the values of each kind: ``pdq`` as (ids, uint8 (k, 32) hashes),
-        ``exact`` as type -> (ids, hex values), ``videos`` as id -> (SHA-256, frames)."""
+        (``DISABLED``); the values of each kind: ``pdq`` as (ids, uint8 (k, 32) hashes) for
+        both image kinds ("pdq", "pdq-peeled"), ``exact`` as type -> (ids, hex values),
+        ``videos`` as id -> (SHA-256, frames), ``orb`` as (id, file SHA-256, features)."""
         ids = np.asarray(ids, np.int64)
         with self._lock:
             old = self._table.kinds_of(ids)
@@ -185,8 +226,22 @@ class Matcher:
                     self._frame_owner[key] = entry_id
                     frame_ids.append(key)
                     frame_vals.append(f.pdq)
+            if orb:
+                self.put_features(orb)
             if frame_ids:
                 self._frames.add(np.asarray(frame_ids, dtype=np.int64), hex_to_hashes(frame_vals))
+
+    def put_features(self, orb: list[tuple[int, str, Features]]) -> None:
+        """Index the ORB features of "orb" entries (stage 2): (id, file SHA-256, features)."""
+        with self._lock:
+            for entry_id, value, features in orb:
+                self._orb[entry_id] = (value, features)
+            self._features.add_many([(i, f) for i, _, f in orb])
+
+    def orb_ids(self) -> np.ndarray:
+        """Ids of the "orb" entries held (their features are read from the bank on load)."""
+        with self._lock:
+            return self._table.ids_of_kind(KIND_CODE["orb"])
 
     def put_pdq(self, ids: np.ndarray, hashes: np.ndarray) -> None:
         """Index the PDQ values of entries already put (``put_columns`` without ``pdq``), in
@@ -220,9 +275,14 @@ class Matcher:
         """Take these ids (of these kind codes) out of the value indexes."""
         if ids.shape[0] == 0:
             return
-        pdq = ids[kinds == KIND_CODE["pdq"]]
+        pdq = ids[np.isin(kinds, _IMAGE_KINDS)]
         if pdq.shape[0]:
             self._images.remove(pdq)
+        orb = ids[kinds == KIND_CODE["orb"]].tolist()
+        if orb:
+            self._features.remove(orb)
+            for entry_id in orb:
+                self._orb.pop(entry_id, None)
         for entry_id in ids[kinds == KIND_CODE["vpdq"]].tolist():
             _, frames = self._videos.pop(entry_id, ("", ()))
             keys = [_frame_key(entry_id, i) for i in range(len(frames))]
@@ -245,16 +305,20 @@ class Matcher:
                 return None
             kind = KINDS[int(self._table.kind[row])]
             frames: tuple[FrameHash, ...] = ()
-            if kind == "pdq":
+            features = b""
+            if kind in IMAGE_SIGNALS:
                 _, hashes = self._images.get([entry_id])
                 value = hashes_to_hex(hashes)[0]
             elif kind == "vpdq":
                 value, frames = self._videos[entry_id]
+            elif kind == "orb":
+                value, held = self._orb.get(entry_id, ("", None))
+                features = held.to_bytes() if held is not None else b""
             else:
                 value = self._exact[kind].value_of(entry_id)
             disabled = bool(self._table.flags[row] & DISABLED)
             return EntryState(entry_id, int(self._table.bank[row]), kind, value, disabled,
-                              self._table.until.get(entry_id), False, frames)
+                              self._table.until.get(entry_id), False, frames, features)
 
     def only(self, entry_ids: Iterable[int]) -> "Matcher":
         """A matcher with every bank of this one and only these entries (those held): what a
@@ -274,10 +338,12 @@ class Matcher:
                 if these:
                     exact[stype] = (these, [self._exact[stype].value_of(i) for i in these])
             videos = {i: self._videos[i] for i in ids[kinds == KIND_CODE["vpdq"]].tolist()}
+            orb = [(i, *self._orb[i]) for i in ids[kinds == KIND_CODE["orb"]].tolist()
+                   if i in self._orb]
             out.put_columns(ids, t.bank[pos], kinds, t.flags[pos],
                             {i: t.until[i] for i in ids.tolist() if i in t.until} if t.until else {},
-                            pdq=self._images.get(ids[kinds == KIND_CODE["pdq"]]),
-                            exact=exact, videos=videos)
+                            pdq=self._images.get(ids[np.isin(kinds, _IMAGE_KINDS)]),
+                            exact=exact, videos=videos, orb=orb)
         return out
 
     # -- snapshots (format: rempart.matching.persist, version 2) ----------------------------
@@ -312,9 +378,9 @@ class Matcher:
             raise InvalidInput("snapshot: entry ids are not strictly increasing")
         if n and int(kinds.max()) >= len(KINDS):
             raise InvalidInput("snapshot: unknown entry kind")
-        for name, code in (("pdq_ids", "pdq"), ("video_ids", "vpdq")):
-            if not np.array_equal(a[name], ids[kinds == KIND_CODE[code]]):
-                raise InvalidInput(f"snapshot: {name} do not match the {code} entries")
+        for name, codes in (("pdq_ids", _IMAGE_KINDS), ("video_ids", [KIND_CODE["vpdq"]])):
+            if not np.array_equal(np.sort(a[name]), ids[np.isin(kinds, codes)]):
+                raise InvalidInput(f"snapshot: {name} do not match their entries")
         exact_kinds = [KIND_CODE[t] for t in ("sha256", "md5", "sha1")]
         if not np.array_equal(np.sort(a["exact_ids"]), ids[np.isin(kinds, exact_kinds)]) or \
                 a["exact_kind"].shape[0] != a["exact_ids"].shape[0] or \
@@ -403,6 +469,8 @@ class Matcher:
                 _keep_best(found, m)
             for m in self._video_matches(query):
                 _keep_best(found, m)
+            for m in self._feature_matches(query):
+                _keep_best(found, m)
             cand = list(found.values())
             ok = self._table.active(np.array([m.entry_id for m in cand], np.int64), now)
             active = [m for m, keep in zip(cand, ok.tolist()) if keep]
@@ -417,9 +485,10 @@ class Matcher:
         bank = self._banks.get(int(self._table.bank[row])) if row >= 0 else None
         if bank is None or not bank.enabled:
             return None
-        if signal in ("pdq", "vpdq") and distance > bank.threshold:
+        if signal in ("pdq", "pdq-peeled", "vpdq") and distance > bank.threshold:
             return None
-        return Match(entry_id, bank.id, bank.name, bank.action, signal, distance,
+        action = bank.feature_action if signal == "orb" else bank.action
+        return Match(entry_id, bank.id, bank.name, action, signal, distance,
                      safelist=bank.is_safelist, **kw)
 
     def _exact_matches(self, query: Query) -> Iterable[Match]:
@@ -438,9 +507,12 @@ class Matcher:
         hashes = hex_to_hashes([h for _, h, _ in query.pdq])
         results = self._images.query(hashes, threshold=self._max_threshold())
         for (variant, _, quality), hits in zip(query.pdq, results):
+            stage1 = variant.split("@")[0] in STAGE1_NAMES
             for entry_id, dist in hits:
-                m = self._make(entry_id, "pdq", int(dist), variant=variant,
-                               low_quality=quality < LOW_QUALITY)
+                peeled = stage1 or self._table.kinds_of(
+                    np.array([entry_id], np.int64))[0] == KIND_CODE["pdq-peeled"]
+                m = self._make(entry_id, "pdq-peeled" if peeled else "pdq", int(dist),
+                               variant=variant, low_quality=quality < LOW_QUALITY)
                 if m:
                     yield m
 
@@ -468,6 +540,21 @@ class Matcher:
             }
             for entry_id in sorted(candidates):
                 yield from self._compare_video(entry_id, frames, variant)
+
+    def _feature_matches(self, query: Query) -> Iterable[Match]:
+        if not query.features or len(self._features) == 0:
+            return
+        features = Features.from_bytes(query.features)
+        region = Features.from_bytes(query.region_features) if query.region_features else None
+        # The shortlist looks up the best-spread points; verification uses them all.
+        probe = features.head(PROBE_POINTS).joined(region.head(PROBE_POINTS) if region else None)
+        for found in self._features.match(features.joined(region).head(VERIFY_POINTS), probe):
+            m = self._make(found.item, "orb", 0, detail=(
+                f"{found.inliers} inliers, {found.area:.0%} of the banked picture seen, "
+                f"scale {found.scale:.2f}, rotation {found.rotation:.1f} degrees"),
+                evidence=found.evidence())
+            if m:
+                yield m
 
     def _compare_video(self, entry_id: int, frames: Sequence[FrameHash], variant: str):
         row = self._table.row(entry_id)
@@ -533,7 +620,7 @@ def _apply_safelists(matches: list[Match]) -> MatchResult:
     rest = [m for m in matches if not m.safelist]
     if not safe:
         return MatchResult(tuple(rest), (), ())
-    exact_safe = any(m.signal not in ("pdq", "vpdq") for m in safe)
-    kept = [m for m in rest if not exact_safe and m.signal not in ("pdq", "vpdq")]
+    exact_safe = any(m.signal not in PERCEPTUAL for m in safe)
+    kept = [m for m in rest if not exact_safe and m.signal not in PERCEPTUAL]
     cancelled = [m for m in rest if m not in kept]
     return MatchResult(tuple(kept), tuple(cancelled), tuple(safe))

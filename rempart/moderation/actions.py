@@ -27,6 +27,7 @@ from rempart.errors import Conflict, InvalidInput, InvariantViolation
 from rempart.moderation import outbox
 from rempart.moderation.config import ModerationConfig
 from rempart.moderation.holds import place_hold
+from rempart.moderation.gags import WITHHELD, gagged
 from rempart.moderation.log_fields import content_type
 from rempart.moderation.models import Action, Case, Decision, Referral
 from rempart.moderation.policy import NON_RESTRICTIVE, ReasonsInput, statement_of_reasons
@@ -196,9 +197,19 @@ def _effect(session: Session, actor: Actor, case: Case, decision: Decision, row:
             item = session.get(ScannedItem, int(p.target))
             payload["platform_item"] = {"item": item.id, "account": item.account,
                                         "space": item.space, "message": item.message}
+        # "do not inform the user": the one place a user notification is produced checks it
+        accounts = {case.account, (payload["platform_item"] or {}).get("account")}
+        if p.target_type is TargetType.ACCOUNT:
+            accounts.add(p.target)
+        withheld = bool(payload["statement_of_reasons"]) and gagged(session, accounts)
+        payload["notify_user"] = not withheld
+        if withheld:
+            payload["statement_of_reasons"] = None
+            record(session, actor, AuditEvent.NOTIFICATION_WITHHELD, case_id=case.id,
+                   subject=f"action:{row.id}")
         n = outbox.enqueue(session, p.kind.value, row.idempotency_key, payload,
                            action_id=row.id, now=now)
-        return {"webhooks": n}
+        return {"webhooks": n, **({"notification": WITHHELD} if withheld else {})}
     if p.kind is ActionKind.BANK_ITEM:
         return {"bank_entry_ids": bank_item(session, int(p.target), config, actor)}
     if p.kind is ActionKind.PRESERVATION_HOLD:
@@ -239,8 +250,13 @@ def _item_from_ledger(item: ScannedItem, rows: list[ItemSignal]) -> ConfirmedIte
     unknown = 0 if item.kind == "video" else 100
     frames = tuple(FrameHash(r.t, r.value, r.quality if r.quality is not None else unknown)
                    for r in originals)
+    # The stage 1 "peeled" hash was stored with the scan (variant "peel", else "box").
+    peeled = next((FrameHash(r.t, r.value, r.quality if r.quality is not None else unknown)
+                   for name in ("peel", "box") for r in rows
+                   if r.signal_type == "pdq" and r.variant == name), None)
     return ConfirmedItem(item.kind, {r.signal_type: r.value for r in rows if r.signal_type != "pdq"},
-                         frames, external_id=f"item-{item.id}", metadata={"item": str(item.id)})
+                         frames, external_id=f"item-{item.id}", metadata={"item": str(item.id)},
+                         peeled=peeled)
 
 
 def reverse_actions(session: Session, actor: Actor, decision: Decision,

@@ -42,6 +42,25 @@ class MatchView:
     distance: int
     status: str
     found_by: str
+    variant: str = "original"
+    #: stage 2 (signal "orb") evidence: inliers, share of the banked picture seen, and where it
+    #: lies in the item (left, top, right, bottom as shares: the case page outlines it)
+    inliers: int | None = None
+    area: float | None = None
+    region: tuple[float, float, float, float] | None = None
+    #: where the entry came from when a hash-sharing exchange shared it: {"exchange", "kind",
+    #: "upstream_ids", "labels"} (``item_matches.detail["exchange"]``), else None
+    exchange: dict | None = None
+
+    @property
+    def why(self) -> str:
+        """Which stage matched and why, in a few words for a reviewer."""
+        if self.signal == "orb":
+            return (f"local features: {self.inliers} inliers, {self.area:.0%} of the listed "
+                    "picture seen")
+        if self.signal == "pdq-peeled":
+            return f"PDQ after normalising ({self.variant})"
+        return ""
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,17 @@ class CaseView:
     space_flagged: tuple[ItemView, ...]  # the space's other flagged (block/review) items
 
 
+def _match_view(m: ItemMatch, bank: str) -> MatchView:
+    detail = m.detail or {}
+    region = detail.get("region")
+    ok = (isinstance(region, list) and len(region) == 4
+          and all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in region))
+    exchange = detail.get("exchange") if isinstance(detail, dict) else None
+    return MatchView(bank, m.entry_id, m.signal_type, m.distance, m.status, m.found_by,
+                     m.variant, detail.get("inliers"), detail.get("area_covered"),
+                     tuple(region) if ok else None, exchange if isinstance(exchange, dict) else None)
+
+
 def _item_views(session: Session, items: Iterable[ScannedItem], with_fp: bool) -> tuple[ItemView, ...]:
     items = list(items)
     ids = [i.id for i in items]
@@ -78,8 +108,7 @@ def _item_views(session: Session, items: Iterable[ScannedItem], with_fp: bool) -
     if ids:
         for m, bank in session.execute(select(ItemMatch, Bank.name).join(Bank, Bank.id == ItemMatch.bank_id)
                                        .where(ItemMatch.item_id.in_(ids)).order_by(ItemMatch.distance)):
-            matches.setdefault(m.item_id, []).append(
-                MatchView(bank, m.entry_id, m.signal_type, m.distance, m.status, m.found_by))
+            matches.setdefault(m.item_id, []).append(_match_view(m, bank))
     fps: dict[int, list[tuple[str, str, str]]] = {}
     if with_fp and ids:
         for s in session.scalars(select(ItemSignal).where(ItemSignal.item_id.in_(ids))

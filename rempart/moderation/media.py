@@ -80,6 +80,12 @@ class DirectoryMediaStore:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    def file(self, sha256: str) -> Path | None:
+        """The file holding ``sha256``'s media, unchecked (to stream it into a package, whose
+        manifest then records the hash of what was actually read), or None."""
+        path = self._path(sha256)
+        return path if path.is_file() else None
+
     def get(self, sha256: str) -> bytes | None:
         path = self._path(sha256)
         if not path.exists():

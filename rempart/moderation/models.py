@@ -175,18 +175,37 @@ class OutboxMessage(Base):
 
 
 class Hold(Base):
-    """A preservation hold: while ``released_at`` is NULL no data of the case may be deleted."""
+    """A preservation hold: while ``released_at`` is NULL no data of the case (or, for a hold
+    on an account, none of the account's items) may be deleted. ``expires_at``: released
+    automatically (and audited) once passed; NULL holds until released."""
 
     __tablename__ = "mod_holds"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("mod_cases.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("mod_cases.id"), index=True, nullable=True)
+    #: a hold on every item of a platform account (a preservation order), instead of a case
+    account: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("mod_decisions.id"), nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     placed_by: Mapped[str] = mapped_column(String(100))
     placed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     released_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     released_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Gag(Base):
+    """"Do not inform the user" about ``account`` (an authority's confidentiality order): while
+    ``lifted_at`` is NULL, no notification to the user (a statement of reasons) is produced for
+    the account; ``source`` names what imposed it (``order:<id>``)."""
+
+    __tablename__ = "mod_gags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(200), index=True)
+    source: Mapped[str] = mapped_column(String(64))
+    placed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    lifted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Referral(Base):

@@ -4,6 +4,8 @@ Leaves per decision: ``log_fields.decision_leaves`` (a space or account leaf onc
 once per item). Their ground, category and keyword are those of the decision's stored statements
 of reasons (``rempart.transparency.dsa.leaf_classification``), so the report publishes what the
 statements say; a decision without one (an overturned block) keeps the hash lists' terms.
+A decision on a hash-match case whose closest match is on an entry a hash-sharing exchange
+shared has ``source_type shared_list_<kind>`` (``hash_match_source_type``), as its block had.
 ``time_to_action`` = ``bucket_time_to_action(learned, effective)``:
 
 - ``effective``: when the decision took effect — ``Decision.final_at`` ("final"), or
@@ -25,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from rempart.moderation.log_fields import CSAM_FIELDS, ONCE, content_type, decision_leaves
 from rempart.moderation.models import Action, Case, CaseItem, Decision
-from rempart.scanning.models import ItemSignal, ScannedItem
-from rempart.transparency import bucket_time_to_action, leaf_classification
+from rempart.scanning.models import ItemMatch, ItemSignal, ScannedItem
+from rempart.transparency import bucket_time_to_action, hash_match_source_type, leaf_classification
 
 #: record(session, fields, content_sha256, (kind, id), event=...) -> leaf index, e.g.
 #: ``rempart.transparency.db.service.TransparencyLog.record_decision``
@@ -55,8 +57,11 @@ def log_decision_hook(record: Record) -> Callable[[Session, Case, Decision, str]
         items = _logged_items(session, decided)
         if not items:
             return
+        shared = _shared_source_type(session, decided)
         effective = decision.reversed_at if reversed_ else decision.final_at
         for scope, fields in plan:
+            if shared and fields.get("source_type") == "own_initiative_hash_match":
+                fields = {**fields, "source_type": shared}
             for ci, content_type, sha in items[:1] if scope == ONCE else items:
                 if reversed_:
                     learned = case.created_at
@@ -70,6 +75,18 @@ def log_decision_hook(record: Record) -> Callable[[Session, Case, Decision, str]
                        ("decision", ref), event=f"{event}:{ref}")
 
     return hook
+
+
+def _shared_source_type(session: Session, case: Case) -> str | None:
+    """``shared_list_<kind>`` when the closest counted match of the case's items is on an entry a
+    hash-sharing exchange shared (its provenance in the ledger row), else None."""
+    ids = [ci.item_id for ci in case.items if ci.item_id is not None]
+    if not ids:
+        return None
+    matches = session.scalars(select(ItemMatch).where(ItemMatch.item_id.in_(ids), ItemMatch.status == "counted"))
+    best = min(matches, key=lambda m: (m.distance, m.entry_id), default=None)
+    kind = ((best.detail or {}).get("exchange") or {}).get("kind") if best is not None else None
+    return hash_match_source_type(kind) if kind else None
 
 
 def _classification(session: Session, decision: Decision) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -43,9 +43,12 @@ class ScanOutcome:
     result: MatchResult
     fingerprint: Fingerprint | None = None
     rows: Sequence[SignalRow] = field(default_factory=tuple)
+    #: entry id -> where the entry came from (``item_matches.detail["exchange"]``, written by an
+    #: after-scan hook of ``rempart.exchanges``)
+    provenance: Mapping[int, dict] = field(default_factory=dict)
 
     def match_json(self) -> list[dict]:
-        return [match_json(m) for m in self.result.matches]
+        return [match_json(m, self.provenance.get(m.entry_id)) for m in self.result.matches]
 
 
 def answer_json(outcome: ScanOutcome) -> dict:
@@ -58,13 +61,17 @@ def answer_json(outcome: ScanOutcome) -> dict:
     return body
 
 
-def match_json(m: Match) -> dict:
+def match_json(m: Match, provenance: Mapping | None = None) -> dict:
     out = {"bank": m.bank, "entry": m.entry_id, "signal": m.signal, "distance": m.distance,
            "variant": m.variant, "action": m.action}
     if m.low_quality:
         out["low_quality"] = True
     if m.detail:
         out["detail"] = m.detail
+    if m.evidence:
+        out.update(m.evidence)
+    if provenance:
+        out["exchange"] = dict(provenance)
     return out
 
 
@@ -92,7 +99,15 @@ def _match_rows(result: MatchResult, found_by: str) -> Iterable[ItemMatch]:
             yield ItemMatch(entry_id=m.entry_id, bank_id=m.bank_id, signal_type=m.signal,
                             distance=m.distance, variant=m.variant[:64], low_quality=m.low_quality,
                             status=status, found_by=found_by,
-                            detail={"detail": m.detail} if m.detail else {})
+                            detail=_detail(m))
+
+
+def _detail(m: Match) -> dict:
+    """What the ledger keeps of a match's explanation (the case page outlines ``region``)."""
+    out: dict = {"detail": m.detail} if m.detail else {}
+    if m.evidence:
+        out.update(m.evidence)
+    return out
 
 
 #: Called after a scan is recorded, inside the same transaction, so that what follows from a
@@ -109,14 +124,16 @@ def scan_rows(session: Session, matcher: Matcher, rows: Sequence[SignalRow], *, 
     ``timings``, when given, gains the seconds spent matching (``match``) and writing
     (``write``: the ledger and the hooks, up to the flush; the commit is the caller's)."""
     start = time.perf_counter()
-    result = matcher.match(query_from_rows(rows, kind), utcnow())
+    result = matcher.match(query_from_rows(rows, kind, fp), utcnow())
     matched = time.perf_counter()
     item = record_scan(session, rows=rows, kind=kind, context=context, result=result,
                        source=source, media_format=fp.format if fp else None,
                        size_bytes=size_bytes)
     for hook in after:
         hook(session, item, result)
+    provenance = {m.entry_id: m.detail["exchange"] for m in item.matches
+                  if isinstance(m.detail, dict) and "exchange" in m.detail}
     if timings is not None:
         timings["match"] = timings.get("match", 0.0) + matched - start
         timings["write"] = timings.get("write", 0.0) + time.perf_counter() - matched
-    return ScanOutcome(item.id, item.verdict, result, fp, rows)
+    return ScanOutcome(item.id, item.verdict, result, fp, rows, provenance)

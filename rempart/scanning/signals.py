@@ -55,7 +55,10 @@ def rows_from_signals(signals: Iterable[tuple[str, str]]) -> list[SignalRow]:
     return rows
 
 
-def query_from_rows(rows: Iterable[SignalRow], kind: str | None) -> Query:
+def query_from_rows(rows: Iterable[SignalRow], kind: str | None,
+                    fp: Fingerprint | None = None) -> Query:
+    """The matcher's query for stored rows; with the fingerprint at hand (the upload path, not a
+    retro-scan: local features are not kept in the ledger), stage 2's features too."""
     exact: dict[str, str] = {}
     pdq: list[tuple[str, str, int]] = []
     video: dict[str, list[FrameHash]] = {}
@@ -68,4 +71,6 @@ def query_from_rows(rows: Iterable[SignalRow], kind: str | None) -> Query:
             pdq.append((r.variant, r.value, r.quality if r.quality is not None else 100))
     frames = {v: tuple(sorted(fs, key=lambda f: f.t or 0.0)) for v, fs in video.items()}
     original = frames.pop("original", ())
-    return Query(exact=exact, pdq=tuple(pdq), video=original, video_variants=frames)
+    return Query(exact=exact, pdq=tuple(pdq), video=original, video_variants=frames,
+                 features=fp.features if fp else b"",
+                 region_features=fp.region_features if fp else b"")

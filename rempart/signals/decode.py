@@ -15,10 +15,15 @@ Canonical form: an upright ``H x W x 3`` uint8 RGB array per frame, which is wha
   does for 16-bit RGB. 32-bit integer (I) and float (F) pictures carry no declared range, so the
   range is inferred: values within 0..1 (float) scale by 255, within 0..255 are kept, within
   0..65535 keep the high byte, anything else is stretched from its min..max; NaN becomes 0.
-- Optional fast path (``jpeg_draft``, off by default): a JPEG is decoded at the smallest DCT
-  scale (1/2, 1/4, 1/8) that keeps both sides at least ``jpeg_draft`` pixels. PDQ averages the
-  picture down to 64 x 64 anyway, so the hash moves by a few bits only, but it is no longer
-  bit-exact with the reference: never use it where exact hashes are promised.
+- JPEG draft (``jpeg_draft``; ``fingerprint`` passes ``DEFAULT_JPEG_DRAFT`` = 256): a JPEG is
+  decoded at the smallest DCT scale (1/2, 1/4, 1/8) keeping both sides >= ``jpeg_draft`` pixels,
+  so libjpeg skips most of the inverse DCT and upsampling of a large photo (a 12-megapixel photo
+  is decoded at 504 x 378). PDQ averages the picture down to 64 x 64 anyway, so the hash moves
+  by a few bits only (on the benign test pictures and their 1-12 megapixel re-encodings: at most
+  14 bits, median 0-6, and no match gained or lost; pinned by tests/signals/test_pdq_drift.py),
+  but it is no longer bit-exact with the reference: ``jpeg_draft=None`` decodes at full size,
+  the exact path. A JPEG whose shorter side is under twice ``jpeg_draft`` is decoded at full
+  size either way (and then hashes exactly as the reference).
 - Every frame of an animation (GIF, APNG, animated WebP, multi-page TIFF) is decoded, in order,
   composited by Pillow. Frames are counted from the file's structure before any is decoded
   (``Limits.max_frames``), and frames x canvas pixels checked (``Limits.max_total_pixels``).
@@ -53,6 +58,9 @@ _PILLOW_FORMAT = {
     "jpeg": "JPEG", "png": "PNG", "gif": "GIF", "webp": "WEBP", "bmp": "BMP", "tiff": "TIFF",
 }
 
+#: the default ``jpeg_draft``: the shorter side a JPEG keeps when decoded at a reduced DCT scale
+DEFAULT_JPEG_DRAFT = 256
+
 _EXIF_ORIENTATION = 0x0112
 _BOMB_SIZE = re.compile(r"\((\d+) pixels\)")
 
@@ -74,7 +82,9 @@ def decode_frames(
 ) -> Iterator[ImageFrame]:
     """Yield every frame of the image in ``data`` (of sniffed format ``fmt``), canonicalised.
 
-    ``jpeg_draft``: see the module docstring; ``None`` decodes at full size (the exact path).
+    ``jpeg_draft``: see the module docstring; ``None`` (here the default: pictures shown to
+    reviewers keep their resolution) decodes at full size, the exact path. Fingerprinting
+    passes ``DEFAULT_JPEG_DRAFT``.
     ``budget``: ``image_cost`` is reserved from it (waiting, or refused) before the first pixel is
     decoded, and held until the generator ends: close it (``contextlib.closing``) when stopping
     early.
@@ -348,6 +358,8 @@ def _strips(im: Image.Image) -> Iterator[tuple[int, Image.Image]]:
 
 def _strip_copy(im: Image.Image, channels: int, convert) -> np.ndarray:
     width, height = im.size
+    if width * height * 4 <= _STRIP_BYTES:  # one strip: converted at once, no crop
+        return convert(im)
     out = np.empty((height, width, channels) if channels > 1 else (height, width), np.uint8)
     for top, strip in _strips(im):
         out[top:top + strip.size[1]] = convert(strip)

@@ -3,7 +3,10 @@
     fingerprint(data)      sniff the type from the bytes -> exact hashes (SHA-256, MD5, SHA-1 of
                            the original bytes) -> decode + canonicalise (``decode`` / ``video``)
                            -> per frame: PDQ and its 8 dihedral variants (one PDQ computation),
-                           plus PDQ of the frame with its borders trimmed (``trim``)
+                           plus PDQ of the frame with its borders trimmed (``trim``); for a
+                           still picture, stage 1 (``normalise``: bars with text peeled, the
+                           content box, a small rotation undone; each hashed when found) and
+                           stage 2 (``features``: ORB points of the picture and of its box)
     query_variants(fp)     the (name, hex) pairs a query looks up to catch flips, rotations and
                            letterbox / padding
 
@@ -27,17 +30,27 @@ import numpy as np
 
 from rempart.errors import InvalidInput, InvariantViolation, NotFound
 from rempart.signals.budget import UNLIMITED, MemoryBudget
-from rempart.signals.decode import decode_frames
+from rempart.signals.decode import DEFAULT_JPEG_DRAFT, decode_frames
 from rempart.signals.limits import DEFAULT_LIMITS, Deadline, Limits
-from rempart.signals.model import VARIANT_NAMES, FrameHash, Fingerprint
-from rempart.signals.pdq import DIHEDRAL_NAMES, pdq_dihedral, pdq_hash
+from rempart.signals.features import BANK_POINTS, Features, extract, extract_region
+from rempart.signals.model import STAGE1_NAMES, VARIANT_NAMES, FrameHash, Fingerprint
+from rempart.signals.normalise import content_box, normalised, peel, working_copy
+from rempart.signals.pdq import DIHEDRAL_NAMES, LOW_QUALITY, pdq_dihedral, pdq_hash
 from rempart.signals.sniff import SNIFF_BYTES, MediaType, sniff
 from rempart.signals.trim import trim
 from rempart.signals.video import decode_video
 
 
+#: stage 1 looks at the picture shrunk to this longer side (PDQ averages down to 64 x 64: the
+#: same hashes within a few bits; 256 was cheaper but found fewer screenshots' pictures)
+STAGE1_SIDE = 512
+#: compute stage 1 hashes and stage 2 features of still pictures (bench/pdq_misses.py turns it
+#: off to time the path as it was before them; nothing else does)
+STAGES = True
+
+
 def fingerprint(
-    data: bytes, *, limits: Limits = DEFAULT_LIMITS, jpeg_draft: int | None = None,
+    data: bytes, *, limits: Limits = DEFAULT_LIMITS, jpeg_draft: int | None = DEFAULT_JPEG_DRAFT,
     budget: MemoryBudget = UNLIMITED, timings: dict[str, float] | None = None,
 ) -> Fingerprint:
     """Fingerprint one media file given as bytes.
@@ -45,9 +58,10 @@ def fingerprint(
     ``timings``, when given, gains the seconds spent decoding (``decode``: sniffing, the exact
     hashes, decoding pixels) and hashing them (``hash``: PDQ of every frame and variant).
 
-    ``jpeg_draft`` (off by default) decodes JPEGs at a reduced DCT scale keeping both sides at
-    least that many pixels: faster on large photos, but PDQ is then a few bits off the reference
-    (see ``rempart.signals.decode``). The exact hashes (SHA-256, MD5, SHA-1) are unaffected.
+    ``jpeg_draft`` decodes JPEGs at a reduced DCT scale keeping both sides at least that many
+    pixels (``DEFAULT_JPEG_DRAFT``, 256): several times faster on large photos, but PDQ is then a
+    few bits off the reference (see ``rempart.signals.decode``); ``None`` decodes at full size,
+    bit-exact with the reference. The exact hashes (SHA-256, MD5, SHA-1) are unaffected.
 
     ``budget``: decoding waits for its estimated cost there (see the module docstring).
 
@@ -81,12 +95,13 @@ def _fingerprint(data: bytes, limits: Limits, jpeg_draft: int | None, budget: Me
         "sha1": hashlib.sha1(data, usedforsecurity=False).hexdigest(),
     }
     if media.kind == "image":
-        return _image(data, media, exact, limits, deadline, jpeg_draft, budget, spent)
+        return _image(data, media, exact, limits, deadline, jpeg_draft, budget, spent, STAGES)
     return _video(data, media, exact, limits, deadline, budget, spent)
 
 
 def fingerprint_file(
-    path: str | os.PathLike, *, limits: Limits = DEFAULT_LIMITS, jpeg_draft: int | None = None
+    path: str | os.PathLike, *, limits: Limits = DEFAULT_LIMITS,
+    jpeg_draft: int | None = DEFAULT_JPEG_DRAFT,
 ) -> Fingerprint:
     """Fingerprint the file at ``path``, refusing an oversized file before reading it all.
 
@@ -114,8 +129,9 @@ def query_variants(fp: Fingerprint) -> list[tuple[str, str]]:
     """The ``(variant name, pdq hex)`` pairs to look up when ``fp`` is a query.
 
     Names: "original", "rot90", "rot180", "rot270", "flipx", "flipy", "transpose", "transverse"
-    (see ``rempart.signals.pdq``) and "trim" (the frame with its borders removed; listed only for
-    frames that had a border). A single-frame image gives plain names; for multi-frame media
+    (see ``rempart.signals.pdq``), "trim" (the frame with its borders removed) and the stage 1
+    normalisers' "peel", "box", "straight" (``rempart.signals.normalise``), each listed only for
+    frames where it undid something. A single-frame image gives plain names; for multi-frame media
     (animations, videos) every name carries the frame's index: "rot90@3". Frames are in order,
     variants in the order above; low-quality hashes are included (the caller filters on quality).
     """
@@ -125,8 +141,8 @@ def query_variants(fp: Fingerprint) -> list[tuple[str, str]]:
     for index, frame in enumerate(fp.frames):
         for name, hashes in table:
             value = hashes[index].pdq
-            if name == "trim" and value == frame.pdq:
-                continue  # no border on this frame
+            if name not in DIHEDRAL_NAMES and value == frame.pdq:
+                continue  # nothing undone on this frame (no border, no box, no rotation)
             out.append((f"{name}@{index}" if multi else name, value))
     return out
 
@@ -134,10 +150,14 @@ def query_variants(fp: Fingerprint) -> list[tuple[str, str]]:
 class _FrameHasher:
     """Accumulates the hashes of each frame and of its variants, aligned by frame."""
 
-    def __init__(self, spent: dict[str, float] | None = None) -> None:
+    def __init__(self, spent: dict[str, float] | None = None, stage1: bool = False) -> None:
         self.spent = spent if spent is not None else {"hash": 0.0}
         self.frames: list[FrameHash] = []
-        self.variants: dict[str, list[FrameHash]] = {name: [] for name in VARIANT_NAMES}
+        names = VARIANT_NAMES if stage1 else [n for n in VARIANT_NAMES if n not in STAGE1_NAMES]
+        self.variants: dict[str, list[FrameHash]] = {name: [] for name in names}
+        self.stage1 = stage1
+        self.features = b""
+        self.region_features = b""
 
     def add(self, rgb: np.ndarray, t: float | None) -> None:
         start = time.perf_counter()
@@ -157,6 +177,33 @@ class _FrameHasher:
         else:
             value, trimmed_quality = pdq_hash(trimmed)
             self.variants["trim"].append(FrameHash(t, value, trimmed_quality))
+        if self.stage1:
+            self._stages(rgb, t)
+
+    def _stages(self, rgb: np.ndarray, t: float | None) -> None:
+        """Stage 1 hashes and stage 2 features of the first frame (the others keep their own)."""
+        own = {name: self.frames[-1] for name in STAGE1_NAMES}
+        if len(self.frames) == 1:
+            work = working_copy(rgb)
+            small = working_copy(work, STAGE1_SIDE)
+            boxes = (peel(small), content_box(small))
+            for name, picture in normalised(small, boxes):
+                value, quality = pdq_hash(picture)
+                if quality >= LOW_QUALITY:  # a flat remnant matches flat pictures: not looked up
+                    own[name] = FrameHash(t, value, quality)
+            # Features of the picture inside its frame (a meme template, a caption, a screenshot)
+            # when one was found, else of the whole: a shared frame never carries a match.
+            box = _scaled(boxes[0] or boxes[1], small.shape, work.shape)
+            region = extract_region(work, box, BANK_POINTS) if box is not None else None
+            whole = extract(work)
+            if box is None:
+                self.features = whole.to_bytes()
+            else:  # never the frame's own points, even when the picture inside has few
+                self.features = (region or Features(whole.width, whole.height, whole.xy[:0],
+                                                    whole.desc[:0])).to_bytes()
+            self.region_features = whole.to_bytes() if box is not None else b""
+        for name, value in own.items():
+            self.variants[name].append(value)
 
     def variant_table(self) -> tuple[tuple[str, tuple[FrameHash, ...]], ...]:
         for name, hashes in self.variants.items():
@@ -169,9 +216,9 @@ class _FrameHasher:
 
 def _image(
     data: bytes, media: MediaType, exact: dict, limits: Limits, deadline: Deadline,
-    jpeg_draft: int | None, budget: MemoryBudget, spent: dict[str, float],
+    jpeg_draft: int | None, budget: MemoryBudget, spent: dict[str, float], stages: bool = True,
 ) -> Fingerprint:
-    hasher = _FrameHasher(spent)
+    hasher = _FrameHasher(spent, stage1=stages)
     starts: list[float] = []
     size = (0, 0)
     frames = decode_frames(data, media.format, limits, deadline, jpeg_draft=jpeg_draft,
@@ -190,7 +237,8 @@ def _image(
         hasher = _without_time(hasher)
     return Fingerprint(
         kind="image", format=media.format, width=size[0], height=size[1],
-        frames=tuple(hasher.frames), variants=hasher.variant_table(), **exact,
+        frames=tuple(hasher.frames), variants=hasher.variant_table(),
+        features=hasher.features, region_features=hasher.region_features, **exact,
     )
 
 
@@ -210,6 +258,16 @@ def _video(
         frames=tuple(hasher.frames), variants=hasher.variant_table(),
         duration=info.duration, partial=info.partial, **exact,
     )
+
+
+def _scaled(box, small: tuple, work: tuple) -> tuple[int, int, int, int] | None:
+    """A box found on the small copy, in the working copy's pixels."""
+    if box is None:
+        return None
+    fy, fx = work[0] / small[0], work[1] / small[1]
+    top, bottom, left, right = box
+    return (round(top * fy), min(work[0], round(bottom * fy)), round(left * fx),
+            min(work[1], round(right * fx)))
 
 
 def _without_time(hasher: _FrameHasher) -> _FrameHasher:

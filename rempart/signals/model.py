@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from rempart.errors import InvalidInput, shown
 from rempart.signals.pdq import DIHEDRAL_NAMES, LOW_QUALITY
 
+#: the stage 1 normalisers' variants (``rempart.signals.normalise``): a still picture's only
+STAGE1_NAMES = ("peel", "box", "straight")
 #: every variant name a Fingerprint may carry besides "original", in query order
-VARIANT_NAMES = DIHEDRAL_NAMES[1:] + ("trim",)
+VARIANT_NAMES = DIHEDRAL_NAMES[1:] + ("trim",) + STAGE1_NAMES
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,8 @@ class Fingerprint:
     ``frames``: one hash per frame for images (every frame of an animation), one per sampled
     second for videos. ``variants``: for each name in ``VARIANT_NAMES`` that was computed, the
     hashes of that transformation of each frame, aligned with ``frames``; the "trim" entry of a
-    frame with no border to remove is that frame's own hash. ``duration``: a video's declared
+    frame with no border to remove is that frame's own hash, and so are the stage 1 entries
+    ("peel", "box", "straight": still pictures only, first frame) where nothing was undone. ``duration``: a video's declared
     length in seconds. ``partial``: a video whose stream broke off after some frames decoded.
     """
 
@@ -53,6 +56,11 @@ class Fingerprint:
     variants: tuple[tuple[str, tuple[FrameHash, ...]], ...] = ()
     duration: float | None = None
     partial: bool = False
+    #: stage 2: ORB features (``rempart.signals.features`` stored form) of the (first) picture's
+    #: content (inside bars or a frame when one was found: what banking stores) and, when a
+    #: frame was found, of the whole picture (``region_features``); b"" when none
+    features: bytes = b""
+    region_features: bytes = b""
 
     def __post_init__(self) -> None:
         if self.kind not in ("image", "video"):
@@ -93,6 +101,18 @@ class Fingerprint:
                 if any(a.pdq != b.pdq for a, b in zip(hashes, self.frames)):
                     return hashes
         return ()
+
+    @property
+    def peeled(self) -> FrameHash | None:
+        """The picture's "peeled" hash: its first frame with bars (that may hold text) peeled
+        off, or else its content box; ``None`` when neither differs from the frame itself."""
+        if not self.frames:
+            return None
+        for name in ("peel", "box"):
+            for key, hashes in self.variants:
+                if key == name and hashes[0].pdq != self.frames[0].pdq:
+                    return hashes[0]
+        return None
 
     def to_json(self, file: str) -> dict:
         """The CLI's JSON object for this fingerprint.

@@ -17,17 +17,28 @@ Names follow Meta's PDQ (``pdqDihedralHash256esFromFloatLuma``) and the referenc
     transpose   reflected about the main diagonal (``a.transpose(1, 0, 2)``)
     transverse  reflected about the anti-diagonal
 
-Memory (what ``HASH_BYTES_PER_PIXEL`` accounts for): ``pdqhash``'s Python functions compute the
-luma with whole-picture float64 temporaries (24 bytes per pixel on top of the two float32
-buffers PDQ needs) and hold the GIL for the whole hash. Here the luma is computed in strips of
-rows into one float32 buffer, with the very same arithmetic (``(R*0.299 + G*0.587) + B*0.114`` in
-float64, rounded to float32), and handed to Meta's C++ functions that the ``pdqhash`` extension
-contains (``pdqHash256FromFloatLuma``, ``pdqDihedralHash256esFromFloatLuma``) through ``ctypes``,
-which releases the GIL: 8 bytes per pixel, no whole-picture copy of the RGB input (any strided
-view will do, e.g. a grey picture broadcast to three channels), and hashes bit for bit those of
-``pdqhash.compute`` / ``compute_dihedral``. The entry points are used only after they reproduced
-``pdqhash`` on a probe picture at import; otherwise (another build of ``pdqhash``) the
-``pdqhash`` functions are used, at their cost.
+Speed: the whole cost of PDQ on a large picture is the downsampling to 64 x 64 (luma, two
+passes of Jarosz box filters, decimation), which ``pdqhash`` does in float64 numpy and
+unvectorised C++ (about a second for 12 megapixels). Here it runs in numba kernels
+(``rempart.signals._kernels``), streamed over blocks of rows with the very same float operations,
+so the 64 x 64 samples are bit for bit the reference's; the quality metric, the DCT, the dihedral
+sign flips and transposes of the one DCT and the median threshold are Meta's C++ functions that
+the ``pdqhash`` extension contains, called through ``ctypes`` (``_FastReference``): about 15x
+faster than ``pdqhash``, GIL released, hashes bit for bit those of ``pdqhash.compute`` /
+``compute_dihedral``. The kernels are compiled (or loaded from numba's cache) on first use and
+kept only after they reproduced ``pdqhash`` on probe pictures (odd sizes, 64 x 64, 5 x 9,
+strided and grey views).
+
+Fallback, when numba or a symbol is missing: the luma computed in strips of rows into one
+float32 buffer with the same arithmetic (``(R*0.299 + G*0.587) + B*0.114`` in float64, rounded
+to float32) and handed to Meta's ``pdqHash256FromFloatLuma`` / ``pdqDihedralHash256esFromFloatLuma``
+(``_ReferenceFromLuma``), and failing that the ``pdqhash`` functions, at their cost.
+
+Memory (what ``HASH_BYTES_PER_PIXEL`` accounts for, the fallback's peak, an upper bound of the
+fast path's): the fast path holds no picture-sized buffer (a ring of rows as deep as the column
+filter's window, about 1/128 of the picture); the fallback two float32 pictures, 8 bytes per
+pixel; ``pdqhash`` itself 24 bytes per pixel more of float64 temporaries. No path copies the RGB
+input as a whole (any strided view will do, e.g. a grey picture broadcast to three channels).
 """
 
 from __future__ import annotations
@@ -55,10 +66,11 @@ DEFAULT_THRESHOLD = 31
 def pdq_hash(rgb: np.ndarray) -> tuple[str, int]:
     """Return ``(hex, quality)`` of an ``H x W x 3`` uint8 RGB array (any strides)."""
     _checked(rgb)
-    if _REFERENCE is None:
+    reference = _fast() or _REFERENCE
+    if reference is None:
         bits, quality = pdqhash.compute(np.ascontiguousarray(rgb))
         return bits_to_hex(bits), int(quality)
-    return _REFERENCE.hash(rgb)
+    return reference.hash(rgb)
 
 
 def pdq_dihedral(rgb: np.ndarray) -> tuple[dict[str, str], int]:
@@ -67,13 +79,14 @@ def pdq_dihedral(rgb: np.ndarray) -> tuple[dict[str, str], int]:
     ``["original"]`` equals ``pdq_hash(rgb)[0]`` exactly (the same computation).
     """
     _checked(rgb)
-    if _REFERENCE is None:
+    reference = _fast() or _REFERENCE
+    if reference is None:
         hashes, quality = pdqhash.compute_dihedral(np.ascontiguousarray(rgb))
         if len(hashes) != len(DIHEDRAL_NAMES):
             raise InvariantViolation(
                 f"pdqhash.compute_dihedral returned {len(hashes)} hashes, expected 8")
         return {name: bits_to_hex(b) for name, b in zip(DIHEDRAL_NAMES, hashes)}, int(quality)
-    values, quality = _REFERENCE.dihedral(rgb)
+    values, quality = reference.dihedral(rgb)
     return dict(zip(DIHEDRAL_NAMES, values)), quality
 
 
@@ -137,7 +150,7 @@ class _Hash256(ctypes.Structure):
 
     def hex(self) -> str:
         # Meta's hashToString: word 15 first, each word as 4 hex digits (= bits_to_hex of pdqhash)
-        return "".join(f"{self.w[i]:04x}" for i in range(15, -1, -1))
+        return bytes(self)[::-1].hex()  # the 16 little-endian words, reversed
 
 
 _P = ctypes.c_void_p
@@ -182,6 +195,88 @@ class _ReferenceFromLuma:
         return luma, np.zeros(luma.shape, np.float32), small
 
 
+_MANGLED = {
+    "quality": "_ZN8facebook3pdq7hashing27pdqImageDomainQualityMetricEPA64_f",
+    "dct": "_ZN8facebook3pdq7hashing9dct64To16EPA64_fS3_PA16_f",
+    "bits": "_ZN8facebook3pdq7hashing20pdqBuffer16x16ToBitsEPA16_fPNS1_7Hash256E",
+    "rot90": "_ZN8facebook3pdq7hashing23dct16OriginalToRotate90EPA16_fS3_",
+    "rot180": "_ZN8facebook3pdq7hashing24dct16OriginalToRotate180EPA16_fS3_",
+    "rot270": "_ZN8facebook3pdq7hashing24dct16OriginalToRotate270EPA16_fS3_",
+    "flipx": "_ZN8facebook3pdq7hashing20dct16OriginalToFlipXEPA16_fS3_",
+    "flipy": "_ZN8facebook3pdq7hashing20dct16OriginalToFlipYEPA16_fS3_",
+    "transpose": "_ZN8facebook3pdq7hashing24dct16OriginalToFlipPlus1EPA16_fS3_",
+    "transverse": "_ZN8facebook3pdq7hashing25dct16OriginalToFlipMinus1EPA16_fS3_",
+}
+#: PDQ's MIN_HASHABLE_DIM: a smaller picture hashes to 256 zero bits, quality 0
+_MIN_DIM = 5
+
+
+class _FastReference:
+    """PDQ with the downsampling in numba and the rest in Meta's C++.
+
+    The 64 x 64 samples (luma, Jarosz filter, decimation: the whole cost on a large picture)
+    come from ``rempart.signals._kernels``, bit for bit the reference's; the image-domain
+    quality, the DCT, the dihedral sign flips and the median threshold are Meta's functions
+    compiled into ``pdqhash`` (``pdqImageDomainQualityMetric``, ``dct64To16``,
+    ``dct16OriginalTo*``, ``pdqBuffer16x16ToBits``), called through ``ctypes``.
+    """
+
+    def __init__(self, library: ctypes.CDLL, kernels) -> None:
+        self._kernels = kernels
+        f = {name: getattr(library, symbol) for name, symbol in _MANGLED.items()}
+        f["quality"].argtypes, f["quality"].restype = [_P], ctypes.c_int
+        f["dct"].argtypes, f["dct"].restype = [_P, _P, _P], None
+        f["bits"].argtypes, f["bits"].restype = [_P, ctypes.POINTER(_Hash256)], None
+        for name in DIHEDRAL_NAMES[1:]:
+            f[name].argtypes, f[name].restype = [_P, _P], None
+        self._f = f
+
+    def samples(self, rgb: np.ndarray, *, plain_64: bool) -> np.ndarray | None:
+        """The 64 x 64 float32 samples PDQ takes its DCT of; None below ``_MIN_DIM``.
+
+        ``plain_64``: a 64 x 64 picture is taken as is, unfiltered (``pdqHash256FromFloatLuma``
+        does so; the dihedral function filters it like any other size).
+        """
+        rows, cols = rgb.shape[:2]
+        if rows < _MIN_DIM or cols < _MIN_DIM:
+            return None
+        out = np.empty((64, 64), np.float32)
+        if plain_64 and rows == 64 and cols == 64:
+            self._kernels.luma_plain(rgb, out)
+        else:
+            self._kernels.luma64(rgb, out)
+        return out
+
+    def hash(self, rgb: np.ndarray) -> tuple[str, int]:
+        samples = self.samples(rgb, plain_64=True)
+        if samples is None:
+            return "0" * 64, 0
+        dct, quality = self._dct(samples)
+        return self._bits(dct), quality
+
+    def dihedral(self, rgb: np.ndarray) -> tuple[list[str], int]:
+        samples = self.samples(rgb, plain_64=False)
+        if samples is None:
+            return ["0" * 64] * len(DIHEDRAL_NAMES), 0
+        dct, quality = self._dct(samples)
+        out, aux = [self._bits(dct)], np.empty((16, 16), np.float32)
+        for name in DIHEDRAL_NAMES[1:]:
+            self._f[name](dct.ctypes.data, aux.ctypes.data)
+            out.append(self._bits(aux))
+        return out, quality
+
+    def _dct(self, samples: np.ndarray) -> tuple[np.ndarray, int]:
+        quality = self._f["quality"](samples.ctypes.data)
+        scratch, dct = np.empty((16, 64), np.float32), np.empty((16, 16), np.float32)
+        self._f["dct"](samples.ctypes.data, scratch.ctypes.data, dct.ctypes.data)
+        return dct, int(quality)
+
+    def _bits(self, dct: np.ndarray) -> str:
+        out = _Hash256()
+        self._f["bits"](dct.ctypes.data, ctypes.byref(out))
+        return out.hex()
+
+
 def _load_reference() -> _ReferenceFromLuma | None:
     """The C++ entry points, if this ``pdqhash`` build exports them and they agree with it."""
     try:
@@ -198,3 +293,47 @@ _REFERENCE = _load_reference()
 
 #: bytes per pixel that hashing one frame holds at its peak (see the module docstring)
 HASH_BYTES_PER_PIXEL = 8 if _REFERENCE is not None else 3 + 24 + 8
+
+
+def _probes() -> list[np.ndarray]:
+    """Pictures the fast path must hash exactly as ``pdqhash`` does before it is used: odd
+    sizes, PDQ's 64 x 64 special case, the smallest hashable size, strided, grey and read-only
+    views (each array type numba compiles for: the probes compile them all at first use)."""
+    rng = np.random.default_rng(11)
+    noise = rng.integers(0, 256, (301, 517, 3), dtype=np.uint8)
+    smooth = np.cumsum(rng.integers(0, 3, (200, 130, 3)), axis=0).astype(np.uint8)
+    grey = rng.integers(0, 256, (97, 41), dtype=np.uint8)
+    frozen = smooth.copy()
+    frozen.setflags(write=False)  # as numpy sees a decoded Pillow picture
+    return [noise, noise[::-1, ::3], smooth.transpose(1, 0, 2), noise[:64, :64],
+            noise[:5, :9], np.broadcast_to(grey[:, :, None], (*grey.shape, 3)), frozen]
+
+
+_FAST: list = []  # [] until first use, then [the fast path or None]
+
+
+def _fast() -> _FastReference | None:
+    """The numba + C++ path, loaded on first use and kept only if it reproduced ``pdqhash``
+    (bit for bit, hashes and quality) on every probe picture."""
+    if not _FAST:
+        _FAST.append(_load_fast())
+    return _FAST[0]
+
+
+def _load_fast() -> _FastReference | None:
+    if _REFERENCE is None:
+        return None
+    try:
+        from rempart.signals import _kernels  # numba: imported and compiled on first use
+        fast = _FastReference(ctypes.CDLL(pdqhash.bindings.__file__), _kernels)
+    except (ImportError, OSError, AttributeError):
+        return None
+    for probe in _probes():
+        dense = np.ascontiguousarray(probe)
+        hashes, quality = pdqhash.compute_dihedral(dense)
+        single, single_quality = pdqhash.compute(dense)
+        expected = ([bits_to_hex(b) for b in hashes], int(quality))
+        if (fast.dihedral(probe) != expected
+                or fast.hash(probe) != (bits_to_hex(single), int(single_quality))):
+            return None
+    return fast

@@ -3,7 +3,9 @@
 A *border* is a run of rows (or columns) at an image edge that are near-uniform and of the same
 colour as the outermost row (or column). "Near-uniform" tolerates compression noise: a line belongs
 to the border when at least ``min_fraction`` of its pixels are within ``tolerance`` (per channel,
-0-255) of the edge colour, the per-channel median of the outermost line.
+0-255) of the edge colour, the per-channel median of the outermost line, and its own median stays
+within ``step`` of that colour: white padding around a near-white page ends where the page
+begins (its median steps from 255 to, say, 244), not at the page's first line of text.
 
 The line where a border meets the picture is usually blurred by chroma subsampling and
 compression (JPEG, H.264 4:2:0): after the run of border lines, up to ``blur_lines`` more lines
@@ -20,7 +22,8 @@ uniform or almost uniform picture is never trimmed to nothing. It is refused too
 reaches ``max_side`` of the dimension: no letterbox is that wide, and such a picture is flat
 (a sky, a wall) rather than framed.
 
-Pure numpy; no I/O.
+Pure numpy and numba (the line scan, ``rempart.signals._kernels.edge_run``, loaded on first
+use; ``_edge_run`` below is the same scan in numpy, used where numba cannot load); no I/O.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class TrimRule:
     blur_lines: int = 2
     blur_fraction: float = 0.5
     min_trim: float = 0.02
+    step: int = 6
 
 
 DEFAULT_TRIM = TrimRule()
@@ -63,12 +67,13 @@ def content_box(rgb: np.ndarray, rule: TrimRule = DEFAULT_TRIM) -> tuple[int, in
         return None
     max_rows = max(1, int(height * rule.max_side))
     max_cols = max(1, int(width * rule.max_side))
+    scan = _scanner(rule)
     runs = (
-        _edge_run(rgb[:max_rows], rule),
-        _edge_run(rgb[::-1][:max_rows], rule),
+        scan(rgb[:max_rows]),
+        scan(rgb[::-1][:max_rows]),
         # Columns: the same scan on the transposed strips.
-        _edge_run(rgb[:, :max_cols].transpose(1, 0, 2), rule),
-        _edge_run(rgb[:, ::-1][:, :max_cols].transpose(1, 0, 2), rule),
+        scan(rgb[:, :max_cols].transpose(1, 0, 2)),
+        scan(rgb[:, ::-1][:, :max_cols].transpose(1, 0, 2)),
     )
     if runs[0] >= max_rows or runs[1] >= max_rows or runs[2] >= max_cols or runs[3] >= max_cols:
         return None  # a border as wide as the cap: a flat picture, not a framed one
@@ -98,6 +103,29 @@ def trim(rgb: np.ndarray, rule: TrimRule = DEFAULT_TRIM) -> np.ndarray | None:
     return rgb[top:bottom, left:right]
 
 
+def _scanner(rule: TrimRule):
+    """The line scan: numba's (one pass, stops at the first line that is not border) when it
+    loads, else numpy's; both give the same run."""
+    kernels = _kernels()
+    if kernels is None:
+        return lambda lines: _edge_run(lines, rule)
+    return lambda lines: kernels.edge_run(lines, rule.tolerance, rule.min_fraction,
+                                          rule.blur_lines, rule.blur_fraction, rule.step)
+
+
+_KERNELS: list = []
+
+
+def _kernels():
+    if not _KERNELS:
+        try:
+            from rempart.signals import _kernels as kernels  # numba: loaded on first use
+        except ImportError:
+            kernels = None
+        _KERNELS.append(kernels)
+    return _KERNELS[0]
+
+
 def _edge_run(lines: np.ndarray, rule: TrimRule) -> int:
     """How many leading lines of ``lines`` (N x L x 3) are border lines of the first one's colour."""
     if lines.shape[0] == 0:
@@ -122,8 +150,14 @@ def _strict_run(lines: np.ndarray, edge_colour: np.ndarray, rule: TrimRule) -> i
     start, chunk = 0, 8
     most = max(8, _CHUNK_VALUES // max(1, lines.shape[1] * 3))
     while start < lines.shape[0]:
-        fractions = _border_fraction(lines[start:start + chunk], edge_colour, rule)
-        not_border = np.flatnonzero(fractions < rule.min_fraction)
+        block = lines[start:start + chunk]
+        fractions = _border_fraction(block, edge_colour, rule)
+        not_border = fractions < rule.min_fraction
+        if not not_border.all():  # the page inside the padding: another flat colour
+            medians = np.median(block[~not_border], axis=1)
+            stepped = np.abs(medians - edge_colour).max(axis=1) > rule.step
+            not_border[np.flatnonzero(~not_border)[stepped]] = True
+        not_border = np.flatnonzero(not_border)
         if not_border.size:
             return start + int(not_border[0])
         start += chunk

@@ -36,7 +36,8 @@ free texts. The mapping, in one table each (``StatementInput`` field -> database
     content_types  image -> CONTENT_TYPE_IMAGE, video -> CONTENT_TYPE_VIDEO, ...; other ->
               CONTENT_TYPE_OTHER with content_type_other (``OTHER_CONTENT``)
     source_type   article_16_notice -> SOURCE_ARTICLE_16, trusted_flagger -> SOURCE_TRUSTED_FLAGGER,
-                  authority_order -> SOURCE_TYPE_OTHER_NOTIFICATION, own_initiative_* -> SOURCE_VOLUNTARY
+                  authority_order -> SOURCE_TYPE_OTHER_NOTIFICATION, own_initiative_* and
+                  shared_list_* -> SOURCE_VOLUNTARY
     automated_detection  yes -> "Yes", no -> "No"
     automated_decision   fully -> AUTOMATED_DECISION_FULLY, partially -> AUTOMATED_DECISION_PARTIALLY,
                          not_automated -> AUTOMATED_DECISION_NOT_AUTOMATED
@@ -108,6 +109,10 @@ SOURCE = {
     "authority_order": "SOURCE_TYPE_OTHER_NOTIFICATION",
     "own_initiative_hash_match": "SOURCE_VOLUNTARY",
     "own_initiative_other": "SOURCE_VOLUNTARY",
+    "shared_list_ncmec": "SOURCE_VOLUNTARY",
+    "shared_list_threatexchange": "SOURCE_VOLUNTARY",
+    "shared_list_stopncii": "SOURCE_VOLUNTARY",
+    "shared_list_rempart": "SOURCE_VOLUNTARY",
 }
 AUTOMATED_DETECTION = {"yes": "Yes", "no": "No"}
 AUTOMATED_DECISION = {"fully": "AUTOMATED_DECISION_FULLY", "partially": "AUTOMATED_DECISION_PARTIALLY",

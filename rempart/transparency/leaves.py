@@ -16,7 +16,7 @@ order, each once, one space between key and value::
     category protection_of_minors
     keyword child_sexual_abuse_material
     content_type image
-    source_type own_initiative_hash_match
+    source_type own_initiative_hash_match   (shared_list_<exchange> for an exchange's entry)
     automated_detection yes
     automated_decision fully
     time_to_action immediate
@@ -82,7 +82,16 @@ leaves has a ``rempart/report/v2`` leaf: the same lines, then one line per notic
     notices <event> <source> <outcome> <time_to_action> <n>
 
 sorted by their four keys (byte order), each at most once; the report's range then covers the
-day's decision and notice leaves, and both are recounted. A day without notices keeps v1. ``first`` and ``last`` are both "none"
+day's decision and notice leaves, and both are recounted. A v2 report may also carry, after
+them, the time law-enforcement orders answered that day took from receipt to answer::
+
+    answers <order> <agency> <n> <median seconds> <p95 seconds>
+
+``order`` is the kind of legal clock (``production``, ``emergency_production``,
+``preservation``, ``emergency_request``), ``agency`` a label that names no person
+(``<country>-<kind>-<number>``, e.g. ``FR-prosecutor-3``); counts and times only. These lines
+are the platform's signed statement (no leaf of the day carries the times, so they are not
+recounted). A day without notices and answers keeps v1. ``first`` and ``last`` are both "none"
 exactly when there are no count lines. Count lines are sorted by their seven keys (byte order),
 each key tuple at most once, ``n`` >= 1 in decimal. ``target`` and ``time_to_action`` are count
 keys so that the report leaf alone commits to the banned items, accounts and spaces of the day
@@ -95,6 +104,8 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
+import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -131,6 +142,8 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "source_type": (
         "article_16_notice", "trusted_flagger", "authority_order",
         "own_initiative_hash_match", "own_initiative_other",
+        # a hash match on an entry a hash-sharing exchange shared (``rempart.exchanges``)
+        "shared_list_ncmec", "shared_list_threatexchange", "shared_list_stopncii", "shared_list_rempart",
     ),
     "automated_detection": ("yes", "no"),
     "automated_decision": ("fully", "partially", "not_automated"),
@@ -168,6 +181,18 @@ NOTICE_SOURCES = NOTICE_VOCABULARY["source"]
 NOTICE_OUTCOMES = NOTICE_VOCABULARY["outcome"][1:]
 NOTICE_COUNT_KEYS = ("event", "source", "outcome", "time_to_action")
 NoticeKey = tuple[str, str, str, str]
+#: law-enforcement answers: (order clock kind, agency label) -> (answered, median s, p95 s)
+ANSWER_ORDERS = ("production", "emergency_production", "preservation", "emergency_request")
+AGENCY_LABEL = re.compile(r"[A-Z]{2}-(police|prosecutor|court)-[1-9][0-9]{0,8}")
+AnswerKey = tuple[str, str]
+AnswerStat = tuple[int, int, int]
+
+
+def hash_match_source_type(exchange_kind: str | None) -> str:
+    """The ``source_type`` of a decision on a hash match: ``shared_list_<kind>`` when the matched
+    entry came from a hash-sharing exchange of that kind, else ``own_initiative_hash_match``."""
+    shared = f"shared_list_{exchange_kind}"
+    return shared if exchange_kind and shared in VOCABULARY["source_type"] else "own_initiative_hash_match"
 
 
 def bucket_time_to_action(learned: datetime.datetime, effective: datetime.datetime) -> str:
@@ -362,6 +387,8 @@ class Report:
     counts: Mapping[CountKey, int]
     #: notice leaves per (event, source, outcome, time_to_action); a report with any is v2
     notices: Mapping[NoticeKey, int] = field(default_factory=dict)
+    #: orders answered that day per (order, agency): (n, median s, p95 s); any makes it v2
+    answers: Mapping[AnswerKey, AnswerStat] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check_day(self.day)
@@ -376,6 +403,13 @@ class Report:
             for name, value in zip(NOTICE_COUNT_KEYS, key, strict=True):
                 if value not in NOTICE_VOCABULARY[name]:
                     raise InvalidInput(f"{name} {shown(value[:40])} is not in the notice vocabulary")
+        if len(self.answers) > MAX_COUNT_LINES:
+            raise InvalidInput(f"more than {MAX_COUNT_LINES} answer lines")
+        for key, stat in self.answers.items():
+            if len(key) != 2 or key[0] not in ANSWER_ORDERS or not AGENCY_LABEL.fullmatch(key[1]):
+                raise InvalidInput(f"bad answer key {shown(key)}")
+            if len(stat) != 3 or not 1 <= stat[0] < 1 << 63 or not 0 <= stat[1] <= stat[2] < 1 << 63:
+                raise InvalidInput(f"bad answer times {shown(stat)}")
         if self.first is not None and not 0 <= self.first <= self.last:  # type: ignore[operator]
             raise InvalidInput("report range must have 0 <= first <= last")
         if self.previous is not None and self.first is not None and self.previous >= self.first:
@@ -394,10 +428,11 @@ class Report:
 
 def format_report_leaf(r: Report) -> bytes:
     """Return the canonical leaf bytes of a daily report."""
-    lines = [REPORT_V2_HEADER if r.notices else REPORT_HEADER, f"day {r.day}"]
+    lines = [REPORT_V2_HEADER if r.notices or r.answers else REPORT_HEADER, f"day {r.day}"]
     lines += [f"{k} {_format_optional(v)}" for k, v in (("first", r.first), ("last", r.last), ("previous", r.previous))]
     lines += [f"count {' '.join(key)} {r.counts[key]}" for key in sorted(r.counts)]
     lines += [f"notices {' '.join(key)} {r.notices[key]}" for key in sorted(r.notices)]
+    lines += [f"answers {' '.join(key)} {' '.join(map(str, r.answers[key]))}" for key in sorted(r.answers)]
     return ("\n".join(lines) + "\n").encode("ascii")
 
 
@@ -412,7 +447,14 @@ def parse_report_leaf(data: bytes) -> Report:
     first, last, previous = (_optional(_value(line, k), k) for line, k in zip(lines[1:4], keys, strict=True))
     counts: dict[CountKey, int] = {}
     notices: dict[NoticeKey, int] = {}
+    answers: dict[AnswerKey, AnswerStat] = {}
     for line in lines[4:]:
+        if v2 and line.startswith("answers "):
+            parts = _value(line, "answers").split(" ")
+            if len(parts) != 5:
+                raise InvalidInput("an answers line has an order, an agency and three numbers")
+            answers[(parts[0], parts[1])] = tuple(parse_decimal(x, "answers") for x in parts[2:])  # type: ignore[assignment]
+            continue
         if v2 and line.startswith("notices "):
             parts = _value(line, "notices").split(" ")
             if len(parts) != len(NOTICE_COUNT_KEYS) + 1:
@@ -423,12 +465,27 @@ def parse_report_leaf(data: bytes) -> Report:
         if len(parts) != len(COUNT_KEYS) + 1:
             raise InvalidInput(f"a count line has {len(COUNT_KEYS)} keys and a number")
         counts[tuple(parts[:-1])] = parse_decimal(parts[-1], "count")  # type: ignore[index]
-    if v2 and not notices:
-        raise InvalidInput("a v2 report has notice lines (a day without notices is v1)")
-    r = Report(day, first, last, previous, counts, notices)
+    if v2 and not notices and not answers:
+        raise InvalidInput("a v2 report has notice or answer lines (a day without them is v1)")
+    r = Report(day, first, last, previous, counts, notices, answers)
     if format_report_leaf(r) != data:
         raise InvalidInput("report leaf is not in canonical form (order, duplicates)")
     return r
+
+
+def answer_stats(samples: Iterable[tuple[str, str, float]]) -> dict[AnswerKey, AnswerStat]:
+    """(n, median, 95th percentile) seconds per (order, agency) from (order, agency, seconds)
+    samples: the median is the lower median, the 95th percentile the nearest rank (both are
+    times that were observed), in whole seconds."""
+    groups: dict[AnswerKey, list[int]] = {}
+    for order, agency, seconds in samples:
+        groups.setdefault((order, agency), []).append(max(0, int(seconds)))
+    out = {}
+    for key, times in groups.items():
+        times.sort()
+        n = len(times)
+        out[key] = (n, times[(n - 1) // 2], times[max(0, math.ceil(0.95 * n) - 1)])
+    return out
 
 
 def recount(leaves: Iterable[bytes | Decision]) -> dict[CountKey, int]:

@@ -132,6 +132,10 @@ def report_summary(origin: str, index: int, report: Report,
     out.update(enforcement(report.counts))
     if report.notices:
         out["notices"] = notice_summary(report.notices)
+    if report.answers:
+        out["law_enforcement_answers"] = [
+            {"order": o, "agency": a, "answered": n, "median_seconds": med, "p95_seconds": p95}
+            for (o, a), (n, med, p95) in sorted(report.answers.items())]
     out["statements_of_reasons"] = len(statements_for(origin, report.first or 0, leaves)["statements"])
     out["files"] = {"html": f"{report.day}.html", "statements_of_reasons": f"{report.day}.sor.json"}
     return out

@@ -45,7 +45,8 @@ from rempart.transparency.tiledlog import (
 )
 
 RECEIPT_FORMAT = "rempart/receipt/v1"
-_SITE_PATH = re.compile(r"reports/\d{4}-\d{2}-\d{2}(\.sor)?\.json|reports/index\.json|vkey|checkpoints/\d{1,19}")
+_SITE_PATH = re.compile(r"reports/\d{4}-\d{2}-\d{2}(\.sor)?\.json|reports/index\.json|openings\.json|vkey|"
+                        r"checkpoints/\d{1,19}")
 
 
 @dataclass
@@ -248,6 +249,45 @@ def verify_published_consistency(old: bytes, new: bytes, location: str | Path, v
         client.consistency_proof(a, b)
 
     return _run("consistency", body)
+
+
+def verify_published_opening(location: str | Path, index: int, vkey: str, content: bytes | None = None) -> Verdict:
+    """Check a revealed opening (``openings.json``) against leaf ``index`` of the log at
+    ``location``: the leaf is in the signed tree, and its commitment, made when the leaf was
+    appended, opens to the published salt and digest; with ``content`` (e.g. the order's
+    canonical JSON), that the digest is its SHA-256."""
+
+    def body(v: Verdict) -> None:
+        v.check("verifier key")
+        verifier = load_verifier(vkey)
+        site = Site(location)
+        client = LogClient(site.log, verifier.name, [verifier])
+        v.check("checkpoint signature")
+        latest = client.open_checkpoint(site.log("checkpoint"))
+        v.check("published opening")
+        doc = _json(site.file("openings.json"), "openings.json")
+        found = [o for o in _field(doc, "openings", list, "openings.json")
+                 if isinstance(o, dict) and o.get("leaf_index") == index]
+        if not found:
+            raise VerificationError(f"no opening of leaf {index} is published")
+        v.check("leaf inclusion")
+        if not 0 <= index < latest.size:
+            raise VerificationError(f"leaf {index} is not in the signed tree of size {latest.size}")
+        client.inclusion_proof(latest, index)
+        leaf = parse_day_leaf(client.entries(latest, index, index + 1)[0])
+        if not isinstance(leaf, Decision):
+            raise VerificationError(f"leaf {index} is not a decision leaf")
+        v.check("commitment opens")
+        salt = _b64(_field(found[0], "salt", str, "opening"))
+        sha = _hex32(_field(found[0], "content_sha256", str, "opening"))
+        check_commitment(leaf.commitment, salt, sha)
+        v.details.update(index=index, day=leaf.day, kind=leaf.kind, content_sha256=sha.hex())
+        if content is not None:
+            v.check("content matches")
+            if hashlib.sha256(content).digest() != sha:
+                raise VerificationError("this content is not what the leaf committed to")
+
+    return _run(f"opening {index}", body)
 
 
 def verify_receipt(receipt: bytes, content: bytes | None = None, vkey: str | None = None) -> Verdict:

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from rempart.runtime import Runtime
 from rempart.web.render import CONSOLE
-from rempart.web.routes import account, audit, auth, cases, investigate, leads, orgs, review
+from rempart.web.routes import account, audit, auth, cases, investigate, leads, legal, orgs, review
 from rempart.web.site import create_site
 
 MOUNT_PATH = "/console"
@@ -23,7 +23,7 @@ MOUNT_PATH = "/console"
 MAX_BODY = 256 * 1024
 STATIC = Path(__file__).parent / "static"
 ROUTERS = (auth.router, cases.router, review.router, leads.router, audit.router,
-           investigate.router, account.router, orgs.router)
+           investigate.router, account.router, orgs.router, legal.router)
 
 
 def create_console(runtime: Runtime) -> FastAPI:

@@ -18,6 +18,7 @@ from rempart.moderation import (
     ActionKind, CaseStatus, CaseView, DisplaySettings, ModerationConfig, PreviewedAction,
     allowed_actions, case_view, display_settings, my_exposure,
 )
+from rempart.moderation.facts import publicly_available
 from rempart.moderation.models import Appeal, Decision
 from rempart.people.models import ConsoleUser
 from rempart.store.db import utcnow
@@ -59,8 +60,11 @@ def default_facts(view: CaseView) -> str:
     parts = []
     for item in view.items:
         for m in item.matches[:1]:
-            parts.append(f"item {item.item_id}: {m.signal} match in list {m.bank} at distance "
-                         f"{m.distance}")
+            if m.signal == "orb":  # no distance: say what the local features found
+                parts.append(f"item {item.item_id}: orb match in list {m.bank} ({m.why})")
+            else:
+                parts.append(f"item {item.item_id}: {m.signal} match in list {m.bank} at "
+                             f"distance {m.distance}")
     return ("; ".join(parts) + ".") if parts else ""
 
 
@@ -94,6 +98,8 @@ def case_context(s: Session, viewer: Viewer, case_id: int, config: ModerationCon
         "claimable": case.status != CaseStatus.DECIDED.value and not mine,
         "claim_left": (case.claim_expires_at - now) if mine else None,
         "notices": notices_of_case(s, case.id),
+        "public_fact": publicly_available(case.detail),
+        "public_fact_by": (case.detail or {}).get("publicly_available_by"),
     }
 
 

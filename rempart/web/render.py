@@ -28,6 +28,7 @@ NAV = (
     ("Exposure", "/exposure", P.EXPOSURE_READ),
     ("Audit log", "/audit", P.AUDIT_READ),
     ("Organisations", "/organisations", P.ORGS_STATS),
+    ("Legal desk", "/legal", P.LEGAL_DESK),
     ("Users", "/users", P.USERS_ADMIN),
     ("Webhooks", "/webhooks", P.WEBHOOKS_ADMIN),
     ("Preferences", "/preferences", P.PREFERENCES_WRITE),
@@ -38,6 +39,7 @@ NOTICES = {
     "claimed": "Case claimed.",
     "released": "Claim released: the case is back in its queue.",
     "revealed": "Item revealed (audited and counted against today's exposure budget).",
+    "fact-recorded": "Recorded (audited): NCMEC reports of this case carry it.",
     "decided": "Decision recorded and its actions applied.",
     "pending": "Decision recorded: it waits for a second reviewer.",
     "agreed": "Second review recorded: the decision is final.",
@@ -52,6 +54,14 @@ NOTICES = {
     "empty": "Nothing to serve in your queues right now.",
     "suspended": "Organisation suspended: its notices are refused until it is reinstated.",
     "reinstated": "Organisation reinstated.",
+    "legal-clarify": "Form 3 recorded (a request for clarification pauses the clock).",
+    "legal-event": "Event recorded on the order's clock.",
+    "legal-answered": "Signed package written: download it below.",
+    "legal-callback": "Callback recorded.",
+    "legal-approved": "Approval recorded.",
+    "legal-lifted": "Confidentiality lifted: notifications to the user resume.",
+    "legal-tipline": "Pending CyberTipline reports sent (see their status below).",
+    "legal-reconciled": "Reconciled (audited): the report went on from there (see its status and any error below).",
 }
 
 

@@ -59,7 +59,7 @@ def test_bank_item_then_reupload_is_blocked(client, tokens):
                        headers=cur).status_code == 201
     r = client.post("/v1/banks/known/media", files={"file": ("a.jpg", image_bytes(4))},
                     data={"external_id": "case-1"}, headers=cur)
-    assert r.status_code == 200 and r.json()["added"] == 4
+    assert r.status_code == 200 and r.json()["added"] == 5  # + orb
     r = client.post("/v1/scan", files={"file": ("up.png", image_bytes(4, "greyscale"))},
                     data={"account": "u1", "space": "g1"}, headers=plat)
     body = r.json()
@@ -69,7 +69,8 @@ def test_bank_item_then_reupload_is_blocked(client, tokens):
     r = client.post("/v1/scan", files={"file": ("x.jpg", image_bytes(10_005))}, headers=plat)
     assert r.json()["verdict"] == "allow"
     banks = client.get("/v1/banks", headers=cur).json()
-    assert banks[0]["active_entries"] == 4
+    assert banks[0]["active_entries"] == 5
+    assert banks[0]["feature_action"] == "review"
 
 
 def test_scan_json_signals_and_malformed_requests(client, tokens, runtime):
@@ -162,3 +163,21 @@ def test_retro_matches_are_reported(client, tokens):
     assert [m["account"] for m in r.json()["retro_matches"]] == ["u1"]
     listed = client.get("/v1/matches?found_by=retro", headers=cur).json()["matches"]
     assert listed[0]["account"] == "u1" and listed[0]["found_by"] == "retro"
+
+
+def test_banked_media_is_hashed_exactly_and_scans_match_on_the_fast_path(client, tokens, testdata):
+    """Banking decodes at full resolution (PDQ bit-exact with the reference, as shared with
+    partners); a scan of the same large JPEG takes the fast path and still matches, a few bits
+    off."""
+    cur, plat = auth(tokens["curator"]), auth(tokens["platform"])
+    photo = (testdata / "images/pdq/bridge-mods/aaa-orig.jpg").read_bytes()  # 1600 x 1004
+    client.post("/v1/banks", json={"name": "photos", "source": "ngo:demo"}, headers=cur)
+    r = client.post("/v1/banks/photos/media", files={"file": ("a.jpg", photo)}, headers=cur)
+    assert r.status_code == 200
+    entries = client.get("/v1/banks/photos/entries", headers=cur).json()["entries"]
+    assert PDQ_A in {e["value"] for e in entries if e["type"] == "pdq"}
+    r = client.post("/v1/scan", files={"file": ("up.jpg", photo)}, headers=plat)
+    body = r.json()
+    assert body["verdict"] == "block"
+    pdq = [m for m in body["matches"] if m["signal"] == "pdq"]
+    assert pdq and 0 < min(m["distance"] for m in pdq) <= 8  # the fast path: close, not exact

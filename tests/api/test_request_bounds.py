@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from rempart.api.app import create_app
 from rempart.web import create_console
+from rempart.web.officers import create_officers_portal
 from rempart.web.portal import create_portal
 from rempart.web.public import create_public
 from tests.api.conftest import auth
@@ -62,7 +63,8 @@ def _params(route: APIRoute):
 @pytest.fixture
 def apps(runtime):
     return {"api": create_app(runtime, outbox_worker=False), "console": create_console(runtime),
-            "portal": create_portal(runtime), "public": create_public(runtime)}
+            "portal": create_portal(runtime), "public": create_public(runtime),
+            "officers": create_officers_portal(runtime)}
 
 
 def test_every_int_in_every_route_is_bounded(apps):
@@ -85,7 +87,7 @@ def test_every_route_checks_its_caller_before_reading_a_body(apps):
     from rempart.web.security import ConsoleRoute
 
     assert all(isinstance(r, ApiRoute) for r in _routes(apps["api"].routes))
-    for site in ("console", "portal", "public"):
+    for site in ("console", "portal", "public", "officers"):
         assert all(isinstance(r, ConsoleRoute) for r in _routes(apps[site].routes)), site
 
 

@@ -29,12 +29,15 @@ EXPECTED = {
     ("DELETE", "/v1/entries/{entry_id}"): Permission.BANKS_WRITE,
     ("GET", "/v1/retro-scans/{job_id}"): Permission.BANKS_READ,
     ("GET", "/v1/matches"): Permission.MATCHES_READ,
+    ("GET", "/v1/exchange/feed"): Permission.EXCHANGE_FEED,  # a partner's key, not a token
     ("GET", "/v1/tokens"): Permission.TOKENS_ADMIN,
     ("POST", "/v1/tokens"): Permission.TOKENS_ADMIN,
     ("DELETE", "/v1/tokens/{token_id}"): Permission.TOKENS_ADMIN,
     ("POST", "/v1/appeals"): Permission.APPEALS_FILE,
     ("POST", "/v1/notices"): Permission.NOTICES_SUBMIT,
     ("GET", "/v1/notices/{notice_id}"): Permission.NOTICES_READ_OWN,
+    ("POST", "/v1/legal/orders"): Permission.ORDERS_SUBMIT,
+    ("GET", "/v1/legal/orders/{order_id}"): Permission.ORDERS_READ_OWN,
 }
 
 
@@ -77,7 +80,10 @@ def test_token_scopes_grant_api_permissions_only():
 
     api = {p for p in EXPECTED.values() if p is not None}
     own = {Permission.NOTICES_SUBMIT, Permission.NOTICES_READ_OWN}  # an organisation's alone
-    assert permissions_of(frozenset({Scope.ADMIN})) == api - own  # all the API offers the platform
+    officers = {Permission.ORDERS_SUBMIT, Permission.ORDERS_READ_OWN}  # officers' keys, no token
+    partner = {Permission.EXCHANGE_FEED}  # a partner rempart's key alone, never a token
+    assert not (officers | partner) & permissions_of(frozenset(Scope))
+    assert permissions_of(frozenset({Scope.ADMIN})) == api - own - officers - partner  # all the API offers the platform
     assert permissions_of(frozenset({Scope.REPORTER})) == own
     for scope in Scope:  # console permissions (media, cases, audit) belong to people only
         assert permissions_of(frozenset({scope})) <= api

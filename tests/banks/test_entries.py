@@ -81,7 +81,9 @@ def test_banking_from_the_ledger_banks_what_banking_the_media_banks(runtime, med
     with runtime.db.session() as s:
         added = bank_item(s, item, runtime.moderation, system_actor("test"))
         assert added
-    assert _banked(runtime, runtime.moderation.platform_bank) == _banked(runtime, "curated")
+    # The same entries, but stage 2's local features: the ledger does not keep them (issue 12).
+    from_media = {e for e in _banked(runtime, "curated") if e[0] != "orb"}
+    assert _banked(runtime, runtime.moderation.platform_bank) == from_media
     with runtime.db.session() as s:
         assert s.get(ScannedItem, item).kind == fp.kind
 

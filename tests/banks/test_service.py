@@ -106,7 +106,7 @@ def test_import_is_all_or_nothing_and_export_round_trips(runtime):
 def test_bank_media_banks_exact_and_perceptual_hashes_but_not_low_quality_pdq():
     fp = fingerprint(image_bytes(4))
     entries, notes = entries_for(ConfirmedItem.from_fingerprint(fp, "case-9"))
-    assert sorted(e.signal_type for e in entries) == ["md5", "pdq", "sha1", "sha256"]
+    assert sorted(e.signal_type for e in entries) == ["md5", "orb", "pdq", "sha1", "sha256"]
     assert all(e.external_id == "case-9" for e in entries) and not notes
     flat = fingerprint(_flat_png())
     entries, notes = entries_for(ConfirmedItem.from_fingerprint(flat))

@@ -10,12 +10,14 @@ import random
 import numpy as np
 import pytest
 
+from bench import edits
 from rempart.banks import service
 from rempart.banks.replica import Replica
 from rempart.banks.snapshots import Identity, SnapshotRejected, SnapshotStore, load_or_rebuild
 from rempart.matching import persist
 from rempart.matching.codec import hashes_to_hex
 from rempart.matching.matcher import Query
+from rempart.scanning.signals import query_from_rows, signal_rows
 from rempart.signals import FrameHash
 from rempart.store.db import utcnow
 
@@ -37,6 +39,7 @@ class World:
     def __init__(self, runtime, seed: int) -> None:
         self.rt, self.rng = runtime, random.Random(seed)
         self.values: list[tuple[str, str]] = []
+        self.media: list = []
         self.ids: list[int] = []
         with runtime.db.session() as s:
             self.banks = [service.create_bank(s, "a").name,
@@ -60,6 +63,18 @@ class World:
             self.ids += r.added_ids()
             self.values += [(e.signal_type, e.value) for e in r.added]
 
+    def bank_media(self) -> None:
+        """Bank two pictures from their media: each brings its "pdq-peeled" (stage 1) and
+        "orb" (stage 2, features in EntryFeatures) entries; the queries are edited copies."""
+        bridge = edits.load(edits.IMAGES / "bridge-mods/aaa-orig.jpg")
+        rng = np.random.default_rng(7)
+        captioned = edits.caption(bridge, rng, "bottom", dark=True)
+        for bank, rgb in (("a", captioned), ("b", bridge)):
+            out = self.rt.bank_media(bank, self.rt.fingerprint(edits.encode(rgb, 92)))
+            self.ids += out.result.added_ids()
+        self.media = [self.rt.fingerprint(edits.encode(bridge)),  # the bare captioned picture
+                      self.rt.fingerprint(edits.encode(edits.crop(bridge, 0.10)))]  # stage 2
+
     def churn(self, n: int) -> None:
         """Disables (some until a past-soon date), removals, re-enables and re-adds."""
         for _ in range(n):
@@ -68,7 +83,7 @@ class World:
             with self.rt.db.session() as s:
                 entry = service.get_entry(s, entry_id)
                 if entry.removed_at is not None:
-                    if op == "readd" and entry.signal_type != "vpdq":
+                    if op == "readd" and entry.signal_type not in ("vpdq", "orb"):
                         service.add_entries(s, entry.bank, [service.NewEntry(entry.signal_type,
                                                                              entry.value)])
                     continue
@@ -91,7 +106,7 @@ class World:
                 out.append(Query(pdq=(("original", v, 90), ("near", _near(v, 15, self.rng), 90))))
             elif t == "md5":
                 out.append(Query(exact={"md5": v}))
-        return out
+        return out + [query_from_rows(signal_rows(fp), fp.kind, fp) for fp in self.media]
 
 
 def verdicts(replica: Replica, queries: list[Query]) -> list:
@@ -106,6 +121,7 @@ def _store(runtime, tmp_path, schema="0012") -> SnapshotStore:
 @pytest.mark.parametrize("seed", [1, 2])
 def test_a_snapshot_started_replica_gives_the_verdicts_of_a_fresh_one(runtime, tmp_path, seed):
     world = World(runtime, seed)
+    world.bank_media()
     world.add(60)
     world.add(60)
     world.churn(40)
@@ -135,6 +151,10 @@ def test_a_snapshot_started_replica_gives_the_verdicts_of_a_fresh_one(runtime, t
     assert len(started.matcher) == len(fresh.matcher) == len(node.matcher)
     queries = world.queries()
     assert any(r.matches for r in verdicts(fresh, queries))
+    signals = {m.signal for r in verdicts(fresh, queries[-2:]) for m in r.matches}
+    held = {started.matcher.entry(i).signal_type for i in world.ids
+            if started.matcher.entry(i) is not None}
+    assert {"pdq-peeled", "orb"} <= held and signals & {"pdq-peeled", "orb"}
     assert verdicts(started, queries) == verdicts(fresh, queries) == verdicts(node, queries)
     # written by the store (the background writer's path), it gives the same again
     written = store.write(node)

@@ -104,7 +104,7 @@ def test_bank_scan_import_export_round(cli, pictures, tmp_path):
     assert cli("bank", "create", "known", "--threshold", "31").exit_code == 0
     assert cli("bank", "create", "known").exit_code == 1  # exists: clear error
     r = cli("bank", "add", "known", pictures / "known.jpg", "--json")
-    assert r.exit_code == 0 and lines(r.stdout)[0]["added"] == 4
+    assert r.exit_code == 0 and lines(r.stdout)[0]["added"] == 5  # + orb
     r = cli("scan", "--json", pictures)
     assert r.exit_code == 1  # the broken file
     by_file = {o["file"].split("/")[-1]: o for o in lines(r.stdout)}
@@ -122,7 +122,8 @@ def test_bank_scan_import_export_round(cli, pictures, tmp_path):
     r = cli("bank", "import", "copy", listfile, "--json")
     assert r.exit_code == 0 and lines(r.stdout)[0]["added"] == 4
     r = cli("bank", "list", "--json")
-    assert {o["name"]: o["active_entries"] for o in lines(r.stdout)} == {"known": 4, "copy": 4}
+    # the orb entry (local features) is rempart's own: not in an exchange format
+    assert {o["name"]: o["active_entries"] for o in lines(r.stdout)} == {"known": 5, "copy": 4}
 
 
 def test_import_errors_are_line_numbered_and_nothing_is_imported(cli, tmp_path):
@@ -161,3 +162,10 @@ def test_demo_runs_and_reports_a_summary(cli):
     assert big["imported"] == 20_000 and big["retro_job"] is not None
     assert big["started_from"] == "snapshot" and big["same_entries"]
     assert big["snapshot_entries"] >= 20_000
+    stages = summary["stages"]  # what PDQ misses: caught, explained, stage 2 alone to review
+    assert stages["captioned"]["verdict"] == "block"
+    assert any(m.startswith("pdq-peeled") for m in stages["captioned"]["matched"])
+    assert stages["cropped-turned"]["verdict"] == "review"
+    assert stages["cropped-turned"]["matched"][0].startswith("orb: ")
+    photo = summary["photo_hashing"]  # a 12 MP photo: scan path and banking path agree
+    assert photo["matched"] and 0 <= photo["bits_apart"] <= 16

@@ -24,9 +24,9 @@ LEGAL = {
 }  # fmt: skip
 CYBERTIPLINE = {
     "PRESERVATION_AFTER_REPORT", "PRODUCTION_URL", "TESTING_URL", "CyberTipReport", "CyberTiplineClient",
-    "Family", "FileRelevance", "IncidentType", "IpEvent", "IpEventName", "Person", "Phase", "ReportFile",
+    "Family", "FileRelevance", "IncidentType", "IpEvent", "IpEventName", "Person", "Phase", "Reconcile", "ReportFile",
     "ReportedUser", "Reporter", "Response", "ResponseCode", "Step", "Submission", "check_report", "family",
-    "file_details_xml", "parse_response", "report_xml", "submit_report",
+    "file_details_xml", "parse_response", "reconcile", "report_xml", "submit_report",
 }  # fmt: skip
 
 
@@ -55,6 +55,8 @@ def test_the_core_is_pure() -> None:
     stdlib = set(sys.stdlib_module_names)
     allowed_rempart = {"rempart.errors", "rempart.transparency", "rempart.legal"}
     for path in sorted(root.rglob("*.py")):
+        if "db" in path.relative_to(root).parts[:-1]:
+            continue  # rempart.legal.db: the desk's database side, above the pure core
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]

@@ -25,6 +25,12 @@ def pdq_reference(pdq_dir) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="session")
+def default_fps(pdq_dir, pdq_reference):
+    """file -> Fingerprint of every reference image on the default path, computed once."""
+    return {name: fingerprint_file(pdq_dir / name) for name in pdq_reference}
+
+
+@pytest.fixture(scope="session")
 def video_dir(testdata) -> Path:
     return testdata / "video"
 

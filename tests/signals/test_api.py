@@ -45,7 +45,8 @@ def test_signatures():
     params = inspect.signature(signals.compare_videos).parameters
     assert params["distance"].default == 31 and params["quality_min"].default == 50
     assert signals.VARIANT_NAMES == (
-        "rot90", "rot180", "rot270", "flipx", "flipy", "transpose", "transverse", "trim")
+        "rot90", "rot180", "rot270", "flipx", "flipy", "transpose", "transverse", "trim",
+        "peel", "box", "straight")
 
 
 def test_default_limits():

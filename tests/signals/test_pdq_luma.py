@@ -1,5 +1,6 @@
-"""Fewer copies, same hashes: PDQ from our own strip-computed luma is bit for bit pdqhash's, and
-strip-by-strip conversions and the uint8 border test give what whole-picture code gave."""
+"""Fewer copies, same hashes: PDQ from the numba kernels (and from the fallback's strip-computed
+luma) is bit for bit pdqhash's, and strip-by-strip conversions, the uint8 border test and the
+numba border scan give what whole-picture code gave."""
 
 from __future__ import annotations
 
@@ -82,11 +83,70 @@ def test_flat_hostile_pictures_hash_as_before():
     assert tiff.pdq().pdq == _reference(rgb)[0][0]
 
 
-def test_the_entry_points_are_in_use_and_the_fallback_gives_the_same_hashes(monkeypatch):
+def test_the_entry_points_are_in_use_and_the_fallbacks_give_the_same_hashes(monkeypatch):
     import rempart.signals.pdq as pdq
 
+    assert pdq._fast() is not None  # the numba kernels loaded and passed their probes
     assert pdq._REFERENCE is not None and pdq.HASH_BYTES_PER_PIXEL == 8  # not the 35 B/px path
     rgb = np.random.default_rng(11).integers(0, 256, (120, 90, 3), dtype=np.uint8)[::-1]
     fast = pdq_dihedral(rgb)
+    monkeypatch.setattr(pdq, "_FAST", [None])  # no numba: Meta's C++ on our strip luma
+    assert pdq_dihedral(rgb) == fast and pdq_hash(rgb) == (fast[0]["original"], fast[1])
     monkeypatch.setattr(pdq, "_REFERENCE", None)  # another pdqhash build: its own functions
     assert pdq_dihedral(rgb) == fast and pdq_hash(rgb) == (fast[0]["original"], fast[1])
+
+
+def _photo_like(rng, rows: int, cols: int) -> np.ndarray:
+    """Smooth gradients and blobs plus noise: medians and box sums like a photo's."""
+    y, x = np.mgrid[0:rows, 0:cols]
+    base = np.stack([(x * 255 // max(1, cols - 1)), (y * 255 // max(1, rows - 1)),
+                     ((x + y) % 97) * 2], axis=2)
+    noise = rng.integers(-20, 21, (rows, cols, 3))
+    return np.clip(base + noise, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("size", [(5, 5), (4, 300), (300, 4), (64, 64), (63, 65), (128, 128),
+                                  (129, 257), (1080, 1920), (3024, 4032)])
+def test_numba_kernels_are_bit_exact_with_pdqhash(size):
+    """The fast path's hashes and quality equal pdqhash's for every size class, including
+    PDQ's special cases (under 5 pixels: zero hash; exactly 64 x 64), and for views."""
+    rng = np.random.default_rng(sum(size))
+    rgb = _photo_like(rng, *size)
+    pictures = [rgb, rgb[::-1, ::-1]]
+    if size[0] * size[1] < 1 << 21:
+        pictures += [rgb.transpose(1, 0, 2), np.broadcast_to(rgb[:, :, :1], rgb.shape)]
+    for picture in pictures:
+        hashes, quality = pdq_dihedral(picture)
+        if min(size) < 5:
+            assert (set(hashes.values()), quality) == ({"0" * 64}, 0)
+            continue
+        assert (list(hashes.values()), quality) == _reference(picture)
+        bits, single_quality = pdqhash.compute(np.ascontiguousarray(picture))
+        assert pdq_hash(picture) == (bits_to_hex(bits), int(single_quality))
+
+
+def test_the_numba_border_scan_is_the_numpy_one():
+    from rempart.signals import _kernels
+    from rempart.signals.trim import _edge_run
+
+    rng, rule, runs = np.random.default_rng(12), DEFAULT_TRIM, []
+    for k in range(300):
+        rows, cols = (int(v) for v in rng.integers(3, 120, 2))
+        a = rng.integers(0, 256, (rows, cols, 3), dtype=np.uint8)
+        if k % 3:  # bars of one colour, sometimes noisy
+            colour, top, left = rng.integers(0, 256, 3), rng.integers(0, rows // 3 + 1), \
+                rng.integers(0, cols // 3 + 1)
+            a[:top], a[:, :left] = colour, colour
+            if k % 2:
+                a = np.clip(a.astype(int) + rng.integers(-30, 30, a.shape), 0, 255).astype(np.uint8)
+        if k % 4 == 0:  # padding around a near-white page: the border stops at the step
+            pad = int(rng.integers(1, rows // 2 + 1))
+            a[:pad], a[pad:] = 255, 255 - int(rng.integers(3, 12))
+        if k % 5 == 0:
+            a = np.broadcast_to(a[:, :, :1], a.shape)
+        for lines in (a, a.transpose(1, 0, 2), a[::-1]):
+            expected = _edge_run(lines, rule)
+            runs.append(expected)
+            assert _kernels.edge_run(lines, rule.tolerance, rule.min_fraction, rule.blur_lines,
+                                     rule.blur_fraction, rule.step) == expected
+    assert sum(r > 0 for r in runs) > 100  # bordered lines were exercised

@@ -29,7 +29,7 @@ PUBLIC = {
     "NOTICE_OUTCOMES", "NOTICE_SOURCES", "Notice", "format_notice_leaf", "parse_day_leaf",
     "parse_notice_leaf", "recount_notices", "split_day",
     # targets and time to action (banned spaces, median time to action)
-    "bucket_time_to_action", "median_time_to_action",
+    "bucket_time_to_action", "median_time_to_action", "hash_match_source_type",
     # the one builder of DSA statements of reasons and the Transparency Database's schema
     "HASH_LIST_CLASSIFICATION", "StatementInput", "build_statement", "check_statement", "leaf_classification", "make_puid",
     "statement_problems", "territorial_scope",

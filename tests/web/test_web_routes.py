@@ -29,6 +29,7 @@ EXPECTED = {
     ("POST", "/cases/{case_id}/items/{item_id}/reveal"): P.MEDIA_REVEAL,
     ("POST", "/cases/{case_id}/reasons"): P.CASES_DECIDE,
     ("POST", "/cases/{case_id}/decide"): P.CASES_DECIDE,
+    ("POST", "/cases/{case_id}/publicly-available"): P.CASES_DECIDE,
     ("POST", "/decisions/{decision_id}/second"): P.CASES_SECOND_REVIEW,
     ("GET", "/escalations"): P.ESCALATIONS_RESOLVE,
     ("POST", "/decisions/{decision_id}/resolve"): P.ESCALATIONS_RESOLVE,
@@ -50,6 +51,32 @@ EXPECTED = {
     ("GET", "/organisations"): P.ORGS_STATS,
     ("POST", "/organisations/{org_id}/suspend"): P.ORGS_SUSPEND,
     ("POST", "/organisations/{org_id}/reinstate"): P.ORGS_SUSPEND,
+    ("GET", "/legal"): P.LEGAL_DESK,
+    ("GET", "/legal/orders/{order_id}"): P.LEGAL_DESK,
+    ("POST", "/legal/orders/{order_id}/clarify"): P.LEGAL_DESK,
+    ("POST", "/legal/orders/{order_id}/event"): P.LEGAL_DESK,
+    ("POST", "/legal/orders/{order_id}/answer"): P.LEGAL_DESK,
+    ("POST", "/legal/orders/{order_id}/callback"): P.LEGAL_DESK,
+    ("POST", "/legal/orders/{order_id}/approve"): P.LEGAL_APPROVE,
+    ("POST", "/legal/orders/{order_id}/lift"): P.LEGAL_DESK,
+    ("GET", "/legal/orders/{order_id}/deliveries/{number}"): P.LEGAL_DESK,
+    ("POST", "/legal/tipline/send"): P.LEGAL_DESK,
+    ("POST", "/legal/tipline/{tipline_id}/reconcile"): P.LEGAL_DESK,
+}
+
+#: the officers' portal (role officer only): its whole route table
+OFFICERS_EXPECTED = {
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): SIGNED_IN,
+    ("GET", "/password"): SIGNED_IN,
+    ("POST", "/password"): SIGNED_IN,
+    ("GET", "/"): P.ORDERS_READ_OWN,
+    ("GET", "/orders/new"): P.ORDERS_SUBMIT,
+    ("POST", "/orders"): P.ORDERS_SUBMIT,
+    ("GET", "/orders/{order_id}"): P.ORDERS_READ_OWN,
+    ("GET", "/orders/{order_id}/deliveries/{number}"): P.ORDERS_READ_OWN,
+    ("POST", "/orders/{order_id}/clarification"): P.ORDERS_SUBMIT,
 }
 
 #: state-changing routes that need no permission: logging in, out, and one's own password
@@ -74,6 +101,38 @@ def _access(route: APIRoute) -> list:
 
 def _has_csrf(route: APIRoute) -> bool:
     return any(getattr(d.call, "csrf", False) for d in route.dependant.dependencies)
+
+
+def _table(app) -> dict:
+    seen = {}
+    for route in _routes(app.routes):
+        if isinstance(route, Mount):
+            assert route.path == "/static", f"unexpected mount {route.path}"
+            continue
+        for method in route.methods:
+            key = (method, route.path)
+            assert key not in seen, f"duplicate route {key}"
+            access = _access(route)
+            assert len(access) == 1 and _has_csrf(route), key
+            seen[key] = access[0]
+            if method != "GET":
+                assert isinstance(access[0], P) or key in NO_PERMISSION_POSTS, key
+    return seen
+
+
+def test_the_officers_portal_route_table(runtime):
+    from rempart.web.officers import create_officers_portal
+
+    assert _table(create_officers_portal(runtime)) == OFFICERS_EXPECTED
+
+
+def test_only_the_legal_role_reaches_the_legal_desk():
+    from rempart.authz import GRANTS, Role
+
+    legal = {p for (m, path), p in EXPECTED.items() if path.startswith("/legal")}
+    for role, grants in GRANTS.items():
+        assert bool(legal & grants) == (role is Role.LEGAL), role
+    assert not GRANTS[Role.LEGAL] & {P.CASES_READ, P.MEDIA_REVEAL, P.CASES_CHILD_SAFETY}
 
 
 def test_route_table_is_exactly_the_expected_one(runtime):
@@ -113,7 +172,8 @@ def test_nothing_can_change_the_audit_log():
 def test_the_console_is_mounted_by_create_app(runtime):
     app = create_app(runtime, outbox_worker=False)
     mounts = [r for r in app.routes if isinstance(r, Mount)]
-    assert [m.path for m in mounts] == [MOUNT_PATH, "/portal", "/report", LOG_PATH, REPORTS_PATH]
+    assert [m.path for m in mounts] == [MOUNT_PATH, "/portal", "/report", "/officers", LOG_PATH,
+                                         REPORTS_PATH]
 
 
 def test_the_published_log_and_reports_are_read_only(runtime):

@@ -48,6 +48,8 @@ class BankIn(BaseModel):
     action: Literal["block", "review"] = "block"
     safelist: bool = False
     enabled: bool = True
+    feature_action: Literal["block", "review"] = Field(
+        "review", description="what a match by local features alone (signal orb) does")
 
 
 class BankPatch(BaseModel):
@@ -56,6 +58,7 @@ class BankPatch(BaseModel):
     threshold: int | None = Field(None, ge=0, le=256)
     action: Literal["block", "review"] | None = None
     enabled: bool | None = None
+    feature_action: Literal["block", "review"] | None = None
 
 
 class EntryIn(BaseModel):
@@ -77,7 +80,8 @@ class DisableIn(BaseModel):
 def bank_json(bank: Bank, active: int | None = None) -> dict:
     out = {"name": bank.name, "source": bank.source, "legal_basis": bank.legal_basis,
            "threshold": bank.threshold, "action": bank.action, "safelist": bank.is_safelist,
-           "enabled": bank.enabled, "created_at": bank.created_at.isoformat()}
+           "enabled": bank.enabled, "created_at": bank.created_at.isoformat(),
+           "feature_action": bank.feature_action}
     if active is not None:
         out["active_entries"] = active
     return out
@@ -119,7 +123,8 @@ def create_bank(body: BankIn, runtime: Runtime = Depends(get_runtime),
     with runtime.db.session() as s:
         bank = banks.create_bank(s, body.name, source=body.source, legal_basis=body.legal_basis,
                                  threshold=body.threshold, action=body.action,
-                                 safelist=body.safelist, enabled=body.enabled)
+                                 safelist=body.safelist, enabled=body.enabled,
+                                 feature_action=body.feature_action)
         return bank_json(bank)
 
 
@@ -169,7 +174,7 @@ async def bank_media(name: str, request: Request, runtime: Runtime = Depends(get
     external_id = fields.get("external_id") or None
     if external_id is not None and len(external_id) > 200:
         raise InvalidInput("external_id is longer than 200 characters")
-    fp = await run_in_threadpool(runtime.fingerprint, data)
+    fp = await run_in_threadpool(runtime.fingerprint, data, exact=True)
     outcome = await run_in_threadpool(runtime.bank_media, name, fp, external_id=external_id,
                                       added_by=who.label)
     return banking_json(outcome)

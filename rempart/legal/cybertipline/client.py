@@ -23,6 +23,7 @@ the retracted id and can be ``restart``ed once the report is fixed.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import socket
 import time
@@ -176,6 +177,77 @@ def submit_report(client: CyberTiplineClient, state: Submission, report: CyberTi
             raise
         if state.phase is Phase.RETRACTED:
             raise CyberTiplineRejected(f"report {state.retracted[-1]} retracted: {state.error}", state.error_code)
+
+
+class Reconcile(str, enum.Enum):
+    """How a person settles a submission (``reconcile``), from what NCMEC told them."""
+
+    CONTINUE = "continue"  # NCMEC confirms the lost /submit opened REPORT_ID: finish that report
+    RETRACT = "retract"  # retract REPORT_ID (the lost /submit's report), then submit afresh
+    NOT_OPENED = "not_opened"  # NCMEC confirms no report was opened: submit afresh
+    RESUBMIT = "resubmit"  # a retracted report, fixed: submit afresh (the old one stays retracted)
+
+
+def reconcile(client: CyberTiplineClient, state: Submission, report: CyberTipReport,
+              files: Mapping[str, bytes | Path], how: Reconcile, report_id: str | None = None, *,
+              save: Callable[[Submission], None], now: Callable[[], dt.datetime]) -> Submission:
+    """Settle an ``uncertain`` (or ``retracted``) submission as a person decided, then run it to
+    the end (``submit_report``). Never a second live report:
+
+    - ``continue``: the report id is checked on NCMEC's side by the report's next call (an
+      upload, or the finish of a report without files): an unknown id (5001) changes nothing
+      and is refused; a report NCMEC already retracted (5101) counts as retracted and a fresh
+      report is submitted; otherwise the report is completed under that id.
+    - ``retract``: ``/retract`` of the id first; only once NCMEC answers that the report is
+      retracted (0 or 5101) is a fresh report submitted; an unknown id (5001) or a finished
+      report (5102) changes nothing and is refused.
+    - ``not_opened``: on NCMEC's word that the lost /submit opened nothing.
+    - ``resubmit``: only from ``retracted``.
+    """
+    how = Reconcile(how)
+    if how is Reconcile.RESUBMIT:
+        if state.phase is not Phase.RETRACTED:
+            raise InvalidInput(f"submission {state.key} is {state.phase.value}: only a retracted report is resubmitted")
+        state = state.restart()
+    elif state.phase not in (Phase.UNCERTAIN, Phase.SUBMITTING):  # submitting: its process stopped
+        raise InvalidInput(f"submission {state.key} is {state.phase.value}, not uncertain: nothing to reconcile")
+    elif how is Reconcile.NOT_OPENED:
+        state = state.confirm_not_opened()
+    else:
+        rid = (report_id or "").strip()
+        if not rid.isascii() or not rid.isdigit() or len(rid) > 20:
+            raise InvalidInput("the NCMEC report id is the number NCMEC gave (digits only)")
+        if how is Reconcile.RETRACT:
+            resp = client.retract(rid)
+            if resp.code == ResponseCode.REPORT_DOES_NOT_EXIST:
+                raise InvalidInput(f"NCMEC knows no report {rid}: nothing changed")
+            if resp.code == ResponseCode.REPORT_ALREADY_FINISHED:
+                raise InvalidInput(f"NCMEC's report {rid} is finished: it cannot be retracted; "
+                                   "ask NCMEC (nothing changed)")
+            if resp.family is not Family.SUCCESS and resp.code != ResponseCode.REPORT_ALREADY_RETRACTED:
+                raise CyberTiplineUnavailable(f"/retract: {resp.code} {resp.description}", resp.code)
+            state = state.reconcile_report_id(rid).must_retract("retracted on reconciliation", None)
+            state = state.retracted_now().restart()
+        else:
+            opened = state.reconcile_report_id(rid)
+            what, key = opened.next_step()
+            by_key = {f.key: f for f in report.files}
+            try:
+                state = _advance(client, opened, what, key, by_key, files, now)
+                if state.phase is Phase.RETRACTED:  # /finish: NCMEC had retracted it
+                    state = state.restart()
+            except CyberTiplineRejected as exc:
+                if exc.code == ResponseCode.REPORT_DOES_NOT_EXIST:
+                    raise InvalidInput(f"NCMEC knows no report {rid}: nothing changed") from None
+                if exc.code == ResponseCode.REPORT_ALREADY_RETRACTED:
+                    state = opened.must_retract("NCMEC had retracted it", exc.code).retracted_now().restart()
+                elif exc.code == ResponseCode.REPORT_ALREADY_FINISHED:
+                    raise InvalidInput(f"NCMEC's report {rid} is already finished: ask NCMEC "
+                                       "(nothing changed)") from None
+                else:
+                    state = opened  # the run below meets the refusal again and retracts as documented
+    save(state)
+    return submit_report(client, state, report, files, save=save, now=now)
 
 
 def _advance(client: CyberTiplineClient, state: Submission, what: Step, key: str | None,

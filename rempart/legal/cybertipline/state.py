@@ -15,7 +15,9 @@ Phases::
 
 ``submitting`` is stored *before* /submit is sent: if the process dies before the answer is
 stored, resuming finds ``submitting`` and stops as ``uncertain`` instead of opening a second
-report. Only a person can leave ``uncertain``, once NCMEC tells them whether the report exists.
+report. Only a person can leave ``uncertain``, once NCMEC tells them whether the report exists
+(``client.reconcile``: continue under NCMEC's id, retract it and restart, or confirm nothing
+was opened); a ``retracted`` report is ``restart``ed by a person too, once fixed.
 The failed attempts' report ids stay in ``retracted``.
 
 JSON (``format`` first; the file list keeps the order of the report's files)::

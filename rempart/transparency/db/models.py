@@ -77,7 +77,9 @@ class LogCheckpoint(Base):
 
 
 class LogOpening(Base):
-    """PRIVATE. What opens a decision leaf's commitment. Never published."""
+    """PRIVATE. What opens a decision leaf's commitment. Never published, except the openings
+    deliberately revealed (``published_at``: a law-enforcement order whose confidentiality
+    lapsed), which ``openings.json`` lists so that anyone can check them against the old leaf."""
 
     __tablename__ = "tlog_openings"
 
@@ -90,6 +92,7 @@ class LogOpening(Base):
     ref_kind: Mapped[str] = mapped_column(String(32))  # scanned_item | case | notice | ...
     ref_id: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 # --- witnesses (``witnesses``): who cosigns the log's checkpoints, and what they returned -------

@@ -18,17 +18,23 @@ Layout (each path with its media type and HTTP caching, ``Publication.file``)::
     reports/<day>.html            the same as a page with charts
     reports/<day>.sor.json        the day's DSA statements of reasons
     index.html                    every day, with its page, JSON and statements of reasons
+    openings.json                 {"origin", "openings": [{"leaf_index", "salt", "content_sha256",
+                                  "subject", "published_at"}]}: the openings deliberately revealed
+                                  (law-enforcement orders committed in confidence, revealed when
+                                  their confidentiality lapsed); check one with
+                                  ``rempart verify opening``
 
 A day's report files exist once a signed checkpoint contains its report leaf. Tiles exist for
 every signed checkpoint's size, so each checkpoint ever handed out (in a report, a receipt) stays
 provable. ``publish`` writes the same bytes ``file`` serves; immutable files are never rewritten
 with other bytes, and a republish only adds what is new. Openings, salts, item references and
-scan data never leave the database: publication reads only ``tlog_leaves``, ``tlog_hashes``,
+scan data never leave the database (but the openings revealed on purpose): publication reads only ``tlog_leaves``, ``tlog_hashes``,
 ``tlog_checkpoints``, ``tlog_reports`` and the witnesses' cosignatures.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -43,7 +49,7 @@ from rempart.transparency.checkpoint import parse_checkpoint
 from rempart.transparency.db import log_store, witnesses
 from rempart.transparency.db.html import DayPoint, render_html
 from rempart.transparency.db.models import LogCheckpoint, LogLeaf, LogReport
-from rempart.transparency.db.service import TransparencyLog
+from rempart.transparency.db.service import TransparencyLog, published_openings
 from rempart.transparency.leaves import parse_day_leaf, parse_report_leaf
 from rempart.transparency.note import parse_note
 from rempart.transparency.reports import enforcement, report_document, report_summary, statements_for
@@ -170,6 +176,13 @@ class Publication:
             f"reports/{d.day}.sor.json": _json(statements_for(self.log.origin, report.first or 0, decisions)),
         }
 
+    def openings(self) -> bytes:
+        return _json({"origin": self.log.origin, "openings": [
+            {"leaf_index": o.leaf_index, "salt": base64.b64encode(o.salt).decode(),
+             "content_sha256": o.content_sha256, "subject": o.subject,
+             "published_at": o.published_at.isoformat(timespec="seconds") + "Z"}
+            for o in published_openings(self.session)]})
+
     def report_index(self) -> bytes:
         return _json({"origin": self.log.origin, "reports": [d.index_entry() for d in self.days()]})
 
@@ -215,6 +228,8 @@ all reports as data: <a href="reports/index.json">reports/index.json</a>.</p>
             return PublishedFile(self.index_page(), HTML, INDEX_CACHE)
         if path == "reports/index.json":
             return PublishedFile(self.report_index(), JSON, INDEX_CACHE)
+        if path == "openings.json":
+            return PublishedFile(self.openings(), JSON, INDEX_CACHE)
         found = _ARCHIVE_PATH.fullmatch(path)
         if found:
             row = self.session.get(LogCheckpoint, int(found.group(1)))
@@ -291,6 +306,7 @@ def publish(session: Session, log: TransparencyLog, directory: str | Path) -> Pu
             _write_atomic(root / rel, files[rel])
         out.reports.append(d.day)
     _write_atomic(root / "reports" / "index.json", pub.report_index())
+    _write_atomic(root / "openings.json", pub.openings())
     _write_atomic(root / "index.html", pub.index_page())
     return out
 

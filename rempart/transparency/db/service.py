@@ -49,6 +49,7 @@ from rempart.transparency.leaves import (
     format_decision_leaf,
     format_notice_leaf,
     format_report_leaf,
+    hash_match_source_type,
     make_commitment,
     recount,
     recount_notices,
@@ -67,6 +68,20 @@ BLOCK_FIELDS = {
 }  # fmt: skip
 
 Ref = tuple[str, object]
+
+
+def block_source_type(matches) -> str:
+    """An automatic block's ``source_type`` (``hash_match_source_type``): by the provenance of
+    its closest counted match, which ``rempart.exchanges`` writes into the match's ledger row."""
+    return hash_match_source_type(closest_exchange_kind(matches))
+
+
+def closest_exchange_kind(matches) -> str | None:
+    """The exchange kind of the closest counted match of ledger rows (``ItemMatch``), if any."""
+    counted = sorted((m for m in matches if m.status == "counted"), key=lambda m: (m.distance, m.entry_id))
+    if not counted:
+        return None
+    return ((counted[0].detail or {}).get("exchange") or {}).get("kind")
 
 
 @dataclass(frozen=True)
@@ -113,13 +128,18 @@ def _pending_day(session: Session, after: int | None) -> dt.date | None:
     return dt.date.fromisoformat(day) if day else None
 
 
-def _append_report(session: Session, head, day: dt.date, previous: int | None, closed_by: str) -> ClosedDay:
+#: what a report's ``answers`` lines come from: (session, day) -> {(order, agency): (n, median, p95)}
+Answers = Callable[[Session, dt.date], dict] | None
+
+
+def _append_report(session: Session, head, day: dt.date, previous: int | None, closed_by: str,
+                   answers: Answers = None) -> ClosedDay:
     start = 0 if previous is None else previous + 1
     entries = log_store.read_entries(session, start, head.size)
     decisions, notices = split_day(entries)
     first, last = (start, head.size - 1) if entries else (None, None)
     report = Report(day.isoformat(), first, last, previous, recount(decisions),
-                    recount_notices(notices))
+                    recount_notices(notices), answers(session, day) if answers else {})
     idx = log_store.append(session, head, format_report_leaf(report), "report", report.day)
     session.add(LogReport(day=report.day, leaf_index=idx, first=first, last=last, previous=previous,
                           closed_by=closed_by))
@@ -127,7 +147,8 @@ def _append_report(session: Session, head, day: dt.date, previous: int | None, c
     return ClosedDay(report.day, idx, len(decisions), len(notices))
 
 
-def _close_through(session: Session, head, through: dt.date, closed_by: str) -> list[ClosedDay]:
+def _close_through(session: Session, head, through: dt.date, closed_by: str,
+                   answers: Answers = None) -> list[ClosedDay]:
     """Close every open day up to and including ``through`` (none if nothing is open)."""
     last = last_report(session)
     previous = last.leaf_index if last else None
@@ -143,14 +164,14 @@ def _close_through(session: Session, head, through: dt.date, closed_by: str) -> 
     closed = []
     day = start
     while day <= through:
-        c = _append_report(session, head, day, previous, closed_by)
+        c = _append_report(session, head, day, previous, closed_by, answers)
         closed.append(c)
         previous = c.leaf_index
         day += dt.timedelta(days=1)
     return closed
 
 
-def _leaf_day(session: Session, head, wanted: dt.date) -> dt.date:
+def _leaf_day(session: Session, head, wanted: dt.date, answers: Answers = None) -> dt.date:
     """The day a decision made on ``wanted`` is counted in, closing earlier open days first."""
     last = last_report(session)
     day = wanted
@@ -159,7 +180,7 @@ def _leaf_day(session: Session, head, wanted: dt.date) -> dt.date:
     pending = _pending_day(session, last.leaf_index if last else None)
     if pending is not None:
         day = max(day, pending)
-    _close_through(session, head, day - dt.timedelta(days=1), "rollover")
+    _close_through(session, head, day - dt.timedelta(days=1), "rollover", answers)
     return day
 
 
@@ -168,7 +189,7 @@ def _leaf_day(session: Session, head, wanted: dt.date) -> dt.date:
 
 def record_decision(session: Session, fields: Mapping[str, str], content_sha256: bytes | str, ref: Ref, *,
                     at: dt.datetime | None = None, region: str = "EU", subject: str = "content",
-                    event: str | None = None) -> int:
+                    event: str | None = None, answers: Answers = None) -> int:
     """Append a decision leaf about the content with SHA-256 ``content_sha256``; return its index.
 
     ``fields`` are the leaf's vocabulary fields (``leaves.Decision``) without ``commitment``;
@@ -179,20 +200,21 @@ def record_decision(session: Session, fields: Mapping[str, str], content_sha256:
     is appended and the index of its leaf is returned.
     """
     return _record(session, Decision, format_decision_leaf, "decision", fields, content_sha256,
-                   ref, at=at, region=region, subject=subject, event=event)
+                   ref, at=at, region=region, subject=subject, event=event, answers=answers)
 
 
 def record_notice(session: Session, fields: Mapping[str, str], content_sha256: bytes | str, ref: Ref, *,
-                  at: dt.datetime | None = None, region: str = "EU", event: str | None = None) -> int:
+                  at: dt.datetime | None = None, region: str = "EU", event: str | None = None,
+                  answers: Answers = None) -> int:
     """Append a notice leaf (``leaves.Notice``: a notice received, or its outcome) committing to
     ``content_sha256`` (the digest of the notice as received); as ``record_decision``."""
     return _record(session, Notice, format_notice_leaf, "notice", fields, content_sha256, ref,
-                   at=at, region=region, subject="notice", event=event)
+                   at=at, region=region, subject="notice", event=event, answers=answers)
 
 
 def _record(session: Session, leaf_type, formatter, leaf_kind: str, fields: Mapping[str, str],
             content_sha256: bytes | str, ref: Ref, *, at: dt.datetime | None, region: str,
-            subject: str, event: str | None) -> int:
+            subject: str, event: str | None, answers: Answers = None) -> int:
     values = dict(fields)
     if "commitment" in values:
         raise InvalidInput("the commitment is made here, with a fresh salt; do not pass one")
@@ -209,7 +231,7 @@ def _record(session: Session, leaf_type, formatter, leaf_kind: str, fields: Mapp
     if event is not None and (done := log_store.leaf_of_event(session, event)) is not None:
         return done
     wanted = dt.date.fromisoformat(values.pop("day")) if "day" in values else day_of(at or utcnow())
-    day = _leaf_day(session, head, wanted)
+    day = _leaf_day(session, head, wanted, answers)
     salt = os.urandom(32)
     values.setdefault("region", region)
     values.update(day=day.isoformat(), commitment=make_commitment(salt, digest))
@@ -227,6 +249,23 @@ def opening(session: Session, index: int) -> LogOpening:
     if row is None:
         raise NotFound("opening of log leaf", index)
     return row
+
+
+def publish_opening(session: Session, index: int, at: dt.datetime | None = None) -> bool:
+    """Reveal the opening of leaf ``index`` for good (``openings.json``): for what was committed
+    in confidence and may now be known (a law-enforcement order whose confidentiality lapsed).
+    Idempotent; returns whether it was newly published."""
+    row = opening(session, index)
+    if row.published_at is not None:
+        return False
+    row.published_at = at or utcnow()
+    session.flush()
+    return True
+
+
+def published_openings(session: Session) -> list[LogOpening]:
+    return list(session.scalars(select(LogOpening).where(LogOpening.published_at.is_not(None))
+                                .order_by(LogOpening.leaf_index)))
 
 
 def unlink_opening(session: Session, index: int) -> None:
@@ -259,6 +298,8 @@ class TransparencyLog:
         self.region = region
         self.clock = clock
         self._signer: Ed25519Signer | None = None
+        #: where each daily report's law-enforcement answer times come from (the legal desk)
+        self.answers: Answers = None
 
     @property
     def signer(self) -> Ed25519Signer:
@@ -277,13 +318,13 @@ class TransparencyLog:
                         ref: Ref, subject: str = "content", event: str | None = None) -> int:
         """``record_decision`` with this log's clock and region (for moderation, appeals, notices)."""
         return record_decision(session, fields, content_sha256, ref, at=self.clock(), region=self.region,
-                               subject=subject, event=event)
+                               subject=subject, event=event, answers=self.answers)
 
     def record_notice(self, session: Session, fields: Mapping[str, str], content_sha256: bytes | str,
                       ref: Ref, event: str | None = None) -> int:
         """``record_notice`` with this log's clock and region (the hotline's receipts, outcomes)."""
         return record_notice(session, fields, content_sha256, ref, at=self.clock(), region=self.region,
-                             event=event)
+                             event=event, answers=self.answers)
 
     def after_scan(self, session: Session, item, result) -> None:
         """The ``AfterScan`` hook: one decision leaf for every automatic block, nothing else."""
@@ -296,7 +337,8 @@ class TransparencyLog:
             signals = [(s.signal_type, s.value) for s in item.signals if s.variant == "original"]
             digest, subject = signals_digest(signals), "signals"
         content_type = item.kind if item.kind in ("image", "video") else "other"
-        self.record_decision(session, {**BLOCK_FIELDS, "content_type": content_type}, digest,
+        self.record_decision(session, {**BLOCK_FIELDS, "content_type": content_type,
+                                       "source_type": block_source_type(item.matches)}, digest,
                              ("scanned_item", item.id), subject=subject, event=f"block:{item.id}")
 
     def close_day(self, session: Session, day: dt.date | None = None) -> list[ClosedDay]:
@@ -314,9 +356,9 @@ class TransparencyLog:
         pending = _pending_day(session, last.leaf_index if last else None)
         if pending is not None and pending > day:
             raise Conflict(f"decisions of {pending} are already in the log; {day} can no longer be closed")
-        closed = _close_through(session, head, day, "close-day")
+        closed = _close_through(session, head, day, "close-day", self.answers)
         if not closed:
-            closed = [_append_report(session, head, day, None, "close-day")]
+            closed = [_append_report(session, head, day, None, "close-day", self.answers)]
         self.sign_checkpoint(session)
         return closed
 

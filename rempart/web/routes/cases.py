@@ -19,6 +19,7 @@ from rempart.moderation import (
     ActionKind, ActionRequest, DecisionStatus, claim, decide, list_cases, my_exposure, next_case,
     preview_decision, release, review_media, reveal,
 )
+from rempart.moderation.facts import record_public_availability
 from rempart.scanning.models import ScannedItem
 from rempart.store.db import RowId
 from rempart.web.casepage import case_context, preview_rows
@@ -176,3 +177,16 @@ def decide_case(request: Request, case_id: RowId, policy: str = Form(""),
                           facts=facts, config=rt.moderation)
         final = decision.status == DecisionStatus.FINAL.value
     return redirect(request, f"/cases/{case_id}", done="decided" if final else "pending")
+
+
+@router.post("/cases/{case_id}/publicly-available")
+def public_availability(request: Request, case_id: RowId, publicly_available: str = Form(""),
+                        viewer: Viewer = Depends(needs(P.CASES_DECIDE))):
+    """Record whether the case's content was publicly available (CyberTipline
+    ``publiclyAvailable``); audited, refused once the case was reported."""
+    if publicly_available not in ("yes", "no"):
+        raise InvalidInput("publicly_available must be yes or no")
+    rt = runtime_of(request)
+    with rt.db.session() as s:
+        record_public_availability(s, viewer.actor, case_id, publicly_available == "yes")
+    return redirect(request, f"/cases/{case_id}", done="fact-recorded")

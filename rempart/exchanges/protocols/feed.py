@@ -1,0 +1,120 @@
+"""The rempart-to-rempart feed (pure): ``GET /v1/exchange/feed``, signed per partner.
+
+Request (the partner's key as a bearer token)::
+
+    GET {base}/v1/exchange/feed?after=<seq>&limit=<n>
+    Authorization: Bearer rpx_<key>
+
+Answer: a JSON object, its exact bytes signed with the partner's key (HMAC-SHA256)::
+
+    Rempart-Signature: v1=<hex of HMAC-SHA256(key, body)>
+
+    {"partner": "peer-b", "after": 0, "next": 42, "settled": 42, "more": false,
+     "items": [{"id": "platform-confirmed/17", "bank": "platform-confirmed", "op": "add",
+                "signal_type": "pdq", "value": "<hash>", "labels": ["bank:platform-confirmed"]}]}
+
+``after`` echoes the request (a page replayed for another request is refused), ``next`` is
+where to go on reading, ``more`` says whether to ask at once, and ``settled`` (<= ``next``) is
+where a later sync must start again: on PostgreSQL a change of the last moments may still be
+joined by one with a lower sequence number (see ``rempart.exchanges.feed``), so the changes
+after ``settled`` are served again then (applying them twice changes nothing). ``op`` is
+``add`` for an entry that matches on the sharing side and ``delete`` for one disabled or
+removed there. Items come from the change feed of the banks shared with this partner (``seq``
+order). The consumer's checkpoint is ``{"after": <restart point>, "cursor": <next>}`` while it
+pages, committed with each page's effects, and ``{"after": <restart point>}`` once caught up:
+no change is missed, whatever crashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping, Sequence
+
+from rempart.exchanges.errors import BadPage
+from rempart.exchanges.protocols import (
+    MAX_RECORDS, BadRecord, Page, Rejected, Request, Upstream, as_int, clean_id, clean_labels,
+)
+from rempart.exchanges.protocols._json import load_object, records_of
+
+SIGNATURE_HEADER = "Rempart-Signature"
+KEY_PREFIX = "rpx_"
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 5000
+
+
+def signature(key: str, body: bytes) -> str:
+    return "v1=" + hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+
+
+def feed_body(partner: str, after: int, next_seq: int, more: bool, items: Sequence[Mapping],
+              settled: int | None = None) -> bytes:
+    """The exact bytes of one feed page (what is signed); ``settled`` defaults to ``next_seq``."""
+    return json.dumps({"partner": partner, "after": after, "next": next_seq, "more": more,
+                       "settled": next_seq if settled is None else settled,
+                       "items": list(items)}, separators=(",", ":"), sort_keys=True).encode()
+
+
+class RempartWire:
+    kind = "rempart"
+
+    def __init__(self, options: Mapping, key: str) -> None:
+        self.key = key
+        self.limit = int(options.get("page_size", DEFAULT_LIMIT))
+
+    def request(self, checkpoint: Mapping, now: int) -> tuple[Request, dict]:
+        restart = int(checkpoint.get("after", 0))
+        after = int(checkpoint.get("cursor", restart))
+        return (Request("GET", "/v1/exchange/feed", {"after": str(after), "limit": str(self.limit)}),
+                {"after": after, "restart": restart})
+
+    def parse(self, body: bytes, headers: Mapping[str, str], window: Mapping) -> Page:
+        got = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER.lower()), "")
+        if not hmac.compare_digest(got.encode(), signature(self.key, body).encode()):
+            raise BadPage("the page's signature does not verify with this partner key")
+        doc = load_object(body)
+        if as_int(doc.get("after"), "after") != window["after"]:
+            raise BadPage("the page answers another request (after differs)")
+        nxt = as_int(doc.get("next"), "next")
+        settled = as_int(doc.get("settled", nxt), "settled")
+        if not window["after"] <= settled <= nxt:
+            raise BadPage("next or settled goes backwards")
+        data = records_of(doc, "items")
+        if len(data) > MAX_RECORDS:
+            raise BadPage(f"more than {MAX_RECORDS} records in one page")
+        records, rejected = [], []
+        for raw in data:
+            try:
+                records.append(_item(raw))
+            except BadRecord as exc:
+                rid = raw.get("id") if isinstance(raw, dict) else None
+                rejected.append(Rejected(str(rid)[:200] if rid else "", str(exc)))
+        more = doc.get("more")
+        if not isinstance(more, bool):
+            raise BadPage("more is not true or false")
+        # the restart point moves only while every page before was settled to its end
+        restart = settled if window["restart"] == window["after"] else window["restart"]
+        checkpoint = {"after": restart, "cursor": nxt} if more else {"after": restart}
+        return Page(tuple(records), tuple(rejected), checkpoint, not more)
+
+    def feedback(self, upstream_id: str, extra: Mapping, opinion: str, signal_type: str,
+                 reason: str | None = None) -> Request | None:
+        return None
+
+
+def _item(raw) -> Upstream:
+    if not isinstance(raw, dict):
+        raise BadRecord("an item is not an object")
+    upstream_id = clean_id(raw.get("id"))
+    op = raw.get("op")
+    if op == "delete":
+        return Upstream(upstream_id, "delete")
+    if op not in ("add", "update"):
+        raise BadRecord("op is not add, update or delete")
+    stype, value = raw.get("signal_type"), raw.get("value")
+    if not isinstance(stype, str) or not isinstance(value, str):
+        raise BadRecord("no signal_type or value")
+    labels = raw.get("labels", [])
+    return Upstream(upstream_id, op, ((stype, value),),
+                    clean_labels(labels if isinstance(labels, list) else []))

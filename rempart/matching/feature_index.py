@@ -1,0 +1,364 @@
+"""Stage 2 matching: a descriptor index over banked ORB features and geometric verification.
+
+Pure (numpy + OpenCV, no database). Two steps per query (``FeatureIndex.match``):
+
+1. Shortlist. The first 240 bits of every banked descriptor are cut into 10 chunks of 24 bits;
+   chunk ``t`` of every descriptor is a key in table ``t`` (a sorted array: an inverted file with
+   16.7 million lists, so random collisions stay rare in a large bank). A query descriptor looks
+   up its 10 chunks; a banked descriptor sharing at least one chunk exactly and within ``NEAR``
+   bits in all is a near neighbour (multi-index hashing: two ORB descriptors of the same point,
+   typically 10-40 bits apart, share a chunk with probability ~0.3-0.7; a true match has
+   hundreds of such points, so enough of them vote). Each banked item gets one vote per query
+   descriptor whose nearest neighbour in it is clearly nearer than the next (Lowe's ratio
+   ``RATIO``: a repeated corner is no evidence). The ``PRESCREEN`` items with most votes (at
+   least ``MIN_VOTES``) are screened by a RANSAC fit on the index's own pairs, and the
+   ``SHORTLIST`` best go on. Lists longer than ``BUSY_LIST`` or 4 times the mean length
+   (flat-area descriptors every picture has) are skipped.
+2. Verification. The query's descriptors are matched to the item's (nearest neighbour, Lowe's
+   ratio ``RATIO``), and a similarity transform (rotation, uniform scale, translation) is fitted
+   by RANSAC (OpenCV ``estimateAffinePartial2D``). The item matches only when
+   - at least ``MIN_INLIERS`` correspondences agree with the transform (distinct pictures with
+     spread-out inliers reached at most 10 over 1.2 million pairs: bench/pdq_misses.py),
+   - the inliers are spread over the part of the banked picture the query shows: their convex
+     hull covers at least ``MIN_SPREAD`` of it and they fall in at least ``MIN_CELLS`` of its
+     3 x 3 grid cells (a shared logo, a watermark or a line of text alone never matches),
+   - the query shows at least ``MIN_AREA`` of the banked picture, and the scale stays within
+     ``SCALES`` (a whole picture is not a speck of another).
+
+What a match reports (``FeatureMatch``): inliers, the transform (scale, rotation in degrees,
+translation as shares of the query's size), the share of the banked picture that falls inside
+the query's frame once mapped by the transform (``area``: a crop shows less; a screenshot's
+surrounding canvas is not subtracted), and where it lies in the query (``region``: left, top,
+right, bottom as shares of the query's width and height), so a reviewer sees what matched.
+
+Live changes: ``add`` puts items in a small *delta* (its own tables, rebuilt when it changes);
+when it outgrows ``DELTA_SHARE`` of the main tables the two are merged (amortised, never a
+rebuild per change); ``remove`` drops an item at once (its rows in the main tables are skipped
+until the next merge).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from rempart.signals.features import Features
+
+NEAR = 64
+SHORTLIST = 5
+PRESCREEN = 6
+MIN_SCREEN = 7
+MIN_VOTES = 6
+BUSY_LIST = 32
+RATIO = 0.85
+MIN_INLIERS = 24
+MIN_SPREAD = 0.15
+MIN_AREA = 0.25
+MIN_CELLS = 5
+SCALES = (0.12, 8.0)
+DELTA_SHARE = 0.10
+_CHUNKS = 10  # of 24 bits: the first 30 bytes of the 32
+_LISTS = 1 << 24
+
+
+def _chunks(desc: np.ndarray) -> np.ndarray:
+    """The ``_CHUNKS`` 24-bit keys of each descriptor (n x _CHUNKS uint32)."""
+    if not len(desc):
+        return np.zeros((0, _CHUNKS), np.uint32)
+    b = np.ascontiguousarray(desc[:, :3 * _CHUNKS]).reshape(len(desc), _CHUNKS, 3).astype(np.uint32)
+    return (b[:, :, 0] << 16) | (b[:, :, 1] << 8) | b[:, :, 2]
+
+
+
+@dataclass(frozen=True)
+class FeatureMatch:
+    """The verified evidence that a query shows a banked item (see the module docstring)."""
+
+    item: int
+    inliers: int
+    scale: float
+    rotation: float  # degrees, counter-clockwise from the banked picture to the query
+    shift: tuple[float, float]  # translation, as shares of the query's width and height
+    area: float  # share of the banked picture visible in the query
+    region: tuple[float, float, float, float]  # left, top, right, bottom (shares of the query)
+    spread: float  # share of the banked picture under the inliers' convex hull
+
+    def evidence(self) -> dict:
+        return {"inliers": self.inliers,
+                "transform": {"scale": round(float(self.scale), 3),
+                              "rotation": round(float(self.rotation), 2),
+                              "shift": [round(float(v), 3) for v in self.shift]},
+                "area_covered": round(float(self.area), 3),
+                "region": [round(float(v), 4) for v in self.region]}
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What verifying one candidate found, matched or not (the bench reads the near misses)."""
+
+    inliers: int
+    spread: float
+    cells: int
+    match: FeatureMatch | None
+    area: float = 0.0
+
+
+class _Tables:
+    """Descriptors of many items with their 16 sorted chunk tables."""
+
+    def __init__(self, owners: np.ndarray, desc: np.ndarray, pos: np.ndarray | None = None) -> None:
+        self.owners = owners
+        self.desc = desc
+        self.pos = pos if pos is not None else np.zeros(len(desc), np.int64)  # row in its item
+        chunks = _chunks(desc)
+        # postings as int32 (64 bytes per descriptor for the 16 tables, not 128)
+        self.order = np.argsort(chunks, axis=0, kind="stable").astype(np.int32)
+        self.keys = np.take_along_axis(chunks, self.order, axis=0)
+
+    def near(self, qdesc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct (query row, banked row) pairs within NEAR bits that share a chunk, with
+        their distances."""
+        none = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        if not len(self.desc) or not len(qdesc):
+            return none
+        busy = max(BUSY_LIST, int(4 * len(self.desc) / _LISTS))
+        qchunks = _chunks(qdesc)
+        qs, ds = [], []
+        for t in range(_CHUNKS):
+            col = self.keys[:, t]
+            lo = np.searchsorted(col, qchunks[:, t], "left")
+            n = np.searchsorted(col, qchunks[:, t], "right") - lo
+            n[n > busy] = 0  # a list every picture's flat areas share: no evidence
+            total = int(n.sum())
+            if not total:
+                continue
+            starts = np.repeat(lo - (np.cumsum(n) - n), n)
+            qs.append(np.repeat(np.arange(len(qdesc)), n))
+            ds.append(self.order[starts + np.arange(total), t])
+        if not qs:
+            return none
+        q, d = np.concatenate(qs), np.concatenate(ds)
+        dist = np.bitwise_count(_words(qdesc)[q] ^ _words(self.desc)[d]).sum(axis=1)
+        keep = dist <= NEAR
+        key, first = np.unique(q[keep] * len(self.desc) + d[keep], return_index=True)
+        return key // len(self.desc), key % len(self.desc), dist[keep][first]
+
+
+def _words(desc: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(desc).view(np.uint64).reshape(len(desc), 4)
+
+
+def _tables(items: list[tuple[int, Features]]) -> _Tables:
+    if not items:
+        return _Tables(np.zeros(0, np.int64), np.zeros((0, 32), np.uint8))
+    owners = np.concatenate([np.full(len(f), i, np.int64) for i, f in items])
+    pos = np.concatenate([np.arange(len(f), dtype=np.int16) for _, f in items])
+    return _Tables(owners, np.ascontiguousarray(np.concatenate([f.desc for _, f in items])), pos)
+
+
+class FeatureIndex:
+    """Banked items' ORB features: shortlist by descriptor votes, then verify. Not thread-safe:
+    the ``Matcher`` holds it under its lock."""
+
+    def __init__(self) -> None:
+        self._items: dict[int, Features] = {}
+        self._main = _tables([])
+        self._in_main: set[int] = set()
+        self._stale: set[int] = set()  # in the main tables, removed or replaced since
+        self._delta: dict[int, Features] = {}
+        self._delta_tables: _Tables | None = None
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def add(self, item: int, features: Features) -> None:
+        self.add_many([(item, features)])
+
+    def add_many(self, pairs) -> None:
+        """Add or replace items; the delta is merged (at most once) when it outgrew its share."""
+        for item, features in pairs:
+            self.remove([item])
+            if len(features) == 0:
+                continue
+            self._items[item] = features
+            self._delta[item] = features
+            self._delta_tables = None
+        pending = sum(len(f) for f in self._delta.values())
+        if pending > max(5_000, DELTA_SHARE * len(self._main.desc)):
+            self._merge()
+
+    def remove(self, items) -> None:
+        for item in items:
+            self._items.pop(item, None)
+            if self._delta.pop(item, None) is not None:
+                self._delta_tables = None
+            if item in self._in_main:
+                self._stale.add(item)
+
+    def _merge(self) -> None:
+        self._main = _tables(list(self._items.items()))
+        self._in_main = set(self._items)
+        self._stale = set()
+        self._delta = {}
+        self._delta_tables = None
+
+    def nbytes(self) -> int:
+        """Memory held by the index (descriptors, positions, tables), in bytes."""
+        held = sum(f.xy.nbytes + f.desc.nbytes for f in self._items.values())
+        m = self._main
+        return held + m.owners.nbytes + m.pos.nbytes + m.order.nbytes + m.keys.nbytes
+
+    def shortlist(self, query: Features, size: int = SHORTLIST) -> list[tuple[int, int]]:
+        """The ``(item, score)`` pairs worth verifying, best first.
+
+        The ``PRESCREEN`` items with most votes (at least ``MIN_VOTES``) are screened with the
+        index's own pairs: a similarity fitted by RANSAC to (query point, banked point) pairs
+        found in the tables; the score is its inlier count, and only items reaching
+        ``MIN_SCREEN`` inliers in at least 4 cells of a 3 x 3 grid are kept (distinct pictures
+        that merely share glyphs or corners stop here, before the costlier verification)."""
+        if self._delta and self._delta_tables is None:
+            self._delta_tables = _tables(list(self._delta.items()))
+        qs, owners, rows, dists = [], [], [], []
+        for tables, stale in ((self._main, self._stale), (self._delta_tables, set())):
+            if tables is None:
+                continue
+            q, d, dist = tables.near(query.desc)
+            o = tables.owners[d]
+            if stale and len(o):
+                alive = ~np.isin(o, np.fromiter(stale, np.int64, len(stale)))
+                q, d, o, dist = q[alive], d[alive], o[alive], dist[alive]
+            qs.append(q)
+            owners.append(o)
+            rows.append(tables.pos[d])
+            dists.append(dist)
+        if not qs or not sum(len(q) for q in qs):
+            return []
+        q, o, r = np.concatenate(qs), np.concatenate(owners), np.concatenate(rows)
+        dist = np.concatenate(dists)
+        # A query point votes for an item with its nearest point there, when that one is clearly
+        # nearer than the next (Lowe's ratio): a corner repeated all over a picture is no evidence.
+        key = o * len(query) + q
+        order = np.lexsort((dist, key))
+        key, dist, q, o, r = key[order], dist[order], q[order], o[order], r[order]
+        first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        nxt = first + 1
+        has_next = (nxt < len(key)) & (key[np.minimum(nxt, len(key) - 1)] == key[first])
+        second = np.where(has_next, dist[np.minimum(nxt, len(key) - 1)], 10 ** 6)
+        keep = first[dist[first] < RATIO * second]
+        q, o, r = q[keep], o[keep], r[keep]
+        items, counts = np.unique(o, return_counts=True)
+        best = np.argsort(-counts, kind="stable")[:PRESCREEN]
+        scored = []
+        for k in best:
+            if counts[k] < MIN_VOTES:
+                break
+            item = int(items[k])
+            mine = o == item
+            score = _prescreen(self._items[item].xy[r[mine]], query.xy[q[mine]], query)
+            if score >= MIN_SCREEN:
+                scored.append((score, item))
+        scored.sort(reverse=True)
+        return [(i, v) for v, i in scored[:size]]
+
+    def match(self, query: Features, probe: Features | None = None) -> list[FeatureMatch]:
+        """Every shortlisted item that passes verification; ``probe`` (a subset of ``query``'s
+        points, by default all) is what the shortlist looks up."""
+        out = []
+        for item, _ in self.shortlist(probe if probe is not None else query):
+            found = verify(self._items[item], query).match
+            if found is not None:
+                out.append(FeatureMatch(item, *_fields(found)))
+        return out
+
+
+def _prescreen(src: np.ndarray, dst: np.ndarray, query: Features) -> int:
+    if len(src) < 4:
+        return 0
+    tolerance = max(3.0, 0.012 * max(query.width, query.height))
+    m, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
+                                          ransacReprojThreshold=tolerance, maxIters=300)
+    if m is None or mask is None:
+        return 0
+    inl = src[mask.ravel().astype(bool)]
+    if len(inl) < MIN_SCREEN:
+        return 0
+    # Inliers bunched in fewer than 4 cells of the banked picture's 3 x 3 grid (a logo, a line
+    # of text) are not worth a verification.
+    lo, hi = src.min(axis=0), src.max(axis=0)
+    cells = np.clip(((inl - lo) * 3 // np.maximum(hi - lo, 1e-6)).astype(int), 0, 2)
+    return len(inl) if len({(a, b) for a, b in cells.tolist()}) >= 4 else 0
+
+
+def _fields(m: FeatureMatch) -> tuple:
+    return (m.inliers, m.scale, m.rotation, m.shift, m.area, m.region, m.spread)
+
+
+def verify(banked: Features, query: Features) -> Verification:
+    """Fit a similarity from ``banked`` to ``query`` and apply the rules of the module doc."""
+    if len(banked) < 4 or len(query) < 4:
+        return Verification(0, 0.0, 0, None)
+    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+    pairs = matcher.knnMatch(query.desc, banked.desc, k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance
+            and p[0].distance <= NEAR]
+    if len(good) < 4:
+        return Verification(len(good), 0.0, 0, None)
+    src = banked.xy[[g.trainIdx for g in good]]
+    dst = query.xy[[g.queryIdx for g in good]]
+    tolerance = max(3.0, 0.012 * max(query.width, query.height))
+    m, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
+                                          ransacReprojThreshold=tolerance, maxIters=2000,
+                                          confidence=0.995)
+    if m is None or mask is None:
+        return Verification(0, 0.0, 0, None)
+    inl = mask.ravel().astype(bool)
+    n = int(inl.sum())
+    scale = math.hypot(m[0, 0], m[1, 0])
+    if n < 3 or not SCALES[0] <= scale <= SCALES[1]:
+        return Verification(n, 0.0, 0, None)
+    seen = _seen(m, banked, query)
+    area = float(cv2.contourArea(seen)) / (banked.width * banked.height) if len(seen) > 2 else 0.0
+    spread, cells = _spread(src[inl], seen)
+    if n < MIN_INLIERS or spread < MIN_SPREAD or cells < MIN_CELLS or area < MIN_AREA:
+        return Verification(n, spread, cells, None, area)
+    rotation = -math.degrees(math.atan2(m[1, 0], m[0, 0]))
+    found = FeatureMatch(-1, n, scale, rotation, (m[0, 2] / query.width, m[1, 2] / query.height),
+                         min(1.0, area), _region(m, banked, query), spread)
+    return Verification(n, spread, cells, found, area)
+
+
+def _seen(m: np.ndarray, banked: Features, query: Features) -> np.ndarray:
+    """The part of the banked picture the query shows (a convex polygon in banked pixels)."""
+    back = cv2.transform(_corners(query.width, query.height)[None],
+                         cv2.invertAffineTransform(m))[0]
+    _, polygon = cv2.intersectConvexConvex(_corners(banked.width, banked.height), back)
+    return np.zeros((0, 2), np.float32) if polygon is None else polygon.reshape(-1, 2)
+
+
+def _spread(points: np.ndarray, seen: np.ndarray) -> tuple[float, int]:
+    """Share of the seen part under the inliers' hull; cells of its 3 x 3 grid holding inliers."""
+    if len(points) < 3 or len(seen) < 3:
+        return 0.0, 0
+    hull = cv2.convexHull(points.astype(np.float32))
+    share = float(cv2.contourArea(hull)) / max(1e-6, float(cv2.contourArea(seen)))
+    x0, y0 = seen.min(axis=0)
+    x1, y1 = seen.max(axis=0)
+    gx = np.clip(((points[:, 0] - x0) * 3 // max(1e-6, x1 - x0)).astype(int), 0, 2)
+    gy = np.clip(((points[:, 1] - y0) * 3 // max(1e-6, y1 - y0)).astype(int), 0, 2)
+    return min(1.0, share), len(set(zip(gx.tolist(), gy.tolist())))
+
+
+def _corners(w: int, h: int) -> np.ndarray:
+    return np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+
+
+def _region(m: np.ndarray, banked: Features, query: Features):
+    """Where the banked picture lies in the query: left, top, right, bottom as shares."""
+    on_query = cv2.transform(_corners(banked.width, banked.height)[None], m)[0]
+    x0, y0 = np.clip(on_query.min(axis=0), 0, None)
+    x1, y1 = on_query.max(axis=0)
+    return (float(x0) / query.width, float(y0) / query.height,
+            min(1.0, float(x1) / query.width), min(1.0, float(y1) / query.height))

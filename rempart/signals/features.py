@@ -1,0 +1,175 @@
+"""Stage 2 signals: binary local features (ORB, OpenCV) of a picture, and their stored form.
+
+``extract(work)`` finds up to ``BANK_POINTS`` ORB keypoints on the working copy
+(``rempart.signals.normalise.working_copy``: longer side 512) and returns ``Features``: the
+working copy's size, each point's position and its 256-bit descriptor (ORB looks at the picture
+scaled to ``FEATURE_SIDE``, enlarging small ones). ``extract(work, box=...)``
+also finds up to ``REGION_POINTS`` points inside a content box (the picture inside a screenshot),
+enlarged to the working size first so a small picture still yields points; their positions are
+mapped back to the whole working copy.
+
+Stored form (``Features.to_bytes``; explicit, versioned, never pickled), little-endian:
+
+    magic     4 bytes  b"ORB1"
+    width     uint16   of the working copy the positions refer to
+    height    uint16
+    count     uint16   n points, n <= MAX_POINTS
+    xy        n x 2 uint16   position x 64 (1/64 pixel)
+    desc      n x 32 bytes   ORB descriptors
+
+A fingerprint keeps ``QUERY_POINTS`` (800) points, chosen spread over a 4 x 4 grid and ordered
+so that the first ``BANK_POINTS`` (500) are a spread-out set too: banked items keep those, 10 +
+36 x 500 = 18,010 bytes at most (the issue's cap is 20 KB per item). ``from_bytes`` rejects a
+wrong magic, a count over ``MAX_POINTS`` or a length that does not match.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from rempart.errors import InvalidInput
+
+MAGIC = b"ORB1"
+BANK_POINTS = 500
+#: a query keeps more: a watermark or a caption's letters may take many of the strongest
+QUERY_POINTS = 800
+REGION_POINTS = 500
+MAX_POINTS = 2000
+#: the longer side of the picture ORB looks at (positions are mapped back to the working copy)
+FEATURE_SIDE = 512
+_HEADER = struct.Struct("<4sHHH")
+#: ORB ignores this many pixels at each edge (its patch); a smaller picture yields nothing
+_EDGE = 31
+
+
+@dataclass(frozen=True, eq=False)
+class Features:
+    width: int
+    height: int
+    xy: np.ndarray  # n x 2 float32, working-copy pixels
+    desc: np.ndarray  # n x 32 uint8
+
+    def __len__(self) -> int:
+        return len(self.xy)
+
+    def to_bytes(self) -> bytes:
+        n = len(self)
+        if n > MAX_POINTS:
+            raise InvalidInput(f"at most {MAX_POINTS} feature points, got {n}")
+        xy = np.clip(np.round(self.xy * 64), 0, 65535).astype("<u2")
+        return (_HEADER.pack(MAGIC, self.width, self.height, n) + xy.tobytes()
+                + np.ascontiguousarray(self.desc, dtype=np.uint8).tobytes())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Features:
+        if len(data) < _HEADER.size:
+            raise InvalidInput("feature blob too short")
+        magic, width, height, n = _HEADER.unpack_from(data)
+        if magic != MAGIC or n > MAX_POINTS or len(data) != _HEADER.size + 36 * n:
+            raise InvalidInput("not an ORB1 feature blob")
+        start = _HEADER.size
+        xy = np.frombuffer(data, "<u2", 2 * n, start).reshape(n, 2).astype(np.float32) / 64
+        desc = np.frombuffer(data, np.uint8, 32 * n, start + 4 * n).reshape(n, 32)
+        return cls(width, height, xy, desc)
+
+    def head(self, n: int) -> Features:
+        """The first ``n`` points (``extract`` puts a spread-out best set first)."""
+        return Features(self.width, self.height, self.xy[:n], self.desc[:n])
+
+    def joined(self, other: Features | None) -> Features:
+        """These points and ``other``'s (same working copy), as one set."""
+        if other is None or len(other) == 0:
+            return self
+        return Features(self.width, self.height, np.concatenate([self.xy, other.xy]),
+                        np.concatenate([self.desc, other.desc]))
+
+
+def extract(work: np.ndarray, points: int = QUERY_POINTS) -> Features:
+    """ORB features of the working copy ``work`` (H x W x 3 uint8), found on it scaled so its
+    longer side is ``FEATURE_SIDE`` (a small picture is enlarged: ORB's patches need room);
+    positions are in ``work``'s pixels."""
+    grey = _grey(work)
+    h, w = grey.shape
+    scale = FEATURE_SIDE / max(h, w)
+    if abs(scale - 1) > 0.05:
+        grey = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))),
+                          interpolation=cv2.INTER_LINEAR if scale > 1 else cv2.INTER_AREA)
+    else:
+        scale = 1.0
+    xy, desc = _orb(grey, points)
+    return Features(w, h, (xy / scale).astype(np.float32), desc)
+
+
+def extract_region(work: np.ndarray, box: tuple[int, int, int, int],
+                   points: int = REGION_POINTS) -> Features | None:
+    """ORB features of the ``(top, bottom, left, right)`` part of ``work``, enlarged to the
+    working size, with positions in ``work``'s pixels; ``None`` for a box too small."""
+    top, bottom, left, right = box
+    grey = _grey(work)[top:bottom, left:right]
+    bh, bw = grey.shape
+    if min(bh, bw) < 16:
+        return None
+    scale = FEATURE_SIDE / max(bh, bw)
+    big = cv2.resize(grey, (round(bw * scale), round(bh * scale)), interpolation=cv2.INTER_LINEAR)
+    xy, desc = _orb(big, points)
+    if not len(xy):
+        return None
+    xy = xy / scale + np.array([left, top], np.float32)
+    return Features(work.shape[1], work.shape[0], xy.astype(np.float32), desc)
+
+
+def _grey(work: np.ndarray) -> np.ndarray:
+    if not isinstance(work, np.ndarray) or work.ndim != 3 or work.shape[2] != 3 or work.dtype != np.uint8:
+        raise InvalidInput("features expect an H x W x 3 uint8 array")
+    return cv2.cvtColor(np.ascontiguousarray(work), cv2.COLOR_RGB2GRAY)
+
+
+def _orb(grey: np.ndarray, points: int) -> tuple[np.ndarray, np.ndarray]:
+    """Up to ``points`` ORB points spread over the picture, best first in rounds of
+    ``BANK_POINTS`` (so the first ``BANK_POINTS`` are a spread-out set of their own)."""
+    empty = np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
+    if min(grey.shape) <= 2 * _EDGE + 4:
+        return empty
+    orb = cv2.ORB_create(nfeatures=3 * points // 2, scaleFactor=1.2, nlevels=8, edgeThreshold=_EDGE,
+                         fastThreshold=7)
+    kps = orb.detect(grey, None)
+    if not kps:
+        return empty
+    kps, desc = orb.compute(grey, _spread_out(kps, grey.shape, points))
+    if desc is None or not kps:
+        return empty
+    return np.array([k.pt for k in kps], np.float32), desc
+
+
+def _spread_out(kps, shape: tuple[int, int], points: int) -> list:
+    """Keypoints chosen in rounds of ``BANK_POINTS``: in each round at most an equal share per
+    cell of a 4 x 4 grid (strongest first), then the strongest left over. ORB alone crowds its
+    points into the most textured corner, and a crop or a caption can then take them all."""
+    h, w = shape
+    xy = np.array([k.pt for k in kps], np.float32)
+    response = np.array([k.response for k in kps], np.float32)
+    cell = (np.minimum(3, xy[:, 1] * 4 // h) * 4 + np.minimum(3, xy[:, 0] * 4 // w)).astype(int)
+    order = np.argsort(-response, kind="stable")
+    used = np.zeros(len(kps), bool)
+    taken: list[int] = []
+    while len(taken) < min(points, len(kps)):
+        goal = min(points, len(kps), len(taken) + BANK_POINTS)
+        quota = np.full(16, max(1, (goal - len(taken)) // 16))
+        for i in order:
+            if len(taken) >= goal:
+                break
+            if not used[i] and quota[cell[i]] > 0:
+                quota[cell[i]] -= 1
+                used[i] = True
+                taken.append(int(i))
+        for i in order:
+            if len(taken) >= goal:
+                break
+            if not used[i]:
+                used[i] = True
+                taken.append(int(i))
+    return [kps[i] for i in taken]

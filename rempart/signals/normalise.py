@@ -1,0 +1,281 @@
+"""Stage 1 query normalisers: undo the cheap edits that move a picture's PDQ hash (pure, no I/O).
+
+Each normaliser looks at a *working copy* (the picture shrunk so its longer side is at most
+``WORK_SIDE`` pixels: PDQ averages down to 64 x 64 anyway) and returns the part of it to hash
+again, or ``None`` when it finds nothing to undo:
+
+    peel       border peeling that tolerates text in the bars: a caption bar above or below a
+               picture, a letterbox with a watermark or a title in it. A side's bar is the run of
+               lines from the edge that are each either uniform in the edge colour (>= 97% of
+               pixels) or mostly so (>= ``text_floor``: a line through the caption's text); it ends
+               at the last *uniform* line before the first line that is neither, so a picture's
+               own textured edge is never eaten.
+    box        content-box detection: the picture inside a screenshot, under a caption, inside a
+               meme template. The canvas colour is the median of its outer ring; pixels away from
+               it are "ink"; dense ink (>= 60% of a ``DENSE_WINDOW`` neighbourhood) is opened so
+               that text strokes vanish and the largest dense component is the picture. Its box
+               must hold between ``MIN_BOX`` and ``MAX_BOX`` of the canvas.
+    straight   straightening of small rotations (``MIN_ANGLE``..``MAX_ANGLE`` degrees), expanded
+               (the canvas grew; corners filled with a flat colour: the picture is the minimum-area
+               rectangle of the ink, rotated back and cut out exactly) or same-size (the corners
+               hold four flat triangles whose legs give the angle: rotated back, the corners lost
+               are filled from their neighbourhood, the frame cut back to the original size).
+
+``normalised(work)`` runs all three and returns ``[(name, picture)]``, at most one each, in that
+order; the caller hashes each with PDQ (``rempart.signals.fingerprint``): about two extra hashes of
+a small picture per query. Boxes are in working-copy pixels (top, bottom, left, right).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from rempart.errors import InvalidInput
+
+#: the working copy's longer side, in pixels
+WORK_SIDE = 512
+#: the smallest and largest share of the canvas a content box may cover
+MIN_BOX, MAX_BOX = 0.15, 0.92
+#: the neighbourhood (pixels of the working copy) over which ink density is measured
+DENSE_WINDOW = 9
+#: rotations undone, in degrees (smaller ones move PDQ by a few bits only)
+MIN_ANGLE, MAX_ANGLE = 0.7, 12.0
+
+
+@dataclass(frozen=True)
+class PeelRule:
+    """Parameters of ``peel`` (see the module docstring)."""
+
+    tolerance: int = 24
+    uniform: float = 0.97
+    text_floor: float = 0.55
+    max_side: float = 0.40
+    min_peel: float = 0.02
+    blur_lines: int = 2
+
+
+DEFAULT_PEEL = PeelRule()
+
+
+def working_copy(rgb: np.ndarray, side: int = WORK_SIDE) -> np.ndarray:
+    """``rgb`` shrunk (area averaging) so that its longer side is at most ``side`` pixels."""
+    _check(rgb)
+    h, w = rgb.shape[:2]
+    scale = side / max(h, w)
+    if scale >= 1:
+        return np.ascontiguousarray(rgb)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(np.ascontiguousarray(rgb), size, interpolation=cv2.INTER_AREA)
+
+
+def normalised(work: np.ndarray, boxes: tuple | None = None) -> list[tuple[str, np.ndarray]]:
+    """The stage 1 pictures of ``work`` worth hashing: ``[(name, picture)]`` (see module doc).
+    ``boxes``: ``(peel(work), content_box(work))`` when the caller has them already."""
+    _check(work)
+    out: list[tuple[str, np.ndarray]] = []
+    peeled, boxed = boxes if boxes is not None else (peel(work), content_box(work))
+    if peeled is not None:
+        out.append(("peel", _crop(work, peeled)))
+    if boxed is not None and boxed != peeled and not _close(boxed, peeled, work.shape):
+        out.append(("box", _crop(work, boxed)))
+    upright = straighten(work)
+    if upright is not None:
+        out.append(("straight", upright))
+    return out
+
+
+def _close(a, b, shape, slack: float = 0.02) -> bool:
+    if a is None or b is None:
+        return False
+    h, w = shape[:2]
+    return all(abs(x - y) <= slack * s for x, y, s in zip(a, b, (h, h, w, w)))
+
+
+def _crop(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    top, bottom, left, right = box
+    return rgb[top:bottom, left:right]
+
+
+# ------------------------------------------------------------------------------------- peel
+
+
+def peel(rgb: np.ndarray, rule: PeelRule = DEFAULT_PEEL) -> tuple[int, int, int, int] | None:
+    """The ``(top, bottom, left, right)`` box inside bars that may carry text, or ``None``."""
+    _check(rgb)
+    h, w = rgb.shape[:2]
+    if h < 16 or w < 16:
+        return None
+    rows, cols = int(h * rule.max_side), int(w * rule.max_side)
+    top = _bar(rgb[:rows], rule)
+    bottom = _bar(rgb[::-1][:rows], rule)
+    left = _bar(rgb[:, :cols].transpose(1, 0, 2), rule)
+    right = _bar(rgb[:, ::-1][:, :cols].transpose(1, 0, 2), rule)
+    if top + bottom < rule.min_peel * h:
+        top = bottom = 0
+    if left + right < rule.min_peel * w:
+        left = right = 0
+    box = (top, h - bottom, left, w - right)
+    if box == (0, h, 0, w) or (box[1] - box[0]) * (box[3] - box[2]) < MIN_BOX * h * w:
+        return None
+    return box
+
+
+def _bar(lines: np.ndarray, rule: PeelRule) -> int:
+    """How many leading lines of ``lines`` (N x L x 3) form a bar that may hold text."""
+    if lines.shape[0] < 2:
+        return 0
+    colour = np.median(lines[0], axis=0).astype(np.int16)
+    if _near(lines[:1], colour, rule.tolerance)[0] < rule.uniform:
+        return 0  # most pictures: no bar on this side, and nothing more is read
+    fraction = _near(lines, colour, rule.tolerance)
+    last_uniform = 0
+    for i, f in enumerate(fraction):
+        if f >= rule.uniform:
+            last_uniform = i
+        elif f < rule.text_floor:
+            break
+    else:
+        return 0  # bar-coloured to the cap: a flat picture, not a framed one
+    run = last_uniform + 1
+    for _ in range(rule.blur_lines):  # the blurred line where the bar meets the picture
+        if run < len(fraction) and fraction[run] >= 0.5:
+            run += 1
+    return run
+
+
+def _within(rgb: np.ndarray, colour: np.ndarray, tolerance: int) -> np.ndarray:
+    """Which pixels are within ``tolerance`` of ``colour`` in every channel (no wider copy)."""
+    low = np.clip(colour - tolerance, 0, 255).astype(np.uint8)
+    span = (np.clip(colour + tolerance, 0, 255) - low).astype(np.uint8)
+    ok = (rgb - low) <= span  # uint8 wrap-around: exactly low <= v <= low + span
+    return ok[..., 0] & ok[..., 1] & ok[..., 2]
+
+
+def _near(lines: np.ndarray, colour: np.ndarray, tolerance: int) -> np.ndarray:
+    """Per line, the share of pixels within ``tolerance`` of ``colour`` in every channel."""
+    return _within(lines, colour, tolerance).mean(axis=1)
+
+
+# -------------------------------------------------------------------------------------- box
+
+
+def content_box(rgb: np.ndarray, tolerance: int = 24) -> tuple[int, int, int, int] | None:
+    """The box of the picture inside a screenshot or template, or ``None`` (see module doc)."""
+    _check(rgb)
+    h, w = rgb.shape[:2]
+    if h < 32 or w < 32:
+        return None
+    ring = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+    canvas = np.median(ring, axis=0).astype(np.int16)
+    if np.mean(np.abs(ring.astype(np.int16) - canvas).max(axis=1) <= tolerance) < 0.6:
+        return None  # the picture reaches the edges: no canvas around it
+    ink = (~_within(rgb, canvas, tolerance)).astype(np.float32)
+    density = cv2.blur(ink, (DENSE_WINDOW, DENSE_WINDOW))
+    dense = (density >= 0.6).astype(np.uint8)
+    # A picture may hold canvas-coloured patches (a white sky on a white page): close them first,
+    # then open so that strokes of text (thinner than the window) vanish.
+    dense = cv2.morphologyEx(dense, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    dense = cv2.morphologyEx(dense, cv2.MORPH_OPEN, np.ones((DENSE_WINDOW, DENSE_WINDOW), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(dense, connectivity=4)
+    if count < 2:
+        return None
+    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, y, bw, bh, area = (int(v) for v in stats[best])
+    share = bw * bh / (h * w)
+    if not MIN_BOX <= share <= MAX_BOX or area < 0.6 * bw * bh:
+        return None
+    return y, y + bh, x, x + bw
+
+
+# --------------------------------------------------------------------------------- straighten
+
+
+def straighten(rgb: np.ndarray, tolerance: int = 24) -> np.ndarray | None:
+    """The picture rotated back upright when it was turned by a few degrees, or ``None``."""
+    _check(rgb)
+    h, w = rgb.shape[:2]
+    if h < 32 or w < 32:
+        return None
+    corners = np.stack([rgb[0, 0], rgb[0, -1], rgb[-1, 0], rgb[-1, -1]]).astype(np.int16)
+    fill = np.median(corners, axis=0).astype(np.int16)
+    if np.abs(corners - fill).max() > tolerance:
+        return None  # no flat fill in all four corners
+    ink = np.abs(rgb.astype(np.int16) - fill).max(axis=2) > tolerance
+    legs = _corner_legs(ink)
+    if legs is None:
+        return None
+    touches = [ink[0].mean(), ink[-1].mean(), ink[:, 0].mean(), ink[:, -1].mean()]
+    if max(touches) < 0.5:
+        # Expanded: the turned picture's corners touch all four edges, each in a short run.
+        edges = (ink[:3].any(), ink[-3:].any(), ink[:, :3].any(), ink[:, -3:].any())
+        return _expanded(rgb, ink) if all(edges) else None
+    return _same_size(rgb, ink, legs)
+
+
+def _corner_legs(ink: np.ndarray) -> list[tuple[int, int]] | None:
+    """For each corner, the lengths of fill along its row and its column (None: no triangles)."""
+    def run(line: np.ndarray) -> int:
+        hit = np.flatnonzero(line)
+        return int(hit[0]) if hit.size else len(line)
+
+    h, w = ink.shape
+    legs = [(run(ink[0]), run(ink[:, 0])), (run(ink[0, ::-1]), run(ink[:, -1])),
+            (run(ink[-1]), run(ink[::-1, 0])), (run(ink[-1, ::-1]), run(ink[::-1, -1]))]
+    if any(a < 2 or b < 2 for a, b in legs):
+        return None
+    return legs
+
+
+def _angle(rect_angle: float, size: tuple[float, float]) -> tuple[float, tuple[float, float]]:
+    """OpenCV's minAreaRect angle folded to -45..45 degrees, with the matching (w, h)."""
+    angle, (rw, rh) = rect_angle, size
+    if angle > 45:
+        angle, rw, rh = angle - 90, rh, rw
+    elif angle < -45:
+        angle, rw, rh = angle + 90, rh, rw
+    return angle, (rw, rh)
+
+
+def _expanded(rgb: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
+    points = cv2.findNonZero(ink.astype(np.uint8))
+    if points is None:
+        return None
+    (cx, cy), size, raw = cv2.minAreaRect(cv2.convexHull(points))  # the same, from fewer points
+    angle, (rw, rh) = _angle(raw, size)
+    if not MIN_ANGLE <= abs(angle) <= MAX_ANGLE or rw * rh < 0.3 * ink.size:
+        return None
+    if ink.sum() < 0.9 * rw * rh:
+        return None  # not a filled rectangle: a picture with flat corners, not a turned one
+    m = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
+    m[:, 2] += (rw / 2 - cx, rh / 2 - cy)
+    size = (max(1, round(rw) - 2), max(1, round(rh) - 2))
+    return cv2.warpAffine(rgb, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _same_size(rgb: np.ndarray, ink: np.ndarray, legs) -> np.ndarray | None:
+    h, w = ink.shape
+    # Top-left and bottom-right triangles lie along the rows when the picture turned one way,
+    # along the columns the other way; each gives tan(angle) = short leg / long leg.
+    estimates = []
+    for (along_row, along_col), sign in zip(legs, (1, -1, -1, 1)):
+        if along_row >= along_col:
+            estimates.append(sign * math.degrees(math.atan2(along_col, along_row)))
+        else:
+            estimates.append(-sign * math.degrees(math.atan2(along_row, along_col)))
+    angle = float(np.median(estimates))
+    if not MIN_ANGLE <= abs(angle) <= MAX_ANGLE or np.ptp(estimates) > 2.0:
+        return None
+    # Fill the corners from their neighbourhood, then turn back about the centre.
+    filled = cv2.inpaint(rgb, (~ink).astype(np.uint8), 3, cv2.INPAINT_TELEA)
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
+    return cv2.warpAffine(filled, m, (w, h), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REFLECT)
+
+
+def _check(rgb: np.ndarray) -> None:
+    if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise InvalidInput("normalisers expect an H x W x 3 uint8 array")

@@ -1,0 +1,143 @@
+"""The rempart-to-rempart feed: per-partner keys and sharing rules, signed incremental pages, and
+two ``rempart serve`` deployments on 127.0.0.1 exchanging a bank."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from rempart.api.app import create_app
+from rempart.banks import service as banks
+from rempart.banks.entries import NewEntry
+from rempart.cli.app import app as cli
+from rempart.config import Settings
+from rempart.exchanges import feed
+from rempart.exchanges.protocols.feed import signature
+from rempart.runtime import Runtime
+from tests.conftest import _postgres_database
+from tests.exchanges.conftest import pdq
+from tests.server_process import ServerProcess
+
+
+def _client(runtime) -> TestClient:
+    return TestClient(create_app(runtime, outbox_worker=False, witness_worker=False, exchange_worker=False))
+
+
+def test_the_feed_is_signed_paged_and_limited_to_the_shared_banks(runtime):
+    with runtime.db.session() as s:
+        shared = banks.create_bank(s, "shared")
+        private = banks.create_bank(s, "private")
+        banks.add_entries(s, shared, [NewEntry("pdq", pdq(i)) for i in range(5)])
+        banks.add_entries(s, private, [NewEntry("pdq", pdq(100))])
+        _, key = feed.add_partner(s, runtime.settings.home, "peer", ["shared"])
+        _, other = feed.add_partner(s, runtime.settings.home, "other", ["private"])
+    client = _client(runtime)
+    auth = {"Authorization": f"Bearer {key}"}
+    first = client.get("/v1/exchange/feed?after=0&limit=3", headers=auth)
+    assert first.status_code == 200
+    assert first.headers["Rempart-Signature"] == signature(key, first.content)
+    page = first.json()
+    assert page["more"] is True and [i["value"] for i in page["items"]] == [pdq(0), pdq(1), pdq(2)]
+    rest = client.get(f"/v1/exchange/feed?after={page['next']}&limit=3", headers=auth).json()
+    assert {i["value"] for i in rest["items"]} == {pdq(3), pdq(4)}  # never the private bank's
+    assert client.get("/v1/exchange/feed", headers={"Authorization": f"Bearer {other}"}).json()["items"][0][
+        "value"] == pdq(100)
+    # incremental: a disabled entry comes as a delete after the checkpoint
+    with runtime.db.session() as s:
+        entry = banks.entries_by_key(s, banks.get_bank(s, "shared"), {("pdq", pdq(1))})[("pdq", pdq(1))]
+        banks.disable_entry(s, entry.id, reason="false positive")
+    tail = client.get(f"/v1/exchange/feed?after={rest['next']}", headers=auth).json()
+    assert [(i["op"], i["value"]) for i in tail["items"]] == [("delete", pdq(1))] and not tail["more"]
+    # no key, an API token's shape, a wrong or revoked key: 401 problems
+    assert client.get("/v1/exchange/feed").status_code == 401
+    assert client.get("/v1/exchange/feed", headers={"Authorization": "Bearer rpx_wrong"}).status_code == 401
+    with runtime.db.session() as s:
+        feed.revoke_partner(s, "peer")
+        assert key not in json.dumps([p.key_enc for p in feed.list_partners(s)])
+        stored = {p.name: p.key_hash for p in feed.list_partners(s)}
+    assert stored["peer"] == hashlib.sha256(key.encode()).hexdigest()
+    assert client.get("/v1/exchange/feed", headers=auth).status_code == 401
+    assert client.get("/v1/exchange/feed?limit=0", headers={"Authorization": f"Bearer {other}"}).status_code == 422
+
+
+def _settings(tmp_path, name: str, database_url: str) -> Settings:
+    return Settings(home=tmp_path / name, database_url=database_url)
+
+
+def test_two_deployments_exchange_a_bank(tmp_path, database_url, monkeypatch):
+    """Deployment A serves; B pulls A's shared bank into a bank B creates, follows A's changes."""
+    a_settings = _settings(tmp_path, "a", database_url)
+    b_urls = None
+    if database_url.startswith("postgresql"):  # B's database: a second one on the same server
+        b_urls = _postgres_database(os.environ["REMPART_TEST_DATABASE_URL"])
+        b_url = next(b_urls)
+    else:
+        b_url = f"sqlite:///{tmp_path / 'b.db'}"
+    b_settings = _settings(tmp_path, "b", b_url)
+    try:
+        with ServerProcess(a_settings) as a:
+            a.rempart("bank", "create", "platform-confirmed")
+            src = tmp_path / "list.txt"
+            src.write_text("".join(f"pdq,{pdq(i)}\n" for i in range(30)))
+            a.rempart("bank", "import", "platform-confirmed", str(src), "--format", "csv")
+            a.rempart("bank", "create", "private")
+            key = a.rempart("exchange", "partner", "add", "deployment-b", "--bank", "platform-confirmed").strip()
+            assert key.startswith("rpx_")
+            key_file = tmp_path / "partner.key"
+            key_file.write_text(key + "\n")
+
+            runner = CliRunner()
+            for var, value in (("REMPART_HOME", str(b_settings.home)), ("REMPART_DATABASE_URL", b_url)):
+                monkeypatch.setenv(var, value)
+            assert runner.invoke(cli, ["migrate"]).exit_code == 0
+            r = runner.invoke(cli, ["exchange", "add", "from-a", "--kind", "rempart", "--url",
+                                    f"http://127.0.0.1:{a.port}", "--key-file", str(key_file),
+                                    "--bank", "from-a", "--page-size", "7"])
+            assert r.exit_code == 0, r.output
+            assert key not in r.output
+            # B's own `rempart serve` syncs it in the background (its first round, at start)
+            with ServerProcess(b_settings) as b:
+                deadline = time.monotonic() + 60
+                while True:
+                    listed = json.loads(b.rempart("exchange", "list", "--json"))
+                    if listed["last_run"] and listed["last_run"]["status"] != "running":
+                        break
+                    assert time.monotonic() < deadline, listed
+                    time.sleep(0.5)
+            assert listed["live_records"] == 30 and listed["last_run"]["pages"] == 5, listed
+            assert listed["last_run"]["status"] == "ok" and listed["bank"] == "from-a"
+            r = runner.invoke(cli, ["bank", "list", "--json"])
+            assert {"name": "from-a", "active_entries": 30}.items() <= \
+                next(b for b in map(json.loads, r.stdout.splitlines()) if b["name"] == "from-a").items()
+
+            # A withdraws one entry and adds another; B's next sync follows, and its scans with it
+            _, _, body = a.request("GET", "/v1/exchange/feed?after=0&limit=1",
+                                        headers={"Authorization": f"Bearer {key}"})
+            entry = json.loads(body)["items"][0]["id"].split("/")[1]
+            a.rempart("bank", "disable", entry, "--reason", "false positive")
+            src.write_text(f"pdq,{pdq(99)}\n")
+            a.rempart("bank", "import", "platform-confirmed", str(src), "--format", "csv")
+            r = runner.invoke(cli, ["exchange", "sync", "from-a", "--json"])
+            again = json.loads(r.stdout)
+            assert (again["added"], again["deleted"]) == (1, 1)
+            rt = Runtime(b_settings, migrate=False)
+            try:
+                assert rt.scan_signals([("pdq", pdq(0))]).verdict == "allow"  # withdrawn at A
+                assert rt.scan_signals([("pdq", pdq(99))]).verdict == "block"
+                outcome = rt.scan_signals([("pdq", pdq(5))])
+                assert outcome.verdict == "block" and outcome.match_json()[0]["exchange"]["kind"] == "rempart"
+            finally:
+                rt.close()
+            # a revoked partner's next sync fails, and B keeps what it had
+            a.rempart("exchange", "partner", "revoke", "deployment-b")
+            r = runner.invoke(cli, ["exchange", "sync", "from-a", "--json"])
+            assert r.exit_code == 1 and "refused (401)" in json.loads(r.stdout)["error"]
+    finally:
+        if b_urls is not None:
+            for _ in b_urls:
+                pass

@@ -1,0 +1,163 @@
+"""Syncing banks from the local NCMEC / ThreatExchange / StopNCII servers, end to end: paging,
+rate limits, 5xx, truncated and garbled pages, malformed records, additions, updates and
+withdrawals, and what each does to the next scan."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from sqlalchemy import func, select
+
+from rempart.banks.models import BankEntry
+from rempart.exchanges import service
+from rempart.exchanges.models import ExchangeCheckpoint, ExchangeEntry, ExchangeError
+from tests.exchanges.conftest import FAST, add_source, pdq, sync
+
+KINDS = ("ncmec", "threatexchange", "stopncii")
+
+
+def _uid(kind: str, i: int) -> str:
+    return f"ImagePDQ:{pdq(i)}" if kind == "stopncii" else f"{i}"
+
+
+def _verdict(rt, value: str) -> str:
+    return rt.scan_signals([("pdq", value)]).verdict
+
+
+def _mapping_rows(rt) -> list[tuple]:
+    with rt.db.session() as s:
+        return s.execute(select(ExchangeEntry.exchange_id, ExchangeEntry.upstream_id, ExchangeEntry.entry_id)).all()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_paged_sync_through_every_failure_applies_each_record_once(runtime, upstream, kind):
+    server = upstream(kind, page_size=4)
+    for i in range(10):
+        server.put(_uid(kind, i), [("pdq", pdq(i))], ["classification:A1"])
+    for failure in ("429", "500", "truncate", "garbage", "429"):
+        server.inject(failure)
+    server.settle()
+    add_source(runtime, server, kind, "shared")
+    result = sync(runtime, kind)
+    assert (result.status, result.added, result.skipped) == ("ok", 10, 0)
+    assert result.pages >= 3 and len(result.retries) == 5
+    assert {"rate limited (429)", "server error (500)", "answer cut short"} <= set(result.retries)
+    assert any(r.startswith("bad page") for r in result.retries)
+    rows = _mapping_rows(runtime)
+    assert len(rows) == len(set(rows)) == 10
+    assert _verdict(runtime, pdq(3)) == "block"
+    again = sync(runtime, kind)  # caught up: nothing new, nothing twice
+    assert (again.status, again.added, again.updated) == ("ok", 0, 0)
+    assert len(_mapping_rows(runtime)) == 10
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_withdrawn_upstream_stops_matching_at_the_next_scan_and_keeps_history(runtime, upstream, kind):
+    server = upstream(kind)
+    for i in range(3):
+        server.put(_uid(kind, i), [("pdq", pdq(i))])
+    server.settle()
+    add_source(runtime, server, kind, "shared")
+    sync(runtime, kind)
+    assert _verdict(runtime, pdq(1)) == "block"
+    server.withdraw(_uid(kind, 1))
+    server.settle()
+    result = sync(runtime, kind)
+    assert (result.deleted, result.added) == (1, 0)
+    assert _verdict(runtime, pdq(1)) == "allow"  # the very next scan
+    assert _verdict(runtime, pdq(0)) == "block"
+    with runtime.db.session() as s:
+        entry = s.scalars(select(BankEntry).where(BankEntry.value == pdq(1))).one()
+        assert entry.disabled_at is not None and entry.removed_at is None  # history kept
+        assert entry.disabled_reason == f"withdrawn upstream by {kind}"
+    # shared again upstream: it matches again, the same entry
+    server.put(_uid(kind, 1), [("pdq", pdq(1))])
+    server.settle()
+    assert sync(runtime, kind).added == 1
+    assert _verdict(runtime, pdq(1)) == "block"
+    with runtime.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(BankEntry).where(BankEntry.value == pdq(1))) == 1
+
+
+def test_an_update_replaces_the_hashes_and_labels_of_a_record(runtime, upstream):
+    server = upstream("ncmec")
+    server.put("img-1", [("pdq", pdq(1)), ("md5", "a" * 32)], ["classification:A1"])
+    server.settle()
+    add_source(runtime, server, "ncmec", "ncmec-list")
+    sync(runtime, "ncmec")
+    server.put("img-1", [("pdq", pdq(2))], ["classification:B1"])
+    server.settle()
+    result = sync(runtime, "ncmec")
+    assert (result.updated, result.added, result.deleted) == (1, 0, 0)
+    assert _verdict(runtime, pdq(1)) == "allow" and _verdict(runtime, pdq(2)) == "block"
+    assert runtime.scan_signals([("md5", "a" * 32)]).verdict == "allow"
+    with runtime.db.session() as s:
+        live = s.scalars(select(ExchangeEntry).where(ExchangeEntry.live.is_(True))).all()
+        assert [m.labels for m in live] == [["classification:B1", "media:image", "member:42"]]
+
+
+def test_a_malformed_record_is_reported_and_skipped_never_half_applied(runtime, upstream):
+    server = upstream("ncmec")
+    server.put("good", [("pdq", pdq(1))])
+    # a valid PDQ and an MD5 that is not hex: the record's PDQ must not be banked either
+    server.put_raw("half", f"<image><id>half</id><fingerprints><pdq>{pdq(2)}</pdq><md5>zz</md5>"
+                           "</fingerprints></image>")
+    server.put_raw("none", "<image><id>none</id><fingerprints><pdna>x</pdna></fingerprints></image>")
+    server.settle()
+    add_source(runtime, server, "ncmec", "ncmec-list")
+    result = sync(runtime, "ncmec")
+    assert (result.status, result.added, result.skipped) == ("ok", 1, 2)
+    assert _verdict(runtime, pdq(2)) == "allow"
+    with runtime.db.session() as s:
+        errors = {e.upstream_id: e.reason for e in s.scalars(select(ExchangeError))}
+        listed = service.list_exchanges(s)[0]
+    assert set(errors) == {"half", "none"} and "md5" in errors["half"].lower()
+    assert (listed.errors, listed.live_records) == (2, 1)
+
+
+def test_a_page_that_never_comes_right_fails_the_run_and_moves_nothing(runtime, upstream):
+    server = upstream("threatexchange", page_size=2)
+    for i in range(5):
+        server.put(str(i), [("pdq", pdq(i))])
+    server.settle()
+    add_source(runtime, server, "te", "te-list")
+    first = sync(runtime, "te", dataclasses.replace(FAST, max_pages=1))
+    assert (first.status, first.added) == ("ok", 2)
+    with runtime.db.session() as s:
+        before = dict(s.get(ExchangeCheckpoint, 1).state)
+    server.inject("500", times=50)
+    failed = sync(runtime, "te")
+    assert failed.status == "failed" and "server error (500)" in failed.error and failed.pages == 0
+    with runtime.db.session() as s:
+        assert s.get(ExchangeCheckpoint, 1).state == before
+        assert service.list_exchanges(s)[0].last_error == failed.error
+    server._faults.clear()
+    done = sync(runtime, "te")  # resumes at the page that failed: no gap, no duplicate
+    assert (done.status, done.added) == ("ok", 3)
+    rows = _mapping_rows(runtime)
+    assert len(rows) == len(set(rows)) == 5
+
+
+def test_a_second_sync_at_once_cannot_apply_the_same_page(runtime, upstream):
+    server = upstream("stopncii", page_size=2)
+    for i in range(4):
+        server.put(_uid("stopncii", i), [("pdq", pdq(i))])
+    server.settle()
+    add_source(runtime, server, "sn", "sn-list")
+    # the checkpoint moves under the first sync after its fetch: its page is refused whole
+    real = service._apply_page
+
+    def moved_meanwhile(db, ex_id, run_id, version, page, result):
+        with db.session() as s:
+            s.get(ExchangeCheckpoint, ex_id).version += 1
+        return real(db, ex_id, run_id, version, page, result)
+
+    service._apply_page = moved_meanwhile
+    try:
+        lost = sync(runtime, "sn")
+    finally:
+        service._apply_page = real
+    assert lost.status == "failed" and "another sync" in lost.error and lost.added == 0
+    assert _mapping_rows(runtime) == []
+    assert sync(runtime, "sn").added == 4

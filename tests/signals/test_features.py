@@ -1,0 +1,49 @@
+"""Stage 2 signals: ORB features and their stored form (explicit, versioned, capped)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench import edits
+from rempart.banks.entries import MAX_FEATURE_BYTES
+from rempart.errors import InvalidInput
+from rempart.signals import fingerprint
+from rempart.signals.features import BANK_POINTS, MAX_POINTS, Features, extract, extract_region
+from rempart.signals.normalise import working_copy
+
+
+def test_stored_form_round_trips_and_fits_the_cap():
+    rgb = edits.load(edits.IMAGES / "pen-and-coaster.png")
+    f = extract(working_copy(rgb)).head(BANK_POINTS)  # what a bank keeps
+    assert 100 < len(f) <= BANK_POINTS
+    blob = f.to_bytes()
+    assert blob[:4] == b"ORB1" and len(blob) == 10 + 36 * len(f) <= MAX_FEATURE_BYTES
+    back = Features.from_bytes(blob)
+    assert (back.width, back.height) == (f.width, f.height)
+    assert np.array_equal(back.desc, f.desc) and np.abs(back.xy - f.xy).max() <= 1 / 64
+
+
+@pytest.mark.parametrize("blob", [b"", b"ORB2" + bytes(6), b"ORB1" + bytes(4) + b"\x01\x00",
+                                  b"ORB1" + bytes(4) + (MAX_POINTS + 1).to_bytes(2, "little")])
+def test_stored_form_rejects_what_it_did_not_write(blob):
+    with pytest.raises(InvalidInput):
+        Features.from_bytes(blob)
+
+
+def test_region_points_lie_in_the_region_and_a_speck_has_none():
+    rgb = working_copy(edits.load(edits.IMAGES / "bridge-mods/aaa-orig.jpg"))
+    box = (50, 250, 100, 400)
+    f = extract_region(rgb, box)
+    assert len(f) > 50
+    assert f.xy[:, 0].min() >= 100 and f.xy[:, 0].max() <= 400
+    assert f.xy[:, 1].min() >= 50 and f.xy[:, 1].max() <= 250
+    assert extract_region(rgb, (0, 10, 0, 10)) is None
+
+
+def test_fingerprint_carries_features_for_pictures_only(testdata):
+    fp = fingerprint((edits.IMAGES / "bridge-mods/aaa-orig.jpg").read_bytes())
+    assert len(Features.from_bytes(fp.features)) > 100 and fp.region_features == b""
+    shot = fingerprint(edits.encode(edits.screenshot(
+        edits.load(edits.IMAGES / "misc/c.png"), np.random.default_rng(1), 0.7)))
+    assert shot.region_features  # the whole screenshot's points, besides its picture's

@@ -1,0 +1,84 @@
+"""Stage 1 normalisers (pure): bars with text, content boxes, small rotations, padded pages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench import edits
+from rempart.errors import InvalidInput
+from rempart.signals import hamming
+from rempart.signals.normalise import content_box, normalised, peel, straighten, working_copy
+from rempart.signals.pdq import pdq_hash
+from rempart.signals.trim import content_box as trim_box
+
+RNG = np.random.default_rng(7)
+
+
+@pytest.fixture(scope="module")
+def bridge():
+    return edits.load(edits.IMAGES / "bridge-mods/aaa-orig.jpg")
+
+
+def _near(a: np.ndarray, b: np.ndarray) -> int:
+    return hamming(pdq_hash(np.ascontiguousarray(a))[0], pdq_hash(np.ascontiguousarray(b))[0])
+
+
+@pytest.mark.parametrize("where,dark", [("top", False), ("bottom", True)])
+def test_peel_goes_through_the_text_of_a_caption_bar(bridge, where, dark):
+    captioned = edits.caption(bridge, RNG, where, dark)
+    assert trim_box(captioned) is None or trim_box(captioned) != peel(captioned)  # trim stops at text
+    top, bottom, left, right = peel(captioned)
+    h = bridge.shape[0]
+    bar = captioned.shape[0] - h
+    assert (top, bottom) in {(bar + d, captioned.shape[0]) for d in range(3)} | \
+        {(0, h - d) for d in range(3)}
+    assert _near(captioned[top:bottom, left:right], bridge) <= 31
+
+
+def test_peel_leaves_a_picture_without_bars_alone(bridge):
+    assert peel(bridge) is None
+
+
+@pytest.mark.parametrize("fill,dark", [(0.70, False), (0.70, True), (0.50, False)])
+def test_content_box_finds_the_picture_inside_a_screenshot(bridge, fill, dark):
+    shot = edits.screenshot(bridge, RNG, fill, dark)
+    work = working_copy(shot)
+    top, bottom, left, right = content_box(work)
+    share = (bottom - top) * (right - left) / (work.shape[0] * work.shape[1])
+    assert abs(share - fill) < 0.08
+    best = min(_near(p, bridge) for _, p in normalised(work))
+    assert best <= 31
+
+
+@pytest.mark.parametrize("degrees,expand", [(2, True), (-5, True), (-2, False), (4, False)])
+def test_straighten_undoes_small_rotations(bridge, degrees, expand):
+    turned = edits.rotate(bridge, degrees, expand)
+    assert _near(turned, bridge) > 31  # PDQ alone misses it
+    upright = straighten(working_copy(turned))
+    assert upright is not None and _near(upright, bridge) <= 31
+
+
+def test_straighten_leaves_upright_pictures_and_flat_corners_alone(bridge):
+    assert straighten(bridge) is None
+    padded = np.zeros((bridge.shape[0] + 40, bridge.shape[1] + 40, 3), np.uint8)
+    padded[20:-20, 20:-20] = bridge
+    assert straighten(padded) is None  # a letterbox, not a turn
+
+
+def test_trim_stops_where_the_padding_ends_not_at_the_pages_margin():
+    rng = np.random.default_rng(3)
+    page, padded = edits.text_page(rng, False), edits.text_page(np.random.default_rng(3), True)
+    top, bottom, left, right = trim_box(padded)
+    assert 60 <= top <= 62 and 60 <= left <= 62  # the padding is 60 pixels, the margin 40 more
+    assert padded.shape[0] - bottom <= 62 and padded.shape[1] - right <= 62
+    assert _near(padded[top:bottom, left:right], page) <= 31
+
+
+def test_normalisers_refuse_what_is_not_a_picture():
+    for bad in (np.zeros((10, 10), np.uint8), np.zeros((10, 10, 3), np.float32), "x"):
+        for f in (peel, content_box, straighten, normalised, working_copy):
+            with pytest.raises(InvalidInput):
+                f(bad)
+    tiny = np.zeros((8, 8, 3), np.uint8)
+    assert peel(tiny) is None and content_box(tiny) is None and straighten(tiny) is None
