@@ -40,6 +40,7 @@ class World:
         self.rt, self.rng = runtime, random.Random(seed)
         self.values: list[tuple[str, str]] = []
         self.media: list = []
+        self.media_ids: list[int] = []  # kept out of the random churn: the queries' targets
         self.ids: list[int] = []
         with runtime.db.session() as s:
             self.banks = [service.create_bank(s, "a").name,
@@ -71,9 +72,19 @@ class World:
         captioned = edits.caption(bridge, rng, "bottom", dark=True)
         for bank, rgb in (("a", captioned), ("b", bridge)):
             out = self.rt.bank_media(bank, self.rt.fingerprint(edits.encode(rgb, 92)))
-            self.ids += out.result.added_ids()
+            self.media_ids += out.result.added_ids()
         self.media = [self.rt.fingerprint(edits.encode(bridge)),  # the bare captioned picture
                       self.rt.fingerprint(edits.encode(edits.crop(bridge, 0.10)))]  # stage 2
+
+    def toggle_stages(self, enable: bool) -> None:
+        """Disable (or enable again) the "pdq-peeled" and "orb" entries banked from media."""
+        with self.rt.db.session() as s:
+            for entry_id in self.media_ids:
+                if service.get_entry(s, entry_id).signal_type in ("pdq-peeled", "orb"):
+                    if enable:
+                        service.enable_entry(s, entry_id)
+                    else:
+                        service.disable_entry(s, entry_id, reason="fp")
 
     def churn(self, n: int) -> None:
         """Disables (some until a past-soon date), removals, re-enables and re-adds."""
@@ -130,6 +141,9 @@ def test_a_snapshot_started_replica_gives_the_verdicts_of_a_fresh_one(runtime, t
         node = Replica.load(s)
     # The snapshot is captured, then changes land (and the live node applies them) while it is
     # being written: the file holds the captured state and its sequence number only.
+    world.toggle_stages(enable=False)  # the snapshot holds them disabled; the feed enables them
+    with runtime.db.session() as s:
+        node.sync(s)
     seq, gaps, build = node.capture()
     world.add(30)
     world.churn(40)
@@ -143,6 +157,7 @@ def test_a_snapshot_started_replica_gives_the_verdicts_of_a_fresh_one(runtime, t
                                   "entries": int(arrays["entry_ids"].shape[0])}, arrays)
     world.add(20)
     world.churn(30)
+    world.toggle_stages(enable=True)
     with runtime.db.session() as s:
         started = store.load(s)
         fresh = Replica.load(s)
@@ -152,16 +167,15 @@ def test_a_snapshot_started_replica_gives_the_verdicts_of_a_fresh_one(runtime, t
     queries = world.queries()
     assert any(r.matches for r in verdicts(fresh, queries))
     signals = {m.signal for r in verdicts(fresh, queries[-2:]) for m in r.matches}
-    held = {started.matcher.entry(i).signal_type for i in world.ids
-            if started.matcher.entry(i) is not None}
-    assert {"pdq-peeled", "orb"} <= held and signals & {"pdq-peeled", "orb"}
+    held = {started.matcher.entry(i).signal_type for i in world.media_ids}
+    assert {"pdq-peeled", "orb"} <= held and {"pdq-peeled", "orb"} <= signals
     assert verdicts(started, queries) == verdicts(fresh, queries) == verdicts(node, queries)
     # written by the store (the background writer's path), it gives the same again
     written = store.write(node)
     with runtime.db.session() as s:
         again = store.load(s, written.path)
     assert verdicts(again, queries) == verdicts(fresh, queries)
-    for entry_id in world.ids[:50]:
+    for entry_id in world.ids[:50] + world.media_ids:
         assert again.matcher.entry(entry_id) == fresh.matcher.entry(entry_id)
 
 
