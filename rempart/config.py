@@ -61,6 +61,13 @@ environment wins over ``[log]``)::
     timeout_seconds = 10           # one add-checkpoint request
     retry_seconds = 60             # `rempart serve` asks for missing cosignatures this often
 
+    [replica]                      # the in-memory matcher's snapshots (rempart.banks.snapshots)
+    snapshot_dir = "/var/lib/rempart/snapshots"   # default $REMPART_HOME/snapshots; shared by
+                                   # the nodes and workers of one database
+    snapshot_changes = 10000       # `rempart serve` writes one after this many bank changes,
+    snapshot_minutes = 10          # or this long after the last one when anything changed
+    snapshot_keep = 2              # files kept (the newest)
+
 A bad value anywhere raises ``InvalidConfig`` naming the variable or the file and key, before
 anything starts.
 """
@@ -130,9 +137,18 @@ class Settings:
     witness_timeout: float = DEFAULT_WITNESS_TIMEOUT
     #: how often ``rempart serve`` signs a grown log's checkpoint and asks for missing cosignatures
     witness_retry: float = DEFAULT_WITNESS_RETRY
+    #: replica snapshots: folder (None: $REMPART_HOME/snapshots), when to write, how many to keep
+    snapshot_dir: Path | None = None
+    snapshot_changes: int = 10_000
+    snapshot_minutes: float = 10.0
+    snapshot_keep: int = 2
     #: scale-out mode when set: the NATS server (``rempart.workers``)
     nats_url: str | None = None
     scaleout: ScaleOutConfig = field(default_factory=lambda: ScaleOutConfig())
+
+    @property
+    def snapshots(self) -> Path:
+        return self.snapshot_dir if self.snapshot_dir is not None else self.home / "snapshots"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -156,6 +172,7 @@ class Settings:
         hotline = _hotline(doc.table("hotline"))
         legal = _legal(doc.table("legal"))
         timeout, retry = _witnesses(doc.table("witnesses"))
+        replica = _replica(doc.table("replica"), home)
         scaleout = _scaleout(doc.table("scaleout"))
         doc.done()
         nats_url = env.get("REMPART_NATS_URL") or None
@@ -166,7 +183,7 @@ class Settings:
                    limits=limits, moderation=moderation, hotline=hotline, legal=legal, config_file=path,
                    decode_memory=_size(memory, "REMPART_DECODE_MEMORY") if memory
                    else DEFAULT_DECODE_MEMORY, witness_timeout=timeout, witness_retry=retry,
-                   nats_url=nats_url, scaleout=scaleout)
+                   nats_url=nats_url, scaleout=scaleout, **replica)
 
     def ensure_home(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -361,6 +378,19 @@ def _witnesses(t: _Table) -> tuple[float, float]:
         values.append(value)
     t.done()
     return values[0], values[1]
+
+
+def _replica(t: _Table, home: Path) -> dict:
+    folder = t.get("snapshot_dir", str, None)
+    out = {"snapshot_dir": (home / Path(folder).expanduser()) if folder else None,
+           "snapshot_changes": t.get("snapshot_changes", int, 10_000),
+           "snapshot_minutes": t.get("snapshot_minutes", float, 10.0),
+           "snapshot_keep": t.get("snapshot_keep", int, 2)}
+    for key in ("snapshot_changes", "snapshot_minutes", "snapshot_keep"):
+        if out[key] <= 0:
+            raise t.error(key, "must be positive")
+    t.done()
+    return out
 
 
 def _moderation(t: _Table) -> ModerationConfig:

@@ -7,12 +7,21 @@ The CLI and the HTTP API both drive rempart through a ``Runtime``:
 
 from __future__ import annotations
 
+import io
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import BinaryIO
 
+from sqlalchemy import func, select
+
+from rempart.banks import retro_jobs
 from rempart.banks import service as banks
 from rempart.banks.entries import ConfirmedItem
+from rempart.banks.formats import StreamedImport
 from rempart.banks.replica import Replica
+from rempart.banks.snapshots import Identity, SnapshotStore, Written, load_or_rebuild
 from rempart.config import Settings, secret_from_environment
 from rempart.exchanges import service as exchanges
 from rempart.exchanges.feedback import (
@@ -25,12 +34,13 @@ from rempart.matching.matcher import Matcher
 from rempart.moderation import after_retro_hook, after_scan_hook
 from rempart.moderation.media import DirectoryMediaStore, MediaStore
 from rempart.moderation.to_log import log_decision_hook
+from rempart.scanning.models import ItemSignal
 from rempart.scanning.retro import RetroMatch, retro_scan
 from rempart.scanning.service import AfterScan, ScanContext, ScanOutcome, scan_rows
 from rempart.scanning.signals import rows_from_signals, signal_rows
 from rempart.signals import Fingerprint, Limits, MemoryBudget, fingerprint, return_freed_memory
 from rempart.store.db import Database
-from rempart.store.migrate import require_current, upgrade
+from rempart.store.migrate import current_revision, require_current, upgrade
 from rempart.observe import metrics
 from rempart.transparency.db.service import TransparencyLog
 from rempart.workers import node
@@ -47,8 +57,10 @@ DECODE_WAIT_SECONDS = 10.0
 
 @dataclass
 class BankingOutcome:
-    result: banks.AddResult
+    result: banks.AddResult | banks.BulkResult
     retro: list[RetroMatch]
+    #: the background retro-scan of a big import (``rempart.banks.retro_jobs``), if any
+    retro_job: int | None = None
 
 
 class Runtime:
@@ -90,14 +102,19 @@ class Runtime:
         #: media of flagged uploads (verdict block or review), for review in the console
         self.evidence: MediaStore = DirectoryMediaStore(settings.home / "evidence")
         self.after_scan.append(self.transparency.after_scan)
+        #: the in-memory matcher and its place in the bank change feed: loaded on first use
+        #: (``replica``), so commands that do not match never pay for it
+        self._replica: Replica | None = None
+        self._replica_lock = threading.Lock()
+        #: where the replica came from ("snapshot ..." or "database (why)") and how long it took
+        self.replica_source = ""
+        self.replica_seconds = 0.0
+        self._snapshot_at = (-1, 0.0)  # (seq of the last snapshot written or used, when)
         #: the law-enforcement desk: orders, packages and their evidence key, CyberTipline
         self.legal = LegalDesk(settings.home, settings.legal, self.transparency, self.evidence)
         # first: the provenance of matches on exchanges' entries, which the hooks after it read
         self.after_scan.insert(0, provenance_hook)
         self.after_retro.insert(0, retro_provenance_hook)
-        with self.db.session() as s:
-            #: the in-memory matcher and its place in the bank change feed
-            self.replica = Replica.load(s)
         #: scale-out mode (``REMPART_NATS_URL``): the stream to the workers; bank changes
         #: announced to and heard from every node (``rempart.workers.node``)
         self.bus: Bus | None = node.attach(self, node_name) if settings.nats_url else None
@@ -120,6 +137,58 @@ class Runtime:
         return cls(Settings.from_env(), **kw)
 
     @property
+    def replica(self) -> Replica:
+        """The replica, loaded on first use (once, also when threads ask together)."""
+        if self._replica is None:
+            with self._replica_lock:
+                if self._replica is None:
+                    self._replica = self._load_replica()
+        return self._replica
+
+    @property
+    def replica_loaded(self) -> bool:
+        return self._replica is not None
+
+    def _load_replica(self) -> Replica:
+        """From the newest usable snapshot plus the later changes, else from the database
+        (``rempart.banks.snapshots``); ``replica_source`` says which, and why."""
+        started = time.monotonic()
+        with self.db.session() as s:
+            replica, self.replica_source = load_or_rebuild(s, self.snapshot_store())
+        self.replica_seconds = time.monotonic() - started
+        self._snapshot_at = (replica.seq if self.replica_source.startswith("snapshot") else -1,
+                             time.monotonic())
+        return replica
+
+    def snapshot_store(self) -> SnapshotStore:
+        st = self.settings
+        return SnapshotStore(st.snapshots, Identity.of(st.database_url, current_revision(self.db)),
+                             st.snapshot_keep)
+
+    def write_snapshot(self) -> Written:
+        """Write a snapshot of the replica now (loading it first if needed)."""
+        self.sync()
+        written = self.snapshot_store().write(self.replica)
+        self._snapshot_at = (written.seq, time.monotonic())
+        return written
+
+    def snapshot_round(self) -> Written | None:
+        """One round of the background writer (``rempart serve``): sync, then write a snapshot
+        when ``snapshot_changes`` changes were applied since the last one, or when
+        ``snapshot_minutes`` have passed and anything changed (or none could be used at start).
+        Scans go on meanwhile: only the capture holds the replica, briefly."""
+        if self._replica is None:
+            return None
+        self.sync()
+        last_seq, last_at = self._snapshot_at
+        seq = self._replica.seq
+        st = self.settings
+        if last_seq < 0 or seq - last_seq >= st.snapshot_changes or (
+                seq != last_seq and time.monotonic() - last_at >= 60 * st.snapshot_minutes):
+            return self.write_snapshot()
+        return None
+
+    @property
     def matcher(self) -> Matcher:
         return self.replica.matcher
 
@@ -135,6 +204,10 @@ class Runtime:
         self.db.dispose()
 
     def sync(self) -> int:
+        """Apply the bank changes made since the last sync (nothing to do before first use:
+        the replica then loads what is current)."""
+        if self._replica is None:
+            return 0
         with self.db.session() as s:
             return self.replica.sync(s)
 
@@ -189,7 +262,7 @@ class Runtime:
     def _bank_then_retro(self, change: Callable, progress=None) -> BankingOutcome:
         with self.db.session() as s:
             result = change(s)
-            added = [e.id for e in result.added]
+            added = result.added_ids()
         return BankingOutcome(result, self.retro_scan_entries(added, progress))
 
     def add_entries(self, bank_name: str, entries: Sequence[banks.NewEntry], *,
@@ -213,7 +286,13 @@ class Runtime:
 
     def retro_scan_entries(self, entry_ids: Sequence[int], progress=None) -> list[RetroMatch]:
         """Retro-scan the ledger for entries already in a bank (synced first), with the
-        after-retro hooks, in one transaction."""
+        after-retro hooks, in one transaction. With nothing in the ledger there is nothing to
+        find, and the matcher is not even loaded."""
+        if not entry_ids:
+            return []
+        with self.db.session() as s:
+            if s.scalar(select(ItemSignal.id).limit(1)) is None:
+                return []
         with self.db.session() as s:
             self.replica.sync(s)
             retro = retro_scan(s, self.matcher, list(entry_ids), progress)
@@ -246,8 +325,10 @@ class Runtime:
 
     def follow_up(self) -> int:
         """Work that follows a commit: the retro-scan of fingerprints confirmed from notices; the
-        legal desk's expired holds and pending CyberTipline reports."""
-        return retro_confirmed(self.db, self.retro_scan_entries) + self.legal.follow_up(self.db)
+        legal desk's expired holds and pending CyberTipline reports; the background retro-scans
+        of big imports."""
+        return (retro_confirmed(self.db, self.retro_scan_entries) + self.legal.follow_up(self.db)
+                + self.run_retro_jobs())
 
     def enable_entry(self, entry_id: int, progress=None) -> BankingOutcome:
         """Let a disabled entry match again, and retro-scan what was uploaded meanwhile (only
@@ -258,8 +339,55 @@ class Runtime:
 
         return self._bank_then_retro(change, progress)
 
-    def import_list(self, bank_name: str, data: bytes, fmt: str, *, added_by: str = "",
-                    progress=None) -> BankingOutcome:
-        return self._bank_then_retro(
-            lambda s: banks.import_hash_list(s, banks.get_bank(s, bank_name), data, fmt, added_by),
-            progress)
+    def import_list(self, bank_name: str, data: bytes | BinaryIO, fmt: str, *, added_by: str = "",
+                    progress=None, stats: StreamedImport | None = None) -> BankingOutcome:
+        """Import a hash list (bytes, or a binary file read in batches: memory does not grow
+        with it), all or nothing. The retro-scan for the entries added follows at once, or, when
+        they are at least ``retro_jobs.BACKGROUND_ENTRIES``, is recorded as a job in the same
+        transaction (``retro_job``) for ``run_retro_jobs``."""
+        source = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
+        with self.db.session() as s:
+            bank = banks.get_bank(s, bank_name)
+            result = banks.import_stream(s, bank, source, fmt, added_by, stats=stats)
+            if result.n_added >= retro_jobs.BACKGROUND_ENTRIES:
+                job = retro_jobs.create_job(s, bank, result.first_seq, result.last_seq,
+                                            result.n_added)
+                return BankingOutcome(result, [], job.id)
+            added = result.added_ids()
+        return BankingOutcome(result, self.retro_scan_entries(added, progress))
+
+    def run_retro_jobs(self, job_id: int | None = None,
+                       progress: Callable[[int, int], None] | None = None) -> int:
+        """Run background retro-scans until none is left to claim (or only ``job_id``); returns
+        how many ran. ``progress(examined, total)`` follows the ledger signals examined."""
+        ran = 0
+        while True:
+            with self.db.session() as s:
+                job = retro_jobs.claim(s, job_id)
+                if job is None:
+                    return ran
+                jid, ids = job.id, retro_jobs.entry_ids(s, job)
+                total = s.scalar(select(func.count()).select_from(ItemSignal)
+                                 .where(ItemSignal.signal_type == "pdq")) or 0
+            examined = 0
+
+            def step(n: int, jid=jid, total=total) -> None:
+                nonlocal examined
+                examined += n
+                with self.db.session() as s:
+                    retro_jobs.report(s, jid, examined, total)
+                if progress:
+                    progress(examined, total)
+
+            try:
+                found = self.retro_scan_entries(ids.tolist(), step)
+            except Exception as exc:
+                with self.db.session() as s:
+                    retro_jobs.finish(s, jid, 0, f"{type(exc).__name__}: {exc}")
+                raise
+            with self.db.session() as s:
+                retro_jobs.report(s, jid, total, total)
+                retro_jobs.finish(s, jid, len(found))
+            ran += 1
+            if job_id is not None:
+                return ran

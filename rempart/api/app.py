@@ -48,6 +48,9 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True, witness_worker: 
             workers.append(OutboxWorker(runtime.db))
             workers.append(Periodic("rempart-follow-up", 2.0, runtime.follow_up,
                                     "rempart.follow-up", "follow-up round failed"))
+        if outbox_worker:  # the replica's snapshots, written in the background
+            workers.append(Periodic("rempart-snapshots", 30.0, runtime.snapshot_round,
+                                    "rempart.snapshots", "snapshot round failed"))
         if witness_worker:
             workers.append(WitnessWorker(runtime.db, runtime.transparency, runtime.settings.witness_retry,
                                          runtime.settings.witness_timeout))

@@ -241,6 +241,23 @@ class Banking(Out):
     notes: list[str]
     entries: list[int] = Field(description="ids of the entries added")
     retro_matches: list[RetroMatch]
+    retro_job: int | None = Field(None, description="a big import's retro-scan runs in the "
+                                  "background: GET /v1/retro-scans/{id} follows it")
+
+
+class RetroScanJob(Out):
+    """A background retro-scan of a big import, and how far it went."""
+
+    id: int
+    bank: str
+    state: str = Field(description="pending, running, done or failed")
+    entries: int = Field(description="entries looked for")
+    examined: int = Field(description="ledger signals examined so far")
+    total: int = Field(description="ledger signals to examine")
+    matches: int = Field(description="past items found (when done)")
+    error: str | None
+    created_at: str
+    finished_at: str | None
 
 
 class MatchListed(Out):

@@ -26,6 +26,10 @@ Common rules (all three formats)
   one at a time from the bytes, so nothing grows with the number of lines but the entries.
 * Export validates everything and refuses duplicates, so ``parse(export(x)) == x`` (line numbers
   aside, and for ncmec in the order described in ``rempart.banks.ncmec_xml``).
+* Streaming (``stream_hash_list``, for lists of millions): the same grammar and checks, read from
+  a binary file in chunks and handed out in batches, so memory does not grow with the file;
+  duplicates are then left to the caller (the bank service drops them in the database), and the
+  errors are raised together after the last batch (the caller discards what it wrote).
 
 Format "te": ThreatExchange / HMA text
 -------------------------------------
@@ -72,10 +76,12 @@ Format "ncmec": see ``rempart.banks.ncmec_xml``.
 
 from __future__ import annotations
 
+import io
 import re
 import urllib.parse
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from rempart.banks import ncmec_xml
 from rempart.errors import ImportFormatError, InvalidInput, InvalidSignal, shown
@@ -179,11 +185,13 @@ def _check_key(key: str) -> str:
 class _Collector:
     """Validates and deduplicates entries, collects errors; implements ``ncmec_xml.Sink``."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, dedup: bool = True) -> None:
         self.limits = limits
         self.entries: list[ParsedEntry] = []
         self.errors: list[tuple[int, str]] = []
         self.skipped: dict[str, int] = {}
+        self.count = 0  # entries accepted so far (also those already handed out in batches)
+        self._dedup = dedup
         self._seen: set[tuple[str, str]] = set()
 
     def error(self, line: int, message: str) -> None:
@@ -202,14 +210,20 @@ class _Collector:
         except (_Bad, InvalidSignal) as e:
             self.error(line, str(e))
             return
+        self.add_valid(entry)
+
+    def add_valid(self, entry: ParsedEntry) -> None:
+        """Keep an entry already validated (canonical type and value, checked fields)."""
         key = (entry.signal_type, entry.value)
-        if key in self._seen:
+        if self._dedup and key in self._seen:
             self.skip("duplicate")
             return
-        if len(self.entries) >= self.limits.max_entries:
-            self.error(line, f"more than {self.limits.max_entries} entries")
+        if self.count >= self.limits.max_entries:
+            self.error(entry.line, f"more than {self.limits.max_entries} entries")
             raise _Stop
-        self._seen.add(key)
+        if self._dedup:
+            self._seen.add(key)
+        self.count += 1
         self.entries.append(entry)
 
     def _validate(self, line: int, type_name: str, value: str,
@@ -257,28 +271,113 @@ def parse_hash_list_with_skips(
         raise InvalidInput("a hash list must be given as bytes")
     if len(data) > limits.max_bytes:
         raise ImportFormatError([(0, f"file is {len(data)} bytes; limit is {limits.max_bytes}")])
-    if default_type is not None and fmt != "te":
-        raise InvalidInput("default_type applies to the te format only")
-    if default_type is not None:
-        default_type = canonical_type(default_type)
     col = _Collector(limits)
-    try:
-        if fmt == "ncmec":
-            ncmec_xml.read(bytes(data), col, max_elements=limits.max_record_elements,
-                           max_text=limits.max_line_bytes)
-        elif fmt == "csv":
-            _read_csv(_lines(bytes(data), col), col)
-        else:
-            for line_no, text in _lines(bytes(data), col):
-                try:
-                    _read_te_line(line_no, text, col, default_type)
-                except _Bad as e:
-                    col.error(line_no, str(e))
-    except _Stop:
+    for _ in _read(io.BytesIO(bytes(data)), fmt, col, default_type, batch=0):
         pass
     if col.errors:
         raise ImportFormatError(col.errors)
     return col.entries, col.skipped
+
+
+#: caps of a streamed import: memory does not grow with the file, so only sanity bounds remain
+STREAM_LIMITS = Limits(max_bytes=64 * 1024**3, max_entries=200_000_000)
+STREAM_BATCH = 20_000
+_CHUNK = 1 << 20
+
+
+class StreamedImport:
+    """What ``stream_hash_list`` read: counts of entries, skips and bytes, filled as it goes."""
+
+    def __init__(self) -> None:
+        self.entries = 0
+        self.bytes_read = 0
+        self.skipped: dict[str, int] = {}
+
+
+def stream_hash_list(source: BinaryIO, fmt: str, *, default_type: str | None = None,
+                     limits: Limits = STREAM_LIMITS, batch: int = STREAM_BATCH,
+                     stats: StreamedImport | None = None) -> Iterator[list[ParsedEntry]]:
+    """Read a hash list from a binary file in chunks; yield lists of at most ``batch`` valid
+    entries in file order (duplicates included: see the module doc).
+
+    After the last batch, ``ImportFormatError`` lists every problem if there was any; once a
+    problem is found no further batch is yielded (reading goes on to report the others).
+    ``stats`` (optional) is updated as reading goes, for a progress bar.
+    """
+    _check_fmt(fmt)
+    if batch < 1:
+        raise InvalidInput("batch must be at least 1")
+    stats = stats if stats is not None else StreamedImport()
+    col = _Collector(limits, dedup=False)
+    for entries in _read(_Counting(source, stats, limits, col), fmt, col, default_type, batch):
+        stats.entries = col.count
+        stats.skipped = dict(col.skipped)
+        if not col.errors:
+            yield entries
+    stats.entries, stats.skipped = col.count, dict(col.skipped)
+    if col.errors:
+        raise ImportFormatError(col.errors)
+
+
+class _Counting:
+    """A binary reader that counts bytes and stops past ``limits.max_bytes`` (a line-0 error)."""
+
+    def __init__(self, source: BinaryIO, stats: StreamedImport, limits: Limits,
+                 col: _Collector) -> None:
+        self.source, self.stats, self.limits, self.col = source, stats, limits, col
+
+    def _count(self, data: bytes) -> bytes:
+        self.stats.bytes_read += len(data)
+        if self.stats.bytes_read > self.limits.max_bytes:
+            self.col.error(0, f"file is more than {self.limits.max_bytes} bytes; "
+                              f"limit is {self.limits.max_bytes}")
+            raise _Stop
+        return data
+
+    def read(self, n: int) -> bytes:
+        return self._count(self.source.read(n))
+
+    def readline(self, n: int) -> bytes:
+        return self._count(self.source.readline(n))
+
+
+def _read(source, fmt: str, col: _Collector, default_type: str | None,
+          batch: int) -> Iterator[list[ParsedEntry]]:
+    """Parse ``source`` (``read``/``readline``) into ``col``; with ``batch`` > 0, hand out and
+    clear ``col.entries`` whenever it holds ``batch`` entries, and at the end."""
+    if default_type is not None and fmt != "te":
+        raise InvalidInput("default_type applies to the te format only")
+    if default_type is not None:
+        default_type = canonical_type(default_type)
+
+    def ready(final: bool = False) -> Iterator[list[ParsedEntry]]:
+        if batch and col.entries and (final or len(col.entries) >= batch):
+            out, col.entries = col.entries, []
+            yield out
+
+    try:
+        if fmt == "ncmec":
+            reader = ncmec_xml.StreamReader(col, max_elements=col.limits.max_record_elements,
+                                            max_text=col.limits.max_line_bytes)
+            while True:
+                chunk = source.read(_CHUNK)
+                reader.feed(chunk)
+                yield from ready()
+                if not chunk:
+                    break
+        elif fmt == "csv":
+            for _ in _read_csv(_lines(source, col), col):
+                yield from ready()
+        else:
+            for line_no, text in _lines(source, col):
+                try:
+                    _read_te_line(line_no, text, col, default_type)
+                except _Bad as e:
+                    col.error(line_no, str(e))
+                yield from ready()
+    except _Stop:
+        pass
+    yield from ready(final=True)
 
 
 def detect_format(data: bytes, filename: str | None = None) -> str:
@@ -316,7 +415,7 @@ def export_hash_list(entries: Iterable[ExportEntry], fmt: str) -> bytes:
     unfit external id or metadata, or a duplicate (type, value) (which import would drop).
     """
     _check_fmt(fmt)
-    rows = _validated_rows(entries)
+    rows = list(_validated_rows(entries))
     if fmt == "te":
         return "".join(_te_row(*r) for r in rows).encode("utf-8")
     if fmt == "csv":
@@ -324,21 +423,68 @@ def export_hash_list(entries: Iterable[ExportEntry], fmt: str) -> bytes:
     return ncmec_xml.write(rows)
 
 
+def export_hash_list_stream(entries: Callable[[], Iterable[ExportEntry]], fmt: str,
+                            piece: int = 1 << 20) -> Iterator[bytes]:
+    """``export_hash_list`` in pieces of about ``piece`` bytes, for lists of millions.
+
+    ``entries`` is called once per pass (csv reads them twice: the header names every metadata
+    key; ncmec three times: counts, images, videos), each time giving the same entries, which
+    must be unique by (type, value) (a bank's are): duplicates are not looked for here. The
+    pieces joined are exactly ``export_hash_list``'s bytes; a bad entry raises part way.
+    """
+    _check_fmt(fmt)
+    if fmt == "ncmec":
+        yield from _chunked(ncmec_xml.write_stream(lambda: _validated_rows(entries(), False)),
+                            piece)
+        return
+    if fmt == "csv":
+        keys = sorted({k for e in entries() for k in e.metadata})
+        head = [_csv_line(["type", "value", "external_id", *keys])]
+        lines = (_csv_line([t, v, ext or "", *(meta.get(k, "") for k in keys)])
+                 for t, v, ext, meta in _validated_rows(entries(), False))
+        yield from _chunked((s.encode("utf-8") for s in _chain(head, lines)), piece)
+        return
+    yield from _chunked((_te_row(*r).encode("utf-8") for r in _validated_rows(entries(), False)),
+                        piece)
+
+
+def _chain(*parts: Iterable[str]) -> Iterator[str]:
+    for part in parts:
+        yield from part
+
+
+def _chunked(parts: Iterable[bytes], piece: int) -> Iterator[bytes]:
+    buf: list[bytes] = []
+    size = 0
+    for p in parts:
+        buf.append(p)
+        size += len(p)
+        if size >= piece:
+            yield b"".join(buf)
+            buf, size = [], 0
+    if buf:
+        yield b"".join(buf)
+
+
 def _check_fmt(fmt: str) -> None:
     if fmt not in FORMATS:
         raise InvalidInput(f"unknown hash-list format {shown(fmt)}; known: {', '.join(FORMATS)}")
 
 
-def _validated_rows(entries: Iterable[ExportEntry]) -> list[tuple[str, str, str | None, dict[str, str]]]:
-    rows, seen = [], set()
+def _validated_rows(entries: Iterable[ExportEntry], unique: bool = True
+                    ) -> Iterator[tuple[str, str, str | None, dict[str, str]]]:
+    """Each entry checked and normalised; with ``unique``, a repeated (type, value) is refused
+    (that remembers every pair: the streaming export leaves it to its caller)."""
+    seen: set[tuple[str, str]] = set()
     for n, e in enumerate(entries, 1):
         try:
             t, v = validate_signal(canonical_type(e.signal_type), e.value)
         except InvalidSignal as err:
             raise InvalidSignal(f"entry {n}: {err}") from None
-        if (t, v) in seen:
-            raise InvalidInput(f"entry {n}: same {t} value as an earlier entry")  # no hash in logs
-        seen.add((t, v))
+        if unique:
+            if (t, v) in seen:
+                raise InvalidInput(f"entry {n}: same {t} value as an earlier entry")  # no hash in logs
+            seen.add((t, v))
         if len(e.metadata) > DEFAULT_LIMITS.max_metadata:
             raise InvalidInput(f"entry {n}: more than {DEFAULT_LIMITS.max_metadata} metadata fields")
         try:
@@ -347,8 +493,7 @@ def _validated_rows(entries: Iterable[ExportEntry]) -> list[tuple[str, str, str 
                     for k, m in e.metadata.items()}
         except _Bad as err:
             raise InvalidInput(f"entry {n}: {err}") from None
-        rows.append((t, v, ext, meta))
-    return rows
+        yield (t, v, ext, meta)
 
 
 def _exact_text(value: str, what: str) -> str:
@@ -360,23 +505,38 @@ def _exact_text(value: str, what: str) -> str:
 # ---------------------------------------------------------------- lines (te, csv)
 
 
-def _lines(data: bytes, col: _Collector) -> Iterator[tuple[int, str]]:
+def _lines(source, col: _Collector) -> Iterator[tuple[int, str]]:
     """Yield (line number, text) for each decodable, non-blank line; report the others.
 
-    One line at a time (no list of every line); the newline after the last line ends it, it
-    does not start another."""
-    start = len(_BOM) if data.startswith(_BOM) else 0
+    One line at a time from ``source`` (``readline``), never more than the line cap in memory;
+    the newline after the last line ends it, it does not start another."""
+    cap = col.limits.max_line_bytes
     line_no = 0
-    while start < len(data):
-        end = data.find(b"\n", start)
-        end = len(data) if end < 0 else end
-        line_no, first, start = line_no + 1, start, end + 1
-        if end > first and data[end - 1] == 0x0D:  # CR of a CRLF
-            end -= 1
-        if end - first > col.limits.max_line_bytes:
-            col.error(line_no, f"line is {end - first} bytes; limit is {col.limits.max_line_bytes}")
+    first = True
+    while True:
+        raw = source.readline(cap + 2)  # the line, its CR LF, and one byte to see it is too long
+        if not raw:
+            return
+        line_no += 1
+        if first:
+            first = False
+            if raw.startswith(_BOM):
+                raw = raw[len(_BOM):]
+        size, tail = len(raw), raw[-2:]
+        while not tail.endswith(b"\n"):  # too long (or the last line): read on to its end
+            more = source.readline(cap + 2)
+            if not more:
+                break
+            size, tail = size + len(more), (tail + more)[-2:]
+            if size <= cap + 2:
+                raw += more
+        end = size - (1 if tail.endswith(b"\n") else 0)
+        if end and (tail[:end - size] if end < size else tail).endswith(b"\r"):
+            end -= 1  # the CR of a CRLF (or a CR ending the last line)
+        if end > cap:
+            col.error(line_no, f"line is {end} bytes; limit is {cap}")
             continue
-        raw = data[first:end]
+        raw = raw[:end]
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
@@ -393,7 +553,17 @@ def _lines(data: bytes, col: _Collector) -> Iterator[tuple[int, str]]:
 # ---------------------------------------------------------------- te
 
 
+#: a te line that is one canonical ``type value`` pair and nothing else (most lines of a big
+#: list): read without the general path; any other line takes it (same result either way)
+_TE_PLAIN = re.compile(r"[ \t]*(pdq|sha256|md5|sha1)[ \t]+([0-9a-f]{32,64})[ \t]*")
+_DIGITS = {"pdq": 64, "sha256": 64, "md5": 32, "sha1": 40}
+
+
 def _read_te_line(line_no: int, text: str, col: _Collector, default_type: str | None) -> None:
+    plain = None if default_type else _TE_PLAIN.fullmatch(text)
+    if plain is not None and len(plain.group(2)) == _DIGITS[plain.group(1)]:
+        col.add_valid(ParsedEntry(line_no, plain.group(1), plain.group(2), None, {}))
+        return
     tokens = _WS.split(text.strip(" \t"))
     if tokens[0].startswith("#"):
         return
@@ -445,7 +615,8 @@ def _te_row(t: str, v: str, ext: str | None, meta: dict[str, str]) -> str:
 # ---------------------------------------------------------------- csv
 
 
-def _read_csv(lines: Iterator[tuple[int, str]], col: _Collector) -> None:
+def _read_csv(lines: Iterator[tuple[int, str]], col: _Collector) -> Iterator[None]:
+    """Read rows into ``col``, yielding after each (so the caller can hand out batches)."""
     header: list[str] | None = None
     first = True
     for line_no, text in lines:
@@ -459,6 +630,7 @@ def _read_csv(lines: Iterator[tuple[int, str]], col: _Collector) -> None:
             _csv_row(line_no, cells, header, col)
         except _Bad as e:
             col.error(line_no, str(e))
+        yield
 
 
 def _csv_header(cells: list[str]) -> list[str] | None:

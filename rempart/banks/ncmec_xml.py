@@ -47,7 +47,8 @@ image. Metadata keys other than the ``ncmec.*`` ones above cannot be written (``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import codecs
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Protocol
 from xml.parsers import expat
 from xml.sax.saxutils import escape, quoteattr
@@ -98,18 +99,46 @@ class _Node:
 def read(data: bytes, sink: Sink, *, max_elements: int = MAX_RECORD_ELEMENTS,
          max_text: int = MAX_TEXT) -> None:
     """Read an NCMEC entries document, passing entries, errors and skips to ``sink``."""
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        sink.error(data.count(b"\n", 0, e.start) + 1, "invalid UTF-8")
-        return
-    reader = _Reader(sink, max_elements, max_text)
-    try:
-        reader.parse(data)
-    except _Fatal as e:
-        sink.error(e.line, str(e))
-    except expat.ExpatError as e:
-        sink.error(e.lineno, f"malformed XML: {expat.ErrorString(e.code)} at column {e.offset + 1}")
+    reader = StreamReader(sink, max_elements=max_elements, max_text=max_text)
+    reader.feed(data)
+    reader.feed(b"")
+
+
+class StreamReader:
+    """``read`` in pieces: ``feed`` each chunk of the document, then ``feed(b"")`` to end it.
+    Only the record being read is kept; after an error the remaining chunks are ignored."""
+
+    def __init__(self, sink: Sink, *, max_elements: int = MAX_RECORD_ELEMENTS,
+                 max_text: int = MAX_TEXT) -> None:
+        self.sink = sink
+        self._reader = _Reader(sink, max_elements, max_text)
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self._lines = 0  # newlines in the chunks already fed
+        self._done = False
+
+    def feed(self, chunk: bytes) -> None:
+        if self._done:
+            return
+        final = not chunk
+        try:
+            self._utf8.decode(chunk, final)
+        except UnicodeDecodeError as e:
+            self._done = True
+            self.sink.error(self._lines + chunk.count(b"\n", 0, max(e.start, 0)) + 1,
+                            "invalid UTF-8")
+            return
+        self._lines += chunk.count(b"\n")
+        try:
+            self._reader.parser.Parse(chunk, final)
+        except _Fatal as e:
+            self._done = True
+            self.sink.error(e.line, str(e))
+        except expat.ExpatError as e:
+            self._done = True
+            self.sink.error(e.lineno, f"malformed XML: {expat.ErrorString(e.code)} "
+                                      f"at column {e.offset + 1}")
+        if final:
+            self._done = True
 
 
 class _Reader:
@@ -226,8 +255,38 @@ Row = tuple[str, str, "str | None", dict[str, str]]
 
 def write(rows: list[Row]) -> bytes:
     """Write validated (type, value, external id, metadata) rows as an entries document."""
-    groups: dict[str, list[list[Row]]] = {"image": [], "video": []}
+    return b"".join(write_stream(lambda: rows))
+
+
+def write_stream(rows: Callable[[], Iterable[Row]]) -> Iterator[bytes]:
+    """``write`` in pieces (one per record), reading ``rows()`` three times: once to count each
+    section's records and find its ``maxTimestamp``, once per section to write it."""
+    counts = {"image": 0, "video": 0}
+    stamps: dict[str, list[str]] = {"image": [], "video": []}
+    for media, record in _records(rows(), None):
+        counts[media] += 1
+        if "ncmec.timestamp" in record[0][3]:
+            stamp = record[0][3]["ncmec.timestamp"]
+            stamps[media] = [max(stamps[media] + [stamp])]
+    yield ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           f"<queryResult xmlns={quoteattr(NAMESPACE)}>\n").encode("utf-8")
+    for media in ("image", "video"):
+        if not counts[media]:
+            continue
+        attrs = f' count="{counts[media]}"' + (
+            f" maxTimestamp={quoteattr(stamps[media][0])}" if stamps[media] else "")
+        yield f"  <{media}s{attrs}>\n".encode("utf-8")
+        for _, record in _records(rows(), media):
+            yield ("\n".join(_record_lines(media, record)) + "\n").encode("utf-8")
+        yield f"  </{media}s>\n".encode("utf-8")
+    yield b"</queryResult>\n"
+
+
+def _records(rows: Iterable[Row], only: str | None) -> Iterator[tuple[str, list[Row]]]:
+    """(media, rows of one record): consecutive rows with the same external id and metadata
+    and distinct types share a record; with ``only``, the records of that media alone."""
     last: list[Row] | None = None
+    last_media = ""
     for row in rows:
         t, _, ext, meta = row
         if t not in FINGERPRINT_TYPES:
@@ -236,20 +295,16 @@ def write(rows: list[Row]) -> bytes:
         if extra:
             raise InvalidInput(f"metadata {', '.join(extra)} cannot be written in ncmec format")
         media = meta.get("ncmec.media", "image")
-        if media not in groups:
+        if media not in ("image", "video"):
             raise InvalidInput(f"ncmec.media must be image or video, not '{media[:40]}'")
         if last is not None and _same_record(last[0], row) and t not in {r[0] for r in last}:
             last.append(row)
-        else:
-            last = [row]
-            groups[media].append(last)
-    out = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>',
-           f"<queryResult xmlns={quoteattr(NAMESPACE)}>"]
-    for media, records in groups.items():
-        if records:
-            out += _section(media, records)
-    out.append("</queryResult>")
-    return ("\n".join(out) + "\n").encode("utf-8")
+            continue
+        if last is not None and (only is None or last_media == only):
+            yield last_media, last
+        last, last_media = [row], media
+    if last is not None and (only is None or last_media == only):
+        yield last_media, last
 
 
 def _same_record(a: Row, b: Row) -> bool:
@@ -257,26 +312,21 @@ def _same_record(a: Row, b: Row) -> bool:
     return a[2] == b[2] and norm(a[3]) == norm(b[3])
 
 
-def _section(media: str, records: list[list[Row]]) -> list[str]:
-    stamps = [r[0][3]["ncmec.timestamp"] for r in records if "ncmec.timestamp" in r[0][3]]
-    attrs = f' count="{len(records)}"' + (f" maxTimestamp={quoteattr(max(stamps))}" if stamps else "")
-    lines = [f"  <{media}s{attrs}>"]
-    for record in records:
-        meta, ext = record[0][3], record[0][2]
-        lines.append(f"    <{media}>")
-        if "ncmec.member_id" in meta or "ncmec.member" in meta:
-            id_attr = f" id={quoteattr(meta['ncmec.member_id'])}" if "ncmec.member_id" in meta else ""
-            name = meta.get("ncmec.member")
-            lines.append(f"      <member{id_attr}>{escape(name)}</member>" if name
-                         else f"      <member{id_attr}/>")
-        if "ncmec.timestamp" in meta:
-            lines.append(f"      <timestamp>{escape(meta['ncmec.timestamp'])}</timestamp>")
-        if ext is not None:
-            lines.append(f"      <id>{escape(ext)}</id>")
-        if "ncmec.classification" in meta:
-            lines.append(f"      <classification>{escape(meta['ncmec.classification'])}</classification>")
-        lines.append("      <fingerprints>")
-        lines += [f"        <{t}>{v}</{t}>" for t, v, _, _ in record]
-        lines += ["      </fingerprints>", f"    </{media}>"]
-    lines.append(f"  </{media}s>")
+def _record_lines(media: str, record: list[Row]) -> list[str]:
+    meta, ext = record[0][3], record[0][2]
+    lines = [f"    <{media}>"]
+    if "ncmec.member_id" in meta or "ncmec.member" in meta:
+        id_attr = f" id={quoteattr(meta['ncmec.member_id'])}" if "ncmec.member_id" in meta else ""
+        name = meta.get("ncmec.member")
+        lines.append(f"      <member{id_attr}>{escape(name)}</member>" if name
+                     else f"      <member{id_attr}/>")
+    if "ncmec.timestamp" in meta:
+        lines.append(f"      <timestamp>{escape(meta['ncmec.timestamp'])}</timestamp>")
+    if ext is not None:
+        lines.append(f"      <id>{escape(ext)}</id>")
+    if "ncmec.classification" in meta:
+        lines.append(f"      <classification>{escape(meta['ncmec.classification'])}</classification>")
+    lines.append("      <fingerprints>")
+    lines += [f"        <{t}>{v}</{t}>" for t, v, _, _ in record]
+    lines += ["      </fingerprints>", f"    </{media}>"]
     return lines

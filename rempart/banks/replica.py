@@ -9,15 +9,19 @@ the next scan.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterator
 from threading import Lock
 
+import numpy as np
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from rempart.banks.models import Bank, BankChange, BankEntry
-from rempart.matching.matcher import BankPolicy, EntryState, Matcher
+from rempart.banks.models import Bank, BankChange, BankEntry, EntryFeatures, EntryFrame
+from rempart.matching.codec import hex_to_hashes
+from rempart.matching.entry_table import DISABLED, KIND_CODE
+from rempart.matching.matcher import IMAGE_SIGNALS, BankPolicy, EntryState, Matcher
 from rempart.signals import FrameHash
+from rempart.signals.features import Features
 
 
 def bank_policy(bank: Bank) -> BankPolicy:
@@ -39,16 +43,112 @@ def entry_state(entry: BankEntry) -> EntryState:
     )
 
 
-def _entries(session: Session, ids: Iterable[int] | None = None, batch: int = 5000):
-    q = select(BankEntry).options(selectinload(BankEntry.frames),
-                                  selectinload(BankEntry.features)).order_by(BankEntry.id)
+_COLUMNS = (BankEntry.id, BankEntry.bank_id, BankEntry.signal_type, BankEntry.value,
+            BankEntry.disabled_at, BankEntry.disabled_until, BankEntry.removed_at)
+#: rows read per query when loading; the rows of one chunk are the only per-entry objects
+CHUNK = 100_000
+
+
+def _chunks(session: Session, ids: np.ndarray | None = None) -> Iterator[list]:
+    """Entry rows (``_COLUMNS``) in chunks by id: every entry not removed (``ids`` None), or
+    the entries with these ids (removed ones too), by id ranges when they are dense."""
+    q = select(*_COLUMNS).order_by(BankEntry.id)
     if ids is None:
-        q = q.where(BankEntry.removed_at.is_(None))
-        yield from session.scalars(q.execution_options(yield_per=batch))
+        last = 0
+        while True:
+            rows = session.execute(q.where(BankEntry.id > last, BankEntry.removed_at.is_(None))
+                                   .limit(CHUNK)).all()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield rows
         return
-    ids = sorted(set(ids))
+    ids = np.unique(np.asarray(ids, np.int64))
+    step = 5000
+    for i in range(0, ids.shape[0], step):
+        part = ids[i:i + step]
+        lo, hi = int(part[0]), int(part[-1])
+        if hi - lo < 4 * part.shape[0]:  # dense (an import): one range query
+            wanted = set(part.tolist())
+            rows = session.execute(q.where(BankEntry.id.between(lo, hi))).all()
+            yield [r for r in rows if r[0] in wanted]
+        else:
+            for j in range(0, part.shape[0], 500):
+                yield session.execute(q.where(BankEntry.id.in_(part[j:j + 500].tolist()))).all()
+
+
+def _frames(session: Session, entry_ids: list[int]) -> dict[int, tuple[FrameHash, ...]]:
+    out: dict[int, list[FrameHash]] = {}
+    for i in range(0, len(entry_ids), 500):
+        for f in session.scalars(select(EntryFrame).where(EntryFrame.entry_id.in_(entry_ids[i:i + 500]))
+                                 .order_by(EntryFrame.entry_id, EntryFrame.idx)):
+            out.setdefault(f.entry_id, []).append(FrameHash(f.t, f.pdq, f.quality))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _features(session: Session, entry_ids: list[int]) -> dict[int, bytes]:
+    """The stored ORB features of these "orb" entries (immutable per entry)."""
+    out: dict[int, bytes] = {}
+    for i in range(0, len(entry_ids), 500):
+        out.update(session.execute(select(EntryFeatures.entry_id, EntryFeatures.data)
+                                   .where(EntryFeatures.entry_id.in_(entry_ids[i:i + 500]))).all())
+    return out
+
+
+def load_features(session: Session, matcher: Matcher) -> None:
+    """Index the ORB features of the "orb" entries ``matcher`` holds, read from the bank: what a
+    matcher started from a snapshot (which holds no features) still needs."""
+    ids = matcher.orb_ids().tolist()
+    if not ids:
+        return
+    values: dict[int, str] = {}
     for i in range(0, len(ids), 500):
-        yield from session.scalars(q.where(BankEntry.id.in_(ids[i:i + 500])))
+        values.update(session.execute(select(BankEntry.id, BankEntry.value)
+                                      .where(BankEntry.id.in_(ids[i:i + 500]))).all())
+    blobs = _features(session, ids)
+    matcher.put_features([(i, values.get(i, ""), Features.from_bytes(blobs[i]))
+                          for i in ids if i in blobs])
+
+
+def _put_rows(session: Session, matcher: Matcher, rows: list, pdq_out: list | None = None) -> None:
+    """Apply one chunk of entry rows to ``matcher``: removed ones dropped, others put. With
+    ``pdq_out``, PDQ values are collected there (ids, hashes) to be indexed once at the end."""
+    dropped = [r[0] for r in rows if r[6] is not None]
+    matcher.drop_entries(np.array(dropped, np.int64))
+    live = [r for r in rows if r[6] is None]
+    if not live:
+        return
+    n = len(live)
+    ids = np.fromiter((r[0] for r in live), np.int64, n)
+    banks = np.fromiter((r[1] for r in live), np.int32, n)
+    kinds = np.fromiter((KIND_CODE.get(r[2], 255) for r in live), np.uint8, n)
+    flags = np.fromiter((DISABLED if r[4] is not None else 0 for r in live), np.uint8, n)
+    until = {r[0]: r[5] for r in live if r[4] is not None and r[5] is not None}
+    pdq_rows = [(r[0], r[3]) for r in live if r[2] in IMAGE_SIGNALS]
+    pdq = (np.array([i for i, _ in pdq_rows], np.int64),
+           hex_to_hashes([v for _, v in pdq_rows])) if pdq_rows else None
+    exact: dict[str, tuple[list[int], list[str]]] = {}
+    video_ids, orb_ids = [], []
+    for r in live:
+        if r[2] == "vpdq":
+            video_ids.append(r[0])
+        elif r[2] == "orb":
+            orb_ids.append(r[0])
+        elif r[2] not in IMAGE_SIGNALS:
+            pair = exact.setdefault(r[2], ([], []))
+            pair[0].append(r[0])
+            pair[1].append(r[3])
+    frames = _frames(session, video_ids) if video_ids else {}
+    videos = {r[0]: (r[3], frames.get(r[0], ())) for r in live if r[2] == "vpdq"}
+    blobs = _features(session, orb_ids) if orb_ids else {}
+    orb = [(r[0], r[3], Features.from_bytes(blobs.get(r[0], b""))) for r in live
+           if r[2] == "orb" and r[0] in blobs]
+    known = kinds != 255
+    if pdq_out is not None and pdq is not None:
+        pdq_out.append(pdq)
+        pdq = None
+    matcher.put_columns(ids[known], banks[known], kinds[known], flags[known], until, pdq=pdq,
+                        exact=exact, videos=videos, orb=orb)
 
 
 #: How long a gap in the sequence is watched for a late commit (a rolled-back insert leaves a
@@ -70,6 +170,13 @@ class Replica:
         self.applied_at = time.time()
         self._lock = Lock()
 
+    def capture(self):
+        """(seq, gaps, build): the feed cursor and a picture of the matcher taken together
+        (no change is applied meanwhile; brief), and the function that builds the snapshot
+        arrays from the picture without any lock (``Matcher.capture``)."""
+        with self._lock:
+            return self.seq, set(self.gaps), self.matcher.capture()
+
     @classmethod
     def load(cls, session: Session) -> Replica:
         """A replica holding every bank and every entry that is not removed."""
@@ -77,13 +184,14 @@ class Replica:
         matcher = replica.matcher
         for bank in session.scalars(select(Bank)):
             matcher.put_bank(bank_policy(bank))
-        chunk: list[EntryState] = []
-        for entry in _entries(session):
-            chunk.append(entry_state(entry))
-            if len(chunk) >= 50_000:
-                matcher.put_entries(chunk)
-                chunk = []
-        matcher.put_entries(chunk)
+        pdq: list[tuple[np.ndarray, np.ndarray]] = []
+        for rows in _chunks(session):
+            _put_rows(session, matcher, rows, pdq)
+        if pdq:  # indexed once: one segment, no merges
+            ids = np.concatenate([p[0] for p in pdq])
+            hashes = np.concatenate([p[1] for p in pdq])
+            del pdq[:]
+            matcher.put_pdq(ids, hashes)
         return replica
 
     def sync(self, session: Session) -> int:
@@ -119,13 +227,8 @@ class Replica:
             if bank_ids:
                 for bank in session.scalars(select(Bank).where(Bank.id.in_(bank_ids))):
                     matcher.put_bank(bank_policy(bank))
-            put: list[EntryState] = []
-            for entry in _entries(session, entry_ids):
-                if entry.removed_at is not None:
-                    matcher.drop_entry(entry.id)
-                else:
-                    put.append(entry_state(entry))
-            matcher.put_entries(put)
+            for rows in _chunks(session, np.fromiter(entry_ids, np.int64, len(entry_ids))):
+                _put_rows(session, matcher, rows)
             self.seq = top
             self.applied_at = time.time()
             return len(changes)

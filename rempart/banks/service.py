@@ -12,17 +12,22 @@ the step starts from; a bank name taken by a concurrent request is a ``Conflict`
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from rempart.banks.bulk import BulkAdd, BulkResult, staged_rows
 from rempart.banks.entries import ConfirmedItem, NewEntry, entries_for
-from rempart.banks.formats import ExportEntry, export_hash_list, parse_hash_list
 from rempart.banks.entries import MAX_FEATURE_BYTES
+from rempart.banks.formats import (
+    STREAM_LIMITS, ExportEntry, Limits, StreamedImport, export_hash_list_stream, stream_hash_list,
+)
 from rempart.banks.models import ACTIONS, Bank, BankChange, BankEntry, EntryFeatures, EntryFrame
 from rempart.errors import Conflict, InvalidInput, NotFound, shown
 from rempart.signals import DEFAULT_THRESHOLD, Fingerprint, FrameHash, validate_signal
@@ -39,6 +44,13 @@ class AddResult:
     already_present: int = 0
     #: human-readable notes on what was not banked and why (e.g. a low-quality PDQ)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_added(self) -> int:
+        return len(self.added)
+
+    def added_ids(self) -> list[int]:
+        return [e.id for e in self.added]
 
 
 def _record(session: Session, kind: str, ref_id: int) -> None:
@@ -308,14 +320,52 @@ def add_media(session: Session, bank: Bank, fp: Fingerprint, *, external_id: str
 
 
 def import_hash_list(session: Session, bank: Bank, data: bytes, fmt: str,
-                     added_by: str = "") -> AddResult:
-    """Parse a whole hash list (all-or-nothing: ``ImportFormatError`` lists every bad line)."""
-    parsed = parse_hash_list(data, fmt)
-    return add_entries(
-        session, bank,
-        (NewEntry(p.signal_type, p.value, p.external_id, dict(p.metadata)) for p in parsed),
-        added_by,
-    )
+                     added_by: str = "") -> BulkResult:
+    """Import a whole hash list given as bytes (``import_stream`` over it)."""
+    return import_stream(session, bank, io.BytesIO(data), fmt, added_by)
+
+
+def import_stream(session: Session, bank: Bank, source: BinaryIO, fmt: str, added_by: str = "",
+                  *, stats: StreamedImport | None = None,
+                  limits: Limits = STREAM_LIMITS) -> BulkResult:
+    """Import a hash list read from a binary file, in batches with bounded memory.
+
+    All-or-nothing: rows go to a staging table in the caller's transaction, and an
+    ``ImportFormatError`` listing every bad line (raised after the last batch) leaves the bank
+    as it was once the caller rolls back (``Database.session`` does). ``stats`` follows the
+    reading (entries, bytes) for a progress bar.
+    """
+    bulk = BulkAdd(session, bank, added_by)
+    stats = stats if stats is not None else StreamedImport()
+    for batch in stream_hash_list(source, fmt, stats=stats, limits=limits):
+        bulk.stage(staged_rows(batch))
+    result = bulk.finish()
+    result.notes += [f"{n} {reason} record(s) skipped" for reason, n in sorted(stats.skipped.items())]
+    return result
+
+
+def apply_entry_batches(session: Session, bank: Bank, batches: Iterable[Sequence[NewEntry]],
+                        added_by: str = "") -> BulkResult:
+    """Add a stream of entries (exact and PDQ; videos go through ``add_entries``) to a bank in
+    the caller's transaction, in batches with bounded memory: the entry point for syncing a
+    large upstream list. Every value is validated; one invalid value raises ``InvalidSignal``
+    naming its position, and the caller's rollback leaves the bank as it was. Entries already
+    in the bank are counted; a removed one listed again comes back, as in ``add_entries``."""
+    bulk = BulkAdd(session, bank, added_by)
+    n = 0
+    for batch in batches:
+        rows = []
+        for e in batch:
+            n += 1
+            if e.signal_type == "vpdq":
+                raise InvalidInput(f"entry {n}: video entries are added with add_entries")
+            try:
+                stype, value = validate_signal(e.signal_type, e.value)
+            except InvalidInput as err:
+                raise type(err)(f"entry {n}: {err}") from None
+            rows.append(NewEntry(stype, value, e.external_id, dict(e.metadata)))
+        bulk.stage(staged_rows(rows, first_line=n - len(rows) + 1))
+    return bulk.finish()
 
 
 def active_entries(session: Session, bank: Bank) -> Sequence[BankEntry]:
@@ -328,15 +378,38 @@ def active_entries(session: Session, bank: Bank) -> Sequence[BankEntry]:
     ).all()
 
 
+#: rempart's own signal types: no exchange format carries them
+NO_EXCHANGE_FORMAT = ("vpdq", "pdq-peeled", "orb")
+
+
 def export_bank(session: Session, bank: Bank, fmt: str) -> bytes:
     """The bank's active entries in an exchange format (video entries, peeled hashes and local
     features are rempart's own: they have no such format)."""
-    return export_hash_list(
-        (ExportEntry(e.signal_type, e.value, e.external_id, dict(e.meta or {}))
-         for e in active_entries(session, bank)
-         if e.signal_type not in ("vpdq", "pdq-peeled", "orb")),
-        fmt,
-    )
+    return b"".join(export_stream(session, bank, fmt))
+
+
+def export_stream(session: Session, bank: Bank, fmt: str, batch: int = 20_000) -> Iterator[bytes]:
+    """``export_bank`` in pieces, reading the entries in batches by id (memory does not grow
+    with the bank; the pieces joined are exactly ``export_bank``'s bytes)."""
+    now = utcnow()
+    cols = (BankEntry.id, BankEntry.signal_type, BankEntry.value, BankEntry.external_id,
+            BankEntry.meta)
+    q = (select(*cols).where(BankEntry.bank_id == bank.id, BankEntry.removed_at.is_(None),
+                             BankEntry.signal_type.not_in(NO_EXCHANGE_FORMAT))
+         .where((BankEntry.disabled_at.is_(None)) | (BankEntry.disabled_until <= now))
+         .order_by(BankEntry.id))
+
+    def entries() -> Iterator[ExportEntry]:  # one pass; export_hash_list_stream may make several
+        last = 0
+        while True:
+            rows = session.execute(q.where(BankEntry.id > last).limit(batch)).all()
+            if not rows:
+                return
+            last = rows[-1][0]
+            for _, t, v, ext, meta in rows:
+                yield ExportEntry(t, v, ext, dict(meta or {}))
+
+    return export_hash_list_stream(entries, fmt)
 
 
 def get_entry(session: Session, entry_id: int) -> BankEntry:

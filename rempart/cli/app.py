@@ -119,7 +119,10 @@ def serve(
 
     with errors_to_exit():
         rt = runtime(migrate=True)
+        entries = len(rt.matcher)  # ready before the first request: from a snapshot if one fits
     logs.configure()
+    err.print(f"matcher ready: {entries} entries from {rt.replica_source} "
+              f"in {rt.replica_seconds:.1f} s")
     err.print(f"rempart serving {rt.settings.database_url.split('://')[0]} data on "
               f"http://{host}:{port}: review console at /console/, API docs at /docs, "
               "transparency log at /log/, reports at /transparency/")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import sys
 from pathlib import Path
 
@@ -20,7 +21,7 @@ FORMAT_HELP = "te (ThreatExchange/HMA text), csv, or ncmec (NCMEC hash-sharing X
 
 def _report(outcome, json_out: bool, extra: dict | None = None) -> None:
     r = outcome.result
-    summary = {"added": len(r.added), "already_present": r.already_present, "notes": r.notes,
+    summary = {"added": r.n_added, "already_present": r.already_present, "notes": r.notes,
                "retro_matches": [m.to_json() for m in outcome.retro], **(extra or {})}
     if json_out:
         emit(summary)
@@ -128,20 +129,92 @@ def import_(
     format: str = typer.Option(None, "--format", help=FORMAT_HELP + " Detected when omitted."),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Import a hash list: all or nothing, with line-numbered errors."""
-    from rempart.banks.formats import detect_format
+    """Import a hash list: all or nothing, with line-numbered errors. The file is read in
+    batches (memory does not grow with it), behind a progress bar."""
+    from rempart.banks.formats import StreamedImport, detect_format
 
     with errors_to_exit():
+        stdin = str(file) == "-"
         try:
-            data = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+            source = sys.stdin.buffer if stdin else open(file, "rb", buffering=1 << 20)  # noqa: SIM115
+            total = None if stdin else file.stat().st_size
+            if hasattr(source, "peek"):
+                head = source.peek(64 * 1024)[: 64 * 1024]
+            else:  # a stream that cannot look ahead: read the head, then hand it back first
+                head = source.read(64 * 1024)
+                source = io.BufferedReader(_Prefixed(head, source), 1 << 20)
         except OSError as exc:
             raise fail(f"cannot read {file}: {exc.strerror or exc}") from None
-        fmt = format or detect_format(data, None if str(file) == "-" else file.name)
+        fmt = format or detect_format(head, None if stdin else file.name)
         rt = runtime()
-        with progress(None, "retro-scan") as bar:
-            outcome = rt.import_list(name, data, fmt, added_by="cli",
-                                     progress=lambda n: bar.advance(bar.task_ids[0], n))
-    _report(outcome, json_out, {"format": fmt})
+        stats = StreamedImport()
+        with source, progress(total, "importing (bytes read)") as bar:
+            task = bar.task_ids[0]
+            retro = bar.add_task("retro-scan (ledger signals)", total=None, visible=False)
+            reader = _Progress(source, stats, lambda: bar.update(task, completed=stats.bytes_read))
+
+            def retro_tick(n: int) -> None:
+                bar.update(task, completed=stats.bytes_read)
+                bar.update(retro, advance=n, visible=True)
+
+            outcome = rt.import_list(name, reader, fmt, added_by="cli", stats=stats,
+                                     progress=retro_tick)
+            bar.update(task, completed=stats.bytes_read)
+            if outcome.retro_job is not None:  # a big import: its retro-scan runs now, as a job
+                bar.update(retro, visible=True)
+                rt.run_retro_jobs(outcome.retro_job, lambda done, total: bar.update(
+                    retro, completed=done, total=total))
+    extra = {"format": fmt}
+    if outcome.retro_job is not None:
+        from rempart.banks import retro_jobs
+
+        with rt.db.session() as s:
+            job = retro_jobs.job_json(*retro_jobs.get_job(s, outcome.retro_job))
+        extra["retro_job"] = job
+        if not json_out:
+            typer.echo(f"retro-scan job {job['id']}: {job['state']}, {job['matches']} past "
+                       f"item(s) match (list them: GET /v1/matches?found_by=retro)")
+    _report(outcome, json_out, extra)
+
+
+class _Prefixed(io.RawIOBase):
+    """``head`` then the rest of ``source``: a stream read ahead for format detection."""
+
+    def __init__(self, head: bytes, source) -> None:
+        self.head, self.source = memoryview(head), source
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        if self.head:
+            n = min(len(buf), len(self.head))
+            buf[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        data = self.source.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+
+class _Progress:
+    """A binary reader that calls ``tick`` every few megabytes read (for the progress bar)."""
+
+    def __init__(self, source, stats, tick) -> None:
+        self.source, self.stats, self.tick = source, stats, tick
+        self._next = 0
+
+    def _seen(self, data: bytes) -> bytes:
+        if self.stats.bytes_read >= self._next:
+            self._next = self.stats.bytes_read + (4 << 20)
+            self.tick()
+        return data
+
+    def read(self, n: int = -1) -> bytes:
+        return self._seen(self.source.read(n))
+
+    def readline(self, n: int = -1) -> bytes:
+        return self._seen(self.source.readline(n))
 
 
 @app.command("export")
@@ -156,12 +229,40 @@ def export(
     with errors_to_exit():
         rt = runtime()
         with rt.db.session() as s:
-            data = service.export_bank(s, service.get_bank(s, name), format)
-    if output:
-        output.write_bytes(data)
-        err.print(f"{output}: {len(data)} bytes")
+            pieces = service.export_stream(s, service.get_bank(s, name), format)
+            if output:
+                size = 0
+                tmp = output.with_name(output.name + ".part")
+                try:
+                    with open(tmp, "wb") as f:
+                        for piece in pieces:
+                            f.write(piece)
+                            size += len(piece)
+                    tmp.replace(output)
+                finally:
+                    tmp.unlink(missing_ok=True)
+                err.print(f"{output}: {size} bytes")
+            else:
+                for piece in pieces:
+                    sys.stdout.buffer.write(piece)
+
+
+@app.command("snapshot")
+def snapshot(json_out: bool = typer.Option(False, "--json")) -> None:
+    """Write a snapshot of the matcher now, so the next process (serve, scan, a worker) starts
+    from it and applies only the later bank changes. `rempart serve` writes them by itself."""
+    with errors_to_exit():
+        rt = runtime()
+        written = rt.write_snapshot()
+    out = {"path": str(written.path), "seq": written.seq, "entries": written.entries,
+           "bytes": written.bytes, "seconds": round(written.seconds, 3),
+           "loaded_from": rt.replica_source}
+    if json_out:
+        emit(out)
     else:
-        sys.stdout.buffer.write(data)
+        typer.echo(f"snapshot {written.path} written: {written.entries} entries up to change "
+                   f"{written.seq}, {written.bytes} bytes in {written.seconds:.1f} s "
+                   f"(matcher loaded from {rt.replica_source})")
 
 
 def _parse_until(until: str | None) -> dt.datetime | None:

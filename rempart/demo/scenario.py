@@ -33,6 +33,7 @@ from rempart.demo.moderation import ModerationDemo, run_moderation_demo
 from rempart.demo.pictures import EDITS, edited, jpeg, picture
 from rempart.demo.stages import StagesDemo, run_stages_demo
 from rempart.demo.transparency import DemoLog, close_demo_day
+from rempart.demo.big_bank import BigBankDemo, run_big_bank_demo
 from rempart.runtime import Runtime
 from rempart.scanning.service import ScanContext
 from rempart.signals import DEFAULT_THRESHOLD, hamming
@@ -69,6 +70,8 @@ class DemoSummary:
     legal: LegalDemo | None = None
     #: banks synced from local NCMEC / ThreatExchange / StopNCII servers, feedback, the feed
     exchanges: ExchangeDemo | None = None
+    #: a big list streamed in, its background retro-scan, a snapshot and a start from it
+    big_bank: BigBankDemo | None = None
     #: asynchronous scans (``POST /v1/scan?mode=async``): verdicts equal to the synchronous ones
     async_scans: int = 0
     async_agree: int = 0
@@ -93,6 +96,7 @@ class DemoSummary:
                 "hotline": self.hotline.to_json() if self.hotline else None,
                 "exchanges": self.exchanges.to_json() if self.exchanges else None,
                 "legal": self.legal.to_json() if self.legal else None,
+                "big_bank": self.big_bank.to_json() if self.big_bank else None,
                 "async_scans": {"scanned": self.async_scans, "agree": self.async_agree},
                 "stages": self.stages.to_json() if self.stages else None,
                 "photo_hashing": self.photo}
@@ -134,6 +138,8 @@ class DemoSummary:
             lines += self.legal.render()
         if self.exchanges:
             lines += self.exchanges.render()
+        if self.big_bank:
+            lines += self.big_bank.render()
         if self.tokens:
             lines.append("  API tokens for `rempart serve` (shown once; demo data only):")
             lines += [f"    {scope:9} {secret}" for scope, secret in self.tokens.items()]
@@ -230,6 +236,7 @@ def run_demo(rt: Runtime, uploads: int = 400, log: Callable[[str], None] = print
     summary.stages = run_stages_demo(rt, STAGES_SEED, KNOWN, log)
     summary.legal = run_legal_demo(rt, log)
     summary.exchanges = run_exchange_demo(rt, KNOWN, log)
+    summary.big_bank = run_big_bank_demo(rt, log)
     log("closing the demo day in the transparency log ...")
     summary.log = close_demo_day(rt)
     if rt.bus is None:  # in scale-out mode the workers scan, and may not be running yet

@@ -59,6 +59,21 @@ class ExactIndex:
         with self._lock:
             return [sorted(self._ids_by_value.get(k, ())) for k in keys]
 
+    def value_of(self, id_: int) -> str:
+        """The hex value stored for ``id_`` (``KeyError`` when absent)."""
+        with self._lock:
+            return self._value_by_id[int(id_)].hex()
+
+    def values(self) -> set[str]:
+        """Every distinct hex value held."""
+        with self._lock:
+            return {k.hex() for k in self._ids_by_value}
+
+    def items(self) -> tuple[list[int], list[bytes]]:
+        """(ids, raw values) of every row, for a snapshot."""
+        with self._lock:
+            return list(self._value_by_id), list(self._value_by_id.values())
+
     def __len__(self) -> int:
         return len(self._value_by_id)
 

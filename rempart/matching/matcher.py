@@ -27,16 +27,18 @@ Policy it applies (the verdict itself is ``rempart.scanning.verdict``):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from threading import RLock
 
 import numpy as np
 
-from rempart.matching.codec import hex_to_hashes
+from rempart.matching.codec import hashes_to_hex, hex_to_hashes
+from rempart.matching.entry_table import DISABLED, KIND_CODE, KINDS, EntryTable
 from rempart.matching.exact_index import ExactIndex
 from rempart.matching.feature_index import FeatureIndex, FeatureMatch, confirm
 from rempart.matching.pdq_index import PDQIndex
+from rempart.errors import InvalidInput
 from rempart.signals import LOW_QUALITY, FrameHash, compare_videos
 from rempart.signals.features import Features
 from rempart.signals.model import STAGE1_NAMES
@@ -46,6 +48,10 @@ PROBE_POINTS, VERIFY_POINTS = 800, 1300
 
 #: the signals that compare pictures (not bytes): a perceptual safelist match cancels these
 PERCEPTUAL = frozenset({"pdq", "pdq-peeled", "vpdq", "orb"})
+
+#: the entry kinds held in the PDQ image index (a picture's hash, and its peeled hash)
+IMAGE_SIGNALS = ("pdq", "pdq-peeled")
+_IMAGE_KINDS = [KIND_CODE[k] for k in IMAGE_SIGNALS]
 
 
 @dataclass(frozen=True)
@@ -125,17 +131,26 @@ class MatchResult:
 
 
 class Matcher:
-    """All active bank entries, with exact and Hamming-radius indexes. Thread-safe."""
+    """All active bank entries, with exact and Hamming-radius indexes. Thread-safe.
+
+    Entry state is kept in arrays (``rempart.matching.entry_table``), values in the indexes
+    themselves, and only banked videos as Python objects (their frames): no object per entry.
+    """
 
     def __init__(self) -> None:
         self._lock = RLock()
         self._banks: dict[int, BankPolicy] = {}
-        self._entries: dict[int, EntryState] = {}
+        self._table = EntryTable()
+        #: banked videos: entry id -> (the video's SHA-256, its frames)
+        self._videos: dict[int, tuple[str, tuple[FrameHash, ...]]] = {}
         self._exact: dict[str, ExactIndex] = {}
         self._images = PDQIndex()  # id = entry id
         self._frames = PDQIndex()  # id = frame key, see _frame_key
         self._frame_owner: dict[int, int] = {}
         self._features = FeatureIndex()  # id = entry id
+        #: banked pictures' ORB features (stage 2): entry id -> (the file's SHA-256, features);
+        #: the same Features objects the feature index holds
+        self._orb: dict[int, tuple[str, Features]] = {}
 
     # -- loading and live changes -------------------------------------------------------------
 
@@ -145,35 +160,96 @@ class Matcher:
 
     def put_entries(self, entries: Iterable[EntryState]) -> None:
         """Add or replace entries (bulk: one index update per kind)."""
+        entries = list(entries)
+        if not entries:
+            return
+        last = {e.id: e for e in entries}  # a repeated id keeps its last state
+        entries = list(last.values())
+        ids = np.fromiter((e.id for e in entries), np.int64, len(entries))
+        banks = np.fromiter((e.bank_id for e in entries), np.int32, len(entries))
+        kinds = np.fromiter((KIND_CODE[e.signal_type] for e in entries), np.uint8, len(entries))
+        flags = np.fromiter((DISABLED if e.disabled else 0 for e in entries), np.uint8,
+                            len(entries))
+        until = {e.id: e.disabled_until for e in entries
+                 if e.disabled and e.disabled_until is not None}
+        live = [not e.removed for e in entries]
+        pdq = [(e.id, e.value) for e, ok in zip(entries, live)
+               if ok and e.signal_type in IMAGE_SIGNALS]
+        exact: dict[str, tuple[list[int], list[str]]] = {}
+        videos = {}
+        orb = []
+        for e, ok in zip(entries, live):
+            if not ok:
+                continue
+            if e.signal_type == "vpdq":
+                videos[e.id] = (e.value, tuple(e.frames))
+            elif e.signal_type == "orb":
+                if e.features:
+                    orb.append((e.id, e.value, Features.from_bytes(e.features)))
+            elif e.signal_type not in IMAGE_SIGNALS:
+                exact.setdefault(e.signal_type, ([], []))
+                exact[e.signal_type][0].append(e.id)
+                exact[e.signal_type][1].append(e.value)
+        keep = np.array(live, bool)
+        kept = set(ids[keep].tolist()) if until else set()
         with self._lock:
-            entries = list(entries)
-            for e in entries:
-                if e.id in self._entries:
-                    self._unindex(self._entries[e.id])
-            pdq_ids, pdq_vals = [], []
+            self.drop_entries(ids[~keep])
+            self.put_columns(ids[keep], banks[keep], kinds[keep], flags[keep],
+                             {i: u for i, u in until.items() if i in kept},
+                             pdq=(np.array([i for i, _ in pdq], np.int64),
+                                  hex_to_hashes([v for _, v in pdq])) if pdq else None,
+                             exact=exact, videos=videos, orb=orb)
+
+    def put_columns(self, ids: np.ndarray, banks: np.ndarray, kinds: np.ndarray,
+                    flags: np.ndarray, until: dict[int, dt.datetime] | None = None, *,
+                    pdq: tuple[np.ndarray, np.ndarray] | None = None,
+                    exact: dict[str, tuple[list[int], list[str]]] | None = None,
+                    videos: dict[int, tuple[str, tuple[FrameHash, ...]]] | None = None,
+                    orb: list[tuple[int, str, Features]] | None = None) -> None:
+        """Add or replace entries given as columns (the bulk path of loaders and snapshots):
+        ``ids`` (unique), their bank ids, kind codes (``entry_table.KINDS``) and flags
+        (``DISABLED``); the values of each kind: ``pdq`` as (ids, uint8 (k, 32) hashes) for
+        both image kinds ("pdq", "pdq-peeled"), ``exact`` as type -> (ids, hex values),
+        ``videos`` as id -> (SHA-256, frames), ``orb`` as (id, file SHA-256, features)."""
+        ids = np.asarray(ids, np.int64)
+        with self._lock:
+            old = self._table.kinds_of(ids)
+            self._unindex(ids[old != 255], old[old != 255])
+            self._table.put(ids, banks, kinds, flags, until)
+            if pdq is not None and pdq[0].shape[0]:
+                self._images.add(pdq[0], pdq[1])
+            for stype, (e_ids, values) in (exact or {}).items():
+                self._exact_index(stype).add(e_ids, values)
             frame_ids, frame_vals = [], []
-            orb: list[tuple[int, Features]] = []
-            for e in entries:
-                self._entries[e.id] = e
-                if e.signal_type in ("pdq", "pdq-peeled"):
-                    pdq_ids.append(e.id)
-                    pdq_vals.append(e.value)
-                elif e.signal_type == "orb":
-                    orb.append((e.id, Features.from_bytes(e.features)))
-                elif e.signal_type == "vpdq":
-                    for i, f in enumerate(e.frames):
-                        key = _frame_key(e.id, i)
-                        self._frame_owner[key] = e.id
-                        frame_ids.append(key)
-                        frame_vals.append(f.pdq)
-                else:
-                    self._exact_index(e.signal_type).add([e.id], [e.value])
-            if pdq_ids:
-                self._images.add(np.asarray(pdq_ids, dtype=np.int64), hex_to_hashes(pdq_vals))
+            for entry_id, (value, frames) in (videos or {}).items():
+                self._videos[entry_id] = (value, frames)
+                for i, f in enumerate(frames):
+                    key = _frame_key(entry_id, i)
+                    self._frame_owner[key] = entry_id
+                    frame_ids.append(key)
+                    frame_vals.append(f.pdq)
             if orb:
-                self._features.add_many(orb)
+                self.put_features(orb)
             if frame_ids:
                 self._frames.add(np.asarray(frame_ids, dtype=np.int64), hex_to_hashes(frame_vals))
+
+    def put_features(self, orb: list[tuple[int, str, Features]]) -> None:
+        """Index the ORB features of "orb" entries (stage 2): (id, file SHA-256, features)."""
+        with self._lock:
+            for entry_id, value, features in orb:
+                self._orb[entry_id] = (value, features)
+            self._features.add_many([(i, f) for i, _, f in orb])
+
+    def orb_ids(self) -> np.ndarray:
+        """Ids of the "orb" entries held (their features are read from the bank on load)."""
+        with self._lock:
+            return self._table.ids_of_kind(KIND_CODE["orb"])
+
+    def put_pdq(self, ids: np.ndarray, hashes: np.ndarray) -> None:
+        """Index the PDQ values of entries already put (``put_columns`` without ``pdq``), in
+        one batch: a loader collects them and indexes them once, as one segment."""
+        with self._lock:
+            self._images.add(ids, hashes)
 
     def _exact_index(self, signal_type: str) -> ExactIndex:
         if signal_type not in self._exact:
@@ -184,29 +260,172 @@ class Matcher:
         self.put_entries([entry])
 
     def drop_entry(self, entry_id: int) -> None:
-        with self._lock:
-            e = self._entries.pop(entry_id, None)
-            if e is not None:
-                self._unindex(e)
+        self.drop_entries(np.array([entry_id], np.int64))
 
-    def _unindex(self, e: EntryState) -> None:
-        if e.signal_type in ("pdq", "pdq-peeled"):
-            self._images.remove([e.id])
-        elif e.signal_type == "orb":
-            self._features.remove([e.id])
-        elif e.signal_type == "vpdq":
-            keys = [_frame_key(e.id, i) for i in range(len(e.frames))]
+    def drop_entries(self, ids: np.ndarray) -> None:
+        ids = np.asarray(ids, np.int64)
+        if ids.shape[0] == 0:
+            return
+        with self._lock:
+            ids = np.unique(ids)
+            kinds = self._table.kinds_of(ids)
+            held = kinds != 255
+            self._table.drop(ids[held])
+            self._unindex(ids[held], kinds[held])
+
+    def _unindex(self, ids: np.ndarray, kinds: np.ndarray) -> None:
+        """Take these ids (of these kind codes) out of the value indexes."""
+        if ids.shape[0] == 0:
+            return
+        pdq = ids[np.isin(kinds, _IMAGE_KINDS)]
+        if pdq.shape[0]:
+            self._images.remove(pdq)
+        orb = ids[kinds == KIND_CODE["orb"]].tolist()
+        if orb:
+            self._features.remove(orb)
+            for entry_id in orb:
+                self._orb.pop(entry_id, None)
+        for entry_id in ids[kinds == KIND_CODE["vpdq"]].tolist():
+            _, frames = self._videos.pop(entry_id, ("", ()))
+            keys = [_frame_key(entry_id, i) for i in range(len(frames))]
             self._frames.remove(keys)
             for k in keys:
                 self._frame_owner.pop(k, None)
-        else:
-            self._exact[e.signal_type].remove([e.id])
+        for stype in ("sha256", "md5", "sha1"):
+            these = ids[kinds == KIND_CODE[stype]]
+            if these.shape[0] and stype in self._exact:
+                self._exact[stype].remove(these.tolist())
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._table)
 
     def entry(self, entry_id: int) -> EntryState | None:
-        return self._entries.get(entry_id)
+        """The state of one entry, rebuilt from the arrays and indexes (None when absent)."""
+        with self._lock:
+            row = self._table.row(entry_id)
+            if row < 0:
+                return None
+            kind = KINDS[int(self._table.kind[row])]
+            frames: tuple[FrameHash, ...] = ()
+            features = b""
+            if kind in IMAGE_SIGNALS:
+                _, hashes = self._images.get([entry_id])
+                value = hashes_to_hex(hashes)[0]
+            elif kind == "vpdq":
+                value, frames = self._videos[entry_id]
+            elif kind == "orb":
+                value, held = self._orb.get(entry_id, ("", None))
+                features = held.to_bytes() if held is not None else b""
+            else:
+                value = self._exact[kind].value_of(entry_id)
+            disabled = bool(self._table.flags[row] & DISABLED)
+            return EntryState(entry_id, int(self._table.bank[row]), kind, value, disabled,
+                              self._table.until.get(entry_id), False, frames, features)
+
+    def only(self, entry_ids: Iterable[int]) -> "Matcher":
+        """A matcher with every bank of this one and only these entries (those held): what a
+        retro-scan looks for. PDQ entries are copied as arrays, never one object each."""
+        ids = np.unique(np.fromiter(entry_ids, np.int64))
+        out = Matcher()
+        with self._lock:
+            for bank in self._banks.values():
+                out.put_bank(bank)
+            pos = self._table.find(ids)
+            ids, pos = ids[pos >= 0], pos[pos >= 0]
+            t = self._table
+            kinds = t.kind[pos]
+            exact: dict[str, tuple[list[int], list[str]]] = {}
+            for stype in ("sha256", "md5", "sha1"):
+                these = ids[kinds == KIND_CODE[stype]].tolist()
+                if these:
+                    exact[stype] = (these, [self._exact[stype].value_of(i) for i in these])
+            videos = {i: self._videos[i] for i in ids[kinds == KIND_CODE["vpdq"]].tolist()}
+            orb = [(i, *self._orb[i]) for i in ids[kinds == KIND_CODE["orb"]].tolist()
+                   if i in self._orb]
+            out.put_columns(ids, t.bank[pos], kinds, t.flags[pos],
+                            {i: t.until[i] for i in ids.tolist() if i in t.until} if t.until else {},
+                            pdq=self._images.get(ids[np.isin(kinds, _IMAGE_KINDS)]),
+                            exact=exact, videos=videos, orb=orb)
+        return out
+
+    # -- snapshots (format: rempart.matching.persist, version 2) ----------------------------
+
+    def capture(self) -> Callable[[], dict[str, np.ndarray]]:
+        """Take a consistent picture of the entries, briefly under the lock (copies of the
+        entry arrays and the index's tombstone masks; the index segments are immutable), and
+        return a function that builds the snapshot arrays from it WITHOUT the lock: writing a
+        snapshot of millions of entries does not hold up queries or updates."""
+        with self._lock:
+            cols = self._table.columns()
+            until = dict(self._table.until)
+            pdq = self._images.freeze()
+            exact = {t: idx.items() for t, idx in self._exact.items()}
+            videos = dict(self._videos)
+
+        def build() -> dict[str, np.ndarray]:
+            return _snapshot_arrays(cols, until, pdq(), exact, videos)
+        return build
+
+    @classmethod
+    def from_snapshot(cls, arrays: dict[str, np.ndarray]) -> "Matcher":
+        """A matcher holding the entries of snapshot ``arrays`` (banks: ``put_bank`` after).
+        ``InvalidInput`` when the arrays do not agree with each other (a snapshot is checked,
+        never trusted)."""
+        a = arrays
+        ids, kinds = a["entry_ids"], a["entry_kind"]
+        n = ids.shape[0]
+        if any(a[k].shape[0] != n for k in ("entry_bank", "entry_kind", "entry_flags")):
+            raise InvalidInput("snapshot: entry columns differ in length")
+        if n > 1 and not np.all(ids[1:] > ids[:-1]):
+            raise InvalidInput("snapshot: entry ids are not strictly increasing")
+        if n and int(kinds.max()) >= len(KINDS):
+            raise InvalidInput("snapshot: unknown entry kind")
+        for name, codes in (("pdq_ids", _IMAGE_KINDS), ("video_ids", [KIND_CODE["vpdq"]])):
+            if not np.array_equal(np.sort(a[name]), ids[np.isin(kinds, codes)]):
+                raise InvalidInput(f"snapshot: {name} do not match their entries")
+        exact_kinds = [KIND_CODE[t] for t in ("sha256", "md5", "sha1")]
+        if not np.array_equal(np.sort(a["exact_ids"]), ids[np.isin(kinds, exact_kinds)]) or \
+                a["exact_kind"].shape[0] != a["exact_ids"].shape[0] or \
+                not np.array_equal(a["exact_kind"], kinds[np.searchsorted(ids, a["exact_ids"])]
+                                   if n else a["exact_kind"]):
+            raise InvalidInput("snapshot: exact values do not match the exact entries")
+        if a["pdq_hashes"].shape != (a["pdq_ids"].shape[0], 32) or \
+                a["exact_values"].shape != (a["exact_ids"].shape[0], 32) or \
+                a["video_sha256"].shape != (a["video_ids"].shape[0], 32) or \
+                a["video_frames"].shape != a["video_ids"].shape or \
+                int(a["video_frames"].sum()) != a["frame_pdq"].shape[0] or \
+                (a["video_frames"].shape[0] and int(a["video_frames"].min()) < 0) or \
+                a["frame_pdq"].shape[1:] != (32,) or \
+                a["frame_t"].shape[0] != a["frame_pdq"].shape[0] or \
+                a["frame_quality"].shape[0] != a["frame_pdq"].shape[0] or \
+                a["until_ids"].shape != a["until_us"].shape:
+            raise InvalidInput("snapshot: value arrays have the wrong shapes")
+        m = cls()
+        until = {int(i): _EPOCH + dt.timedelta(microseconds=int(us))
+                 for i, us in zip(a["until_ids"].tolist(), a["until_us"].tolist())}
+        m._table = EntryTable.from_columns(ids.copy(), a["entry_bank"].copy(), kinds.copy(),
+                                           a["entry_flags"].copy(), until)
+        m._images.add(a["pdq_ids"], np.ascontiguousarray(a["pdq_hashes"]))
+        sizes = {"sha256": 32, "md5": 16, "sha1": 20}
+        for t, code in zip(("sha256", "md5", "sha1"), exact_kinds):
+            sel = a["exact_kind"] == code
+            if sel.any():
+                vals = a["exact_values"][sel][:, :sizes[t]]
+                m._exact_index(t).add(a["exact_ids"][sel].tolist(),
+                                      [bytes(v).hex() for v in vals])
+        videos = {}
+        start = 0
+        for vid, sha, count in zip(a["video_ids"].tolist(), a["video_sha256"], a["video_frames"].tolist()):
+            frames = tuple(FrameHash(None if np.isnan(t) else float(t), h, int(q)) for t, h, q in zip(
+                a["frame_t"][start:start + count].tolist(),
+                hashes_to_hex(np.ascontiguousarray(a["frame_pdq"][start:start + count])),
+                a["frame_quality"][start:start + count].tolist()))
+            videos[vid] = (bytes(sha).hex(), frames)
+            start += count
+        if videos:
+            m.put_columns(np.empty(0, np.int64), np.empty(0, np.int32), np.empty(0, np.uint8),
+                          np.empty(0, np.uint8), videos=videos)
+        return m
 
     def banks(self) -> list[BankPolicy]:
         with self._lock:
@@ -215,11 +434,15 @@ class Matcher:
     def exact_values(self) -> dict[str, set[str]]:
         """Signal type -> values of the exact entries held (for finding past items by SQL)."""
         with self._lock:
-            out: dict[str, set[str]] = {}
-            for e in self._entries.values():
-                if e.signal_type in self._exact:
-                    out.setdefault(e.signal_type, set()).add(e.value)
-            return out
+            return {t: idx.values() for t, idx in self._exact.items() if len(idx)}
+
+    def stats(self) -> dict:
+        """Sizes for monitoring and benchmarks: entries, and the bytes of the arrays."""
+        with self._lock:
+            return {"entries": len(self._table), "videos": len(self._videos),
+                    "exact": sum(len(i) for i in self._exact.values()),
+                    "table_nbytes": self._table.nbytes, "pdq_nbytes": self._images.nbytes,
+                    "frames_nbytes": self._frames.nbytes}
 
     def near_any(self, hashes: np.ndarray) -> np.ndarray:
         """For each PDQ hash (uint8 (n, 32)): is any image or video-frame entry within reach?
@@ -254,17 +477,20 @@ class Matcher:
                 _keep_best(found, m)
             for m in self._video_matches(query):
                 _keep_best(found, m)
-            blocked = any(m.action == "block" and not m.safelist and not m.low_quality
-                          and self._entries[m.entry_id].active_at(now) for m in found.values())
+            blocking = [m for m in found.values()
+                        if m.action == "block" and not m.safelist and not m.low_quality]
+            blocked = bool(blocking) and bool(self._table.active(
+                np.array([m.entry_id for m in blocking], np.int64), now).any())
             stage2 = None if blocked else self._feature_candidates(query)
         if stage2:
             verified = [confirm(item, banked, stage2[0]) for item, banked in stage2[1]]
             with self._lock:
                 for m in self._feature_matches(v for v in verified if v is not None):
                     _keep_best(found, m)
-        with self._lock:
-            active = [m for m in found.values()
-                      if m.entry_id in self._entries and self._entries[m.entry_id].active_at(now)]
+        with self._lock:  # entries dropped while stage 2 verified are not held: not active
+            cand = list(found.values())
+            ok = self._table.active(np.array([m.entry_id for m in cand], np.int64), now)
+            active = [m for m, keep in zip(cand, ok.tolist()) if keep]
         return _apply_safelists(sorted(active, key=lambda m: (m.distance, m.entry_id)))
 
     def _max_threshold(self) -> int:
@@ -272,8 +498,8 @@ class Matcher:
         return max(live, default=0)
 
     def _make(self, entry_id: int, signal: str, distance: int, **kw) -> Match | None:
-        e = self._entries.get(entry_id)
-        bank = self._banks.get(e.bank_id) if e else None
+        row = self._table.row(entry_id)
+        bank = self._banks.get(int(self._table.bank[row])) if row >= 0 else None
         if bank is None or not bank.enabled:
             return None
         if signal in ("pdq", "pdq-peeled", "vpdq") and distance > bank.threshold:
@@ -300,7 +526,8 @@ class Matcher:
         for (variant, _, quality), hits in zip(query.pdq, results):
             stage1 = variant.split("@")[0] in STAGE1_NAMES
             for entry_id, dist in hits:
-                peeled = stage1 or self._entries[entry_id].signal_type == "pdq-peeled"
+                peeled = stage1 or self._table.kinds_of(
+                    np.array([entry_id], np.int64))[0] == KIND_CODE["pdq-peeled"]
                 m = self._make(entry_id, "pdq-peeled" if peeled else "pdq", int(dist),
                                variant=variant, low_quality=quality < LOW_QUALITY)
                 if m:
@@ -352,11 +579,11 @@ class Matcher:
                 yield m
 
     def _compare_video(self, entry_id: int, frames: Sequence[FrameHash], variant: str):
-        e = self._entries[entry_id]
-        bank = self._banks.get(e.bank_id)
-        if bank is None:
+        row = self._table.row(entry_id)
+        bank = self._banks.get(int(self._table.bank[row])) if row >= 0 else None
+        if bank is None or entry_id not in self._videos:
             return
-        cmp = compare_videos(frames, e.frames, distance=bank.threshold)
+        cmp = compare_videos(frames, self._videos[entry_id][1], distance=bank.threshold)
         if cmp.matched:
             m = self._make(
                 entry_id, "vpdq", cmp.median_distance, variant=variant,
@@ -364,6 +591,39 @@ class Matcher:
             )
             if m:
                 yield m
+
+
+_EPOCH = dt.datetime(1970, 1, 1)
+
+
+def _snapshot_arrays(cols, until, pdq, exact, videos) -> dict[str, np.ndarray]:
+    ids, bank, kind, flags = cols
+    until_ids = np.array(sorted(until), np.int64)
+    until_us = np.array([(until[i] - _EPOCH) // dt.timedelta(microseconds=1)
+                         for i in until_ids.tolist()], np.int64)
+    ex_ids, ex_kind, ex_vals = [], [], []
+    for t, (e_ids, raw) in exact.items():
+        ex_ids += e_ids
+        ex_kind += [KIND_CODE[t]] * len(e_ids)
+        ex_vals += [v.ljust(32, b"\0") for v in raw]
+    v_ids = sorted(videos)
+    frames = [f for i in v_ids for f in videos[i][1]]
+    return {
+        "entry_ids": ids, "entry_bank": bank, "entry_kind": kind, "entry_flags": flags,
+        "until_ids": until_ids, "until_us": until_us,
+        "pdq_ids": pdq[0], "pdq_hashes": pdq[1],
+        "exact_ids": np.array(ex_ids, np.int64), "exact_kind": np.array(ex_kind, np.uint8),
+        "exact_values": (np.frombuffer(b"".join(ex_vals), np.uint8).reshape(-1, 32)
+                         if ex_vals else np.empty((0, 32), np.uint8)),
+        "video_ids": np.array(v_ids, np.int64),
+        "video_sha256": (np.frombuffer(b"".join(bytes.fromhex(videos[i][0]) for i in v_ids),
+                                       np.uint8).reshape(-1, 32)
+                         if v_ids else np.empty((0, 32), np.uint8)),
+        "video_frames": np.array([len(videos[i][1]) for i in v_ids], np.int64),
+        "frame_pdq": hex_to_hashes([f.pdq for f in frames]) if frames else np.empty((0, 32), np.uint8),
+        "frame_t": np.array([np.nan if f.t is None else f.t for f in frames], np.float64),
+        "frame_quality": np.array([f.quality for f in frames], np.int32),
+    }
 
 
 def _frame_key(entry_id: int, idx: int) -> int:

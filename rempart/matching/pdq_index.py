@@ -29,7 +29,7 @@ threads query in parallel); updates take the exclusive write lock, briefly.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -120,6 +120,43 @@ class PDQIndex:
         words = np.concatenate([p[1] for p in parts]).reshape(-1, 4)
         order = np.argsort(ids, kind="stable")
         return ids[order], codec.to_bytes(words[order]).copy()
+
+    def get(self, ids: Iterable[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The live rows among ``ids``: (their ids, sorted, and uint8 (k, 32) hashes)."""
+        want = np.unique(codec.as_ids(ids))
+        found_ids, found_words = [], []
+        with self._lock.read():
+            for seg in self._segments:
+                if len(seg) == 0 or want.shape[0] == 0:
+                    continue
+                pos = np.minimum(np.searchsorted(seg.ids, want), len(seg) - 1)
+                pos = pos[(seg.ids[pos] == want) & (seg.alive[pos] == 1)]
+                found_ids.append(seg.ids[pos])
+                found_words.append(seg.words[pos])
+            slots = [s for s in map(self._buffer.slot.get, want.tolist()) if s is not None]
+            found_ids.append(self._buffer.ids[slots])
+            found_words.append(self._buffer.words[slots])
+        ids_out = np.concatenate(found_ids)
+        words = np.concatenate(found_words).reshape(-1, 4)
+        order = np.argsort(ids_out, kind="stable")
+        return ids_out[order], codec.to_bytes(words[order]).copy()
+
+    def freeze(self) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
+        """``snapshot`` in two steps: under the read lock, only references to the immutable
+        segments and copies of their tombstone masks (and of the small buffer); the returned
+        function builds the sorted (ids, hashes) from them without any lock."""
+        with self._lock.read():
+            segs = [(s.ids, s.words, s.alive.copy()) for s in self._segments]
+            keep = np.nonzero(self._buffer.alive[: self._buffer.used])[0]
+            segs.append((self._buffer.ids[keep].copy(), self._buffer.words[keep].copy(),
+                         np.ones(keep.shape[0], np.uint8)))
+
+        def build() -> tuple[np.ndarray, np.ndarray]:
+            ids = np.concatenate([i[a == 1] for i, _, a in segs])
+            words = np.concatenate([w[a == 1] for _, w, a in segs]).reshape(-1, 4)
+            order = np.argsort(ids, kind="stable")
+            return ids[order], codec.to_bytes(words[order]).copy()
+        return build
 
     def stats(self) -> dict:
         """Sizes for monitoring: live rows, segments, and ``nbytes`` (sum of array bytes)."""

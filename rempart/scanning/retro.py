@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from rempart.matching.matcher import Matcher
@@ -42,14 +42,6 @@ class RetroMatch:
         return dict(self.__dict__)
 
 
-def _new_entries_matcher(matcher: Matcher, entry_ids: Sequence[int]) -> Matcher:
-    only_new = Matcher()
-    for bank in matcher.banks():
-        only_new.put_bank(bank)
-    only_new.put_entries(e for e in map(matcher.entry, entry_ids) if e is not None)
-    return only_new
-
-
 def _exact_candidates(session: Session, only_new: Matcher) -> set[int]:
     pairs = [(t, v) for t, values in only_new.exact_values().items() for v in values]
     found: set[int] = set()
@@ -65,10 +57,14 @@ def _pdq_candidates(session: Session, only_new: Matcher,
                     progress: Callable[[int], None] | None) -> set[int]:
     found: set[int] = set()
     last_id = 0
+    # Up to the newest signal now: what is scanned later is matched at its scan (the replica
+    # already holds the entries), so a retro-scan never chases a growing ledger.
+    upto = session.scalar(select(func.max(ItemSignal.id))) or 0
     while True:
         rows = session.execute(
             select(ItemSignal.id, ItemSignal.item_id, ItemSignal.value)
-            .where(ItemSignal.signal_type == "pdq", ItemSignal.id > last_id)
+            .where(ItemSignal.signal_type == "pdq", ItemSignal.id > last_id,
+                   ItemSignal.id <= upto)
             .order_by(ItemSignal.id).limit(CHUNK)
         ).all()
         if not rows:
@@ -98,7 +94,7 @@ def retro_scan(session: Session, matcher: Matcher, entry_ids: Sequence[int],
     if not entry_ids:
         return []
     wanted = set(entry_ids)
-    only_new = _new_entries_matcher(matcher, entry_ids)
+    only_new = matcher.only(entry_ids)
     candidates = _exact_candidates(session, only_new) | _pdq_candidates(session, only_new, progress)
     out: list[RetroMatch] = []
     now = utcnow()

@@ -41,6 +41,12 @@ def _missing_sqlite_file(url: str) -> Path | None:
     return None if path.exists() else path
 
 
+def current_revision(db: Database) -> str:
+    """The schema revision(s) the database is at, comma-separated ("" when none)."""
+    with db.engine.connect() as conn:
+        return ",".join(sorted(MigrationContext.configure(conn).get_current_heads()))
+
+
 def require_current(db: Database) -> None:
     """Raise ``SchemaNotCurrent`` unless the schema is exactly at this code's latest revisions.
 

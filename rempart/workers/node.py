@@ -23,7 +23,9 @@ def attach(rt, name: str) -> Bus:
               settings=StreamSettings(max_pending=cfg.max_pending, ack_wait=cfg.ack_wait))
 
     def apply(seq: int) -> None:
-        if seq > rt.replica.seq or rt.replica.gaps:
+        # a replica not loaded yet (commands that do not match never load it) has nothing to
+        # apply: it loads what is current on first use
+        if rt.replica_loaded and (seq > rt.replica.seq or rt.replica.gaps):
             rt.sync()
 
     bus.on_bank_change(apply)

@@ -27,6 +27,7 @@ EXPECTED = {
     ("POST", "/v1/entries/{entry_id}/disable"): Permission.BANKS_WRITE,
     ("POST", "/v1/entries/{entry_id}/enable"): Permission.BANKS_WRITE,
     ("DELETE", "/v1/entries/{entry_id}"): Permission.BANKS_WRITE,
+    ("GET", "/v1/retro-scans/{job_id}"): Permission.BANKS_READ,
     ("GET", "/v1/matches"): Permission.MATCHES_READ,
     ("GET", "/v1/exchange/feed"): Permission.EXCHANGE_FEED,  # a partner's key, not a token
     ("GET", "/v1/tokens"): Permission.TOKENS_ADMIN,

@@ -158,6 +158,10 @@ def test_demo_runs_and_reports_a_summary(cli):
     summary = lines(r.stdout)[0]
     assert summary["uploads"] >= 60 and summary["correct"] == summary["uploads"]
     assert summary["verdicts"].get("block", 0) > 0 and summary["retro_matches"] >= 1
+    big = summary["big_bank"]  # a big list streamed in, a snapshot written and started from
+    assert big["imported"] == 20_000 and big["retro_job"] is not None
+    assert big["started_from"] == "snapshot" and big["same_entries"]
+    assert big["snapshot_entries"] >= 20_000
     stages = summary["stages"]  # what PDQ misses: caught, explained, stage 2 alone to review
     assert stages["captioned"]["verdict"] == "block"
     assert any(m.startswith("pdq-peeled") for m in stages["captioned"]["matched"])

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from collections.abc import Iterator
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
+from starlette.concurrency import iterate_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -17,6 +20,7 @@ from rempart.api import schemas
 from rempart.api.schemas import AUTHENTICATED, EXPORT_CONTENT, problems
 from rempart.api.tokens import Principal
 from rempart.api.uploads import UPLOAD_BODY_BYTES, read_upload
+from rempart.banks import retro_jobs
 from rempart.banks import service as banks
 from rempart.banks.formats import FORMATS
 from rempart.banks.models import Bank, BankEntry
@@ -28,7 +32,10 @@ from rempart.store.db import MAX_INT, RowId
 from rempart.signals import DEFAULT_THRESHOLD
 
 router = APIRouter(prefix="/v1", tags=["banks"], responses=AUTHENTICATED, route_class=ApiRoute)
-MAX_IMPORT_BYTES = 256 * 1024 * 1024
+#: a hash list sent to the import route: spooled to a temporary file as it arrives (memory
+#: holds one piece), then imported in batches; 10M PDQ hashes in te format are about 700 MB
+MAX_IMPORT_BYTES = 4 * 1024**3
+_SPOOL_IN_MEMORY = 8 * 1024 * 1024
 #: up to 100,000 entries with their metadata
 MAX_ENTRIES_BODY = 64 * 1024 * 1024
 
@@ -91,9 +98,10 @@ def entry_json(e: BankEntry) -> dict:
 
 def banking_json(outcome: BankingOutcome) -> dict:
     r = outcome.result
-    return {"added": len(r.added), "already_present": r.already_present, "notes": r.notes,
-            "entries": [e.id for e in r.added],
-            "retro_matches": [m.to_json() for m in outcome.retro]}
+    return {"added": r.n_added, "already_present": r.already_present, "notes": r.notes,
+            "entries": r.added_ids(),
+            "retro_matches": [m.to_json() for m in outcome.retro],
+            "retro_job": outcome.retro_job}
 
 
 def _utc(at: dt.datetime | None) -> dt.datetime | None:
@@ -179,10 +187,14 @@ async def import_list(name: str, request: Request,
                       format: Literal["te", "csv", "ncmec"] = Query(...),
                       runtime: Runtime = Depends(get_runtime),
                       who: Principal = Depends(require(Permission.BANKS_WRITE))) -> dict:
-    """Import a hash list (the raw file as the body). All or nothing, with line-numbered errors."""
-    data = await request.body()
-    outcome = await run_in_threadpool(runtime.import_list, name, data, format,
-                                      added_by=who.label)
+    """Import a hash list (the raw file as the body). All or nothing, with line-numbered errors.
+    The body is spooled to a temporary file as it arrives, then imported in batches."""
+    with tempfile.SpooledTemporaryFile(_SPOOL_IN_MEMORY) as spool:
+        async for piece in request.stream():
+            spool.write(piece)  # a local file: cheap enough for the event loop
+        spool.seek(0)
+        outcome = await run_in_threadpool(runtime.import_list, name, spool, format,
+                                          added_by=who.label)
     return banking_json(outcome)
 
 
@@ -191,10 +203,14 @@ async def import_list(name: str, request: Request,
 def export_bank(name: str, format: Literal["te", "csv", "ncmec"] = Query("te"),
                 runtime: Runtime = Depends(get_runtime),
                 _=Depends(require(Permission.BANKS_EXPORT))) -> Response:
+    def pieces() -> Iterator[bytes]:
+        with runtime.db.session() as s:
+            yield from banks.export_stream(s, banks.get_bank(s, name), format)
+
     with runtime.db.session() as s:
-        data = banks.export_bank(s, banks.get_bank(s, name), format)
+        banks.get_bank(s, name)  # a missing bank is a 404 before the answer starts
     media = {"te": "text/plain", "csv": "text/csv", "ncmec": "application/xml"}[format]
-    return Response(data, media_type=media, headers={
+    return StreamingResponse(iterate_in_threadpool(pieces()), media_type=media, headers={
         "Content-Disposition": f'attachment; filename="{name}.{format if format != "ncmec" else "xml"}"',
         "Cache-Control": "no-store"})
 
@@ -224,6 +240,14 @@ def remove_entry(entry_id: RowId, runtime: Runtime = Depends(get_runtime),
                  _=Depends(require(Permission.BANKS_WRITE))) -> dict:
     with runtime.db.session() as s:
         return entry_json(banks.remove_entry(s, entry_id))
+
+
+@router.get("/retro-scans/{job_id}", response_model=schemas.RetroScanJob, responses=problems(404))
+def get_retro_scan(job_id: RowId, runtime: Runtime = Depends(get_runtime),
+                   _=Depends(require(Permission.BANKS_READ))) -> dict:
+    """How far a big import's background retro-scan went (its matches: ``/v1/matches``)."""
+    with runtime.db.session() as s:
+        return retro_jobs.job_json(*retro_jobs.get_job(s, job_id))
 
 
 @router.get("/matches", response_model=schemas.MatchesPage)

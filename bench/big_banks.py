@@ -1,0 +1,342 @@
+"""Benchmark: banks of millions of entries (issue 15), new paths against main's, in one run.
+
+For N PDQ entries (default 1,000,000; --entries 10000000 for the big run) on SQLite, and on
+PostgreSQL with --postgres-url:
+
+1. import: `bank import` of a te file of N entries (streamed, staging table, COPY on
+   PostgreSQL) against main's path (whole file parsed in memory, then ``add_entries`` with one
+   ORM object per entry) at --old-entries (default 100,000: main's path takes minutes and GBs
+   at 1M); entries/s and peak RSS of the importing process, and their ratios;
+2. replica: time to a ready matcher and the process's RSS, from the database and from a
+   snapshot; the matcher's own array bytes per entry;
+3. `rempart bank list` (a real CLI process) on the home with N entries against an empty home;
+4. scans (each records its item: a write) while another process imports --during entries more,
+   against the same scans idle: p50/p99 and their ratios.
+
+Each measurement runs in a fresh child process (peak RSS is per process). Usage:
+Scans arrive at SCANS_PER_SECOND (a steady upload stream), each timed from its start.
+  python bench/big_banks.py [--entries N] [--old-entries N] [--during N] [--postgres-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve()
+#: the upload stream scanned during the import (each scan records its item: a write)
+SCANS_PER_SECOND = 25
+
+
+def rss_peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_now_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def write_list(path: Path, n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    with open(path, "wb") as f:
+        for start in range(0, n, 200_000):
+            k = min(200_000, n - start)
+            raw = rng.integers(0, 256, size=(k, 32), dtype=np.uint8).tobytes().hex()
+            f.write("".join(f"pdq {raw[64 * i:64 * (i + 1)]}\n" for i in range(k)).encode())
+
+
+# ---------------------------------------------------------------- children (one measure each)
+
+
+def _runtime(home: str, url: str, migrate: bool = False):
+    from rempart.config import Settings
+    from rempart.runtime import Runtime
+
+    return Runtime(Settings(Path(home), url), migrate=migrate)
+
+
+def child_import(home: str, url: str, bank: str, path: str, old: bool) -> dict:
+    from rempart.banks import service
+
+    rt = _runtime(home, url, migrate=not (Path(home) / "migrated").exists())
+    (Path(home) / "migrated").touch()
+    with rt.db.session() as s:
+        service.ensure_bank(s, bank)
+    base = rss_now_mib()
+    t = time.perf_counter()
+    if old:  # main's path: parse the whole file, then one ORM object per entry
+        from rempart.banks.formats import parse_hash_list
+
+        data = Path(path).read_bytes()
+        with rt.db.session() as s:
+            r = service.add_entries(s, service.get_bank(s, bank), (
+                service.NewEntry(p.signal_type, p.value, p.external_id, dict(p.metadata))
+                for p in parse_hash_list(data, "te")))
+            added = len(r.added)
+    else:
+        with open(path, "rb") as f:
+            added = rt.import_list(bank, f, "te").result.n_added
+    secs = time.perf_counter() - t
+    return {"added": added, "seconds": secs, "rate": added / secs, "peak_rss_mib": rss_peak_mib(),
+            "rss_before_mib": base}
+
+
+def child_replica(home: str, url: str, snapshot: bool) -> dict:
+    rt = _runtime(home, url)
+    base = rss_now_mib()
+    t = time.perf_counter()
+    n = len(rt.matcher)
+    secs = time.perf_counter() - t
+    stats = rt.matcher.stats()
+    out = {"entries": n, "seconds": secs, "source": rt.replica_source.split(" ")[0],
+           "rss_mib": rss_now_mib(), "rss_before_mib": base, "peak_rss_mib": rss_peak_mib(),
+           "table_bytes_per_entry": stats["table_nbytes"] / max(n, 1),
+           "index_bytes_per_entry": stats["pdq_nbytes"] / max(n, 1)}
+    if not snapshot:
+        t = time.perf_counter()
+        written = rt.write_snapshot()
+        out["snapshot_write_seconds"] = time.perf_counter() - t
+        out["snapshot_bytes"] = written.bytes
+    return out
+
+
+def child_scans(home: str, url: str, seconds: float, import_cmd: list[str] | None) -> dict:
+    from rempart.demo.pictures import jpeg, picture
+
+    rt = _runtime(home, url)
+    len(rt.matcher)  # ready (from the snapshot)
+    fps = [rt.fingerprint(jpeg(picture(70_000 + i))) for i in range(20)]
+    proc = None
+    if import_cmd:
+        proc = subprocess.Popen(import_cmd, stdout=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+    lat: list[float] = []
+    errors = 0
+    end = time.perf_counter() + seconds
+    i = 0
+    period = 1 / SCANS_PER_SECOND
+    next_at = time.perf_counter()
+    while time.perf_counter() < end and (proc is None or proc.poll() is None):
+        next_at += period  # a steady stream of uploads, not a tight loop
+        time.sleep(max(0.0, next_at - time.perf_counter()))
+        t = time.perf_counter()
+        try:
+            rt.scan_fingerprint(fps[i % len(fps)])
+        except Exception:
+            errors += 1
+        lat.append(time.perf_counter() - t)
+        i += 1
+    imported = None
+    if proc is not None:
+        out, _ = proc.communicate()
+        imported = json.loads(out.strip().splitlines()[-1])
+    lat.sort()
+    return {"scans": len(lat), "errors": errors,
+            "p50_ms": 1000 * lat[len(lat) // 2], "p99_ms": 1000 * lat[int(len(lat) * 0.99)],
+            "import": imported}
+
+
+def child_scale_write(n: int, path: str) -> dict:
+    """A matcher of ``n`` PDQ entries built in memory (no database), saved as a snapshot."""
+    from rempart.matching import persist
+    from rempart.matching.entry_table import KIND_CODE
+    from rempart.matching.matcher import Matcher
+
+    rng = np.random.default_rng(5)
+    ids = np.arange(1, n + 1, dtype=np.int64)
+    m = Matcher()
+    m.put_columns(ids, np.ones(n, np.int32), np.full(n, KIND_CODE["pdq"], np.uint8),
+                  np.zeros(n, np.uint8),
+                  pdq=(ids, rng.integers(0, 256, size=(n, 32), dtype=np.uint8)))
+    t = time.perf_counter()
+    size = persist.write_snapshot(path, {"kind": "bench", "seq": 0}, m.capture()())
+    return {"entries": len(m), "rss_mib": rss_now_mib(), "write_seconds": time.perf_counter() - t,
+            "bytes": size, **m.stats()}
+
+
+def child_scale_read(path: str) -> dict:
+    """A cold start from that snapshot: read, check, build the index (the replica's path)."""
+    from rempart.matching import persist
+    from rempart.matching.matcher import BankPolicy, Matcher, Query
+    from rempart.store.db import utcnow
+
+    base = rss_now_mib()
+    t = time.perf_counter()
+    meta, arrays = persist.read_snapshot(path)
+    m = Matcher.from_snapshot(arrays)
+    del arrays
+    m.put_bank(BankPolicy(1, "big", 31, "block", False, True))
+    secs = time.perf_counter() - t
+    m.match(Query(pdq=(("original", "00" * 32, 90),)), utcnow())  # it answers
+    return {"entries": len(m), "seconds": secs, "rss_mib": rss_now_mib(), "rss_before_mib": base,
+            "peak_rss_mib": rss_peak_mib(), **m.stats()}
+
+
+def child(argv: list[str]) -> None:
+    kind, *rest = argv
+    if kind == "scale-write":
+        out = child_scale_write(int(rest[0]), rest[1])
+    elif kind == "scale-read":
+        out = child_scale_read(rest[0])
+    elif kind == "import":
+        home, url, bank, path, old = rest
+        out = child_import(home, url, bank, path, old == "old")
+    elif kind == "replica":
+        home, url, snap = rest
+        out = child_replica(home, url, snap == "snapshot")
+    else:
+        home, url, seconds, *cmd = rest
+        out = child_scans(home, url, float(seconds), cmd or None)
+    print(json.dumps(out))
+
+
+# ---------------------------------------------------------------- the parent
+
+
+def run_child(*args: str, env: dict | None = None) -> dict:
+    out = subprocess.run([sys.executable, str(HERE), "--child", *args], capture_output=True,
+                         text=True, env=env)
+    if out.returncode:
+        raise SystemExit(f"child {args[:1]} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bank_list_seconds(home: str, url: str, rounds: int = 3) -> float:
+    env = {**os.environ, "REMPART_HOME": home, "REMPART_DATABASE_URL": url}
+    rempart = Path(sys.executable).with_name("rempart")
+    times = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        subprocess.run([str(rempart), "bank", "list"], env=env, check=True, capture_output=True)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def fresh_db(kind: str, pg_url: str | None, tag: str) -> tuple[str, str]:
+    home = tempfile.mkdtemp(prefix=f"rempart-bigbanks-{tag}-")
+    if kind == "sqlite":
+        return home, f"sqlite:///{home}/bench.db"
+    import psycopg
+
+    name = f"bench_bigbanks_{tag}_{os.getpid()}"
+    admin = pg_url.replace("+psycopg", "")
+    with psycopg.connect(admin, autocommit=True) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {name}")
+        c.execute(f"CREATE DATABASE {name}")
+    return home, pg_url.rsplit("/", 1)[0] + "/" + name
+
+
+def bench_db(kind: str, args, files: dict[str, Path]) -> dict:
+    res: dict = {}
+    pg = args.postgres_url
+    # 1. import, new path at N and main's path at old_entries
+    home, url = fresh_db(kind, pg, "new")
+    res["import_new"] = run_child("import", home, url, "big", str(files["big"]), "new")
+    ohome, ourl = fresh_db(kind, pg, "old")
+    res["import_old"] = run_child("import", ohome, ourl, "big", str(files["old"]), "old")
+    res["import_small_new"] = run_child("import", ohome, ourl, "small", str(files["old"]), "new")
+    # 2. replica from the database (then a snapshot is written), then from the snapshot
+    res["replica_db"] = run_child("replica", home, url, "db")
+    res["replica_snapshot"] = run_child("replica", home, url, "snapshot")
+    # 3. bank list, big home against an empty one
+    ehome, eurl = fresh_db(kind, pg, "empty")
+    run_child("import", ehome, eurl, "empty", str(files["empty"]), "new")
+    res["bank_list_big_s"] = bank_list_seconds(home, url)
+    res["bank_list_empty_s"] = bank_list_seconds(ehome, eurl)
+    # 4. scans idle, then during an import of `during` entries more (another process)
+    res["scans_idle"] = run_child("scans", home, url, str(args.scan_seconds))
+    cmd = [sys.executable, str(HERE), "--child", "import", home, url, "more", str(files["during"]),
+           "new"]
+    res["scans_during_import"] = run_child("scans", home, url, "600", *cmd)
+    return res
+
+
+def report(kind: str, r: dict, n: int, old_n: int) -> None:
+    new, old, small = r["import_new"], r["import_old"], r["import_small_new"]
+    print(f"\n== {kind}: {n:,} PDQ entries ==")
+    print(f"import (new) {new['added']:,} entries: {new['rate']:,.0f}/s, peak RSS "
+          f"{new['peak_rss_mib']:,.0f} MiB")
+    print(f"import at {old_n:,}: new {small['rate']:,.0f}/s, {small['peak_rss_mib']:,.0f} MiB; "
+          f"main's {old['rate']:,.0f}/s, {old['peak_rss_mib']:,.0f} MiB -> "
+          f"{small['rate'] / old['rate']:.1f}x faster, "
+          f"{old['peak_rss_mib'] / small['peak_rss_mib']:.1f}x less memory")
+    db, sn = r["replica_db"], r["replica_snapshot"]
+    print(f"replica from database: {db['seconds']:.1f} s, RSS {db['rss_mib']:,.0f} MiB; from "
+          f"snapshot: {sn['seconds']:.1f} s, RSS {sn['rss_mib']:,.0f} MiB "
+          f"({db['seconds'] / sn['seconds']:.1f}x faster); snapshot {db['snapshot_bytes'] / 2**20:,.0f}"
+          f" MiB written in {db['snapshot_write_seconds']:.1f} s")
+    print(f"matcher arrays per entry: entry table {sn['table_bytes_per_entry']:.1f} B, PDQ index "
+          f"{sn['index_bytes_per_entry']:.1f} B")
+    print(f"bank list: {r['bank_list_big_s']:.2f} s big home, {r['bank_list_empty_s']:.2f} s empty "
+          f"home ({r['bank_list_big_s'] / r['bank_list_empty_s']:.2f}x)")
+    idle, busy = r["scans_idle"], r["scans_during_import"]
+    print(f"scans idle p50/p99 {idle['p50_ms']:.1f}/{idle['p99_ms']:.1f} ms; during an import of "
+          f"{busy['import']['added']:,} more ({busy['import']['rate']:,.0f}/s) "
+          f"{busy['p50_ms']:.1f}/{busy['p99_ms']:.1f} ms ({busy['errors']} errors) -> p99 "
+          f"{busy['p99_ms'] / idle['p99_ms']:.2f}x")
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2:])
+        return
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--entries", type=int, default=1_000_000)
+    ap.add_argument("--old-entries", type=int, default=100_000)
+    ap.add_argument("--during", type=int, default=1_000_000, help="entries imported while scanning")
+    ap.add_argument("--scan-seconds", type=float, default=10.0)
+    ap.add_argument("--postgres-url", default=None,
+                    help="also PostgreSQL: a server URL (a database per measure is created)")
+    ap.add_argument("--snapshot-scale", type=int, default=0,
+                    help="also: a matcher of this many entries built in memory, saved, and started "
+                         "from its snapshot in a fresh process (e.g. 10000000; no database)")
+    ap.add_argument("--only-scale", action="store_true", help="run only --snapshot-scale")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    if args.snapshot_scale:
+        snap = Path(tempfile.mkdtemp(prefix="rempart-bigbanks-snap-")) / "scale.snap"
+        w = run_child("scale-write", str(args.snapshot_scale), str(snap))
+        r = run_child("scale-read", str(snap))
+        snap.unlink()
+        print(f"\n== matcher of {w['entries']:,} PDQ entries (no database) ==")
+        print(f"built in memory: RSS {w['rss_mib']:,.0f} MiB; snapshot {w['bytes'] / 2**20:,.0f} MiB "
+              f"written in {w['write_seconds']:.1f} s")
+        print(f"cold start from the snapshot: ready in {r['seconds']:.1f} s, RSS {r['rss_mib']:,.0f} "
+              f"MiB (peak {r['peak_rss_mib']:,.0f} MiB, {r['rss_before_mib']:,.0f} MiB before); "
+              f"entry table {r['table_nbytes'] / 2**20:,.0f} MiB "
+              f"({r['table_nbytes'] / r['entries']:.0f} B/entry), PDQ index "
+              f"{r['pdq_nbytes'] / 2**20:,.0f} MiB ({r['pdq_nbytes'] / r['entries']:.0f} B/entry)")
+        if args.json:
+            print(json.dumps({"write": w, "read": r}, indent=1))
+        if args.only_scale:
+            return
+    work = Path(tempfile.mkdtemp(prefix="rempart-bigbanks-files-"))
+    files = {"big": work / "big.te", "old": work / "old.te", "during": work / "during.te",
+             "empty": work / "empty.te"}
+    write_list(files["big"], args.entries, 1)
+    write_list(files["old"], args.old_entries, 2)
+    write_list(files["during"], args.during, 3)
+    files["empty"].write_text("")
+    results = {"sqlite": bench_db("sqlite", args, files)}
+    if args.postgres_url:
+        results["postgresql"] = bench_db("postgresql", args, files)
+    for kind, r in results.items():
+        report(kind, r, args.entries, args.old_entries)
+    if args.json:
+        print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

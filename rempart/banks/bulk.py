@@ -1,0 +1,175 @@
+"""Adding millions of entries to a bank in one transaction, through a staging table.
+
+``BulkAdd`` is the streaming path of ``rempart.banks.service`` (imports of any size, and the
+exchanges' upstream syncs): rows are validated by the caller, written in batches into a
+temporary staging table with the database's bulk path (PostgreSQL ``COPY``; SQLite one
+``executemany`` per batch), then moved into ``bank_entries`` by a few set-based statements:
+
+1. entries of this bank that were removed and are listed again come back (same row, history
+   kept), as ``add_entries`` does;
+2. every (type, value) not in the bank is inserted once (the first line that lists it wins),
+   in (type, value) order: the ids of one bulk add follow that order, not the file's;
+3. one ``bank_changes`` row is recorded per entry added or restored, so replicas follow.
+
+Nothing is visible to others until the caller's transaction commits, and nothing stays if it
+rolls back (an ``ImportFormatError`` after the last batch, say): the all-or-nothing rule of
+imports. The bank's row is taken first, as ``add_entries`` does, so two writers of one bank
+queue instead of adding the same hash twice; it is taken only when the staged rows are moved, so
+while a big file is read and staged other writers go on (on SQLite too: only the temporary
+database is written until then). Memory: one batch of rows at a time, and the
+ids of the entries added (8 bytes each) for the retro-scan.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session
+
+from rempart.banks.models import Bank, BankEntry
+from rempart.store.db import utcnow
+
+STAGE = "rempart_bulk_stage"
+#: SQLite page cache while a bulk add runs on the connection (KiB; the default is 2 MiB): the
+#: new rows go into the (bank, type, value) indexes in file order, which is random for hashes
+SQLITE_CACHE_KIB = 256 * 1024
+
+#: one staged row: (line, signal_type, value, external_id, metadata as JSON text)
+StagedRow = tuple[int, str, str, "str | None", str]
+
+
+@dataclass
+class BulkResult:
+    """What a bulk add did: ids of the entries added or restored (ascending), and the rest."""
+
+    entry_ids: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    already_present: int = 0
+    #: rows naming a (type, value) an earlier row of the same stream already named
+    duplicates: int = 0
+    rows: int = 0
+    notes: list[str] = field(default_factory=list)
+    #: the change-feed numbers of the entries' changes (0, 0 when nothing was added)
+    first_seq: int = 0
+    last_seq: int = 0
+
+    @property
+    def n_added(self) -> int:
+        return int(self.entry_ids.shape[0])
+
+    def added_ids(self) -> list[int]:
+        return self.entry_ids.tolist()
+
+
+class BulkAdd:
+    """Stage rows with ``stage``, then ``finish`` once (in the same session and transaction)."""
+
+    def __init__(self, session: Session, bank: Bank, added_by: str = "") -> None:
+        self.session, self.bank, self.added_by = session, bank, added_by
+        self.pg = session.get_bind().dialect.name == "postgresql"
+        self.rows = 0
+        if not self.pg:  # random-order index inserts: keep the pages in memory until the commit
+            session.connection().exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+        # named in the temporary schema: staging never touches the main database (SQLite)
+        self.t = f"pg_temp.{STAGE}" if self.pg else f"temp.{STAGE}"
+        conn = session.connection()
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.t}")
+        conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {STAGE} (line BIGINT NOT NULL, signal_type VARCHAR(16) NOT NULL, "
+            "value VARCHAR(128) NOT NULL, external_id VARCHAR(200), metadata TEXT NOT NULL)"
+            + (" ON COMMIT DROP" if self.pg else ""))
+
+    def stage(self, rows: Sequence[StagedRow]) -> None:
+        """Write one batch of validated rows to the staging table."""
+        if not rows:
+            return
+        conn = self.session.connection()
+        if self.pg:
+            raw = conn.connection.driver_connection
+            with raw.cursor() as cur, cur.copy(
+                    f"COPY {self.t} (line, signal_type, value, external_id, metadata) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            conn.exec_driver_sql(f"INSERT INTO {self.t} VALUES (?, ?, ?, ?, ?)", list(rows))
+        self.rows += len(rows)
+
+    def finish(self) -> BulkResult:
+        """Move the staged rows into the bank (see the module doc); returns what happened."""
+        # Take the bank's row now (as add_entries does): writers of one bank queue here. Only
+        # now: while rows are staged (a temporary table) others write freely, on SQLite too.
+        self.session.execute(update(Bank).where(Bank.id == self.bank.id)
+                             .values(updated_at=utcnow())
+                             .execution_options(synchronize_session=False))
+        conn = self.session.connection()
+        b, now = self.bank.id, utcnow()
+        conn.exec_driver_sql(f"CREATE INDEX {STAGE}_key ON {self.t} (signal_type, value, line)"
+                             if self.pg else
+                             f"CREATE INDEX {self.t}_key ON {STAGE} (signal_type, value, line)")
+        T = self.t
+        params = {"b": b, "now": now, "by": self.added_by}
+        q = text  # bound parameters; only the staging table's fixed name is formatted in
+        distinct = conn.execute(q(
+            f"SELECT count(*) FROM (SELECT DISTINCT signal_type, value FROM {T}) AS d"
+        )).scalar_one()
+        # From the staged rows into the bank's unique index (the stage drives: a small list
+        # into a big bank reads only its own keys). CROSS JOIN fixes that order on SQLite.
+        restored = np.unique(np.fromiter(conn.execute(q(f"""
+            SELECT e.id FROM {T} s CROSS JOIN bank_entries e
+            WHERE e.bank_id = :b AND e.signal_type = s.signal_type AND e.value = s.value
+              AND e.removed_at IS NOT NULL"""), params).scalars(), np.int64))
+        for i in range(0, restored.shape[0], 500):
+            self.session.execute(update(BankEntry)
+                                 .where(BankEntry.id.in_(restored[i:i + 500].tolist()))
+                                 .values(removed_at=None)
+                                 .execution_options(synchronize_session=False))
+        before = self.session.scalar(select(func.coalesce(func.max(BankEntry.id), 0)))
+        meta = "CAST(s.metadata AS JSON)" if self.pg else "s.metadata"
+        # In (type, value) order: the new rows go into the bank's indexes in key order (twice
+        # as fast as file order at 1M on SQLite), so one import's ids follow that order too.
+        # A key already in the bank, or named again by a later line, is skipped by the unique
+        # index: the first line wins.
+        conn.execute(q(f"""
+            INSERT INTO bank_entries (bank_id, signal_type, value, external_id, metadata,
+                                      added_at, added_by, disabled_reason)
+            SELECT :b, s.signal_type, s.value, s.external_id, {meta}, :now, :by, ''
+            FROM {T} s WHERE true
+            ORDER BY s.signal_type, s.value, s.line
+            ON CONFLICT (bank_id, signal_type, value) DO NOTHING"""), params)
+        added = np.fromiter(conn.execute(q(
+            "SELECT id FROM bank_entries WHERE bank_id = :b AND id > :before ORDER BY id"),
+            {**params, "before": before}).scalars(), np.int64)
+        ids = np.union1d(restored, added)
+        seq_before = conn.execute(q("SELECT coalesce(max(seq), 0) FROM bank_changes")).scalar_one()
+        conn.execute(q(f"""INSERT INTO bank_changes (kind, ref_id, at)
+            SELECT 'entry', e.id, :now FROM bank_entries e
+            WHERE (e.bank_id = :b AND e.id > :before) ORDER BY e.id"""),
+                     {**params, "before": before})
+        for i in range(0, restored.shape[0], 500):
+            conn.execute(q("INSERT INTO bank_changes (kind, ref_id, at) VALUES ('entry', :id, :now)"),
+                         [{"id": int(x), "now": now} for x in restored[i:i + 500]])
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {T}")
+        if not self.pg:
+            conn.exec_driver_sql("PRAGMA cache_size = -2000")  # back to SQLite's default
+        first, last = conn.execute(q(
+            "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM bank_changes "
+            "WHERE seq > :s AND kind = 'entry'"), {"s": seq_before}).one()
+        if last:  # rows written by SQL, not the ORM: name the newest for the change announcement
+            # of scale-out mode (``rempart.workers.node`` publishes it after the commit)
+            self.session.info["rempart_bank_seq"] = max(int(last),
+                                                        self.session.info.get("rempart_bank_seq", 0))
+        already = int(distinct) - int(ids.shape[0])
+        return BulkResult(ids, already, self.rows - int(distinct), self.rows,
+                          first_seq=int(first), last_seq=int(last))
+
+
+def staged_rows(entries: Iterable, first_line: int = 1) -> list[StagedRow]:
+    """Rows for ``BulkAdd.stage`` from validated entries (``ParsedEntry`` or ``NewEntry``:
+    anything with signal_type, value, external_id, and metadata, and a ``line`` if known)."""
+    return [(getattr(e, "line", n), e.signal_type, e.value, e.external_id,
+             json.dumps(e.metadata, separators=(",", ":"), sort_keys=True) if e.metadata else "{}")
+            for n, e in enumerate(entries, first_line)]

@@ -1,0 +1,91 @@
+"""Background retro-scans of big banking changes: the job rows and their life.
+
+An import that adds at least ``BACKGROUND_ENTRIES`` entries records a ``RetroJob`` in its own
+transaction (so the job exists exactly when the entries do) instead of retro-scanning before it
+answers. A runner (``Runtime.run_retro_jobs``: ``rempart serve``'s follow-up thread, or the CLI
+right after its import, with a progress bar) claims the job with one conditional UPDATE, reports
+progress as it goes and marks it done; a job whose runner stopped reporting for
+``STALE_SECONDS`` (a crash) is claimed again. Scans never wait for it: the retro-scan reads the
+ledger in chunks and only briefly takes the matcher (``rempart.scanning.retro``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from rempart.banks.models import Bank, BankChange, BankEntry, RetroJob
+from rempart.errors import NotFound
+from rempart.store.db import utcnow
+
+#: imports adding at least this many entries are retro-scanned in the background
+BACKGROUND_ENTRIES = 10_000
+STALE_SECONDS = 300.0
+
+
+def create_job(session: Session, bank: Bank, first_seq: int, last_seq: int,
+               entries: int) -> RetroJob:
+    job = RetroJob(bank_id=bank.id, first_seq=first_seq, last_seq=last_seq, entries=entries,
+                   state="pending", examined=0, total=0, matches=0, error="")
+    session.add(job)
+    session.flush()
+    return job
+
+
+def claim(session: Session, job_id: int | None = None) -> RetroJob | None:
+    """Take a pending job (or ``job_id``), or one whose runner went quiet; None when there is
+    none or another runner took it first (one conditional UPDATE decides)."""
+    now = utcnow()
+    stale = now - dt.timedelta(seconds=STALE_SECONDS)
+    claimable = or_(RetroJob.state == "pending",
+                    and_(RetroJob.state == "running", RetroJob.heartbeat_at < stale))
+    q = select(RetroJob.id).where(claimable).order_by(RetroJob.id).limit(1)
+    if job_id is not None:
+        q = q.where(RetroJob.id == job_id)
+    found = session.scalar(q)
+    if found is None:
+        return None
+    took = session.execute(update(RetroJob).where(RetroJob.id == found, claimable)
+                           .values(state="running", heartbeat_at=now)
+                           .execution_options(synchronize_session=False)).rowcount == 1
+    return session.get(RetroJob, found) if took else None
+
+
+def entry_ids(session: Session, job: RetroJob) -> np.ndarray:
+    """The entries the job looks for (sorted ids)."""
+    rows = session.scalars(
+        select(BankChange.ref_id).join(BankEntry, BankEntry.id == BankChange.ref_id)
+        .where(BankChange.kind == "entry", BankChange.seq.between(job.first_seq, job.last_seq),
+               BankEntry.bank_id == job.bank_id))
+    return np.unique(np.fromiter(rows, np.int64))
+
+
+def report(session: Session, job_id: int, examined: int, total: int) -> None:
+    session.execute(update(RetroJob).where(RetroJob.id == job_id)
+                    .values(examined=examined, total=total, heartbeat_at=utcnow())
+                    .execution_options(synchronize_session=False))
+
+
+def finish(session: Session, job_id: int, matches: int, error: str = "") -> None:
+    session.execute(update(RetroJob).where(RetroJob.id == job_id)
+                    .values(state="failed" if error else "done", matches=matches,
+                            error=error[:2000], finished_at=utcnow(), heartbeat_at=utcnow())
+                    .execution_options(synchronize_session=False))
+
+
+def get_job(session: Session, job_id: int) -> tuple[RetroJob, str]:
+    row = session.execute(select(RetroJob, Bank.name).join(Bank, Bank.id == RetroJob.bank_id)
+                          .where(RetroJob.id == job_id)).first()
+    if row is None:
+        raise NotFound("retro-scan", job_id)
+    return row[0], row[1]
+
+
+def job_json(job: RetroJob, bank: str) -> dict:
+    return {"id": job.id, "bank": bank, "state": job.state, "entries": job.entries,
+            "examined": job.examined, "total": job.total, "matches": job.matches,
+            "error": job.error or None, "created_at": job.created_at.isoformat(),
+            "finished_at": job.finished_at.isoformat() if job.finished_at else None}

@@ -1,0 +1,121 @@
+"""Streaming imports and exports: batches, all-or-nothing, the change feed, bounded memory."""
+
+from __future__ import annotations
+
+import io
+import tracemalloc
+
+import pytest
+from sqlalchemy import func, select
+
+from rempart.banks import service
+from rempart.banks.formats import (
+    ExportEntry, ParsedEntry, export_hash_list, export_hash_list_stream, parse_hash_list,
+    stream_hash_list,
+)
+from rempart.banks.models import BankChange, BankEntry
+from rempart.errors import ImportFormatError, InvalidSignal
+
+MD5 = [f"{i:032x}" for i in range(1, 2001)]
+
+
+def _te(lines: list[str]) -> io.BytesIO:
+    return io.BytesIO("".join(line + "\n" for line in lines).encode())
+
+
+def test_stream_yields_batches_in_order_and_errors_after_the_last():
+    data = [f"md5 {v} external_id=e{i}" for i, v in enumerate(MD5[:10])]
+    batches = list(stream_hash_list(_te(data), "te", batch=3))
+    assert [len(b) for b in batches] == [3, 3, 3, 1]
+    assert [e.line for b in batches for e in b] == list(range(1, 11))
+    bad = data[:5] + ["md5 nothex"] + data[5:] + ["sha1 123"]
+    got: list[ParsedEntry] = []
+    with pytest.raises(ImportFormatError) as exc:
+        for b in stream_hash_list(_te(bad), "te", batch=2):
+            got += b
+    assert [line for line, _ in exc.value.errors] == [6, 12]
+    assert len(got) <= 5  # nothing handed out after the first bad line
+
+
+@pytest.mark.parametrize("fmt", ["te", "csv", "ncmec"])
+def test_stream_reads_what_the_whole_file_parser_reads(fmt):
+    entries = [ExportEntry("md5", v, f"id{i % 7}", {"ncmec.media": "image"} if fmt == "ncmec"
+                           else {"source": f"ngo {i % 3}"}) for i, v in enumerate(MD5[:300])]
+    data = export_hash_list(entries, fmt)
+    whole = parse_hash_list(data, fmt)
+    streamed = [e for b in stream_hash_list(io.BytesIO(data), fmt, batch=50) for e in b]
+    assert streamed == whole
+
+
+@pytest.mark.parametrize("fmt", ["te", "csv", "ncmec"])
+def test_streamed_export_is_byte_for_byte_the_export(fmt):
+    meta = ({"ncmec.media": "video", "ncmec.timestamp": "2020-01-01T00:00:00Z"} if fmt == "ncmec"
+            else {"k": "a,b"})
+    entries = [ExportEntry("md5", v, f"id{i // 2}", meta if i % 3 else {}) for i, v in
+               enumerate(MD5[:200])]
+    pieces = list(export_hash_list_stream(lambda: iter(entries), fmt, piece=512))
+    assert len(pieces) > 1
+    assert b"".join(pieces) == export_hash_list(entries, fmt)
+
+
+def test_streaming_parse_memory_does_not_grow_with_the_file():
+    def peak(n: int) -> int:
+        data = "".join(f"pdq {i:064x} external_id=case-{i}\n" for i in range(n)).encode()
+        source = io.BytesIO(data)
+        tracemalloc.start()
+        for _ in stream_hash_list(source, "te", batch=1000):
+            pass
+        top = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return top
+
+    small, big = peak(5_000), peak(50_000)
+    assert big < 2 * small  # ten times the file, about the same peak (one batch at a time)
+
+
+def test_import_stream_is_all_or_nothing_and_feeds_the_replicas(runtime):
+    with runtime.db.session() as s:
+        bank = service.create_bank(s, "big")
+        service.add_entries(s, bank, [service.NewEntry("md5", MD5[0])])
+        removed = service.add_entries(s, bank, [service.NewEntry("md5", MD5[1])]).added[0].id
+        service.remove_entry(s, removed)
+    with runtime.db.session() as s:
+        seq0 = s.scalar(select(func.max(BankChange.seq)))
+    lines = [f"md5 {v}" for v in MD5] + [f"md5 {MD5[5]}", f"md5 {MD5[6]} external_id=again"]
+    with pytest.raises(ImportFormatError) as exc:
+        with runtime.db.session() as s:
+            service.import_stream(s, service.get_bank(s, "big"), _te(lines + ["pdq 12"]), "te")
+    assert exc.value.errors == [(len(lines) + 1, exc.value.errors[0][1])]
+    with runtime.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(BankEntry)) == 2
+        assert s.scalar(select(func.max(BankChange.seq))) == seq0
+    with runtime.db.session() as s:
+        r = service.import_stream(s, service.get_bank(s, "big"), _te(lines), "te")
+    assert (r.n_added, r.already_present, r.duplicates) == (len(MD5) - 1, 1, 2)
+    assert removed in r.added_ids()  # listed again: the same row comes back
+    with runtime.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(BankEntry)) == len(MD5)
+        again = s.scalar(select(BankEntry).where(BankEntry.value == MD5[6]))
+        assert again.external_id is None  # the first line naming a hash wins
+        fed = set(s.scalars(select(BankChange.ref_id).where(BankChange.seq > seq0)))
+        assert fed == set(r.added_ids())
+    runtime.sync()
+    assert len(runtime.matcher) == len(MD5)
+
+
+def test_apply_entry_batches_validates_every_value(runtime):
+    with runtime.db.session() as s:
+        service.create_bank(s, "upstream")
+    batches = [[service.NewEntry("MD5", v.upper()) for v in MD5[i:i + 100]]
+               for i in range(0, 500, 100)]
+    with runtime.db.session() as s:
+        r = service.apply_entry_batches(s, service.get_bank(s, "upstream"), batches, "sync")
+    assert r.n_added == 500
+    with pytest.raises(InvalidSignal, match="entry 3"):
+        with runtime.db.session() as s:
+            service.apply_entry_batches(s, service.get_bank(s, "upstream"), [
+                [service.NewEntry("md5", MD5[600]), service.NewEntry("md5", MD5[601]),
+                 service.NewEntry("md5", "xyz")]])
+    with runtime.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(BankEntry)) == 500
+        assert s.scalar(select(BankEntry.value).where(BankEntry.id == r.added_ids()[0])) == MD5[0]
