@@ -34,9 +34,9 @@ from collections.abc import Mapping, Sequence
 
 from rempart.exchanges.errors import BadPage
 from rempart.exchanges.protocols import (
-    MAX_RECORDS, BadRecord, Page, Rejected, Request, Upstream, as_int, clean_id, clean_labels,
+    BadRecord, Page, Request, Upstream, as_int, clean_id, clean_labels,
 )
-from rempart.exchanges.protocols._json import load_object, records_of
+from rempart.exchanges.protocols._json import load_object, record_label, split_records
 
 SIGNATURE_HEADER = "Rempart-Signature"
 KEY_PREFIX = "rpx_"
@@ -80,16 +80,8 @@ class RempartWire:
         settled = as_int(doc.get("settled", nxt), "settled")
         if not window["after"] <= settled <= nxt:
             raise BadPage("next or settled goes backwards")
-        data = records_of(doc, "items")
-        if len(data) > MAX_RECORDS:
-            raise BadPage(f"more than {MAX_RECORDS} records in one page")
-        records, rejected = [], []
-        for raw in data:
-            try:
-                records.append(_item(raw))
-            except BadRecord as exc:
-                rid = raw.get("id") if isinstance(raw, dict) else None
-                rejected.append(Rejected(str(rid)[:200] if rid else "", str(exc)))
+        records, rejected = split_records(doc, "items", _item,
+                                          lambda raw: record_label(raw, "id"))
         more = doc.get("more")
         if not isinstance(more, bool):
             raise BadPage("more is not true or false")

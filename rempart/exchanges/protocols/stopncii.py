@@ -27,9 +27,9 @@ from collections.abc import Mapping
 
 from rempart.exchanges.errors import BadPage
 from rempart.exchanges.protocols import (
-    MAX_RECORDS, BadRecord, Page, Rejected, Request, Upstream, as_int, clean_id, clean_labels,
+    BadRecord, Page, Request, Upstream, as_int, clean_id, clean_labels,
 )
-from rempart.exchanges.protocols._json import load_object, records_of
+from rempart.exchanges.protocols._json import load_object, record_label, split_records
 
 TYPES = {"ImagePDQ": "pdq", "VideoMD5": "md5"}
 WITHDRAWN = ("Withdrawn", "Deleted")
@@ -51,16 +51,8 @@ class StopNciiWire:
 
     def parse(self, body: bytes, headers: Mapping[str, str], window: Mapping) -> Page:
         doc = load_object(body)
-        data = records_of(doc, "hashRecords")
-        if len(data) > MAX_RECORDS:
-            raise BadPage(f"more than {MAX_RECORDS} records in one page")
-        records, rejected = [], []
-        for raw in data:
-            try:
-                records.append(_record(raw))
-            except BadRecord as exc:
-                value = raw.get("hashValue") if isinstance(raw, dict) else None
-                rejected.append(Rejected(str(value)[:200] if value else "", str(exc)))
+        records, rejected = split_records(doc, "hashRecords", _record,
+                                          lambda raw: record_label(raw, "hashValue"))
         more = doc.get("hasMoreRecords")
         if not isinstance(more, bool):
             raise BadPage("hasMoreRecords is not true or false")

@@ -31,9 +31,9 @@ from urllib.parse import quote, urlencode
 from rempart.errors import InvalidInput
 from rempart.exchanges.errors import BadPage
 from rempart.exchanges.protocols import (
-    MAX_RECORDS, BadRecord, Page, Rejected, Request, Upstream, as_int, clean_id, clean_labels,
+    BadRecord, Page, Request, Upstream, as_int, clean_id, clean_labels,
 )
-from rempart.exchanges.protocols._json import load_object, records_of
+from rempart.exchanges.protocols._json import load_object, record_label, split_records
 
 TYPES = {"HASH_PDQ": "pdq", "HASH_MD5": "md5", "HASH_SHA1": "sha1", "HASH_SHA256": "sha256"}
 FIELDS = "id,indicator,type,last_updated,should_delete,descriptors{id,tags,status}"
@@ -61,16 +61,8 @@ class ThreatExchangeWire:
 
     def parse(self, body: bytes, headers: Mapping[str, str], window: Mapping) -> Page:
         doc = load_object(body)
-        data = records_of(doc, "data")
-        if len(data) > MAX_RECORDS:
-            raise BadPage(f"more than {MAX_RECORDS} records in one page")
-        records, rejected = [], []
-        for raw in data:
-            try:
-                records.append(_update(raw))
-            except BadRecord as exc:
-                rid = raw.get("id") if isinstance(raw, dict) else None
-                rejected.append(Rejected(str(rid)[:200] if rid is not None else "", str(exc)))
+        records, rejected = split_records(doc, "data", _update,
+                                          lambda raw: record_label(raw, "id", keep_falsy=True))
         paging = doc.get("paging") or {}
         if not isinstance(paging, dict):
             raise BadPage("paging is not an object")
