@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
+from rempart.localserver import LocalServer
 from rempart.moderation import signing
 
 
-class WebhookReceiver:
+class WebhookReceiver(LocalServer):
     """Verifies each request's signature with ``secret`` and applies each idempotency key once.
 
     ``requests``: every verified request ({"key", "body"}); ``applied``: key -> first body;
     ``received``: the applied bodies in order; ``rejected``: requests whose signature failed.
     The first ``fail_first`` verified requests are answered 503, to exercise retries.
     """
+
+    path = "/hook"
 
     def __init__(self, secret: str, fail_first: int = 0) -> None:
         self.secret, self.fail_first = secret, fail_first
@@ -48,21 +50,12 @@ class WebhookReceiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        super().__init__(Handler)
+        self.start()
 
     @property
     def received(self) -> list[dict]:
         return list(self.applied.values())
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self) -> "WebhookReceiver":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+        self.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -43,6 +44,13 @@ def _read(path: Path, what: str) -> bytes:
 WITNESS_HELP = "A witness's verifier key (repeatable): require its cosignature/v1."
 NEEDED_HELP = "How many of the --witness keys must have cosigned (default: all of them)."
 
+# the options every check of a published log takes
+Log = Annotated[str, typer.Option("--log", help=LOG_HELP)]
+Vkey = Annotated[str, typer.Option("--vkey", help=VKEY_HELP)]
+Witnesses = Annotated[list[str] | None, typer.Option("--witness", help=WITNESS_HELP)]
+WitnessesNeeded = Annotated[int | None, typer.Option("--witnesses-needed", help=NEEDED_HELP)]
+JsonOut = Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")]
+
 
 def _policy(witnesses: list[str] | None, needed: int | None):
     """The k-of-n witness policy from the options, or None when no witness is given."""
@@ -61,12 +69,12 @@ def _policy(witnesses: list[str] | None, needed: int | None):
 
 @app.command("report")
 def report(
-    day: str = typer.Argument(..., help="UTC day YYYY-MM-DD."),
-    log: str = typer.Option(..., "--log", help=LOG_HELP),
-    vkey: str = typer.Option(..., "--vkey", help=VKEY_HELP),
-    witness: list[str] = typer.Option(None, "--witness", help=WITNESS_HELP),
-    witnesses_needed: int = typer.Option(None, "--witnesses-needed", help=NEEDED_HELP),
-    json_out: bool = typer.Option(False, "--json"),
+    day: Annotated[str, typer.Argument(help="UTC day YYYY-MM-DD.")],
+    log: Log,
+    vkey: Vkey,
+    witness: Witnesses = None,
+    witnesses_needed: WitnessesNeeded = None,
+    json_out: JsonOut = False,
 ) -> None:
     """Signature, inclusion of the report leaf, recount of the day, chain to the previous report."""
     from rempart.transparency.verify import verify_published_report
@@ -77,13 +85,13 @@ def report(
 
 @app.command("consistency")
 def consistency(
-    old: Path = typer.Argument(..., help="The older signed checkpoint (file)."),
-    new: Path = typer.Argument(..., help="The newer signed checkpoint (file)."),
-    log: str = typer.Option(..., "--log", help=LOG_HELP),
-    vkey: str = typer.Option(..., "--vkey", help=VKEY_HELP),
-    witness: list[str] = typer.Option(None, "--witness", help=WITNESS_HELP),
-    witnesses_needed: int = typer.Option(None, "--witnesses-needed", help=NEEDED_HELP),
-    json_out: bool = typer.Option(False, "--json"),
+    old: Annotated[Path, typer.Argument(help="The older signed checkpoint (file).")],
+    new: Annotated[Path, typer.Argument(help="The newer signed checkpoint (file).")],
+    log: Log,
+    vkey: Vkey,
+    witness: Witnesses = None,
+    witnesses_needed: WitnessesNeeded = None,
+    json_out: JsonOut = False,
 ) -> None:
     """Check that the NEW checkpoint's tree extends the OLD one's (no fork, no rewrite)."""
     from rempart.transparency.verify import verify_published_consistency
@@ -112,12 +120,12 @@ def receipt(
 
 @app.command("opening")
 def opening(
-    index: int = typer.Argument(..., help="The leaf index whose revealed opening to check."),
-    log: str = typer.Option(..., "--log", help=LOG_HELP),
-    vkey: str = typer.Option(..., "--vkey", help=VKEY_HELP),
+    index: Annotated[int, typer.Argument(help="The leaf index whose revealed opening to check.")],
+    log: Log,
+    vkey: Vkey,
     content: Path = typer.Option(None, "--content", help="The content it should open to (an "
                                  "order's canonical JSON, order.json in its package)."),
-    json_out: bool = typer.Option(False, "--json"),
+    json_out: JsonOut = False,
 ) -> None:
     """Check a revealed opening (openings.json) against the leaf committed long before."""
     from rempart.transparency.verify import verify_published_opening

@@ -10,10 +10,9 @@ Python for the same picture, and the summary says so.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from sqlalchemy import select
 
@@ -24,6 +23,7 @@ from rempart.hotline.models import Notice, Organisation
 from rempart.hotline.orgs import create_org, notice_json, set_endpoint
 from rempart.hotline.public import Gate, load_or_create_key, read_report, submit_report
 from rempart.hotline.service import submit_batch
+from rempart.localserver import LocalServer
 from rempart.moderation import ActionKind, ActionRequest, claim, decide, deliver_pending
 from rempart.moderation import signing
 from rempart.people import actor_of
@@ -35,8 +35,10 @@ NGO = "Demo Child Protection NGO"
 SEEDS = (20_001, 20_002, 20_003)  # benign stand-ins, posted in a demo group and then reported
 
 
-class Receiver:
+class Receiver(LocalServer):
     """The NGO's side: a local HTTP server that checks each webhook's signature."""
+
+    path = "/rempart"
 
     def __init__(self) -> None:
         self.secret = ""
@@ -62,13 +64,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/rempart"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 @dataclass
@@ -108,7 +104,7 @@ def run_hotline_demo(rt: Runtime, log=print) -> HotlineDemo:
         rt.scan_media(jpeg(picture(seed)), ScanContext(account=f"acct-ngo-{i}",
                                                        space="group-hotline",
                                                        message=f"msg-{seed}"))
-    receiver = Receiver()
+    receiver = Receiver().start()
     try:
         with rt.db.session() as s:
             org = s.scalar(select(Organisation).where(Organisation.name == NGO))
@@ -136,7 +132,7 @@ def run_hotline_demo(rt: Runtime, log=print) -> HotlineDemo:
             out.notices = [{"id": n["id"], "reference": n["reference"], "status": n["status"]}
                            for n in (notice_json(s, s.get(Notice, i)) for i in ids)]
     finally:
-        receiver.close()
+        receiver.stop()
     _public(rt, out)
     return out
 

@@ -28,12 +28,13 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
 from rempart.banks.ncmec_xml import NAMESPACE
 from rempart.exchanges.protocols.ncmec import TIME_FORMAT, iso
+from rempart.localserver import LocalServer
 
 FAILURES = ("429", "500", "truncate", "garbage", "stall")
 CREDENTIALS = {"ncmec": "tester:s3cret", "threatexchange": "1234|app-secret",
@@ -65,7 +66,7 @@ class Received:
     headers: dict = field(default_factory=dict)
 
 
-class UpstreamServer:
+class UpstreamServer(LocalServer):
     """One exchange's server (``kind``: ncmec, threatexchange or stopncii)."""
 
     def __init__(self, kind: str, *, page_size: int = 50, privacy_group: str = "1001",
@@ -81,32 +82,10 @@ class UpstreamServer:
         self._window_key: tuple | None = None
         self._window: list[Version] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), _Handler)
-        self._server.daemon_threads = True
+        super().__init__(_Handler, host, port)
         self._server.upstream = self  # type: ignore[attr-defined]
-        self._thread: threading.Thread | None = None
 
     # -- control ---------------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> UpstreamServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> UpstreamServer:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     def inject(self, failure: str, times: int = 1) -> None:
         if failure not in FAILURES:
@@ -367,13 +346,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("kind", choices=sorted(CREDENTIALS))
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
-    server = UpstreamServer(args.kind, port=args.port).start()
+    server = UpstreamServer(args.kind, port=args.port)
     print(f"{args.kind} test server on {server.url} (credential {server.credential})", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        server.stop()
+    server.serve_until_interrupted()
 
 
 if __name__ == "__main__":

@@ -52,3 +52,25 @@ def load_or_create_signer(home: Path, origin: str = DEFAULT_ORIGIN) -> Ed25519Si
         raise Conflict(f"{path} holds the key of log {shown(signer.name)}, not of {shown(origin)} "
                        "(REMPART_LOG_ORIGIN); a log keeps one origin for life")
     return signer
+
+
+class HomeKeySigner:
+    """Mixin for what signs with the key of ``origin`` kept under ``home``: the log, the legal desk.
+
+    The key is read (or created) on first use, not at construction, so that commands which never
+    sign never touch the key file.
+    """
+
+    home: Path
+    origin: str
+    _signer: Ed25519Signer | None = None
+
+    @property
+    def signer(self) -> Ed25519Signer:
+        if self._signer is None:
+            self._signer = load_or_create_signer(self.home, self.origin)
+        return self._signer
+
+    def vkey(self) -> str:
+        """The verifier key of what this signs: publish it, give it to whoever checks."""
+        return self.signer.verifier().vkey()

@@ -34,9 +34,10 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from rempart.legal.cybertipline.protocol import ResponseCode as C, response_xml
+from rempart.localserver import LocalServer
 from rempart.legal.cybertipline.report import IncidentType
 
 FAILURES = ("server_error", "http_500", "http_503", "malformed", "auth", "validation", "timeout", "lost_ack")
@@ -111,7 +112,9 @@ def _document(body: bytes, root_tag: str) -> ET.Element:
     return root
 
 
-class CyberTiplineTestServer:
+class CyberTiplineTestServer(LocalServer):
+    path = "/ispws"
+
     def __init__(self, username: str = "usr123", password: str = "pswd123", *, host: str = "127.0.0.1",
                  port: int = 0, stall: float = 2.0, first_report_id: int = 4564654) -> None:
         self.username, self.password, self.stall = username, password, stall
@@ -119,31 +122,7 @@ class CyberTiplineTestServer:
         self.calls: list[str] = []  # every request's endpoint, in order
         self._failures: dict[str, list[str]] = {}
         self._next_id, self._lock = first_report_id, threading.Lock()
-        handler = type("Handler", (_Handler,), {"app": self})
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/ispws"
-
-    def start(self) -> CyberTiplineTestServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> CyberTiplineTestServer:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        super().__init__(type("Handler", (_Handler,), {"app": self}), host, port, poll_seconds=0.05)
 
     def inject(self, endpoint: str, failure: str, times: int = 1) -> None:
         if endpoint not in ENDPOINTS or failure not in FAILURES:
@@ -304,12 +283,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     server = CyberTiplineTestServer(args.username, args.password, host=args.host, port=args.port)
     print(f"CyberTipline test server on {server.url} (user {args.username})", flush=True)
-    try:
-        server._server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server._server.server_close()
+    server.serve_until_interrupted()
 
 
 if __name__ == "__main__":

@@ -23,34 +23,24 @@ from rempart.moderation.media import DirectoryMediaStore
 from rempart.store.db import utcnow
 from rempart.transparency.db.receipts import make_receipt
 from rempart.transparency.db.service import TransparencyLog
-from rempart.transparency.keys import load_or_create_signer
-from rempart.transparency.note import Ed25519Signer
+from rempart.transparency.keys import HomeKeySigner
 
 
 #: how often ``follow_up`` tries the pending CyberTipline reports
 TIPLINE_EVERY = dt.timedelta(seconds=30)
 
 
-class LegalDesk:
+class LegalDesk(HomeKeySigner):
+    """Signs disclosure packages with the key of ``<log host>/evidence`` (``vkey()``: give it to authorities)."""
+
     def __init__(self, home: Path, config: LegalConfig, log: TransparencyLog, evidence) -> None:
         self.home = Path(home) / "legal"
         self.config = config
         self.log = log
         self.evidence = evidence
         self.origin = f"{log.origin.split('/')[0]}/evidence"
-        self._signer: Ed25519Signer | None = None
         log.answers = stats.answers_of_day  # daily reports carry the desk's answer times
         self._tipline_at: dt.datetime | None = None
-
-    @property
-    def signer(self) -> Ed25519Signer:
-        if self._signer is None:
-            self._signer = load_or_create_signer(self.home, self.origin)
-        return self._signer
-
-    def vkey(self) -> str:
-        """The verifier key of disclosure packages (publish it; give it to authorities)."""
-        return self.signer.verifier().vkey()
 
     @property
     def attachments_dir(self) -> Path:

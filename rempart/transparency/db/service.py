@@ -40,7 +40,7 @@ from rempart.store.db import utcnow
 from rempart.transparency.db import log_store
 from rempart.transparency.checkpoint import Checkpoint, parse_checkpoint, sign_checkpoint
 from rempart.transparency.dsa import HASH_LIST_CLASSIFICATION
-from rempart.transparency.keys import DEFAULT_ORIGIN, load_or_create_signer
+from rempart.transparency.keys import DEFAULT_ORIGIN, HomeKeySigner
 from rempart.transparency.leaves import (
     VOCABULARY,
     Decision,
@@ -57,7 +57,7 @@ from rempart.transparency.leaves import (
 )
 from rempart.transparency.merkle import stored_hash_count
 from rempart.transparency.db.models import LogHash, LogLeaf, LogOpening, LogReport
-from rempart.transparency.note import Ed25519Signer, parse_note
+from rempart.transparency.note import parse_note
 
 #: the leaf fields of an automatic block at upload (plus content_type, day, region, commitment):
 #: it acts on the content, and takes effect at upload, before anyone could see it ("immediate")
@@ -285,7 +285,7 @@ def signals_digest(signals: list[tuple[str, str]]) -> bytes:
 # --- the service object the runtime holds ------------------------------------------------
 
 
-class TransparencyLog:
+class TransparencyLog(HomeKeySigner):
     """One log: its origin, region, clock, and signing key (loaded or created on first use)."""
 
     def __init__(self, home: Path, origin: str = DEFAULT_ORIGIN, region: str = "EU",
@@ -297,19 +297,8 @@ class TransparencyLog:
         self.origin = origin
         self.region = region
         self.clock = clock
-        self._signer: Ed25519Signer | None = None
         #: where each daily report's law-enforcement answer times come from (the legal desk)
         self.answers: Answers = None
-
-    @property
-    def signer(self) -> Ed25519Signer:
-        if self._signer is None:
-            self._signer = load_or_create_signer(self.home, self.origin)
-        return self._signer
-
-    def vkey(self) -> str:
-        """The verifier key anyone needs to check this log's checkpoints."""
-        return self.signer.verifier().vkey()
 
     def today(self) -> dt.date:
         return day_of(self.clock())
