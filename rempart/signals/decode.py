@@ -49,13 +49,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from PIL import Image
 
 from rempart.errors import CorruptMedia, MediaLimitExceeded, RempartError, UnsupportedMedia
 from rempart.signals.budget import UNLIMITED, MemoryBudget
 from rempart.signals.limits import Deadline, Limits
-from rempart.signals.pdq import HASH_BYTES_PER_PIXEL
+from rempart.signals.pdq import HASH_BYTES_PER_PIXEL, rgbx_parent
 
 _PILLOW_FORMAT = {
     "jpeg": "JPEG", "png": "PNG", "gif": "GIF", "webp": "WEBP", "bmp": "BMP", "tiff": "TIFF",
@@ -372,7 +373,8 @@ _ArrowArray._fields_ = [
     ("n_buffers", ctypes.c_int64), ("n_children", ctypes.c_int64),
     ("buffers", ctypes.POINTER(ctypes.c_void_p)),
     ("children", ctypes.POINTER(ctypes.POINTER(_ArrowArray))),
-    ("dictionary", ctypes.c_void_p), ("release", ctypes.c_void_p), ("private_data", ctypes.c_void_p),
+    ("dictionary", ctypes.c_void_p), ("release", ctypes.c_void_p),
+    ("private_data", ctypes.c_void_p),
 ]
 _CAPSULE_POINTER = ctypes.pythonapi.PyCapsule_GetPointer
 _CAPSULE_POINTER.restype, _CAPSULE_POINTER.argtypes = ctypes.c_void_p, [ctypes.py_object,
@@ -408,6 +410,18 @@ def _shared(im: Image.Image) -> np.ndarray | None:
     if mode == "L":
         return _grey_to_rgb(pixels.reshape(height, width))
     return pixels.reshape(height, width, 4)[:, :, :3]
+
+
+def contiguous_rgb(rgb: np.ndarray) -> np.ndarray:
+    """``rgb`` as a C-contiguous ``H x W x 3`` array (itself when it is one), for code that
+    needs one (OpenCV): Pillow's shared RGBX memory (``_shared``) loses its fourth byte in one
+    vectorised pass, about 20x faster than numpy's strided copy of a 3-of-4-channel view."""
+    if rgb.flags.c_contiguous:
+        return rgb
+    parent = rgbx_parent(rgb)
+    if parent is not rgb:
+        return cv2.cvtColor(parent, cv2.COLOR_RGBA2RGB)
+    return np.ascontiguousarray(rgb)
 
 
 def _strips(im: Image.Image) -> Iterator[tuple[int, Image.Image]]:

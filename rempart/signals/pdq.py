@@ -242,7 +242,7 @@ class _FastReference:
         if rows < _MIN_DIM or cols < _MIN_DIM:
             return None
         out = np.empty((64, 64), np.float32)
-        rgb = _padded(rgb)
+        rgb = rgbx_parent(rgb)
         if plain_64 and rows == 64 and cols == 64:
             self._kernels.luma_plain(rgb, out)
         else:
@@ -279,7 +279,7 @@ class _FastReference:
         return out.hex()
 
 
-def _padded(rgb: np.ndarray) -> np.ndarray:
+def rgbx_parent(rgb: np.ndarray) -> np.ndarray:
     """``rgb`` as the C-contiguous ``H x W x 4`` array it is the first three channels of, when
     it is one (decoding shares Pillow's RGBX memory so, ``decode._shared``), else ``rgb``: numba
     indexes a contiguous array faster than a strided view (the fourth byte is never read)."""
@@ -313,7 +313,8 @@ HASH_BYTES_PER_PIXEL = 8 if _REFERENCE is not None else 3 + 24 + 8
 def _probes() -> list[np.ndarray]:
     """Pictures the fast path must hash exactly as ``pdqhash`` does before it is used: odd
     sizes, PDQ's 64 x 64 special case, the smallest hashable size, strided, grey and read-only
-    (contiguous or strided) views (each array type numba compiles for: the probes compile them all at first use)."""
+    (contiguous or strided) views (each array type numba compiles for: the probes compile them
+    all at first use)."""
     rng = np.random.default_rng(11)
     noise = rng.integers(0, 256, (301, 517, 3), dtype=np.uint8)
     smooth = np.cumsum(rng.integers(0, 3, (200, 130, 3)), axis=0).astype(np.uint8)

@@ -41,7 +41,7 @@ def test_decoded_pixels_are_pillow_s_memory_shared_read_only(mode):
     import gc
     import io
 
-    from rempart.signals.decode import decode_frames, encode_jpeg
+    from rempart.signals.decode import contiguous_rgb, decode_frames, encode_jpeg
     from rempart.signals.limits import DEFAULT_LIMITS, Deadline
 
     rgb = _photo_like(np.random.default_rng(5), 300, 410)
@@ -55,6 +55,8 @@ def test_decoded_pixels_are_pillow_s_memory_shared_read_only(mode):
     if mode == "RGB":
         assert frame.rgb.strides == (4 * 410, 4, 1)  # RGBX, seen without the padding byte
     assert pdq_dihedral(frame.rgb) == pdq_dihedral(np.ascontiguousarray(frame.rgb))
+    dense = contiguous_rgb(frame.rgb)  # what OpenCV is given (stage 1's working copy)
+    assert dense.flags.c_contiguous and np.array_equal(dense, expected)
     del scratch
 
 
