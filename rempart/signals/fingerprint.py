@@ -32,7 +32,7 @@ import numpy as np
 
 from rempart.errors import InvalidInput, InvariantViolation, NotFound
 from rempart.signals.budget import UNLIMITED, MemoryBudget
-from rempart.signals.decode import DEFAULT_JPEG_DRAFT, decode_frames
+from rempart.signals.decode import DEFAULT_JPEG_DRAFT, contiguous_rgb, decode_frames
 from rempart.signals.limits import DEFAULT_LIMITS, Deadline, Limits
 from rempart.signals.features import BANK_POINTS, Features, extract, extract_region
 from rempart.signals.model import STAGE1_NAMES, VARIANT_NAMES, FrameHash, Fingerprint
@@ -185,7 +185,7 @@ class _FrameHasher:
     def _add(self, rgb: np.ndarray, t: float | None) -> None:
         # Stage 2's ORB pass over the whole picture runs on another core while this one hashes
         # (OpenCV releases the GIL): the upload's latency, not its CPU time, is what it saves.
-        work = working_copy(rgb) if self.stage1 and not self.frames else None
+        work = working_copy(contiguous_rgb(rgb)) if self.stage1 and not self.frames else None
         whole = _FEATURES.submit(extract, work) if work is not None else None
         try:
             self._hash(rgb, t, work)

@@ -242,6 +242,7 @@ class _FastReference:
         if rows < _MIN_DIM or cols < _MIN_DIM:
             return None
         out = np.empty((64, 64), np.float32)
+        rgb = rgbx_parent(rgb)
         if plain_64 and rows == 64 and cols == 64:
             self._kernels.luma_plain(rgb, out)
         else:
@@ -278,6 +279,19 @@ class _FastReference:
         return out.hex()
 
 
+def rgbx_parent(rgb: np.ndarray) -> np.ndarray:
+    """``rgb`` as the C-contiguous ``H x W x 4`` array it is the first three channels of, when
+    it is one (decoding shares Pillow's RGBX memory so, ``decode._shared``), else ``rgb``: numba
+    indexes a contiguous array faster than a strided view (the fourth byte is never read)."""
+    rows, cols = rgb.shape[:2]
+    base = rgb.base
+    if (rgb.strides != (4 * cols, 4, 1) or not isinstance(base, np.ndarray)
+            or base.dtype != np.uint8 or not base.flags.c_contiguous
+            or base.nbytes != rows * cols * 4 or base.ctypes.data != rgb.ctypes.data):
+        return rgb
+    return base.reshape(rows, cols, 4)
+
+
 def _load_reference() -> _ReferenceFromLuma | None:
     """The C++ entry points, if this ``pdqhash`` build exports them and they agree with it."""
     try:
@@ -299,15 +313,18 @@ HASH_BYTES_PER_PIXEL = 8 if _REFERENCE is not None else 3 + 24 + 8
 def _probes() -> list[np.ndarray]:
     """Pictures the fast path must hash exactly as ``pdqhash`` does before it is used: odd
     sizes, PDQ's 64 x 64 special case, the smallest hashable size, strided, grey and read-only
-    views (each array type numba compiles for: the probes compile them all at first use)."""
+    (contiguous or strided) views (each array type numba compiles for: the probes compile them
+    all at first use)."""
     rng = np.random.default_rng(11)
     noise = rng.integers(0, 256, (301, 517, 3), dtype=np.uint8)
     smooth = np.cumsum(rng.integers(0, 3, (200, 130, 3)), axis=0).astype(np.uint8)
     grey = rng.integers(0, 256, (97, 41), dtype=np.uint8)
     frozen = smooth.copy()
     frozen.setflags(write=False)  # as numpy sees a decoded Pillow picture
+    shared = rng.integers(0, 256, (83, 61, 4), dtype=np.uint8)[:, :, :3]
+    shared.setflags(write=False)  # as decoding shares Pillow's RGBX memory (decode._shared)
     return [noise, noise[::-1, ::3], smooth.transpose(1, 0, 2), noise[:64, :64],
-            noise[:5, :9], np.broadcast_to(grey[:, :, None], (*grey.shape, 3)), frozen]
+            noise[:5, :9], np.broadcast_to(grey[:, :, None], (*grey.shape, 3)), frozen, shared]
 
 
 _FAST: list = []  # [] until first use, then [the fast path or None]

@@ -128,15 +128,17 @@ def _kernels():
 
 def load_kernels() -> bool:
     """Import the numba kernels now and run the line scan on a contiguous, a strided, a
-    broadcast grey and a read-only picture (the array types decoding yields), so no caller
-    pays the compile; whether numba's scan is in use."""
+    broadcast grey, a read-only and a read-only strided picture (the array types decoding
+    yields), so no caller pays the compile; whether numba's scan is in use."""
     kernels = _kernels()
     picture = np.zeros((12, 10, 3), np.uint8)
     picture[3:9, 2:8] = 200
     grey = np.broadcast_to(picture[:, :, :1], picture.shape)
     frozen = picture.copy()
     frozen.setflags(write=False)  # as numpy sees a decoded Pillow picture
-    for rgb in (picture, picture[::-1, ::2], grey, frozen):
+    shared = np.concatenate([picture, picture[:, :, :1]], axis=2)[:, :, :3]
+    shared.setflags(write=False)  # as decoding shares Pillow's RGBX memory (decode._shared)
+    for rgb in (picture, picture[::-1, ::2], grey, frozen, shared):
         content_box(rgb)
     return kernels is not None
 

@@ -26,10 +26,38 @@ def test_pdq_from_our_luma_is_bit_exact_with_pdqhash_on_any_strides():
     for size in [(5, 5), (37, 1000), (480, 360), (1001, 777)]:
         rgb = rng.integers(0, 256, (*size, 3), dtype=np.uint8)
         grey = np.broadcast_to(rng.integers(0, 256, (*size, 1), dtype=np.uint8), (*size, 3))
-        for picture in (rgb, rgb[::-1, ::2], rgb.transpose(1, 0, 2), grey, grey[:, ::-1]):
+        padded = rng.integers(0, 256, (*size, 4), dtype=np.uint8)[:, :, :3]  # Pillow's RGBX
+        for picture in (rgb, rgb[::-1, ::2], rgb.transpose(1, 0, 2), grey, grey[:, ::-1], padded,
+                        padded[::-1]):
             hashes, quality = pdq_dihedral(picture)
             assert (list(hashes.values()), quality) == _reference(picture)
             assert pdq_hash(picture) == (hashes["original"], quality)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_decoded_pixels_are_pillow_s_memory_shared_read_only(mode):
+    """The last frame's pixels are a read-only view of Pillow's picture, not a copy: the same
+    values as converting, hashed the same, and still valid once Pillow's picture is closed."""
+    import gc
+    import io
+
+    from rempart.signals.decode import contiguous_rgb, decode_frames, encode_jpeg
+    from rempart.signals.limits import DEFAULT_LIMITS, Deadline
+
+    rgb = _photo_like(np.random.default_rng(5), 300, 410)
+    data = encode_jpeg(rgb if mode == "RGB" else rgb[:, :, 1])
+    (frame,) = decode_frames(data, "jpeg", DEFAULT_LIMITS, Deadline(30.0))
+    gc.collect()
+    scratch = [np.full(1 << 20, 7, np.uint8) for _ in range(8)]  # reuses freed memory, if any
+    assert not frame.rgb.flags.writeable and not frame.rgb.flags.owndata
+    expected = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    assert np.array_equal(frame.rgb, expected)
+    if mode == "RGB":
+        assert frame.rgb.strides == (4 * 410, 4, 1)  # RGBX, seen without the padding byte
+    assert pdq_dihedral(frame.rgb) == pdq_dihedral(np.ascontiguousarray(frame.rgb))
+    dense = contiguous_rgb(frame.rgb)  # what OpenCV is given (stage 1's working copy)
+    assert dense.flags.c_contiguous and np.array_equal(dense, expected)
+    del scratch
 
 
 def test_luma_is_pdqhash_s_float64_arithmetic_rounded_to_float32():
