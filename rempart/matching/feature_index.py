@@ -122,40 +122,29 @@ class _Tables:
         # postings as int32 (4 bytes per descriptor and table, not 8)
         self.order = np.argsort(chunks, axis=1, kind="stable").astype(np.int32)
         self.keys = np.take_along_axis(chunks, self.order, axis=1)
+        # where each bucket of keys (their top 16 bits) begins, per table: 10 x 256 KB
+        edges = np.arange((_LISTS >> 8) + 1, dtype=np.int64) << 8
+        self.starts = np.stack([np.searchsorted(col, edges) for col in self.keys]).astype(np.int32)
 
-    def near(self, qdesc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Distinct (query row, banked row) pairs within NEAR bits that share a chunk, with
-        their distances."""
-        none = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-        if not len(self.desc) or not len(qdesc):
-            return none
+    def votes(self, query: Features, stale: set[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The query's votes in these tables (``FeatureIndex.shortlist``): (query row, item,
+        the voting point's row in its item); items in ``stale`` are skipped."""
+        if not len(self.desc) or not len(query):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         busy = max(BUSY_LIST, int(4 * len(self.desc) / _LISTS))
-        qchunks = _chunks(qdesc)
-        qs, ds = [], []
-        for t in range(_CHUNKS):
-            col, needles = self.keys[t], qchunks[:, t]
-            rows = np.argsort(needles, kind="stable")
-            needles = needles[rows]
-            lo = np.searchsorted(col, needles, "left")
-            n = np.searchsorted(col, needles, "right") - lo
-            n[n > busy] = 0  # a list every picture's flat areas share: no evidence
-            total = int(n.sum())
-            if not total:
-                continue
-            starts = np.repeat(lo - (np.cumsum(n) - n), n)
-            qs.append(np.repeat(rows, n))
-            ds.append(self.order[t, starts + np.arange(total)])
-        if not qs:
-            return none
-        q, d = np.concatenate(qs), np.concatenate(ds)
-        dist = np.bitwise_count(_words(qdesc)[q] ^ self.words[d]).sum(axis=1)
-        keep = dist <= NEAR
-        key, first = np.unique(q[keep] * len(self.desc) + d[keep], return_index=True)
-        return key // len(self.desc), key % len(self.desc), dist[keep][first]
+        skip = np.sort(np.fromiter(stale, np.int64, len(stale)))
+        return _kernels().votes(self.keys, self.order, self.starts, self.words, self.owners, self.pos, skip,
+                                _chunks(query.desc), _words(query.desc), busy, NEAR, RATIO)
 
 
 def _words(desc: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(desc).view(np.uint64).reshape(len(desc), 4)
+
+
+def _kernels():
+    # numba is imported on first use, so importing rempart.matching stays fast
+    from rempart.matching import _feature_kernels as k
+    return k
 
 
 def _tables(items: list[tuple[int, Features]]) -> _Tables:
@@ -216,7 +205,8 @@ class FeatureIndex:
         """Memory held by the index (descriptors, positions, tables), in bytes."""
         held = sum(f.xy.nbytes + f.desc.nbytes for f in self._items.values())
         m = self._main
-        return held + m.owners.nbytes + m.pos.nbytes + m.order.nbytes + m.keys.nbytes
+        return (held + m.owners.nbytes + m.pos.nbytes + m.order.nbytes + m.keys.nbytes
+                + m.starts.nbytes)
 
     def shortlist(self, query: Features, size: int = SHORTLIST) -> list[tuple[int, int]]:
         """The ``(item, score)`` pairs worth verifying, best first.
@@ -228,34 +218,14 @@ class FeatureIndex:
         that merely share glyphs or corners stop here, before the costlier verification)."""
         if self._delta and self._delta_tables is None:
             self._delta_tables = _tables(list(self._delta.items()))
-        qs, owners, rows, dists = [], [], [], []
-        for tables, stale in ((self._main, self._stale), (self._delta_tables, set())):
-            if tables is None:
-                continue
-            q, d, dist = tables.near(query.desc)
-            o = tables.owners[d]
-            if stale and len(o):
-                alive = ~np.isin(o, np.fromiter(stale, np.int64, len(stale)))
-                q, d, o, dist = q[alive], d[alive], o[alive], dist[alive]
-            qs.append(q)
-            owners.append(o)
-            rows.append(tables.pos[d])
-            dists.append(dist)
-        if not qs or not sum(len(q) for q in qs):
+        votes = [tables.votes(query, stale)
+                 for tables, stale in ((self._main, self._stale), (self._delta_tables, set()))
+                 if tables is not None]
+        if not votes:
             return []
-        q, o, r = np.concatenate(qs), np.concatenate(owners), np.concatenate(rows)
-        dist = np.concatenate(dists)
-        # A query point votes for an item with its nearest point there, when that one is clearly
-        # nearer than the next (Lowe's ratio): a corner repeated all over a picture is no evidence.
-        key = o * len(query) + q
-        order = np.lexsort((dist, key))
-        key, dist, q, o, r = key[order], dist[order], q[order], o[order], r[order]
-        first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        nxt = first + 1
-        has_next = (nxt < len(key)) & (key[np.minimum(nxt, len(key) - 1)] == key[first])
-        second = np.where(has_next, dist[np.minimum(nxt, len(key) - 1)], 10 ** 6)
-        keep = first[dist[first] < RATIO * second]
-        q, o, r = q[keep], o[keep], r[keep]
+        q, o, r = (np.concatenate(v) for v in zip(*votes))
+        if not len(q):
+            return []
         items, counts = np.unique(o, return_counts=True)
         best = np.argsort(-counts, kind="stable")[:PRESCREEN]
         scored = []
@@ -315,14 +285,12 @@ def verify(banked: Features, query: Features) -> Verification:
     """Fit a similarity from ``banked`` to ``query`` and apply the rules of the module doc."""
     if len(banked) < 4 or len(query) < 4:
         return Verification(0, 0.0, 0, None)
-    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
-    pairs = matcher.knnMatch(query.desc, banked.desc, k=2)
-    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance
-            and p[0].distance <= NEAR]
+    nearest, d1, d2 = _kernels().nearest_two(_words(query.desc), _words(banked.desc))
+    good = np.flatnonzero((d1 < RATIO * d2) & (d1 <= NEAR))
     if len(good) < 4:
         return Verification(len(good), 0.0, 0, None)
-    src = banked.xy[[g.trainIdx for g in good]]
-    dst = query.xy[[g.queryIdx for g in good]]
+    src = banked.xy[nearest[good]]
+    dst = query.xy[good]
     tolerance = max(3.0, 0.012 * max(query.width, query.height))
     m, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
                                           ransacReprojThreshold=tolerance, maxIters=2000,

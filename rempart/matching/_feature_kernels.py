@@ -1,0 +1,128 @@
+"""Numba kernels behind ``FeatureIndex`` (stage 2): the shortlist's votes and verification's
+nearest neighbours, the two loops that numpy ran as many whole-array passes.
+
+Imported lazily by ``rempart.matching.feature_index`` (importing numba costs about half a
+second); ``@njit(cache=True, nogil=True)`` like ``rempart.matching._kernels``, whose popcount
+they share. Descriptors are rows of four uint64 words (ORB's 256 bits).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from rempart.matching._kernels import _distance
+
+#: a chunk's top bits (24 - this) pick its bucket in ``starts``: the binary search then walks
+#: a few keys, not the whole table
+_BUCKET_SHIFT = 8
+
+
+@njit(cache=True, nogil=True)
+def votes(keys, order, starts, words, owners, pos, stale, qchunks, qwords, busy, near, ratio):
+    """The shortlist's votes: for each query descriptor and each banked item, the item's nearest
+    descriptor among those sharing at least one chunk (``keys[t]`` sorted, ``order[t]`` its
+    rows, ``starts[t, b]`` where keys of top byte pair ``b`` begin) and within ``near`` bits; it votes when it is nearer than ``ratio`` x the item's next
+    (none: always). Lists longer than ``busy`` are skipped; items in ``stale`` (sorted) too.
+    Returns (query row, item, the voting point's row in its item) per vote."""
+    m, chunks = qchunks.shape
+    cap = max(64, 4 * m)
+    out_q = np.empty(cap, np.int64)
+    out_o = np.empty(cap, np.int64)
+    out_r = np.empty(cap, np.int64)
+    count = 0
+    rows = np.empty(chunks * busy, np.int64)
+    hit_o = np.empty(chunks * busy, np.int64)
+    hit_d = np.empty(chunks * busy, np.int64)
+    hit_r = np.empty(chunks * busy, np.int64)
+    shift = np.uint32(_BUCKET_SHIFT)
+    for q in range(m):
+        n = 0
+        for t in range(chunks):
+            key = qchunks[q, t]
+            b = key >> shift
+            lo, end = starts[t, b], starts[t, b + 1]
+            lo += np.searchsorted(keys[t, lo:end], key)
+            hi = lo
+            while hi < end and keys[t, hi] == key and hi - lo <= busy:
+                hi += 1
+            if hi - lo > busy:
+                continue  # a list every picture's flat areas share: no evidence
+            for p in range(lo, hi):
+                rows[n] = order[t, p]
+                n += 1
+        if n == 0:
+            continue
+        cand = np.sort(rows[:n])
+        # distinct rows within ``near`` bits, of items still held
+        k = 0
+        for i in range(n):
+            r = cand[i]
+            if i and r == cand[i - 1]:
+                continue
+            d = _distance(qwords[q], words[r])
+            if d > near:
+                continue
+            o = owners[r]
+            if len(stale):
+                s = np.searchsorted(stale, o)
+                if s < len(stale) and stale[s] == o:
+                    continue
+            hit_o[k] = o
+            hit_d[k] = d
+            hit_r[k] = r
+            k += 1
+        if k == 0:
+            continue
+        by_item = np.argsort(hit_o[:k], kind="mergesort")  # stable: rows stay ascending
+        i = 0
+        while i < k:
+            o = hit_o[by_item[i]]
+            best, second, best_row = 1 << 30, 1 << 30, -1
+            j = i
+            while j < k and hit_o[by_item[j]] == o:
+                d = hit_d[by_item[j]]
+                if d < best:
+                    second, best, best_row = best, d, hit_r[by_item[j]]
+                elif d < second:
+                    second = d
+                j += 1
+            if second == 1 << 30 or best < ratio * second:
+                if count == cap:
+                    cap *= 2
+                    out_q = _grown(out_q, cap)
+                    out_o = _grown(out_o, cap)
+                    out_r = _grown(out_r, cap)
+                out_q[count] = q
+                out_o[count] = o
+                out_r[count] = pos[best_row]
+                count += 1
+            i = j
+    return out_q[:count], out_o[:count], out_r[:count]
+
+
+@njit(cache=True, nogil=True)
+def _grown(a, cap):
+    b = np.empty(cap, a.dtype)
+    b[:len(a)] = a
+    return b
+
+
+@njit(cache=True, nogil=True)
+def nearest_two(qwords, words):
+    """For each query descriptor: its nearest banked descriptor's row, that distance, and the
+    next distance (brute force: a banked item has a few hundred points)."""
+    m, n = len(qwords), len(words)
+    best = np.empty(m, np.int64)
+    d1 = np.empty(m, np.int64)
+    d2 = np.empty(m, np.int64)
+    for q in range(m):
+        a, b, at = 1 << 30, 1 << 30, -1
+        for r in range(n):
+            d = _distance(qwords[q], words[r])
+            if d < a:
+                b, a, at = a, d, r
+            elif d < b:
+                b = d
+        best[q], d1[q], d2[q] = at, a, b
+    return best, d1, d2
