@@ -53,7 +53,11 @@ def votes(keys, order, starts, words, owners, pos, stale, qchunks, qwords, busy,
                 n += 1
         if n == 0:
             continue
-        cand = np.sort(rows[:n])
+        if n <= 64:
+            _insertion_sort(rows, n)  # a few rows per query, typically: no allocation
+        else:
+            rows[:n] = np.sort(rows[:n])
+        cand = rows
         # distinct rows within ``near`` bits, of items still held
         k = 0
         for i in range(n):
@@ -74,16 +78,21 @@ def votes(keys, order, starts, words, owners, pos, stale, qchunks, qwords, busy,
             k += 1
         if k == 0:
             continue
-        by_item = np.argsort(hit_o[:k], kind="mergesort")  # stable: rows stay ascending
+        # grouped by item, rows ascending within an item (a stable sort of rows already sorted)
+        if k <= 64:
+            _insertion_sort_by(hit_o, hit_d, hit_r, k)
+        else:
+            by = np.argsort(hit_o[:k], kind="mergesort")
+            hit_o[:k], hit_d[:k], hit_r[:k] = hit_o[:k][by], hit_d[:k][by], hit_r[:k][by]
         i = 0
         while i < k:
-            o = hit_o[by_item[i]]
+            o = hit_o[i]
             best, second, best_row = 1 << 30, 1 << 30, -1
             j = i
-            while j < k and hit_o[by_item[j]] == o:
-                d = hit_d[by_item[j]]
+            while j < k and hit_o[j] == o:
+                d = hit_d[j]
                 if d < best:
-                    second, best, best_row = best, d, hit_r[by_item[j]]
+                    second, best, best_row = best, d, hit_r[j]
                 elif d < second:
                     second = d
                 j += 1
@@ -99,6 +108,29 @@ def votes(keys, order, starts, words, owners, pos, stale, qchunks, qwords, busy,
                 count += 1
             i = j
     return out_q[:count], out_o[:count], out_r[:count]
+
+
+@njit(cache=True, nogil=True)
+def _insertion_sort(a, n):
+    for i in range(1, n):
+        v = a[i]
+        j = i - 1
+        while j >= 0 and a[j] > v:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = v
+
+
+@njit(cache=True, nogil=True)
+def _insertion_sort_by(key, b, c, n):
+    """Sort the first ``n`` of ``key`` (stable), moving ``b`` and ``c`` along."""
+    for i in range(1, n):
+        k, vb, vc = key[i], b[i], c[i]
+        j = i - 1
+        while j >= 0 and key[j] > k:
+            key[j + 1], b[j + 1], c[j + 1] = key[j], b[j], c[j]
+            j -= 1
+        key[j + 1], b[j + 1], c[j + 1] = k, vb, vc
 
 
 @njit(cache=True, nogil=True)
