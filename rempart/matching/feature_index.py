@@ -226,12 +226,17 @@ class FeatureIndex:
         q, o, r = (np.concatenate(v) for v in zip(*votes))
         if not len(q):
             return []
-        items, counts = np.unique(o, return_counts=True)
-        best = np.argsort(-counts, kind="stable")[:PRESCREEN]
+        # A query point voting for many items (a glyph of a screenshot's text, a corner every
+        # graphic has) says little about each: items are ranked by votes weighted 1 / (items
+        # the point voted for), so a text-heavy bank cannot crowd a picture out of the screen.
+        items, where, counts = np.unique(o, return_inverse=True, return_counts=True)
+        weight = 1.0 / np.bincount(q)[q]
+        score = np.bincount(where, weights=weight, minlength=len(items))
+        best = np.lexsort((items, -score))[:PRESCREEN]
         scored = []
         for k in best:
             if counts[k] < MIN_VOTES:
-                break
+                continue
             item = int(items[k])
             mine = o == item
             score = _prescreen(self._items[item].xy[r[mine]], query.xy[q[mine]], query)

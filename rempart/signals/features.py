@@ -38,6 +38,8 @@ BANK_POINTS = 500
 #: a query keeps more: a watermark or a caption's letters may take many of the strongest
 QUERY_POINTS = 800
 REGION_POINTS = 500
+#: a content box holding at least this share of the picture reuses the whole picture's points
+REUSE_SHARE = 0.8
 MAX_POINTS = 2000
 #: the longer side of the picture ORB looks at (positions are mapped back to the working copy)
 FEATURE_SIDE = 512
@@ -120,6 +122,27 @@ def extract_region(work: np.ndarray, box: tuple[int, int, int, int],
         return None
     xy = xy / scale + np.array([left, top], np.float32)
     return Features(work.shape[1], work.shape[0], xy.astype(np.float32), desc)
+
+
+def covers_most(box: tuple[int, int, int, int], shape: tuple) -> bool:
+    """Whether a content box holds at least ``REUSE_SHARE`` of the working copy: its points are
+    then the whole picture's inside it (``inside``), not a second ORB pass (enlarging it to the
+    working size would move its scale by less than one ORB pyramid level)."""
+    top, bottom, left, right = box
+    return (bottom - top) * (right - left) >= REUSE_SHARE * shape[0] * shape[1]
+
+
+def inside(features: Features, box: tuple[int, int, int, int]) -> tuple[Features, Features]:
+    """``features``' points inside ``box`` (top, bottom, left, right), at least ORB's patch
+    margin from its edges (as a second pass on the box would keep them), and the others; each
+    in the same order."""
+    top, bottom, left, right = box
+    margin = _EDGE * max(features.width, features.height) / FEATURE_SIDE
+    x, y = features.xy[:, 0], features.xy[:, 1]
+    keep = ((x >= left + margin) & (x < right - margin) & (y >= top + margin)
+            & (y < bottom - margin))
+    return (Features(features.width, features.height, features.xy[keep], features.desc[keep]),
+            Features(features.width, features.height, features.xy[~keep], features.desc[~keep]))
 
 
 def _grey(work: np.ndarray) -> np.ndarray:
