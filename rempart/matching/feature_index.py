@@ -265,21 +265,29 @@ def confirm(item: int, banked: Features, query: Features) -> FeatureMatch | None
 
 
 def _prescreen(src: np.ndarray, dst: np.ndarray, query: Features) -> int:
+    """Inliers of a quick RANSAC fit on the index's own pairs, in two rounds as ``verify``."""
+    score, left = _screen(src, dst, query)
+    if score or left is None or left.sum() < MIN_SCREEN:
+        return score
+    return _screen(src[left], dst[left], query)[0]
+
+
+def _screen(src: np.ndarray, dst: np.ndarray, query: Features) -> tuple[int, np.ndarray | None]:
     if len(src) < 4:
-        return 0
+        return 0, None
     tolerance = max(3.0, 0.012 * max(query.width, query.height))
     m, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
                                           ransacReprojThreshold=tolerance, maxIters=300)
     if m is None or mask is None:
-        return 0
-    inl = src[mask.ravel().astype(bool)]
-    if len(inl) < MIN_SCREEN:
-        return 0
+        return 0, None
+    inl = mask.ravel().astype(bool)
+    if inl.sum() < MIN_SCREEN:
+        return 0, ~inl
     # Inliers bunched in fewer than 4 cells of the banked picture's 3 x 3 grid (a logo, a line
     # of text) are not worth a verification.
     lo, hi = src.min(axis=0), src.max(axis=0)
-    cells = np.clip(((inl - lo) * 3 // np.maximum(hi - lo, 1e-6)).astype(int), 0, 2)
-    return len(inl) if len({(a, b) for a, b in cells.tolist()}) >= 4 else 0
+    cells = np.clip(((src[inl] - lo) * 3 // np.maximum(hi - lo, 1e-6)).astype(int), 0, 2)
+    return (int(inl.sum()) if len({(a, b) for a, b in cells.tolist()}) >= 4 else 0), ~inl
 
 
 def _fields(m: FeatureMatch) -> tuple:
@@ -296,26 +304,45 @@ def verify(banked: Features, query: Features) -> Verification:
         return Verification(len(good), 0.0, 0, None)
     src = banked.xy[nearest[good]]
     dst = query.xy[good]
+    # Two rounds: a tight cluster of repeated corners (one corner found at several pyramid
+    # levels, a texture) can gather more inliers than the true, spread-out fit; the second
+    # round fits what the first left out. Both face the same rules.
+    first, inl = _fit(src, dst, banked, query)
+    if first.match is not None or inl is None or (~inl).sum() < MIN_INLIERS:
+        return first
+    second, _ = _fit(src[~inl], dst[~inl], banked, query)
+    if second.match is not None:
+        return second
+    return max((first, second), key=lambda v: (_spread_ok(v), v.inliers))
+
+
+def _spread_ok(v: Verification) -> bool:
+    return v.spread >= MIN_SPREAD and v.cells >= MIN_CELLS and v.area >= MIN_AREA
+
+
+def _fit(src: np.ndarray, dst: np.ndarray, banked: Features,
+         query: Features) -> tuple[Verification, np.ndarray | None]:
+    """One RANSAC fit of a similarity from ``src`` (banked) to ``dst`` (query) and the rules."""
     tolerance = max(3.0, 0.012 * max(query.width, query.height))
     m, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
                                           ransacReprojThreshold=tolerance, maxIters=2000,
                                           confidence=0.995)
     if m is None or mask is None:
-        return Verification(0, 0.0, 0, None)
+        return Verification(0, 0.0, 0, None), None
     inl = mask.ravel().astype(bool)
     n = int(inl.sum())
     scale = math.hypot(m[0, 0], m[1, 0])
     if n < 3 or not SCALES[0] <= scale <= SCALES[1]:
-        return Verification(n, 0.0, 0, None)
+        return Verification(n, 0.0, 0, None), inl
     seen = _seen(m, banked, query)
     area = float(cv2.contourArea(seen)) / (banked.width * banked.height) if len(seen) > 2 else 0.0
     spread, cells = _spread(src[inl], seen)
     if n < MIN_INLIERS or spread < MIN_SPREAD or cells < MIN_CELLS or area < MIN_AREA:
-        return Verification(n, spread, cells, None, area)
+        return Verification(n, spread, cells, None, area), inl
     rotation = -math.degrees(math.atan2(m[1, 0], m[0, 0]))
     found = FeatureMatch(-1, n, scale, rotation, (m[0, 2] / query.width, m[1, 2] / query.height),
                          min(1.0, area), _region(m, banked, query), spread)
-    return Verification(n, spread, cells, found, area)
+    return Verification(n, spread, cells, found, area), inl
 
 
 def _seen(m: np.ndarray, banked: Features, query: Features) -> np.ndarray:

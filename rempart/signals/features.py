@@ -39,7 +39,7 @@ BANK_POINTS = 500
 QUERY_POINTS = 800
 REGION_POINTS = 500
 #: a content box holding at least this share of the picture reuses the whole picture's points
-REUSE_SHARE = 0.8
+REUSE_SHARE = 0.9
 MAX_POINTS = 2000
 #: the longer side of the picture ORB looks at (positions are mapped back to the working copy)
 FEATURE_SIDE = 512
