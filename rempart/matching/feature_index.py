@@ -1,24 +1,30 @@
 """Stage 2 matching: a descriptor index over banked ORB features and geometric verification.
 
-Pure (numpy + OpenCV, no database). Two steps per query (``FeatureIndex.match``):
+Pure (numpy + OpenCV + numba kernels in ``_feature_kernels``, no database). Two steps per query
+(``FeatureIndex.match``):
 
 1. Shortlist. The first 240 bits of every banked descriptor are cut into 10 chunks of 24 bits;
    chunk ``t`` of every descriptor is a key in table ``t`` (a sorted array: an inverted file with
-   16.7 million lists, so random collisions stay rare in a large bank). A query descriptor looks
+   16.7 million lists, so random collisions stay rare in a large bank; ``starts`` says where each
+   run of keys sharing their top 16 bits begins, so a lookup searches a few keys). A query
+   descriptor looks
    up its 10 chunks; a banked descriptor sharing at least one chunk exactly and within ``NEAR``
    bits in all is a near neighbour (multi-index hashing: two ORB descriptors of the same point,
    typically 10-40 bits apart, share a chunk with probability ~0.3-0.7; a true match has
    hundreds of such points, so enough of them vote). Each banked item gets one vote per query
    descriptor whose nearest neighbour in it is clearly nearer than the next (Lowe's ratio
-   ``RATIO``: a repeated corner is no evidence). The ``PRESCREEN`` items with most votes (at
-   least ``MIN_VOTES``) are screened by a RANSAC fit on the index's own pairs, and the
-   ``SHORTLIST`` best go on. Lists longer than ``BUSY_LIST`` or 4 times the mean length
+   ``RATIO``: a repeated corner is no evidence). Items are ranked by their votes, each weighted
+   1 / (how many items that query point voted for: a glyph of a screenshot's text votes for
+   every text-heavy banked picture); the ``PRESCREEN`` best (at least ``MIN_VOTES`` votes) are
+   screened by a RANSAC fit on the index's own pairs, and the ``SHORTLIST`` best go on. Lists longer than ``BUSY_LIST`` or 4 times the mean length
    (flat-area descriptors every picture has) are skipped.
 2. Verification. The query's descriptors are matched to the item's (nearest neighbour, Lowe's
    ratio ``RATIO``), and a similarity transform (rotation, uniform scale, translation) is fitted
-   by RANSAC (OpenCV ``estimateAffinePartial2D``). The item matches only when
+   by RANSAC (OpenCV ``estimateAffinePartial2D``), in a second round on the pairs the first
+   left out when the first fails (a cluster of repeated corners can outvote the true fit; the
+   prescreen does the same). The item matches only when
    - at least ``MIN_INLIERS`` correspondences agree with the transform (distinct pictures with
-     spread-out inliers reached at most 10 over 1.2 million pairs: bench/pdq_misses.py),
+     spread-out inliers reached at most 23 over 1.2 million pairs: bench/pdq_misses.py),
    - the inliers are spread over the part of the banked picture the query shows: their convex
      hull covers at least ``MIN_SPREAD`` of it and they fall in at least ``MIN_CELLS`` of its
      3 x 3 grid cells (a shared logo, a watermark or a line of text alone never matches),

@@ -3,10 +3,11 @@
 ``extract(work)`` finds up to ``BANK_POINTS`` ORB keypoints on the working copy
 (``rempart.signals.normalise.working_copy``: longer side 512) and returns ``Features``: the
 working copy's size, each point's position and its 256-bit descriptor (ORB looks at the picture
-scaled to ``FEATURE_SIDE``, enlarging small ones). ``extract(work, box=...)``
+scaled to ``FEATURE_SIDE``, enlarging small ones). ``extract_region(work, box)``
 also finds up to ``REGION_POINTS`` points inside a content box (the picture inside a screenshot),
 enlarged to the working size first so a small picture still yields points; their positions are
-mapped back to the whole working copy.
+mapped back to the whole working copy. A box holding at least ``REUSE_SHARE`` of the picture
+(``covers_most``) takes the whole picture's points inside it instead (``inside``): one ORB pass.
 
 Stored form (``Features.to_bytes``; explicit, versioned, never pickled), little-endian:
 
