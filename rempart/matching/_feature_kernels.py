@@ -13,17 +13,13 @@ from numba import njit
 
 from rempart.matching._kernels import _distance
 
-#: a chunk's top bits (24 - this) pick its bucket in ``starts``: the binary search then walks
-#: a few keys, not the whole table
-_BUCKET_SHIFT = 8
-
-
 @njit(cache=True, nogil=True)
-def votes(keys, order, starts, words, owners, pos, stale, qchunks, qwords, busy, near, ratio):
+def votes(keys, order, starts, shift, words, owners, pos, stale, qchunks, qwords, busy, near,
+          ratio):
     """The shortlist's votes: for each query descriptor and each banked item, the item's nearest
     descriptor among those sharing at least one chunk (``keys[t]`` sorted, ``order[t]`` its
-    rows, ``starts[t, b]`` where keys of top byte pair ``b`` begin) and within ``near`` bits; it votes when it is nearer than ``ratio`` x the item's next
-    (none: always). Lists longer than ``busy`` are skipped; items in ``stale`` (sorted) too.
+    rows, ``starts[t, b]`` where the keys ``k`` with ``k >> shift == b`` begin) and within
+    ``near`` bits; it votes when it is nearer than ``ratio`` x the item's next (none: always). Lists longer than ``busy`` are skipped; items in ``stale`` (sorted) too.
     Returns (query row, item, the voting point's row in its item) per vote."""
     m, chunks = qchunks.shape
     cap = max(64, 4 * m)
@@ -35,7 +31,7 @@ def votes(keys, order, starts, words, owners, pos, stale, qchunks, qwords, busy,
     hit_o = np.empty(chunks * busy, np.int64)
     hit_d = np.empty(chunks * busy, np.int64)
     hit_r = np.empty(chunks * busy, np.int64)
-    shift = np.uint32(_BUCKET_SHIFT)
+    shift = np.uint32(shift)
     for q in range(m):
         n = 0
         for t in range(chunks):

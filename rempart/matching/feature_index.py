@@ -115,9 +115,9 @@ class Verification:
 class _Tables:
     """Descriptors of many items with their ``_CHUNKS`` sorted chunk tables.
 
-    Each table is stored on its own (table-major: ``keys[t]`` and ``order[t]`` contiguous), so a
-    lookup's binary searches walk one compact array; the query's keys are sorted first, so each
-    search starts where the previous one ended."""
+    Each table is stored on its own (table-major: ``keys[t]`` and ``order[t]`` contiguous), and
+    ``starts[t]`` says where each bucket of keys sharing their top bits begins (about one bucket
+    per descriptor, at most 2^16 per table): a lookup searches a few keys, not the table."""
 
     def __init__(self, owners: np.ndarray, desc: np.ndarray, pos: np.ndarray | None = None) -> None:
         self.owners = owners
@@ -128,8 +128,10 @@ class _Tables:
         # postings as int32 (4 bytes per descriptor and table, not 8)
         self.order = np.argsort(chunks, axis=1, kind="stable").astype(np.int32)
         self.keys = np.take_along_axis(chunks, self.order, axis=1)
-        # where each bucket of keys (their top 16 bits) begins, per table: 10 x 256 KB
-        edges = np.arange((_LISTS >> 8) + 1, dtype=np.int64) << 8
+        # a small delta table (rebuilt at every change) gets a small bucket table too
+        bits = int(np.clip(math.ceil(math.log2(max(2, len(desc)))), 4, 16))
+        self.shift = 24 - bits
+        edges = np.arange((1 << bits) + 1, dtype=np.int64) << self.shift
         self.starts = np.stack([np.searchsorted(col, edges) for col in self.keys]).astype(np.int32)
 
     def votes(self, query: Features, stale: set[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -139,8 +141,9 @@ class _Tables:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         busy = max(BUSY_LIST, int(4 * len(self.desc) / _LISTS))
         skip = np.sort(np.fromiter(stale, np.int64, len(stale)))
-        return _kernels().votes(self.keys, self.order, self.starts, self.words, self.owners, self.pos, skip,
-                                _chunks(query.desc), _words(query.desc), busy, NEAR, RATIO)
+        return _kernels().votes(self.keys, self.order, self.starts, self.shift, self.words,
+                                self.owners, self.pos, skip, _chunks(query.desc),
+                                _words(query.desc), busy, NEAR, RATIO)
 
 
 def _words(desc: np.ndarray) -> np.ndarray:
