@@ -189,6 +189,8 @@ LOCAL_IMPORTS_ALLOWED = {
                    "loads typer alone (see rempart/cli/__init__.py)",
     "rempart.matching.segment": "numba compiles its kernels on first use: importing "
                                 "rempart.matching stays fast (see the module)",
+    "rempart.matching.feature_index": "stage 2's numba kernels, loaded on first use (see "
+                                      "rempart/matching/_feature_kernels.py)",
     "rempart.signals.pdq": "numba compiles the PDQ kernels on first use: importing "
                            "rempart.signals stays fast (see rempart/signals/_kernels.py)",
     "rempart.signals.trim": "the border scan's numba kernel, loaded on first use",

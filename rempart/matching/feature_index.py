@@ -1,24 +1,30 @@
 """Stage 2 matching: a descriptor index over banked ORB features and geometric verification.
 
-Pure (numpy + OpenCV, no database). Two steps per query (``FeatureIndex.match``):
+Pure (numpy + OpenCV + numba kernels in ``_feature_kernels``, no database). Two steps per query
+(``FeatureIndex.match``):
 
 1. Shortlist. The first 240 bits of every banked descriptor are cut into 10 chunks of 24 bits;
    chunk ``t`` of every descriptor is a key in table ``t`` (a sorted array: an inverted file with
-   16.7 million lists, so random collisions stay rare in a large bank). A query descriptor looks
+   16.7 million lists, so random collisions stay rare in a large bank; ``starts`` says where each
+   run of keys sharing their top 16 bits begins, so a lookup searches a few keys). A query
+   descriptor looks
    up its 10 chunks; a banked descriptor sharing at least one chunk exactly and within ``NEAR``
    bits in all is a near neighbour (multi-index hashing: two ORB descriptors of the same point,
    typically 10-40 bits apart, share a chunk with probability ~0.3-0.7; a true match has
    hundreds of such points, so enough of them vote). Each banked item gets one vote per query
    descriptor whose nearest neighbour in it is clearly nearer than the next (Lowe's ratio
-   ``RATIO``: a repeated corner is no evidence). The ``PRESCREEN`` items with most votes (at
-   least ``MIN_VOTES``) are screened by a RANSAC fit on the index's own pairs, and the
-   ``SHORTLIST`` best go on. Lists longer than ``BUSY_LIST`` or 4 times the mean length
+   ``RATIO``: a repeated corner is no evidence). Items are ranked by their votes, each weighted
+   1 / (how many items that query point voted for: a glyph of a screenshot's text votes for
+   every text-heavy banked picture); the ``PRESCREEN`` best (at least ``MIN_VOTES`` votes) are
+   screened by a RANSAC fit on the index's own pairs, and the ``SHORTLIST`` best go on. Lists longer than ``BUSY_LIST`` or 4 times the mean length
    (flat-area descriptors every picture has) are skipped.
 2. Verification. The query's descriptors are matched to the item's (nearest neighbour, Lowe's
    ratio ``RATIO``), and a similarity transform (rotation, uniform scale, translation) is fitted
-   by RANSAC (OpenCV ``estimateAffinePartial2D``). The item matches only when
+   by RANSAC (OpenCV ``estimateAffinePartial2D``), in a second round on the pairs the first
+   left out when the first fails (a cluster of repeated corners can outvote the true fit; the
+   prescreen does the same). The item matches only when
    - at least ``MIN_INLIERS`` correspondences agree with the transform (distinct pictures with
-     spread-out inliers reached at most 10 over 1.2 million pairs: bench/pdq_misses.py),
+     spread-out inliers reached at most 23 over 1.2 million pairs: bench/pdq_misses.py),
    - the inliers are spread over the part of the banked picture the query shows: their convex
      hull covers at least ``MIN_SPREAD`` of it and they fall in at least ``MIN_CELLS`` of its
      3 x 3 grid cells (a shared logo, a watermark or a line of text alone never matches),
@@ -109,9 +115,9 @@ class Verification:
 class _Tables:
     """Descriptors of many items with their ``_CHUNKS`` sorted chunk tables.
 
-    Each table is stored on its own (table-major: ``keys[t]`` and ``order[t]`` contiguous), so a
-    lookup's binary searches walk one compact array; the query's keys are sorted first, so each
-    search starts where the previous one ended."""
+    Each table is stored on its own (table-major: ``keys[t]`` and ``order[t]`` contiguous), and
+    ``starts[t]`` says where each bucket of keys sharing their top bits begins (about one bucket
+    per descriptor, at most 2^16 per table): a lookup searches a few keys, not the table."""
 
     def __init__(self, owners: np.ndarray, desc: np.ndarray, pos: np.ndarray | None = None) -> None:
         self.owners = owners
@@ -122,40 +128,32 @@ class _Tables:
         # postings as int32 (4 bytes per descriptor and table, not 8)
         self.order = np.argsort(chunks, axis=1, kind="stable").astype(np.int32)
         self.keys = np.take_along_axis(chunks, self.order, axis=1)
+        # a small delta table (rebuilt at every change) gets a small bucket table too
+        bits = int(np.clip(math.ceil(math.log2(max(2, len(desc)))), 4, 16))
+        self.shift = 24 - bits
+        edges = np.arange((1 << bits) + 1, dtype=np.int64) << self.shift
+        self.starts = np.stack([np.searchsorted(col, edges) for col in self.keys]).astype(np.int32)
 
-    def near(self, qdesc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Distinct (query row, banked row) pairs within NEAR bits that share a chunk, with
-        their distances."""
-        none = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-        if not len(self.desc) or not len(qdesc):
-            return none
+    def votes(self, query: Features, stale: set[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The query's votes in these tables (``FeatureIndex.shortlist``): (query row, item,
+        the voting point's row in its item); items in ``stale`` are skipped."""
+        if not len(self.desc) or not len(query):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         busy = max(BUSY_LIST, int(4 * len(self.desc) / _LISTS))
-        qchunks = _chunks(qdesc)
-        qs, ds = [], []
-        for t in range(_CHUNKS):
-            col, needles = self.keys[t], qchunks[:, t]
-            rows = np.argsort(needles, kind="stable")
-            needles = needles[rows]
-            lo = np.searchsorted(col, needles, "left")
-            n = np.searchsorted(col, needles, "right") - lo
-            n[n > busy] = 0  # a list every picture's flat areas share: no evidence
-            total = int(n.sum())
-            if not total:
-                continue
-            starts = np.repeat(lo - (np.cumsum(n) - n), n)
-            qs.append(np.repeat(rows, n))
-            ds.append(self.order[t, starts + np.arange(total)])
-        if not qs:
-            return none
-        q, d = np.concatenate(qs), np.concatenate(ds)
-        dist = np.bitwise_count(_words(qdesc)[q] ^ self.words[d]).sum(axis=1)
-        keep = dist <= NEAR
-        key, first = np.unique(q[keep] * len(self.desc) + d[keep], return_index=True)
-        return key // len(self.desc), key % len(self.desc), dist[keep][first]
+        skip = np.sort(np.fromiter(stale, np.int64, len(stale)))
+        return _kernels().votes(self.keys, self.order, self.starts, self.shift, self.words,
+                                self.owners, self.pos, skip, _chunks(query.desc),
+                                _words(query.desc), busy, NEAR, RATIO)
 
 
 def _words(desc: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(desc).view(np.uint64).reshape(len(desc), 4)
+
+
+def _kernels():
+    # numba is imported on first use, so importing rempart.matching stays fast
+    from rempart.matching import _feature_kernels as k
+    return k
 
 
 def _tables(items: list[tuple[int, Features]]) -> _Tables:
@@ -216,7 +214,8 @@ class FeatureIndex:
         """Memory held by the index (descriptors, positions, tables), in bytes."""
         held = sum(f.xy.nbytes + f.desc.nbytes for f in self._items.values())
         m = self._main
-        return held + m.owners.nbytes + m.pos.nbytes + m.order.nbytes + m.keys.nbytes
+        return (held + m.owners.nbytes + m.pos.nbytes + m.order.nbytes + m.keys.nbytes
+                + m.starts.nbytes)
 
     def shortlist(self, query: Features, size: int = SHORTLIST) -> list[tuple[int, int]]:
         """The ``(item, score)`` pairs worth verifying, best first.
@@ -228,40 +227,25 @@ class FeatureIndex:
         that merely share glyphs or corners stop here, before the costlier verification)."""
         if self._delta and self._delta_tables is None:
             self._delta_tables = _tables(list(self._delta.items()))
-        qs, owners, rows, dists = [], [], [], []
-        for tables, stale in ((self._main, self._stale), (self._delta_tables, set())):
-            if tables is None:
-                continue
-            q, d, dist = tables.near(query.desc)
-            o = tables.owners[d]
-            if stale and len(o):
-                alive = ~np.isin(o, np.fromiter(stale, np.int64, len(stale)))
-                q, d, o, dist = q[alive], d[alive], o[alive], dist[alive]
-            qs.append(q)
-            owners.append(o)
-            rows.append(tables.pos[d])
-            dists.append(dist)
-        if not qs or not sum(len(q) for q in qs):
+        votes = [tables.votes(query, stale)
+                 for tables, stale in ((self._main, self._stale), (self._delta_tables, set()))
+                 if tables is not None]
+        if not votes:
             return []
-        q, o, r = np.concatenate(qs), np.concatenate(owners), np.concatenate(rows)
-        dist = np.concatenate(dists)
-        # A query point votes for an item with its nearest point there, when that one is clearly
-        # nearer than the next (Lowe's ratio): a corner repeated all over a picture is no evidence.
-        key = o * len(query) + q
-        order = np.lexsort((dist, key))
-        key, dist, q, o, r = key[order], dist[order], q[order], o[order], r[order]
-        first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        nxt = first + 1
-        has_next = (nxt < len(key)) & (key[np.minimum(nxt, len(key) - 1)] == key[first])
-        second = np.where(has_next, dist[np.minimum(nxt, len(key) - 1)], 10 ** 6)
-        keep = first[dist[first] < RATIO * second]
-        q, o, r = q[keep], o[keep], r[keep]
-        items, counts = np.unique(o, return_counts=True)
-        best = np.argsort(-counts, kind="stable")[:PRESCREEN]
+        q, o, r = (np.concatenate(v) for v in zip(*votes))
+        if not len(q):
+            return []
+        # A query point voting for many items (a glyph of a screenshot's text, a corner every
+        # graphic has) says little about each: items are ranked by votes weighted 1 / (items
+        # the point voted for), so a text-heavy bank cannot crowd a picture out of the screen.
+        items, where, counts = np.unique(o, return_inverse=True, return_counts=True)
+        weight = 1.0 / np.bincount(q)[q]
+        score = np.bincount(where, weights=weight, minlength=len(items))
+        best = np.lexsort((items, -score))[:PRESCREEN]
         scored = []
         for k in best:
             if counts[k] < MIN_VOTES:
-                break
+                continue
             item = int(items[k])
             mine = o == item
             score = _prescreen(self._items[item].xy[r[mine]], query.xy[q[mine]], query)
@@ -290,21 +274,29 @@ def confirm(item: int, banked: Features, query: Features) -> FeatureMatch | None
 
 
 def _prescreen(src: np.ndarray, dst: np.ndarray, query: Features) -> int:
+    """Inliers of a quick RANSAC fit on the index's own pairs, in two rounds as ``verify``."""
+    score, left = _screen(src, dst, query)
+    if score or left is None or left.sum() < MIN_SCREEN:
+        return score
+    return _screen(src[left], dst[left], query)[0]
+
+
+def _screen(src: np.ndarray, dst: np.ndarray, query: Features) -> tuple[int, np.ndarray | None]:
     if len(src) < 4:
-        return 0
+        return 0, None
     tolerance = max(3.0, 0.012 * max(query.width, query.height))
     m, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
                                           ransacReprojThreshold=tolerance, maxIters=300)
     if m is None or mask is None:
-        return 0
-    inl = src[mask.ravel().astype(bool)]
-    if len(inl) < MIN_SCREEN:
-        return 0
+        return 0, None
+    inl = mask.ravel().astype(bool)
+    if inl.sum() < MIN_SCREEN:
+        return 0, ~inl
     # Inliers bunched in fewer than 4 cells of the banked picture's 3 x 3 grid (a logo, a line
     # of text) are not worth a verification.
     lo, hi = src.min(axis=0), src.max(axis=0)
-    cells = np.clip(((inl - lo) * 3 // np.maximum(hi - lo, 1e-6)).astype(int), 0, 2)
-    return len(inl) if len({(a, b) for a, b in cells.tolist()}) >= 4 else 0
+    cells = np.clip(((src[inl] - lo) * 3 // np.maximum(hi - lo, 1e-6)).astype(int), 0, 2)
+    return (int(inl.sum()) if len({(a, b) for a, b in cells.tolist()}) >= 4 else 0), ~inl
 
 
 def _fields(m: FeatureMatch) -> tuple:
@@ -315,34 +307,51 @@ def verify(banked: Features, query: Features) -> Verification:
     """Fit a similarity from ``banked`` to ``query`` and apply the rules of the module doc."""
     if len(banked) < 4 or len(query) < 4:
         return Verification(0, 0.0, 0, None)
-    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
-    pairs = matcher.knnMatch(query.desc, banked.desc, k=2)
-    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance
-            and p[0].distance <= NEAR]
+    nearest, d1, d2 = _kernels().nearest_two(_words(query.desc), _words(banked.desc))
+    good = np.flatnonzero((d1 < RATIO * d2) & (d1 <= NEAR))
     if len(good) < 4:
         return Verification(len(good), 0.0, 0, None)
-    src = banked.xy[[g.trainIdx for g in good]]
-    dst = query.xy[[g.queryIdx for g in good]]
+    src = banked.xy[nearest[good]]
+    dst = query.xy[good]
+    # Two rounds: a tight cluster of repeated corners (one corner found at several pyramid
+    # levels, a texture) can gather more inliers than the true, spread-out fit; the second
+    # round fits what the first left out. Both face the same rules.
+    first, inl = _fit(src, dst, banked, query)
+    if first.match is not None or inl is None or (~inl).sum() < MIN_INLIERS:
+        return first
+    second, _ = _fit(src[~inl], dst[~inl], banked, query)
+    if second.match is not None:
+        return second
+    return max((first, second), key=lambda v: (_spread_ok(v), v.inliers))
+
+
+def _spread_ok(v: Verification) -> bool:
+    return v.spread >= MIN_SPREAD and v.cells >= MIN_CELLS and v.area >= MIN_AREA
+
+
+def _fit(src: np.ndarray, dst: np.ndarray, banked: Features,
+         query: Features) -> tuple[Verification, np.ndarray | None]:
+    """One RANSAC fit of a similarity from ``src`` (banked) to ``dst`` (query) and the rules."""
     tolerance = max(3.0, 0.012 * max(query.width, query.height))
     m, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
                                           ransacReprojThreshold=tolerance, maxIters=2000,
                                           confidence=0.995)
     if m is None or mask is None:
-        return Verification(0, 0.0, 0, None)
+        return Verification(0, 0.0, 0, None), None
     inl = mask.ravel().astype(bool)
     n = int(inl.sum())
     scale = math.hypot(m[0, 0], m[1, 0])
     if n < 3 or not SCALES[0] <= scale <= SCALES[1]:
-        return Verification(n, 0.0, 0, None)
+        return Verification(n, 0.0, 0, None), inl
     seen = _seen(m, banked, query)
     area = float(cv2.contourArea(seen)) / (banked.width * banked.height) if len(seen) > 2 else 0.0
     spread, cells = _spread(src[inl], seen)
     if n < MIN_INLIERS or spread < MIN_SPREAD or cells < MIN_CELLS or area < MIN_AREA:
-        return Verification(n, spread, cells, None, area)
+        return Verification(n, spread, cells, None, area), inl
     rotation = -math.degrees(math.atan2(m[1, 0], m[0, 0]))
     found = FeatureMatch(-1, n, scale, rotation, (m[0, 2] / query.width, m[1, 2] / query.height),
                          min(1.0, area), _region(m, banked, query), spread)
-    return Verification(n, spread, cells, found, area)
+    return Verification(n, spread, cells, found, area), inl
 
 
 def _seen(m: np.ndarray, banked: Features, query: Features) -> np.ndarray:

@@ -16,6 +16,8 @@ import time
 import numpy as np
 
 from rempart.matching import PDQIndex
+from rempart.matching.feature_index import FeatureIndex, verify
+from rempart.signals.features import Features
 from rempart.signals.warm import warm_signals
 
 log = logging.getLogger("rempart.warm")
@@ -30,8 +32,9 @@ def is_warm() -> bool:
 
 
 def warm() -> None:
-    """Compile the upload path's kernels: fingerprinting (``rempart.signals.warm``) and the PDQ
-    index's table build and queries (a throwaway index of random hashes, probed and scanned).
+    """Compile the upload path's kernels: fingerprinting (``rempart.signals.warm``), the PDQ
+    index's table build and queries (a throwaway index of random hashes, probed and scanned) and
+    stage 2's votes and verification (a throwaway feature index of random points).
     A failure is logged, never raised: the kernels then compile on first use, as without it."""
     if _DONE.is_set():
         return
@@ -42,6 +45,7 @@ def warm() -> None:
         try:
             fast = warm_signals()
             _warm_index()
+            _warm_features()
             log.info("kernels warm in %.1f s (PDQ fast path: %s)", time.perf_counter() - start,
                      "yes" if fast else "no")
         except Exception:  # never stops a node from serving: first use compiles instead
@@ -59,3 +63,13 @@ def _warm_index() -> None:
         index.query(hashes[::7], threshold)
     index.remove(np.arange(0, 10))
     index.query(hashes[:3])
+
+
+def _warm_features() -> None:
+    rng = np.random.default_rng(4)
+    points = Features(512, 512, rng.uniform(0, 512, (60, 2)).astype(np.float32),
+                      rng.integers(0, 256, (60, 32), dtype=np.uint8))
+    index = FeatureIndex()
+    index.add_many([(1, points), (2, points.head(30))])
+    index.shortlist(points)
+    verify(points, points)

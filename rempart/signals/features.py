@@ -3,10 +3,11 @@
 ``extract(work)`` finds up to ``BANK_POINTS`` ORB keypoints on the working copy
 (``rempart.signals.normalise.working_copy``: longer side 512) and returns ``Features``: the
 working copy's size, each point's position and its 256-bit descriptor (ORB looks at the picture
-scaled to ``FEATURE_SIDE``, enlarging small ones). ``extract(work, box=...)``
+scaled to ``FEATURE_SIDE``, enlarging small ones). ``extract_region(work, box)``
 also finds up to ``REGION_POINTS`` points inside a content box (the picture inside a screenshot),
 enlarged to the working size first so a small picture still yields points; their positions are
-mapped back to the whole working copy.
+mapped back to the whole working copy. A box holding at least ``REUSE_SHARE`` of the picture
+(``covers_most``) takes the whole picture's points inside it instead (``inside``): one ORB pass.
 
 Stored form (``Features.to_bytes``; explicit, versioned, never pickled), little-endian:
 
@@ -38,6 +39,8 @@ BANK_POINTS = 500
 #: a query keeps more: a watermark or a caption's letters may take many of the strongest
 QUERY_POINTS = 800
 REGION_POINTS = 500
+#: a content box holding at least this share of the picture reuses the whole picture's points
+REUSE_SHARE = 0.9
 MAX_POINTS = 2000
 #: the longer side of the picture ORB looks at (positions are mapped back to the working copy)
 FEATURE_SIDE = 512
@@ -120,6 +123,27 @@ def extract_region(work: np.ndarray, box: tuple[int, int, int, int],
         return None
     xy = xy / scale + np.array([left, top], np.float32)
     return Features(work.shape[1], work.shape[0], xy.astype(np.float32), desc)
+
+
+def covers_most(box: tuple[int, int, int, int], shape: tuple) -> bool:
+    """Whether a content box holds at least ``REUSE_SHARE`` of the working copy: its points are
+    then the whole picture's inside it (``inside``), not a second ORB pass (enlarging it to the
+    working size would move its scale by less than one ORB pyramid level)."""
+    top, bottom, left, right = box
+    return (bottom - top) * (right - left) >= REUSE_SHARE * shape[0] * shape[1]
+
+
+def inside(features: Features, box: tuple[int, int, int, int]) -> tuple[Features, Features]:
+    """``features``' points inside ``box`` (top, bottom, left, right), at least ORB's patch
+    margin from its edges (as a second pass on the box would keep them), and the others; each
+    in the same order."""
+    top, bottom, left, right = box
+    margin = _EDGE * max(features.width, features.height) / FEATURE_SIDE
+    x, y = features.xy[:, 0], features.xy[:, 1]
+    keep = ((x >= left + margin) & (x < right - margin) & (y >= top + margin)
+            & (y < bottom - margin))
+    return (Features(features.width, features.height, features.xy[keep], features.desc[keep]),
+            Features(features.width, features.height, features.xy[~keep], features.desc[~keep]))
 
 
 def _grey(work: np.ndarray) -> np.ndarray:

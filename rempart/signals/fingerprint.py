@@ -34,7 +34,8 @@ from rempart.errors import InvalidInput, InvariantViolation, NotFound
 from rempart.signals.budget import UNLIMITED, MemoryBudget
 from rempart.signals.decode import DEFAULT_JPEG_DRAFT, contiguous_rgb, decode_frames
 from rempart.signals.limits import DEFAULT_LIMITS, Deadline, Limits
-from rempart.signals.features import BANK_POINTS, Features, extract, extract_region
+from rempart.signals.features import (BANK_POINTS, Features, covers_most, extract, extract_region,
+                                      inside)
 from rempart.signals.model import STAGE1_NAMES, VARIANT_NAMES, FrameHash, Fingerprint
 from rempart.signals.normalise import content_box, normalised, peel, working_copy
 from rempart.signals.pdq import DIHEDRAL_NAMES, LOW_QUALITY, pdq_dihedral, pdq_hash
@@ -222,7 +223,8 @@ class _FrameHasher:
             # are extracted on another core while the normalised pictures are hashed.
             self._box = _scaled(boxes[0] or boxes[1], small.shape, work.shape)
             region = (_FEATURES.submit(extract_region, work, self._box, BANK_POINTS)
-                      if self._box is not None else None)
+                      if self._box is not None and not covers_most(self._box, work.shape)
+                      else None)
             try:
                 for name, picture in normalised(small, boxes):
                     value, quality = pdq_hash(picture)
@@ -237,10 +239,17 @@ class _FrameHasher:
         """The features kept, once the whole picture's are in (see ``_stages``)."""
         if self._box is None:
             self.features = whole.to_bytes()
-        else:  # never the frame's own points, even when the picture inside has few
-            self.features = (self._region or Features(whole.width, whole.height, whole.xy[:0],
-                                                      whole.desc[:0])).to_bytes()
-        self.region_features = whole.to_bytes() if self._box is not None else b""
+            return
+        if covers_most(self._box, (whole.height, whole.width)):
+            # no second pass: the box's points, and the rest (a query joins the two: no point
+            # is counted twice)
+            self._region, rest = inside(whole, self._box)
+            self.features, self.region_features = self._region.to_bytes(), rest.to_bytes()
+            return
+        # never the frame's own points, even when the picture inside has few
+        self.features = (self._region or Features(whole.width, whole.height, whole.xy[:0],
+                                                  whole.desc[:0])).to_bytes()
+        self.region_features = whole.to_bytes()
 
     def variant_table(self) -> tuple[tuple[str, tuple[FrameHash, ...]], ...]:
         for name, hashes in self.variants.items():

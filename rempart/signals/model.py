@@ -58,7 +58,9 @@ class Fingerprint:
     partial: bool = False
     #: stage 2: ORB features (``rempart.signals.features`` stored form) of the (first) picture's
     #: content (inside bars or a frame when one was found: what banking stores) and, when a
-    #: frame was found, of the whole picture (``region_features``); b"" when none
+    #: frame was found, of the whole picture (``region_features``; when the content holds most
+    #: of the picture, the whole picture's points outside it: the two never share a point);
+    #: b"" when none
     features: bytes = b""
     region_features: bytes = b""
 

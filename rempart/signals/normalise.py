@@ -159,16 +159,17 @@ _CHUNK = 32
 
 
 def _within(rgb: np.ndarray, colour: np.ndarray, tolerance: int) -> np.ndarray:
-    """Which pixels are within ``tolerance`` of ``colour`` in every channel (no wider copy)."""
-    low = np.clip(colour - tolerance, 0, 255).astype(np.uint8)
-    span = (np.clip(colour + tolerance, 0, 255) - low).astype(np.uint8)
-    ok = (rgb - low) <= span  # uint8 wrap-around: exactly low <= v <= low + span
-    return ok[..., 0] & ok[..., 1] & ok[..., 2]
+    """Which pixels are within ``tolerance`` of ``colour`` in every channel (uint8: 255 or 0;
+    OpenCV's ``inRange``, one pass without temporaries)."""
+    low = tuple(int(v) for v in np.clip(colour - tolerance, 0, 255))
+    high = tuple(int(v) for v in np.clip(colour + tolerance, 0, 255))
+    return cv2.inRange(np.ascontiguousarray(rgb), low, high)
 
 
 def _near(lines: np.ndarray, colour: np.ndarray, tolerance: int) -> np.ndarray:
     """Per line, the share of pixels within ``tolerance`` of ``colour`` in every channel."""
-    return _within(lines, colour, tolerance).mean(axis=1)
+    inside = _within(lines, colour, tolerance)
+    return np.count_nonzero(inside, axis=1) / inside.shape[1]
 
 
 # -------------------------------------------------------------------------------------- box
@@ -184,7 +185,7 @@ def content_box(rgb: np.ndarray, tolerance: int = 24) -> tuple[int, int, int, in
     canvas = np.median(ring, axis=0).astype(np.int16)
     if np.mean(np.abs(ring.astype(np.int16) - canvas).max(axis=1) <= tolerance) < 0.6:
         return None  # the picture reaches the edges: no canvas around it
-    ink = (~_within(rgb, canvas, tolerance)).astype(np.float32)
+    ink = (_within(rgb, canvas, tolerance) == 0).astype(np.float32)
     density = cv2.blur(ink, (DENSE_WINDOW, DENSE_WINDOW))
     dense = (density >= 0.6).astype(np.uint8)
     # A picture may hold canvas-coloured patches (a white sky on a white page): close them first,
@@ -235,7 +236,7 @@ def straighten(rgb: np.ndarray, tolerance: int = 24) -> np.ndarray | None:
 
 def _ink(rgb: np.ndarray, fill: np.ndarray, tolerance: int) -> np.ndarray:
     """Pixels further than ``tolerance`` from the ``fill`` colour in some channel."""
-    return np.abs(rgb.astype(np.int16) - fill).max(axis=2) > tolerance
+    return _within(rgb, fill, tolerance) == 0
 
 
 def _corner_legs(top: np.ndarray, bottom: np.ndarray, left: np.ndarray,

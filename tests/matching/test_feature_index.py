@@ -127,3 +127,54 @@ def test_an_entry_dropped_while_stage_2_verifies_is_not_reported(photos, monkeyp
     monkeypatch.setattr(matcher_module, "confirm", real)
     matcher.put_entries([matcher_module.EntryState(2, 1, "orb", "", features=f.to_bytes())])
     assert [m.signal for m in matcher.match(Query(features=f.to_bytes()), now).matches] == ["orb"]
+
+
+def _reference_votes(tables, query, stale):
+    """What the votes kernel must return, written plainly: per query point and item, the
+    nearest banked point sharing a chunk (lists over the busy cap skipped), within NEAR bits,
+    voting when nearer than RATIO x the item's next."""
+    from rempart.matching import feature_index as fi
+    busy = max(fi.BUSY_LIST, int(4 * len(tables.desc) / fi._LISTS))
+    bank_chunks, query_chunks = fi._chunks(tables.desc), fi._chunks(query.desc)
+    out = set()
+    for q in range(len(query)):
+        rows = set()
+        for t in range(fi._CHUNKS):
+            same = np.flatnonzero(bank_chunks[:, t] == query_chunks[q, t])
+            if len(same) <= busy:
+                rows.update(same.tolist())
+        per_item: dict[int, list[tuple[int, int]]] = {}
+        for r in sorted(rows):
+            d = int(np.unpackbits(query.desc[q] ^ tables.desc[r]).sum())
+            if d <= fi.NEAR and int(tables.owners[r]) not in stale:
+                per_item.setdefault(int(tables.owners[r]), []).append((d, r))
+        for item, found in per_item.items():
+            found.sort()
+            if len(found) == 1 or found[0][0] < fi.RATIO * found[1][0]:
+                out.add((q, item, int(tables.pos[found[0][1]])))
+    return out
+
+
+def test_the_votes_kernel_agrees_with_a_plain_reference():
+    from rempart.matching import feature_index as fi
+    rng = np.random.default_rng(5)
+    base = rng.integers(0, 256, (40, 32), dtype=np.uint8)
+
+    def noisy(desc, bits):  # the same points, a few bits flipped (a re-encoded copy)
+        flips = rng.random((len(desc), 256)) < bits / 256
+        return desc ^ np.packbits(flips, axis=1)
+
+    items = []
+    for item in range(6):
+        desc = np.concatenate([noisy(base, 12), rng.integers(0, 256, (30, 32), dtype=np.uint8)])
+        desc[:50, :3] = 7  # a list longer than the busy cap: skipped
+        items.append((item * 10, Features(100, 100, rng.uniform(0, 100, (70, 2)).astype(
+            np.float32), desc)))
+    tables = fi._tables(items)
+    query = Features(100, 100, rng.uniform(0, 100, (60, 2)).astype(np.float32),
+                     np.concatenate([noisy(base, 20), rng.integers(0, 256, (20, 32), np.uint8)]))
+    for stale in (set(), {10, 40}):
+        q, o, r = tables.votes(query, stale)
+        got = set(zip(q.tolist(), o.tolist(), r.tolist()))
+        assert got == _reference_votes(tables, query, stale)
+        assert got and not {item for _, item, _ in got} & stale

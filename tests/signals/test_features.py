@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,8 @@ from bench import edits
 from rempart.banks.entries import MAX_FEATURE_BYTES
 from rempart.errors import InvalidInput
 from rempart.signals import fingerprint
-from rempart.signals.features import BANK_POINTS, MAX_POINTS, Features, extract, extract_region
+from rempart.signals.features import (BANK_POINTS, MAX_POINTS, Features, covers_most, extract,
+                                      extract_region)
 from rempart.signals.normalise import working_copy
 
 
@@ -47,3 +50,21 @@ def test_fingerprint_carries_features_for_pictures_only(testdata):
     shot = fingerprint(edits.encode(edits.screenshot(
         edits.load(edits.IMAGES / "misc/c.png"), np.random.default_rng(1), 0.7)))
     assert shot.region_features  # the whole screenshot's points, besides its picture's
+
+
+def test_a_box_holding_most_of_the_picture_reuses_its_points_without_a_second_pass(monkeypatch):
+    fpmod = importlib.import_module("rempart.signals.fingerprint")  # the module, not the function
+    photo = edits.load(edits.IMAGES / "labelme-subset/q0746.jpg")
+    framed = np.full((photo.shape[0] + 24, photo.shape[1], 3), 255, np.uint8)
+    framed[12:-12] = photo  # thin white bars above and below: the box holds ~95%
+    passes = []
+    monkeypatch.setattr(fpmod, "extract_region", lambda *a, **k: passes.append(a))
+    fp = fingerprint(edits.encode(framed))
+    assert passes == []  # no second ORB pass
+    box, rest = Features.from_bytes(fp.features), Features.from_bytes(fp.region_features)
+    assert len(box) > 300 and len(rest) > 0
+    assert box.xy[:, 1].min() > 12 * box.height / framed.shape[0]  # none on the bars
+    joined = {tuple(d) for d in box.desc.tolist()} & {tuple(d) for d in rest.desc.tolist()}
+    assert not joined  # a query joins the two: no point counted twice
+    assert covers_most((0, 95, 0, 95), (100, 100))
+    assert not covers_most((0, 85, 0, 100), (100, 100))  # a caption bar: a second pass

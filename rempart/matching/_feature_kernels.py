@@ -1,0 +1,156 @@
+"""Numba kernels behind ``FeatureIndex`` (stage 2): the shortlist's votes and verification's
+nearest neighbours, the two loops that numpy ran as many whole-array passes.
+
+Imported lazily by ``rempart.matching.feature_index`` (importing numba costs about half a
+second); ``@njit(cache=True, nogil=True)`` like ``rempart.matching._kernels``, whose popcount
+they share. Descriptors are rows of four uint64 words (ORB's 256 bits).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from rempart.matching._kernels import _distance
+
+@njit(cache=True, nogil=True)
+def votes(keys, order, starts, shift, words, owners, pos, stale, qchunks, qwords, busy, near,
+          ratio):
+    """The shortlist's votes: for each query descriptor and each banked item, the item's nearest
+    descriptor among those sharing at least one chunk (``keys[t]`` sorted, ``order[t]`` its
+    rows, ``starts[t, b]`` where the keys ``k`` with ``k >> shift == b`` begin) and within
+    ``near`` bits; it votes when it is nearer than ``ratio`` x the item's next (none: always). Lists longer than ``busy`` are skipped; items in ``stale`` (sorted) too.
+    Returns (query row, item, the voting point's row in its item) per vote."""
+    m, chunks = qchunks.shape
+    cap = max(64, 4 * m)
+    out_q = np.empty(cap, np.int64)
+    out_o = np.empty(cap, np.int64)
+    out_r = np.empty(cap, np.int64)
+    count = 0
+    rows = np.empty(chunks * busy, np.int64)
+    hit_o = np.empty(chunks * busy, np.int64)
+    hit_d = np.empty(chunks * busy, np.int64)
+    hit_r = np.empty(chunks * busy, np.int64)
+    shift = np.uint32(shift)
+    for q in range(m):
+        n = 0
+        for t in range(chunks):
+            key = qchunks[q, t]
+            b = key >> shift
+            lo, end = starts[t, b], starts[t, b + 1]
+            lo += np.searchsorted(keys[t, lo:end], key)
+            hi = lo
+            while hi < end and keys[t, hi] == key and hi - lo <= busy:
+                hi += 1
+            if hi - lo > busy:
+                continue  # a list every picture's flat areas share: no evidence
+            for p in range(lo, hi):
+                rows[n] = order[t, p]
+                n += 1
+        if n == 0:
+            continue
+        if n <= 64:
+            _insertion_sort(rows, n)  # a few rows per query, typically: no allocation
+        else:
+            rows[:n] = np.sort(rows[:n])
+        cand = rows
+        # distinct rows within ``near`` bits, of items still held
+        k = 0
+        for i in range(n):
+            r = cand[i]
+            if i and r == cand[i - 1]:
+                continue
+            d = _distance(qwords[q], words[r])
+            if d > near:
+                continue
+            o = owners[r]
+            if len(stale):
+                s = np.searchsorted(stale, o)
+                if s < len(stale) and stale[s] == o:
+                    continue
+            hit_o[k] = o
+            hit_d[k] = d
+            hit_r[k] = r
+            k += 1
+        if k == 0:
+            continue
+        # grouped by item, rows ascending within an item (a stable sort of rows already sorted)
+        if k <= 64:
+            _insertion_sort_by(hit_o, hit_d, hit_r, k)
+        else:
+            by = np.argsort(hit_o[:k], kind="mergesort")
+            hit_o[:k], hit_d[:k], hit_r[:k] = hit_o[:k][by], hit_d[:k][by], hit_r[:k][by]
+        i = 0
+        while i < k:
+            o = hit_o[i]
+            best, second, best_row = 1 << 30, 1 << 30, -1
+            j = i
+            while j < k and hit_o[j] == o:
+                d = hit_d[j]
+                if d < best:
+                    second, best, best_row = best, d, hit_r[j]
+                elif d < second:
+                    second = d
+                j += 1
+            if second == 1 << 30 or best < ratio * second:
+                if count == cap:
+                    cap *= 2
+                    out_q = _grown(out_q, cap)
+                    out_o = _grown(out_o, cap)
+                    out_r = _grown(out_r, cap)
+                out_q[count] = q
+                out_o[count] = o
+                out_r[count] = pos[best_row]
+                count += 1
+            i = j
+    return out_q[:count], out_o[:count], out_r[:count]
+
+
+@njit(cache=True, nogil=True)
+def _insertion_sort(a, n):
+    for i in range(1, n):
+        v = a[i]
+        j = i - 1
+        while j >= 0 and a[j] > v:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = v
+
+
+@njit(cache=True, nogil=True)
+def _insertion_sort_by(key, b, c, n):
+    """Sort the first ``n`` of ``key`` (stable), moving ``b`` and ``c`` along."""
+    for i in range(1, n):
+        k, vb, vc = key[i], b[i], c[i]
+        j = i - 1
+        while j >= 0 and key[j] > k:
+            key[j + 1], b[j + 1], c[j + 1] = key[j], b[j], c[j]
+            j -= 1
+        key[j + 1], b[j + 1], c[j + 1] = k, vb, vc
+
+
+@njit(cache=True, nogil=True)
+def _grown(a, cap):
+    b = np.empty(cap, a.dtype)
+    b[:len(a)] = a
+    return b
+
+
+@njit(cache=True, nogil=True)
+def nearest_two(qwords, words):
+    """For each query descriptor: its nearest banked descriptor's row, that distance, and the
+    next distance (brute force: a banked item has a few hundred points)."""
+    m, n = len(qwords), len(words)
+    best = np.empty(m, np.int64)
+    d1 = np.empty(m, np.int64)
+    d2 = np.empty(m, np.int64)
+    for q in range(m):
+        a, b, at = 1 << 30, 1 << 30, -1
+        for r in range(n):
+            d = _distance(qwords[q], words[r])
+            if d < a:
+                b, a, at = a, d, r
+            elif d < b:
+                b = d
+        best[q], d1[q], d2[q] = at, a, b
+    return best, d1, d2
