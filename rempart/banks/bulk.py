@@ -37,8 +37,10 @@ STAGE = "rempart_bulk_stage"
 #: SQLite page cache while a bulk add runs on the connection (KiB; the default is 2 MiB): the
 #: new rows go into the (bank, type, value) indexes in file order, which is random for hashes
 SQLITE_CACHE_KIB = 256 * 1024
+#: PostgreSQL sort memory while the staged rows are moved (1M rows sort in about 170 MB)
+PG_WORK_MEM = "256MB"
 
-#: one staged row: (line, signal_type, value, external_id, metadata as JSON text)
+#: one staged row: (line, signal_type, value, external_id, metadata as JSON text or None for {})
 StagedRow = tuple[int, str, str, "str | None", str]
 
 
@@ -77,9 +79,10 @@ class BulkAdd:
         self.t = f"pg_temp.{STAGE}" if self.pg else f"temp.{STAGE}"
         conn = session.connection()
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.t}")
+        # metadata NULL stands for {} (most rows of a big list): less to stage and sort
         conn.exec_driver_sql(
             f"CREATE TEMPORARY TABLE {STAGE} (line BIGINT NOT NULL, signal_type VARCHAR(16) NOT NULL, "
-            "value VARCHAR(128) NOT NULL, external_id VARCHAR(200), metadata TEXT NOT NULL)"
+            "value VARCHAR(128) NOT NULL, external_id VARCHAR(200), metadata TEXT)"
             + (" ON COMMIT DROP" if self.pg else ""))
 
     def stage(self, rows: Sequence[StagedRow]) -> None:
@@ -107,9 +110,17 @@ class BulkAdd:
                              .execution_options(synchronize_session=False))
         conn = self.session.connection()
         b, now = self.bank.id, utcnow()
-        conn.exec_driver_sql(f"CREATE INDEX {STAGE}_key ON {self.t} (signal_type, value, line)"
-                             if self.pg else
-                             f"CREATE INDEX {self.t}_key ON {STAGE} (signal_type, value, line)")
+        if self.pg:
+            # PostgreSQL sorts the stage in memory (a temporary table's index would be read
+            # through its 8 MB of local buffers, one random read per row); ANALYZE: temporary
+            # tables have no statistics otherwise. Memory: this transaction only.
+            conn.exec_driver_sql(f"SET LOCAL work_mem = '{PG_WORK_MEM}'")
+            conn.exec_driver_sql(f"ANALYZE {self.t}")
+        else:
+            # SQLite: a covering index, so the ordered move below reads the index alone (with
+            # the key only, every row was a random read of the staging table: 2.5x slower)
+            conn.exec_driver_sql(f"CREATE INDEX {self.t}_key ON {STAGE} "
+                                 "(signal_type, value, line, external_id, metadata)")
         T = self.t
         params = {"b": b, "now": now, "by": self.added_by}
         q = text  # bound parameters; only the staging table's fixed name is formatted in
@@ -128,7 +139,12 @@ class BulkAdd:
                                  .values(removed_at=None)
                                  .execution_options(synchronize_session=False))
         before = self.session.scalar(select(func.coalesce(func.max(BankEntry.id), 0)))
-        meta = "CAST(s.metadata AS JSON)" if self.pg else "s.metadata"
+        meta = ("CAST(coalesce(s.metadata, '{}') AS JSON)" if self.pg
+                else "coalesce(s.metadata, '{}')")
+        # byte order on PostgreSQL: the same order for these ASCII keys, without the locale's
+        # collation (several times cheaper to sort)
+        order = ('s.signal_type COLLATE "C", s.value COLLATE "C", s.line' if self.pg
+                 else "s.signal_type, s.value, s.line")
         # In (type, value) order: the new rows go into the bank's indexes in key order (twice
         # as fast as file order at 1M on SQLite), so one import's ids follow that order too.
         # A key already in the bank, or named again by a later line, is skipped by the unique
@@ -138,7 +154,7 @@ class BulkAdd:
                                       added_at, added_by, disabled_reason)
             SELECT :b, s.signal_type, s.value, s.external_id, {meta}, :now, :by, ''
             FROM {T} s WHERE true
-            ORDER BY s.signal_type, s.value, s.line
+            ORDER BY {order}
             ON CONFLICT (bank_id, signal_type, value) DO NOTHING"""), params)
         added = np.fromiter(conn.execute(q(
             "SELECT id FROM bank_entries WHERE bank_id = :b AND id > :before ORDER BY id"),
@@ -153,7 +169,9 @@ class BulkAdd:
             conn.execute(q("INSERT INTO bank_changes (kind, ref_id, at) VALUES ('entry', :id, :now)"),
                          [{"id": int(x), "now": now} for x in restored[i:i + 500]])
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {T}")
-        if not self.pg:
+        if self.pg:
+            conn.exec_driver_sql("SET LOCAL work_mem TO DEFAULT")
+        else:
             conn.exec_driver_sql("PRAGMA cache_size = -2000")  # back to SQLite's default
         first, last = conn.execute(q(
             "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM bank_changes "
@@ -171,5 +189,5 @@ def staged_rows(entries: Iterable, first_line: int = 1) -> list[StagedRow]:
     """Rows for ``BulkAdd.stage`` from validated entries (``ParsedEntry`` or ``NewEntry``:
     anything with signal_type, value, external_id, and metadata, and a ``line`` if known)."""
     return [(getattr(e, "line", n), e.signal_type, e.value, e.external_id,
-             json.dumps(e.metadata, separators=(",", ":"), sort_keys=True) if e.metadata else "{}")
+             json.dumps(e.metadata, separators=(",", ":"), sort_keys=True) if e.metadata else None)
             for n, e in enumerate(entries, first_line)]

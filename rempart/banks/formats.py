@@ -351,7 +351,10 @@ def _read(source, fmt: str, col: _Collector, default_type: str | None,
         default_type = canonical_type(default_type)
 
     def ready(final: bool = False) -> Iterator[list[ParsedEntry]]:
-        if batch and col.entries and (final or len(col.entries) >= batch):
+        while batch and len(col.entries) >= batch:  # a te chunk may hold several batches
+            out, col.entries = col.entries[:batch], col.entries[batch:]
+            yield out
+        if batch and col.entries and final:
             out, col.entries = col.entries, []
             yield out
 
@@ -369,11 +372,7 @@ def _read(source, fmt: str, col: _Collector, default_type: str | None,
             for _ in _read_csv(_lines(source, col), col):
                 yield from ready()
         else:
-            for line_no, text in _lines(source, col):
-                try:
-                    _read_te_line(line_no, text, col, default_type)
-                except _Bad as e:
-                    col.error(line_no, str(e))
+            for _ in _te_chunks(source, col, default_type):
                 yield from ready()
     except _Stop:
         pass
@@ -536,18 +535,97 @@ def _lines(source, col: _Collector) -> Iterator[tuple[int, str]]:
         if end > cap:
             col.error(line_no, f"line is {end} bytes; limit is {cap}")
             continue
-        raw = raw[:end]
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            col.error(line_no, f"invalid UTF-8 at byte {e.start + 1} of the line")
-            continue
-        bad = _LINE_BAD_CHARS.search(text)
-        if bad:
-            col.error(line_no, f"control character U+{ord(bad.group()):04X} at column {bad.start() + 1}")
-            continue
-        if text.strip(" \t"):
+        text = _line_text(line_no, raw[:end], col)
+        if text is not None:
             yield line_no, text
+
+
+def _line_text(line_no: int, raw: bytes, col: _Collector) -> str | None:
+    """The text of one line (its LF and CR already cut, within the cap), or None when it is
+    blank or bad (reported)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        col.error(line_no, f"invalid UTF-8 at byte {e.start + 1} of the line")
+        return None
+    bad = _LINE_BAD_CHARS.search(text)
+    if bad:
+        col.error(line_no, f"control character U+{ord(bad.group()):04X} at column {bad.start() + 1}")
+        return None
+    return text if text.strip(" \t") else None
+
+
+#: bytes read at a time by the te reader (a few hundred lines: memory stays one batch)
+_TE_CHUNK = 1 << 16
+
+
+def _te_chunks(source, col: _Collector, default_type: str | None) -> Iterator[None]:
+    """Read te lines from ``source`` into ``col`` a chunk at a time (the rules of ``_lines``);
+    yields after each chunk. A plain ``type value`` line is taken straight from its bytes (it
+    is ASCII without control characters: the checks of ``_lines`` hold), any other line goes
+    through ``_line_text`` and ``_read_te_line``."""
+    cap = col.limits.max_line_bytes
+    plain = None if default_type else _TE_PLAIN_BYTES.fullmatch
+    line_no = 0
+    rest = b""
+    long_size, long_cr = -1, False  # an over-long line being skipped: bytes so far, ends in CR
+    started = False
+
+    def general(n: int, raw: bytes) -> None:
+        text = _line_text(n, raw, col)
+        if text is not None:
+            try:
+                _read_te_line(n, text, col, default_type)
+            except _Bad as e:
+                col.error(n, str(e))
+
+    while True:
+        chunk = source.read(_TE_CHUNK)
+        eof = not chunk
+        if long_size >= 0:  # skip to the end of the over-long line, then report its size
+            nl = chunk.find(b"\n")
+            if nl < 0 and not eof:
+                long_size += len(chunk)
+                long_cr = chunk.endswith(b"\r")
+                continue
+            end = long_size + (nl if nl >= 0 else 0)
+            cr = chunk[nl - 1:nl] == b"\r" if nl > 0 else long_cr
+            col.error(line_no, f"line is {end - cr} bytes; limit is {cap}")
+            long_size, chunk = -1, chunk[nl + 1:] if nl >= 0 else b""
+        data = rest + chunk if rest else chunk
+        if not started:
+            if len(data) < len(_BOM) and not eof:
+                rest = data
+                continue
+            started = True
+            if data.startswith(_BOM):
+                data = data[len(_BOM):]
+        if not eof:
+            cut = data.rfind(b"\n")
+            lines, rest = (data[:cut].split(b"\n") if cut >= 0 else []), data[cut + 1:]
+        else:  # end of file: the last line needs no newline (and one does not start another)
+            lines, rest = data.split(b"\n"), b""
+            if not lines[-1]:
+                lines.pop()
+        for raw in lines:
+            line_no += 1
+            if raw.endswith(b"\r"):
+                raw = raw[:-1]  # the CR of a CRLF
+            if len(raw) > cap:
+                col.error(line_no, f"line is {len(raw)} bytes; limit is {cap}")
+                continue
+            m = plain(raw) if plain is not None else None
+            if m is not None and len(m[2]) == _DIGITS_BYTES[m[1]]:
+                col.add_valid(ParsedEntry(line_no, _TYPE_NAMES[m[1]], m[2].decode("ascii"), None,
+                                          {}))
+            else:
+                general(line_no, raw)
+        if len(rest) > cap + 1:  # no newline within the cap: an over-long line, skipped
+            line_no += 1
+            long_size, long_cr, rest = len(rest), rest.endswith(b"\r"), b""
+        yield
+        if eof:
+            return
 
 
 # ---------------------------------------------------------------- te
@@ -557,6 +635,9 @@ def _lines(source, col: _Collector) -> Iterator[tuple[int, str]]:
 #: list): read without the general path; any other line takes it (same result either way)
 _TE_PLAIN = re.compile(r"[ \t]*(pdq|sha256|md5|sha1)[ \t]+([0-9a-f]{32,64})[ \t]*")
 _DIGITS = {"pdq": 64, "sha256": 64, "md5": 32, "sha1": 40}
+_TE_PLAIN_BYTES = re.compile(_TE_PLAIN.pattern.encode())
+_DIGITS_BYTES = {k.encode(): n for k, n in _DIGITS.items()}
+_TYPE_NAMES = {k.encode(): k for k in _DIGITS}
 
 
 def _read_te_line(line_no: int, text: str, col: _Collector, default_type: str | None) -> None:
