@@ -30,6 +30,7 @@ import numpy as np
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from rempart.banks.formats import Row
 from rempart.banks.models import Bank, BankEntry
 from rempart.store.db import utcnow
 
@@ -183,6 +184,12 @@ class BulkAdd:
         already = int(distinct) - int(ids.shape[0])
         return BulkResult(ids, already, self.rows - int(distinct), self.rows,
                           first_seq=int(first), last_seq=int(last))
+
+
+def rows_to_stage(rows: Iterable[Row]) -> list[StagedRow]:
+    """Rows for ``BulkAdd.stage`` from parsed rows (``rempart.banks.formats.stream_rows``)."""
+    return [r if not r[4] else (*r[:4], json.dumps(r[4], separators=(",", ":"), sort_keys=True))
+            for r in rows]
 
 
 def staged_rows(entries: Iterable, first_line: int = 1) -> list[StagedRow]:

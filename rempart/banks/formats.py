@@ -83,6 +83,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+import numpy as np
+
 from rempart.banks import ncmec_xml
 from rempart.errors import ImportFormatError, InvalidInput, InvalidSignal, shown
 from rempart.spreadsheet import cell_text, text_cell
@@ -134,6 +136,20 @@ class ParsedEntry:
     value: str
     external_id: str | None
     metadata: dict[str, str]
+
+
+#: an entry as a tuple, the cheap form of a ``ParsedEntry`` for lists of millions:
+#: (line, signal_type, value, external_id, metadata), metadata None when there is none
+Row = tuple[int, str, str, "str | None", "dict[str, str] | None"]
+
+
+def _entry(item: ParsedEntry | Row) -> ParsedEntry:
+    return item if isinstance(item, ParsedEntry) else ParsedEntry(*item[:4], item[4] or {})
+
+
+def _row(item: ParsedEntry | Row) -> Row:
+    return (item if not isinstance(item, ParsedEntry) else
+            (item.line, item.signal_type, item.value, item.external_id, item.metadata or None))
 
 
 @dataclass(frozen=True)
@@ -212,6 +228,15 @@ class _Collector:
             return
         self.add_valid(entry)
 
+    def add_plain(self, rows: list[Row]) -> None:
+        """Keep plain rows (``(line, type, value, None, None)``, canonical and checked)."""
+        if self._dedup or self.count + len(rows) > self.limits.max_entries:
+            for line, t, v, _, _ in rows:  # one at a time: duplicates, or the cap's line
+                self.add_valid(ParsedEntry(line, t, v, None, {}))
+            return
+        self.count += len(rows)
+        self.entries += rows
+
     def add_valid(self, entry: ParsedEntry) -> None:
         """Keep an entry already validated (canonical type and value, checked fields)."""
         key = (entry.signal_type, entry.value)
@@ -276,7 +301,7 @@ def parse_hash_list_with_skips(
         pass
     if col.errors:
         raise ImportFormatError(col.errors)
-    return col.entries, col.skipped
+    return [_entry(e) for e in col.entries], col.skipped
 
 
 #: caps of a streamed import: memory does not grow with the file, so only sanity bounds remain
@@ -304,6 +329,16 @@ def stream_hash_list(source: BinaryIO, fmt: str, *, default_type: str | None = N
     problem is found no further batch is yielded (reading goes on to report the others).
     ``stats`` (optional) is updated as reading goes, for a progress bar.
     """
+    for rows in stream_rows(source, fmt, default_type=default_type, limits=limits, batch=batch,
+                            stats=stats):
+        yield [_entry(r) for r in rows]
+
+
+def stream_rows(source: BinaryIO, fmt: str, *, default_type: str | None = None,
+                limits: Limits = STREAM_LIMITS, batch: int = STREAM_BATCH,
+                stats: StreamedImport | None = None) -> Iterator[list[Row]]:
+    """``stream_hash_list`` with each entry as a ``Row`` tuple: the bulk import's path (a te
+    list of plain lines is read without one Python object per entry)."""
     _check_fmt(fmt)
     if batch < 1:
         raise InvalidInput("batch must be at least 1")
@@ -313,7 +348,7 @@ def stream_hash_list(source: BinaryIO, fmt: str, *, default_type: str | None = N
         stats.entries = col.count
         stats.skipped = dict(col.skipped)
         if not col.errors:
-            yield entries
+            yield [_row(e) for e in entries]
     stats.entries, stats.skipped = col.count, dict(col.skipped)
     if col.errors:
         raise ImportFormatError(col.errors)
@@ -607,6 +642,13 @@ def _te_chunks(source, col: _Collector, default_type: str | None) -> Iterator[No
             lines, rest = data.split(b"\n"), b""
             if not lines[-1]:
                 lines.pop()
+        region = data[:cut] if not eof else data[:-1] if data.endswith(b"\n") else data
+        fast = _plain_chunk(region, line_no, len(lines)) \
+            if plain is not None and lines else None
+        if fast is not None:
+            col.add_plain(fast)
+            line_no += len(lines)
+            lines = []
         for raw in lines:
             line_no += 1
             if raw.endswith(b"\r"):
@@ -616,8 +658,7 @@ def _te_chunks(source, col: _Collector, default_type: str | None) -> Iterator[No
                 continue
             m = plain(raw) if plain is not None else None
             if m is not None and len(m[2]) == _DIGITS_BYTES[m[1]]:
-                col.add_valid(ParsedEntry(line_no, _TYPE_NAMES[m[1]], m[2].decode("ascii"), None,
-                                          {}))
+                col.add_plain([(line_no, _TYPE_NAMES[m[1]], m[2].decode("ascii"), None, None)])
             else:
                 general(line_no, raw)
         if len(rest) > cap + 1:  # no newline within the cap: an over-long line, skipped
@@ -636,6 +677,50 @@ def _te_chunks(source, col: _Collector, default_type: str | None) -> Iterator[No
 _TE_PLAIN = re.compile(r"[ \t]*(pdq|sha256|md5|sha1)[ \t]+([0-9a-f]{32,64})[ \t]*")
 _DIGITS = {"pdq": 64, "sha256": 64, "md5": 32, "sha1": 40}
 _TE_PLAIN_BYTES = re.compile(_TE_PLAIN.pattern.encode())
+_HEX = np.zeros(256, bool)
+_HEX[np.frombuffer(b"0123456789abcdef", np.uint8)] = True
+#: the exact canonical lines ``type SP value`` (CR LF too) read by ``_plain_chunk``, and their
+#: prefixes as byte arrays
+_PLAIN_SHAPES = [(name, np.frombuffer(name.encode() + b" ", np.uint8), n)
+                 for name, n in _DIGITS.items()]
+
+
+def _plain_chunk(region: bytes, line_no: int, n_lines: int) -> list[Row] | None:
+    """Rows for ``n_lines`` lines (``region``, LF-separated) when every one is exactly
+    ``type SP value`` (canonical type, lowercase hex of its length; a CR may end it), checked
+    with array operations; None when any line is not (the lines are then read one by one)."""
+    a = np.frombuffer(region, np.uint8)
+    nl = np.flatnonzero(a == 10)
+    if nl.shape[0] != n_lines - 1:
+        return None
+    starts = np.empty(n_lines, np.int64)
+    starts[0], starts[1:] = 0, nl + 1
+    ends = np.empty(n_lines, np.int64)
+    ends[:-1], ends[-1] = nl, a.shape[0]
+    cr = np.zeros(n_lines, bool)
+    nonempty = ends > starts
+    cr[nonempty] = a[ends[nonempty] - 1] == 13
+    ends = ends - cr
+    lengths = ends - starts
+    kind = np.full(n_lines, -1, np.int8)
+    for k, (_, prefix, digits) in enumerate(_PLAIN_SHAPES):
+        cand = np.flatnonzero(lengths == prefix.shape[0] + digits)
+        if not cand.shape[0]:
+            continue
+        s0 = starts[cand]
+        ok = (a[s0[:, None] + np.arange(prefix.shape[0])] == prefix).all(1)
+        ok &= _HEX[a[s0[:, None] + np.arange(prefix.shape[0], prefix.shape[0] + digits)]].all(1)
+        kind[cand[ok]] = k
+    if (kind < 0).any():
+        return None
+    text = region.decode("ascii")
+    offsets = np.array([p.shape[0] for _, p, _ in _PLAIN_SHAPES])[kind]
+    values = [text[b:e] for b, e in zip((starts + offsets).tolist(), ends.tolist())]
+    names = [name for name, _, _ in _PLAIN_SHAPES]
+    types = [names[k] for k in kind.tolist()] if (kind != kind[0]).any() else \
+        [names[kind[0]]] * n_lines
+    return list(zip(range(line_no + 1, line_no + n_lines + 1), types, values,
+                    [None] * n_lines, [None] * n_lines))
 _DIGITS_BYTES = {k.encode(): n for k, n in _DIGITS.items()}
 _TYPE_NAMES = {k.encode(): k for k in _DIGITS}
 
