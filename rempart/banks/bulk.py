@@ -74,6 +74,7 @@ class BulkAdd:
         self.session, self.bank, self.added_by = session, bank, added_by
         self.pg = session.get_bind().dialect.name == "postgresql"
         self.rows = 0
+        self.distinct: int | None = None  # keys staged, once sorted
         if not self.pg:  # random-order index inserts: keep the pages in memory until the commit
             session.connection().exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         # named in the temporary schema: staging never touches the main database (SQLite)
@@ -102,15 +103,14 @@ class BulkAdd:
             conn.exec_driver_sql(f"INSERT INTO {self.t} VALUES (?, ?, ?, ?, ?)", list(rows))
         self.rows += len(rows)
 
-    def finish(self) -> BulkResult:
-        """Move the staged rows into the bank (see the module doc); returns what happened."""
-        # Take the bank's row now (as add_entries does): writers of one bank queue here. Only
-        # now: while rows are staged (a temporary table) others write freely, on SQLite too.
-        self.session.execute(update(Bank).where(Bank.id == self.bank.id)
-                             .values(updated_at=utcnow())
-                             .execution_options(synchronize_session=False))
+    def sort(self) -> None:
+        """Prepare the staged rows for the move (``finish`` calls it if need be). Like
+        ``stage``, it writes only the temporary table: on SQLite the database's single write
+        lock is not taken yet, so the longest part of the move does not hold back other writers
+        (scans recording their items)."""
+        if self.distinct is not None:
+            return
         conn = self.session.connection()
-        b, now = self.bank.id, utcnow()
         if self.pg:
             # PostgreSQL sorts the stage in memory (a temporary table's index would be read
             # through its 8 MB of local buffers, one random read per row); ANALYZE: temporary
@@ -122,12 +122,25 @@ class BulkAdd:
             # the key only, every row was a random read of the staging table: 2.5x slower)
             conn.exec_driver_sql(f"CREATE INDEX {self.t}_key ON {STAGE} "
                                  "(signal_type, value, line, external_id, metadata)")
+        self.distinct = int(conn.execute(text(
+            f"SELECT count(*) FROM (SELECT DISTINCT signal_type, value FROM {self.t}) AS d"
+        )).scalar_one())
+
+    def finish(self) -> BulkResult:
+        """Move the staged rows into the bank (see the module doc); returns what happened."""
+        self.sort()
+        # Take the bank's row now (as add_entries does): writers of one bank queue here. Only
+        # now: while rows are staged and sorted (a temporary table) others write freely, on
+        # SQLite too.
+        self.session.execute(update(Bank).where(Bank.id == self.bank.id)
+                             .values(updated_at=utcnow())
+                             .execution_options(synchronize_session=False))
+        conn = self.session.connection()
+        b, now = self.bank.id, utcnow()
         T = self.t
         params = {"b": b, "now": now, "by": self.added_by}
         q = text  # bound parameters; only the staging table's fixed name is formatted in
-        distinct = conn.execute(q(
-            f"SELECT count(*) FROM (SELECT DISTINCT signal_type, value FROM {T}) AS d"
-        )).scalar_one()
+        distinct = self.distinct
         # From the staged rows into the bank's unique index (the stage drives: a small list
         # into a big bank reads only its own keys). CROSS JOIN fixes that order on SQLite.
         restored = np.unique(np.fromiter(conn.execute(q(f"""
