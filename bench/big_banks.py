@@ -16,6 +16,7 @@ PostgreSQL with --postgres-url:
 Each measurement runs in a fresh child process (peak RSS is per process). Usage:
 Scans arrive at SCANS_PER_SECOND (a steady upload stream), each timed from its start.
   python bench/big_banks.py [--entries N] [--old-entries N] [--during N] [--postgres-url URL]
+  python bench/big_banks.py --import-only --entries 10000000 [--postgres-url URL]
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -303,6 +305,8 @@ def main() -> None:
                     help="also: a matcher of this many entries built in memory, saved, and started "
                          "from its snapshot in a fresh process (e.g. 10000000; no database)")
     ap.add_argument("--only-scale", action="store_true", help="run only --snapshot-scale")
+    ap.add_argument("--import-only", action="store_true",
+                    help="run only the streamed import of --entries (e.g. 10000000)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if args.snapshot_scale:
@@ -323,6 +327,16 @@ def main() -> None:
         if args.only_scale:
             return
     work = Path(tempfile.mkdtemp(prefix="rempart-bigbanks-files-"))
+    if args.import_only:
+        write_list(work / "big.te", args.entries, 1)
+        for kind in ["sqlite"] + (["postgresql"] if args.postgres_url else []):
+            home, url = fresh_db(kind, args.postgres_url, "only")
+            r = run_child("import", home, url, "big", str(work / "big.te"), "new")
+            print(f"{kind}: import of {r['added']:,} entries in {r['seconds']:.0f} s: "
+                  f"{r['rate']:,.0f}/s, peak RSS {r['peak_rss_mib']:,.0f} MiB", flush=True)
+            shutil.rmtree(home, ignore_errors=True)
+        (work / "big.te").unlink()
+        return
     files = {"big": work / "big.te", "old": work / "old.te", "during": work / "during.te",
              "empty": work / "empty.te"}
     write_list(files["big"], args.entries, 1)
