@@ -11,13 +11,17 @@ temporary staging table with the database's bulk path (PostgreSQL ``COPY``; SQLi
    in (type, value) order: the ids of one bulk add follow that order, not the file's;
 3. one ``bank_changes`` row is recorded per entry added or restored, so replicas follow.
 
+Before the move the staged rows are sorted (``sort``: a covering index on SQLite, an in-memory
+sort on PostgreSQL, where a temporary table's index would be read through tiny local buffers).
+
 Nothing is visible to others until the caller's transaction commits, and nothing stays if it
 rolls back (an ``ImportFormatError`` after the last batch, say): the all-or-nothing rule of
 imports. The bank's row is taken first, as ``add_entries`` does, so two writers of one bank
-queue instead of adding the same hash twice; it is taken only when the staged rows are moved, so
-while a big file is read and staged other writers go on (on SQLite too: only the temporary
-database is written until then). Memory: one batch of rows at a time, and the
-ids of the entries added (8 bytes each) for the retro-scan.
+queue instead of adding the same hash twice; it is taken only when the sorted rows are moved, so
+while a big file is read, staged and sorted other writers go on (on SQLite too: only the
+temporary database is written until then, and the single write lock is held for the move
+alone). Memory: one batch of rows at a time, and the ids of the entries added (8 bytes each)
+for the retro-scan.
 """
 
 from __future__ import annotations

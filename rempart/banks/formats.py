@@ -29,7 +29,9 @@ Common rules (all three formats)
 * Streaming (``stream_hash_list``, for lists of millions): the same grammar and checks, read from
   a binary file in chunks and handed out in batches, so memory does not grow with the file;
   duplicates are then left to the caller (the bank service drops them in the database), and the
-  errors are raised together after the last batch (the caller discards what it wrote).
+  errors are raised together after the last batch (the caller discards what it wrote). A te
+  chunk whose lines are all canonical ``type value`` pairs is checked with array operations
+  and handed out as tuples (``stream_rows``): no Python object per entry.
 
 Format "te": ThreatExchange / HMA text
 -------------------------------------
