@@ -122,6 +122,10 @@ def child_scans(home: str, url: str, seconds: float, import_cmd: list[str] | Non
     fps = [rt.fingerprint(jpeg(picture(70_000 + i))) for i in range(20)]
     proc = None
     if import_cmd:
+        from rempart.banks import service
+
+        with rt.db.session() as s:  # the bank first: the import child then only reads it
+            service.ensure_bank(s, import_cmd[-3])
         proc = subprocess.Popen(import_cmd, stdout=subprocess.PIPE, text=True)
         time.sleep(0.5)
     lat: list[float] = []
