@@ -76,6 +76,15 @@ def child_import(home: str, url: str, bank: str, path: str, old: bool) -> dict:
     (Path(home) / "migrated").touch()
     with rt.db.session() as s:
         service.ensure_bank(s, bank)
+    from sqlalchemy import event
+
+    locked: list[float] = []  # when the bank's row was taken (SQLite: the write lock)
+
+    def taken(conn, cursor, statement, *rest) -> None:
+        if statement.startswith("UPDATE banks SET updated_at") and not locked:
+            locked.append(time.perf_counter())
+
+    event.listen(rt.db.engine, "before_cursor_execute", taken)
     base = rss_now_mib()
     t = time.perf_counter()
     if old:  # main's path: parse the whole file, then one ORM object per entry
@@ -90,9 +99,10 @@ def child_import(home: str, url: str, bank: str, path: str, old: bool) -> dict:
     else:
         with open(path, "rb") as f:
             added = rt.import_list(bank, f, "te").result.n_added
-    secs = time.perf_counter() - t
+    end = time.perf_counter()
+    secs = end - t
     return {"added": added, "seconds": secs, "rate": added / secs, "peak_rss_mib": rss_peak_mib(),
-            "rss_before_mib": base}
+            "rss_before_mib": base, "bank_locked_seconds": end - locked[0] if locked else None}
 
 
 def child_replica(home: str, url: str, snapshot: bool) -> dict:
@@ -273,7 +283,8 @@ def report(kind: str, r: dict, n: int, old_n: int) -> None:
     new, old, small = r["import_new"], r["import_old"], r["import_small_new"]
     print(f"\n== {kind}: {n:,} PDQ entries ==")
     print(f"import (new) {new['added']:,} entries: {new['rate']:,.0f}/s, peak RSS "
-          f"{new['peak_rss_mib']:,.0f} MiB")
+          f"{new['peak_rss_mib']:,.0f} MiB; the bank held (SQLite: the write lock) for the last "
+          f"{new['bank_locked_seconds']:.1f} s")
     print(f"import at {old_n:,}: new {small['rate']:,.0f}/s, {small['peak_rss_mib']:,.0f} MiB; "
           f"main's {old['rate']:,.0f}/s, {old['peak_rss_mib']:,.0f} MiB -> "
           f"{small['rate'] / old['rate']:.1f}x faster, "
@@ -337,7 +348,9 @@ def main() -> None:
             home, url = fresh_db(kind, args.postgres_url, "only")
             r = run_child("import", home, url, "big", str(work / "big.te"), "new")
             print(f"{kind}: import of {r['added']:,} entries in {r['seconds']:.0f} s: "
-                  f"{r['rate']:,.0f}/s, peak RSS {r['peak_rss_mib']:,.0f} MiB", flush=True)
+                  f"{r['rate']:,.0f}/s, peak RSS {r['peak_rss_mib']:,.0f} MiB; the bank held "
+                  f"(SQLite: the write lock) for the last {r['bank_locked_seconds'] or 0:.1f} s",
+                  flush=True)
             shutil.rmtree(home, ignore_errors=True)
         (work / "big.te").unlink()
         return
