@@ -29,7 +29,9 @@ Common rules (all three formats)
 * Streaming (``stream_hash_list``, for lists of millions): the same grammar and checks, read from
   a binary file in chunks and handed out in batches, so memory does not grow with the file;
   duplicates are then left to the caller (the bank service drops them in the database), and the
-  errors are raised together after the last batch (the caller discards what it wrote).
+  errors are raised together after the last batch (the caller discards what it wrote). A te
+  chunk whose lines are all canonical ``type value`` pairs is checked with array operations
+  and handed out as tuples (``stream_rows``): no Python object per entry.
 
 Format "te": ThreatExchange / HMA text
 -------------------------------------
@@ -83,6 +85,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+import numpy as np
+
 from rempart.banks import ncmec_xml
 from rempart.errors import ImportFormatError, InvalidInput, InvalidSignal, shown
 from rempart.spreadsheet import cell_text, text_cell
@@ -134,6 +138,20 @@ class ParsedEntry:
     value: str
     external_id: str | None
     metadata: dict[str, str]
+
+
+#: an entry as a tuple, the cheap form of a ``ParsedEntry`` for lists of millions:
+#: (line, signal_type, value, external_id, metadata), metadata None when there is none
+Row = tuple[int, str, str, "str | None", "dict[str, str] | None"]
+
+
+def _entry(item: ParsedEntry | Row) -> ParsedEntry:
+    return item if isinstance(item, ParsedEntry) else ParsedEntry(*item[:4], item[4] or {})
+
+
+def _row(item: ParsedEntry | Row) -> Row:
+    return (item if not isinstance(item, ParsedEntry) else
+            (item.line, item.signal_type, item.value, item.external_id, item.metadata or None))
 
 
 @dataclass(frozen=True)
@@ -212,6 +230,15 @@ class _Collector:
             return
         self.add_valid(entry)
 
+    def add_plain(self, rows: list[Row]) -> None:
+        """Keep plain rows (``(line, type, value, None, None)``, canonical and checked)."""
+        if self._dedup or self.count + len(rows) > self.limits.max_entries:
+            for line, t, v, _, _ in rows:  # one at a time: duplicates, or the cap's line
+                self.add_valid(ParsedEntry(line, t, v, None, {}))
+            return
+        self.count += len(rows)
+        self.entries += rows
+
     def add_valid(self, entry: ParsedEntry) -> None:
         """Keep an entry already validated (canonical type and value, checked fields)."""
         key = (entry.signal_type, entry.value)
@@ -276,7 +303,7 @@ def parse_hash_list_with_skips(
         pass
     if col.errors:
         raise ImportFormatError(col.errors)
-    return col.entries, col.skipped
+    return [_entry(e) for e in col.entries], col.skipped
 
 
 #: caps of a streamed import: memory does not grow with the file, so only sanity bounds remain
@@ -304,6 +331,16 @@ def stream_hash_list(source: BinaryIO, fmt: str, *, default_type: str | None = N
     problem is found no further batch is yielded (reading goes on to report the others).
     ``stats`` (optional) is updated as reading goes, for a progress bar.
     """
+    for rows in stream_rows(source, fmt, default_type=default_type, limits=limits, batch=batch,
+                            stats=stats):
+        yield [_entry(r) for r in rows]
+
+
+def stream_rows(source: BinaryIO, fmt: str, *, default_type: str | None = None,
+                limits: Limits = STREAM_LIMITS, batch: int = STREAM_BATCH,
+                stats: StreamedImport | None = None) -> Iterator[list[Row]]:
+    """``stream_hash_list`` with each entry as a ``Row`` tuple: the bulk import's path (a te
+    list of plain lines is read without one Python object per entry)."""
     _check_fmt(fmt)
     if batch < 1:
         raise InvalidInput("batch must be at least 1")
@@ -313,7 +350,7 @@ def stream_hash_list(source: BinaryIO, fmt: str, *, default_type: str | None = N
         stats.entries = col.count
         stats.skipped = dict(col.skipped)
         if not col.errors:
-            yield entries
+            yield [_row(e) for e in entries]
     stats.entries, stats.skipped = col.count, dict(col.skipped)
     if col.errors:
         raise ImportFormatError(col.errors)
@@ -351,7 +388,10 @@ def _read(source, fmt: str, col: _Collector, default_type: str | None,
         default_type = canonical_type(default_type)
 
     def ready(final: bool = False) -> Iterator[list[ParsedEntry]]:
-        if batch and col.entries and (final or len(col.entries) >= batch):
+        while batch and len(col.entries) >= batch:  # a te chunk may hold several batches
+            out, col.entries = col.entries[:batch], col.entries[batch:]
+            yield out
+        if batch and col.entries and final:
             out, col.entries = col.entries, []
             yield out
 
@@ -369,11 +409,7 @@ def _read(source, fmt: str, col: _Collector, default_type: str | None,
             for _ in _read_csv(_lines(source, col), col):
                 yield from ready()
         else:
-            for line_no, text in _lines(source, col):
-                try:
-                    _read_te_line(line_no, text, col, default_type)
-                except _Bad as e:
-                    col.error(line_no, str(e))
+            for _ in _te_chunks(source, col, default_type):
                 yield from ready()
     except _Stop:
         pass
@@ -536,18 +572,103 @@ def _lines(source, col: _Collector) -> Iterator[tuple[int, str]]:
         if end > cap:
             col.error(line_no, f"line is {end} bytes; limit is {cap}")
             continue
-        raw = raw[:end]
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            col.error(line_no, f"invalid UTF-8 at byte {e.start + 1} of the line")
-            continue
-        bad = _LINE_BAD_CHARS.search(text)
-        if bad:
-            col.error(line_no, f"control character U+{ord(bad.group()):04X} at column {bad.start() + 1}")
-            continue
-        if text.strip(" \t"):
+        text = _line_text(line_no, raw[:end], col)
+        if text is not None:
             yield line_no, text
+
+
+def _line_text(line_no: int, raw: bytes, col: _Collector) -> str | None:
+    """The text of one line (its LF and CR already cut, within the cap), or None when it is
+    blank or bad (reported)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        col.error(line_no, f"invalid UTF-8 at byte {e.start + 1} of the line")
+        return None
+    bad = _LINE_BAD_CHARS.search(text)
+    if bad:
+        col.error(line_no, f"control character U+{ord(bad.group()):04X} at column {bad.start() + 1}")
+        return None
+    return text if text.strip(" \t") else None
+
+
+#: bytes read at a time by the te reader (a few hundred lines: memory stays one batch)
+_TE_CHUNK = 1 << 16
+
+
+def _te_chunks(source, col: _Collector, default_type: str | None) -> Iterator[None]:
+    """Read te lines from ``source`` into ``col`` a chunk at a time (the rules of ``_lines``);
+    yields after each chunk. A plain ``type value`` line is taken straight from its bytes (it
+    is ASCII without control characters: the checks of ``_lines`` hold), any other line goes
+    through ``_line_text`` and ``_read_te_line``."""
+    cap = col.limits.max_line_bytes
+    plain = None if default_type else _TE_PLAIN_BYTES.fullmatch
+    line_no = 0
+    rest = b""
+    long_size, long_cr = -1, False  # an over-long line being skipped: bytes so far, ends in CR
+    started = False
+
+    def general(n: int, raw: bytes) -> None:
+        text = _line_text(n, raw, col)
+        if text is not None:
+            try:
+                _read_te_line(n, text, col, default_type)
+            except _Bad as e:
+                col.error(n, str(e))
+
+    while True:
+        chunk = source.read(_TE_CHUNK)
+        eof = not chunk
+        if long_size >= 0:  # skip to the end of the over-long line, then report its size
+            nl = chunk.find(b"\n")
+            if nl < 0 and not eof:
+                long_size += len(chunk)
+                long_cr = chunk.endswith(b"\r")
+                continue
+            end = long_size + (nl if nl >= 0 else 0)
+            cr = chunk[nl - 1:nl] == b"\r" if nl > 0 else long_cr
+            col.error(line_no, f"line is {end - cr} bytes; limit is {cap}")
+            long_size, chunk = -1, chunk[nl + 1:] if nl >= 0 else b""
+        data = rest + chunk if rest else chunk
+        if not started:
+            if len(data) < len(_BOM) and not eof:
+                rest = data
+                continue
+            started = True
+            if data.startswith(_BOM):
+                data = data[len(_BOM):]
+        if not eof:
+            cut = data.rfind(b"\n")
+            lines, rest = (data[:cut].split(b"\n") if cut >= 0 else []), data[cut + 1:]
+        else:  # end of file: the last line needs no newline (and one does not start another)
+            lines, rest = data.split(b"\n"), b""
+            if not lines[-1]:
+                lines.pop()
+        region = data[:cut] if not eof else data[:-1] if data.endswith(b"\n") else data
+        fast = _plain_chunk(region, line_no, len(lines)) \
+            if plain is not None and lines else None
+        if fast is not None:
+            col.add_plain(fast)
+            line_no += len(lines)
+            lines = []
+        for raw in lines:
+            line_no += 1
+            if raw.endswith(b"\r"):
+                raw = raw[:-1]  # the CR of a CRLF
+            if len(raw) > cap:
+                col.error(line_no, f"line is {len(raw)} bytes; limit is {cap}")
+                continue
+            m = plain(raw) if plain is not None else None
+            if m is not None and len(m[2]) == _DIGITS_BYTES[m[1]]:
+                col.add_plain([(line_no, _TYPE_NAMES[m[1]], m[2].decode("ascii"), None, None)])
+            else:
+                general(line_no, raw)
+        if len(rest) > cap + 1:  # no newline within the cap: an over-long line, skipped
+            line_no += 1
+            long_size, long_cr, rest = len(rest), rest.endswith(b"\r"), b""
+        yield
+        if eof:
+            return
 
 
 # ---------------------------------------------------------------- te
@@ -557,6 +678,53 @@ def _lines(source, col: _Collector) -> Iterator[tuple[int, str]]:
 #: list): read without the general path; any other line takes it (same result either way)
 _TE_PLAIN = re.compile(r"[ \t]*(pdq|sha256|md5|sha1)[ \t]+([0-9a-f]{32,64})[ \t]*")
 _DIGITS = {"pdq": 64, "sha256": 64, "md5": 32, "sha1": 40}
+_TE_PLAIN_BYTES = re.compile(_TE_PLAIN.pattern.encode())
+_HEX = np.zeros(256, bool)
+_HEX[np.frombuffer(b"0123456789abcdef", np.uint8)] = True
+#: the exact canonical lines ``type SP value`` (CR LF too) read by ``_plain_chunk``, and their
+#: prefixes as byte arrays
+_PLAIN_SHAPES = [(name, np.frombuffer(name.encode() + b" ", np.uint8), n)
+                 for name, n in _DIGITS.items()]
+
+
+def _plain_chunk(region: bytes, line_no: int, n_lines: int) -> list[Row] | None:
+    """Rows for ``n_lines`` lines (``region``, LF-separated) when every one is exactly
+    ``type SP value`` (canonical type, lowercase hex of its length; a CR may end it), checked
+    with array operations; None when any line is not (the lines are then read one by one)."""
+    a = np.frombuffer(region, np.uint8)
+    nl = np.flatnonzero(a == 10)
+    if nl.shape[0] != n_lines - 1:
+        return None
+    starts = np.empty(n_lines, np.int64)
+    starts[0], starts[1:] = 0, nl + 1
+    ends = np.empty(n_lines, np.int64)
+    ends[:-1], ends[-1] = nl, a.shape[0]
+    cr = np.zeros(n_lines, bool)
+    nonempty = ends > starts
+    cr[nonempty] = a[ends[nonempty] - 1] == 13
+    ends = ends - cr
+    lengths = ends - starts
+    kind = np.full(n_lines, -1, np.int8)
+    for k, (_, prefix, digits) in enumerate(_PLAIN_SHAPES):
+        cand = np.flatnonzero(lengths == prefix.shape[0] + digits)
+        if not cand.shape[0]:
+            continue
+        s0 = starts[cand]
+        ok = (a[s0[:, None] + np.arange(prefix.shape[0])] == prefix).all(1)
+        ok &= _HEX[a[s0[:, None] + np.arange(prefix.shape[0], prefix.shape[0] + digits)]].all(1)
+        kind[cand[ok]] = k
+    if (kind < 0).any():
+        return None
+    text = region.decode("ascii")
+    offsets = np.array([p.shape[0] for _, p, _ in _PLAIN_SHAPES])[kind]
+    values = [text[b:e] for b, e in zip((starts + offsets).tolist(), ends.tolist())]
+    names = [name for name, _, _ in _PLAIN_SHAPES]
+    types = [names[k] for k in kind.tolist()] if (kind != kind[0]).any() else \
+        [names[kind[0]]] * n_lines
+    return list(zip(range(line_no + 1, line_no + n_lines + 1), types, values,
+                    [None] * n_lines, [None] * n_lines))
+_DIGITS_BYTES = {k.encode(): n for k, n in _DIGITS.items()}
+_TYPE_NAMES = {k.encode(): k for k in _DIGITS}
 
 
 def _read_te_line(line_no: int, text: str, col: _Collector, default_type: str | None) -> None:

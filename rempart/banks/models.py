@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String,
+    JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String,
     Text,
     UniqueConstraint,
 )
@@ -50,8 +50,8 @@ class BankEntry(Base):
 
     __tablename__ = "bank_entries"
     __table_args__ = (
+        # the only (type, value) index: every lookup by value names the bank (migration 0015)
         UniqueConstraint("bank_id", "signal_type", "value", name="uq_bank_entries_bank_signal_value"),
-        Index("ix_bank_entries_signal_value", "signal_type", "value"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -22,11 +22,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from rempart.banks.bulk import BulkAdd, BulkResult, staged_rows
+from rempart.banks.bulk import BulkAdd, BulkResult, rows_to_stage, staged_rows
 from rempart.banks.entries import ConfirmedItem, NewEntry, entries_for
 from rempart.banks.entries import MAX_FEATURE_BYTES
 from rempart.banks.formats import (
-    STREAM_LIMITS, ExportEntry, Limits, StreamedImport, export_hash_list_stream, stream_hash_list,
+    STREAM_LIMITS, ExportEntry, Limits, StreamedImport, export_hash_list_stream, stream_rows,
 )
 from rempart.banks.models import ACTIONS, Bank, BankChange, BankEntry, EntryFeatures, EntryFrame
 from rempart.errors import Conflict, InvalidInput, NotFound, shown
@@ -337,8 +337,8 @@ def import_stream(session: Session, bank: Bank, source: BinaryIO, fmt: str, adde
     """
     bulk = BulkAdd(session, bank, added_by)
     stats = stats if stats is not None else StreamedImport()
-    for batch in stream_hash_list(source, fmt, stats=stats, limits=limits):
-        bulk.stage(staged_rows(batch))
+    for batch in stream_rows(source, fmt, stats=stats, limits=limits):
+        bulk.stage(rows_to_stage(batch))
     result = bulk.finish()
     result.notes += [f"{n} {reason} record(s) skipped" for reason, n in sorted(stats.skipped.items())]
     return result

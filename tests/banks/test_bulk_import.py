@@ -5,13 +5,15 @@ from __future__ import annotations
 import io
 import tracemalloc
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 
 from rempart.banks import service
+from rempart.banks.bulk import BulkAdd, rows_to_stage
 from rempart.banks.formats import (
     ExportEntry, ParsedEntry, export_hash_list, export_hash_list_stream, parse_hash_list,
-    stream_hash_list,
+    stream_hash_list, stream_rows,
 )
 from rempart.banks.models import BankChange, BankEntry
 from rempart.errors import ImportFormatError, InvalidSignal
@@ -119,3 +121,71 @@ def test_apply_entry_batches_validates_every_value(runtime):
     with runtime.db.session() as s:
         assert s.scalar(select(func.count()).select_from(BankEntry)) == 500
         assert s.scalar(select(BankEntry.value).where(BankEntry.id == r.added_ids()[0])) == MD5[0]
+
+
+def _plain_list(n: int, seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    raw = rng.integers(0, 256, size=(n, 32), dtype=np.uint8).tobytes().hex()
+    return [f"pdq {raw[64 * i:64 * (i + 1)]}" for i in range(n)]
+
+
+def test_plain_lines_read_in_chunks_give_what_the_line_reader_gives():
+    # Chunks of canonical lines (CRLF, several types) take the array path, the chunk holding a
+    # comment or a field the line-by-line one: same entries, same line numbers, same errors.
+    lines = _plain_list(3000, 1) + [f"md5 {v}" for v in MD5[:500]] + [f"sha1 {'ab' * 20}"]
+    data = "\r\n".join(lines[:1800] + ["# a comment", f"md5 {MD5[900]} k=v"] + lines[1800:])
+    whole = parse_hash_list(data.encode(), "te")
+    assert len(whole) == len(lines) + 1 and whole[1800].metadata == {"k": "v"}
+    assert [e.line for e in whole[:1801]] == list(range(1, 1801)) + [1802]
+    streamed = [e for b in stream_hash_list(io.BytesIO(data.encode()), "te", batch=700) for e in b]
+    assert streamed == whole
+    bad = (data + "\r\n" + "\r\n".join(lines[:10]) + "\r\npdq " + "0" * 63 + "g\r\n").encode()
+    with pytest.raises(ImportFormatError) as exc:
+        list(stream_rows(io.BytesIO(bad), "te"))
+    assert [line for line, _ in exc.value.errors] == [len(lines) + 2 + 10 + 1]
+
+
+def test_a_big_import_with_a_bad_last_line_adds_nothing_and_the_first_line_wins(runtime):
+    lines = _plain_list(45_000, 2)  # several chunks and batches of plain lines
+    lines += [lines[7] + " external_id=later", lines[8]]  # duplicates: the first line wins
+    with runtime.db.session() as s:
+        bank = service.create_bank(s, "big")
+    with pytest.raises(ImportFormatError) as exc:
+        with runtime.db.session() as s:
+            service.import_stream(s, service.get_bank(s, "big"), _te(lines + ["pdq 12"]), "te")
+    assert [line for line, _ in exc.value.errors] == [len(lines) + 1]
+    with runtime.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(BankEntry)) == 0
+        assert s.scalar(select(func.count()).select_from(BankChange)) == 1  # the bank's own
+    with runtime.db.session() as s:
+        r = service.import_stream(s, service.get_bank(s, "big"), _te(lines), "te")
+    assert (r.n_added, r.duplicates, r.already_present) == (45_000, 2, 0)
+    with runtime.db.session() as s:
+        first = s.scalar(select(BankEntry).where(BankEntry.bank_id == bank.id,
+                                                 BankEntry.value == lines[7][4:]))
+        assert first.external_id is None and first.meta == {}
+        assert s.scalar(select(func.count()).select_from(BankChange)
+                        .where(BankChange.kind == "entry")) == 45_000
+
+
+def test_staging_and_sorting_an_import_hold_back_no_other_writer(runtime):
+    # Scans record their items while a big list is read, staged and sorted: only the move
+    # itself takes SQLite's single write lock. A writer that does not wait at all gets through.
+    with runtime.db.session() as s:
+        service.create_bank(s, "big")
+    with runtime.db.session() as s:
+        bulk = BulkAdd(s, service.get_bank(s, "big"))
+        bulk.stage(rows_to_stage([(i + 1, "md5", v, None, {"k": "v"} if i % 2 else None)
+                                  for i, v in enumerate(MD5)]))
+        bulk.sort()
+        with runtime.db.session() as other:
+            if runtime.db.is_sqlite:
+                other.connection().exec_driver_sql("PRAGMA busy_timeout = 0")
+            service.create_bank(other, "meanwhile")
+            if runtime.db.is_sqlite:
+                other.connection().exec_driver_sql("PRAGMA busy_timeout = 10000")
+        result = bulk.finish()
+    assert result.n_added == len(MD5)
+    with runtime.db.session() as s:
+        assert len(service.list_banks(s)) == 2
+        assert s.scalar(select(BankEntry.meta).where(BankEntry.value == MD5[1])) == {"k": "v"}
