@@ -21,6 +21,7 @@ shares no budget (the CLI) passes none.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
@@ -38,9 +39,9 @@ from rempart.signals.features import (BANK_POINTS, Features, covers_most, extrac
                                       inside)
 from rempart.signals.model import STAGE1_NAMES, VARIANT_NAMES, FrameHash, Fingerprint
 from rempart.signals.normalise import content_box, normalised, peel, working_copy
-from rempart.signals.pdq import DIHEDRAL_NAMES, LOW_QUALITY, pdq_dihedral, pdq_hash
+from rempart.signals.pdq import DIHEDRAL_NAMES, LOW_QUALITY, fast_path_loaded, pdq_dihedral, pdq_hash
 from rempart.signals.sniff import SNIFF_BYTES, MediaType, sniff
-from rempart.signals.trim import trim
+from rempart.signals.trim import load_kernels as load_trim_kernels, trim
 from rempart.signals.video import decode_video
 
 
@@ -98,11 +99,24 @@ def fingerprint(
                                  - spent["hash"])
 
 
+@functools.cache
+def load_kernels() -> bool:
+    """Compile (or load from numba's cache) PDQ's and the border scan's kernels, once per process;
+    whether PDQ's numba fast path is in use.
+
+    On a machine whose cache is empty this takes seconds (tens of seconds on a loaded machine):
+    paid inside the decode time limit, it made a first upload fail as if it were a decoding bomb.
+    """
+    load_trim_kernels()
+    return fast_path_loaded()
+
+
 def _fingerprint(data: bytes, limits: Limits, jpeg_draft: int | None, budget: MemoryBudget,
                  spent: dict[str, float]) -> Fingerprint:
     limits.check_bytes(len(data))
     media = sniff(data[:SNIFF_BYTES])
     limits.check_bytes(len(data), media.kind)
+    load_kernels()  # before the decode clock starts: compiling is not decoding
     deadline = Deadline(limits.decode_seconds)
     exact = {
         "sha256": hashlib.sha256(data).hexdigest(),

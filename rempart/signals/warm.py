@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rempart.signals import pdq, trim
 from rempart.signals.decode import encode_jpeg
-from rempart.signals.fingerprint import fingerprint
+from rempart.signals.fingerprint import fingerprint, load_kernels
 
 
 def probe_pictures() -> list[bytes]:
@@ -36,8 +35,7 @@ def probe_pictures() -> list[bytes]:
 def warm_signals() -> bool:
     """Compile (or load from numba's cache) every kernel of the upload path; returns whether
     the numba fast path of PDQ is in use (False: the slower fallback, nothing to compile)."""
-    fast = pdq.fast_path_loaded()
-    trim.load_kernels()
+    fast = load_kernels()
     for data in probe_pictures():
         fingerprint(data)
     return fast

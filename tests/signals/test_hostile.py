@@ -128,6 +128,17 @@ def test_decode_time_budget():
     assert _limit(excinfo) == "decode_seconds"
 
 
+def test_compiling_the_kernels_is_not_counted_as_decoding(monkeypatch):
+    # a machine with an empty numba cache compiles on the first upload; on a loaded one that
+    # took 41 s and the upload failed as a decoding bomb (decode_seconds)
+    import importlib
+    import time
+
+    fingerprint_module = importlib.import_module("rempart.signals.fingerprint")  # not the function
+    monkeypatch.setattr(fingerprint_module, "load_kernels", lambda: time.sleep(0.6))
+    assert fingerprint(encode(scene(3), "JPEG"), limits=Limits(decode_seconds=0.5)).pdq() is not None
+
+
 def test_deadline_uses_its_clock():
     now = [100.0]
     deadline = Deadline(5.0, clock=lambda: now[0])
