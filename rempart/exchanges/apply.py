@@ -44,8 +44,9 @@ class Applied:
     updated: int = 0
     deleted: int = 0
     rejected: list[Rejected] = field(default_factory=list)
-    #: bank entries added or made to match again (a retro-scan can look for them)
-    new_entry_ids: list[int] = field(default_factory=list)
+    #: bank entries added or made to match again (their changes are in the bank feed, for the
+    #: retro-scan: ``rempart.exchanges.service``)
+    new_entries: int = 0
 
 
 def added_by(exchange: Exchange) -> str:
@@ -78,7 +79,7 @@ def apply_batch(session: Session, exchange: Exchange, bank: Bank,
     wanted = {h for r, hs in latest.values() if r.op != "delete" for h in hs}
     ensured = banks.ensure_entries(session, bank, wanted, metadata={"exchange": exchange.name},
                                    added_by=added_by(exchange))
-    out.new_entry_ids += ensured.added
+    out.new_entries += len(ensured.added)
     inserts: list[dict] = []
     updates: list[dict] = []
     dropped: dict[int, int] = {}  # mapping id -> entry id
@@ -126,7 +127,7 @@ def apply_batch(session: Session, exchange: Exchange, bank: Bank,
                             .values(live=False, updated_at=now).execution_options(synchronize_session=False))
     for entry_id in sorted(enable):
         banks.enable_entry(session, entry_id)
-        out.new_entry_ids.append(entry_id)
+        out.new_entries += 1
     _withdraw(session, exchange, set(dropped.values()))
     return out
 

@@ -148,10 +148,10 @@ def test_a_second_sync_at_once_cannot_apply_the_same_page(runtime, upstream):
     # the checkpoint moves under the first sync after its fetch: its page is refused whole
     real = service._apply_page
 
-    def moved_meanwhile(db, ex_id, run_id, version, page, result):
+    def moved_meanwhile(db, ex_id, run_id, version, page, result, held):
         with db.session() as s:
             s.get(ExchangeCheckpoint, ex_id).version += 1
-        return real(db, ex_id, run_id, version, page, result)
+        return real(db, ex_id, run_id, version, page, result, held)
 
     service._apply_page = moved_meanwhile
     try:
