@@ -145,17 +145,17 @@ def _mappings(session: Session, exchange_id: int, ids: list[str]) -> dict[str, l
 
 
 def _withdraw(session: Session, exchange: Exchange, entry_ids: set[int]) -> None:
-    """Disable the entries nothing vouches for any more (see the module doc)."""
+    """Disable the entries nothing vouches for any more (see the module doc), in bulk."""
     ids = sorted(entry_ids)
+    orphans: list[int] = []
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i:i + CHUNK]
         still = set(session.scalars(select(ExchangeEntry.entry_id).where(
             ExchangeEntry.entry_id.in_(chunk), ExchangeEntry.live.is_(True))))
-        for entry in session.scalars(select(BankEntry).where(BankEntry.id.in_(chunk))):
-            if (entry.id in still or entry.removed_at is not None or entry.disabled_at is not None
-                    or not entry.added_by.startswith("exchange:")):
-                continue
-            banks.disable_entry(session, entry.id, reason=WITHDRAWN + exchange.name)
+        orphans += [e for e in chunk if e not in still]
+    # an entry a person banked (or a reviewer already disabled) is left as it is
+    banks.disable_entries(session, orphans, reason=WITHDRAWN + exchange.name,
+                          where=BankEntry.added_by.startswith("exchange:"))
 
 
 def live_counts(session: Session) -> dict[int, tuple[int, int]]:
