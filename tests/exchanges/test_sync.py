@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select, update
 
+from rempart.banks import service as banks
 from rempart.banks.models import BankEntry, RetroJob
 from rempart.exchanges import service
 from rempart.exchanges.models import ExchangeCheckpoint, ExchangeEntry, ExchangeError, ExchangeRun
@@ -234,3 +235,28 @@ def test_a_killed_sync_shows_as_interrupted_and_nothing_it_committed_goes_unscan
         runs = s.execute(select(ExchangeRun.status, ExchangeRun.finished_at).order_by(ExchangeRun.id)).all()
         assert [r.status for r in runs] == ["interrupted", "ok"] and runs[0].finished_at is not None
         assert service.list_exchanges(s)[0].last_run["status"] == "ok"
+
+
+def test_a_withdrawal_leaves_what_a_person_banked_or_a_reviewer_disabled_as_they_left_it(runtime, upstream):
+    server = upstream("ncmec")
+    for i in range(4):
+        server.put(f"img-{i}", [("pdq", pdq(i))])
+    server.settle()
+    add_source(runtime, server, "ncmec", "ncmec-list")
+    runtime.add_entries("ncmec-list", [banks.NewEntry("pdq", pdq(2))], added_by="alice")  # a person vouches
+    sync(runtime, "ncmec")
+    with runtime.db.session() as s:
+        banks.disable_entry(s, _entry(s, pdq(0)).id, reason="false positive")
+    for i in range(4):
+        server.withdraw(f"img-{i}")
+    server.settle()
+    assert sync(runtime, "ncmec").deleted == 4
+    with runtime.db.session() as s:
+        reasons = {i: _entry(s, pdq(i)).disabled_reason for i in range(4)}
+    assert reasons == {0: "false positive", 1: "withdrawn upstream by ncmec", 2: "",
+                       3: "withdrawn upstream by ncmec"}
+    assert [_verdict(runtime, pdq(i)) for i in range(4)] == ["allow", "allow", "block", "allow"]
+
+
+def _entry(s, value: str) -> BankEntry:
+    return s.scalars(select(BankEntry).where(BankEntry.value == value)).one()
