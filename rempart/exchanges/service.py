@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import datetime as dt
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from rempart.banks import retro_jobs
@@ -304,6 +304,8 @@ def _apply_page(db: Database, ex_id: int, run_id: int, version: int, page, resul
                                 reason=r.reason[:500]))
         run = s.get(ExchangeRun, run_id)
         run.heartbeat_at = utcnow()
+        if run.pages and not run.pages & (run.pages - 1):  # after pages 1, 2, 4, 8...: as the tables double
+            _refresh_statistics(s)
         run.pages += 1
         run.added += applied.added
         run.updated += applied.updated
@@ -315,6 +317,15 @@ def _apply_page(db: Database, ex_id: int, run_id: int, version: int, page, resul
     result.deleted += applied.deleted
     result.skipped += len(rejected)
     held[:] = holding  # committed: the job now holds this page's entries
+
+
+def _refresh_statistics(session: Session) -> None:
+    """PostgreSQL plans a page's lookups from its table statistics: with statistics from before a
+    big sync (autovacuum off or behind) it looks each page's hashes up by reading the whole bank
+    (measured: 318 -> 61 entries/s between 20,000 and 40,000 entries), so the sync refreshes
+    them as it doubles the tables. SQLite's plans do not depend on them."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE bank_entries, bank_changes, exchange_entries"))
 
 
 def due_exchanges(session: Session) -> list[str]:
