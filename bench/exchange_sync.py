@@ -5,11 +5,14 @@ the XML ``entries`` feed with its paging) holds N image records with one PDQ eac
 with a live bank of L local entries scans precomputed PDQs without pause in a thread of its own
 (a quarter planted from the local bank, the rest random), first idle, then while the runtime
 syncs the N records into another bank, in the same process (as ``rempart serve``'s worker
-does): fetch, parse, validate, bank, map upstream ids, retro-scan each page, commit the page
-with its checkpoint.
+does): fetch, parse, validate, bank, map upstream ids, commit the page with its checkpoint and
+the sync's retro-scan job; then the runtime runs that job (one retro-scan of the ledger for
+every entry added), the scanner still going.
 
-Reported: the sync's time and entries/s; the scan latency p50 / p99 / max idle and during the
-sync, and their ratio (during / idle); and, side by side on the same server and window, fetching
+Reported: the sync's time and entries/s (and the rate along the way, every 10% of the pages,
+to show whether it holds as the bank grows); the retro-scan job's time; the scan latency p50 /
+p99 / max and scans/s idle, during the sync and during the retro-scan job, and the ratios
+(during / idle); and, side by side on the same server and window, fetching
 and parsing every page with python-threatexchange's NCMEC client (``NCMECHashAPI``, the
 reference client HMA uses) against rempart's transport and parser (no database in either).
 
@@ -21,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
 import threading
 import time
@@ -50,7 +52,7 @@ class Scanner(threading.Thread):
         randoms = hashes_to_hex(rng.integers(0, 256, size=(4096, 32), dtype=np.uint8))
         self.queries = [planted[i % len(planted)] if i % 4 == 0 else randoms[i] for i in range(4096)]
         self.phase = "idle"
-        self.latencies: dict[str, list[float]] = {"idle": [], "sync": []}
+        self.latencies: dict[str, list[float]] = {"idle": [], "sync": [], "retro": []}
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -126,15 +128,35 @@ def main() -> None:
                                credential_ref=f"file:{cred}")
 
     scanner = Scanner(rt, list(local[:1000]), rng)
+    rt.scan_signals([("pdq", local[0])])  # the replica is loaded before the idle window opens
     scanner.start()
     time.sleep(args.idle_seconds)
     scanner.phase = "sync"
     t0 = time.perf_counter()
-    result = rt.sync_exchange("ncmec-bench", exchanges.SyncOptions(rest=args.rest))
+    pages = -(-n // args.page_size)
+    curve: list[dict] = []
+    mark = [t0, 0]
+
+    def on_page(r: exchanges.SyncResult) -> None:  # the rate over each tenth of the pages
+        if r.pages % max(1, pages // 10) == 0 or r.pages == pages:
+            now = time.perf_counter()
+            curve.append({"entries": r.added, "per_second": round((r.added - mark[1]) / (now - mark[0]))})
+            mark[:] = [now, r.added]
+            if not args.json:
+                print(f"  {r.added:>9,} entries after {now - t0:7.1f} s: {curve[-1]['per_second']:,}/s",
+                      flush=True)
+
+    result = rt.sync_exchange("ncmec-bench", exchanges.SyncOptions(rest=args.rest, on_page=on_page),
+                              retro=False)
     sync_s = time.perf_counter() - t0
+    scanner.phase = "retro"
+    t1 = time.perf_counter()
+    jobs = rt.run_retro_jobs(result.retro_job)
+    retro_s = time.perf_counter() - t1
     scanner.stop.set()
     scanner.join()
     assert result.status == "ok" and result.added == n, result.to_json()
+    assert result.retro_job is not None and jobs == 1
     with rt.db.session() as s:
         active = dict((b.name, c) for b, c in banks.list_banks(s))["ncmec-shared"]
     assert active == n
@@ -144,16 +166,22 @@ def main() -> None:
     assert ref_n == ours_n == n, (ref_n, ours_n)
     server.stop()
 
-    idle, during = scanner.latencies["idle"], scanner.latencies["sync"]
+    idle, during, retro = (scanner.latencies[k] for k in ("idle", "sync", "retro"))
+
+    def summary(values: list[float], seconds: float) -> dict:
+        return {"scans": len(values), "scans_per_second": round(len(values) / seconds),
+                "p50": round(pct(values, 50), 2), "p99": round(pct(values, 99), 2),
+                "max": round(max(values) * 1000, 1) if values else None}
+
     out = {
         "entries": n, "live_bank": args.live, "page_size": args.page_size, "pages": result.pages,
-        "database": settings.database_url.split(":")[0],
+        "database": settings.database_url.split(":")[0], "rest": args.rest,
         "sync_seconds": round(sync_s, 2), "entries_per_second": round(n / sync_s),
-        "scans_idle": len(idle), "scans_during_sync": len(during),
-        "scan_ms_idle": {"p50": round(pct(idle, 50), 2), "p99": round(pct(idle, 99), 2),
-                         "max": round(max(idle) * 1000, 1)},
-        "scan_ms_during_sync": {"p50": round(pct(during, 50), 2), "p99": round(pct(during, 99), 2),
-                                "max": round(max(during) * 1000, 1) if during else None},
+        "rate_along_the_sync": curve,
+        "retro_job_seconds": round(retro_s, 2),
+        "scan_ms_idle": summary(idle, args.idle_seconds),
+        "scan_ms_during_sync": summary(during, sync_s),
+        "scan_ms_during_retro_job": summary(retro, retro_s),
         "ratio_during_over_idle": {"p50": round(pct(during, 50) / pct(idle, 50), 2),
                                    "p99": round(pct(during, 99) / pct(idle, 99), 2)},
         "fetch_parse_seconds": {"rempart": round(ours_s, 2), "threatexchange": round(ref_s, 2),
@@ -163,17 +191,16 @@ def main() -> None:
         print(json.dumps(out))
         return
     print(f"synced {n:,} upstream entries ({result.pages} pages of {args.page_size}) into a live bank "
-          f"({args.live:,} local entries, {out['database']}) in {sync_s:.1f} s: {out['entries_per_second']:,}/s")
-    print(f"scan latency idle   p50 {out['scan_ms_idle']['p50']} ms  p99 {out['scan_ms_idle']['p99']} ms  "
-          f"({len(idle)} scans)")
-    print(f"scan latency sync   p50 {out['scan_ms_during_sync']['p50']} ms  p99 "
-          f"{out['scan_ms_during_sync']['p99']} ms  max {out['scan_ms_during_sync']['max']} ms ({len(during)} scans)")
+          f"({args.live:,} local entries, {out['database']}, rest {args.rest}) in {sync_s:.1f} s: "
+          f"{out['entries_per_second']:,}/s; then the retro-scan job took {retro_s:.1f} s")
+    for label, key in (("idle", "scan_ms_idle"), ("sync", "scan_ms_during_sync"),
+                       ("retro job", "scan_ms_during_retro_job")):
+        m = out[key]
+        print(f"scan latency {label:10} p50 {m['p50']} ms  p99 {m['p99']} ms  max {m['max']} ms  "
+              f"({m['scans']} scans, {m['scans_per_second']}/s)")
     print(f"ratio during/idle   p50 {out['ratio_during_over_idle']['p50']}x  p99 {out['ratio_during_over_idle']['p99']}x")
     print(f"fetch+parse of every page: rempart {ours_s:.2f} s, python-threatexchange {ref_s:.2f} s "
           f"(ratio {out['fetch_parse_seconds']['ratio_threatexchange_over_rempart']}x)")
-    print(f"median scans/s idle {len(idle) / args.idle_seconds:.0f}, during sync {len(during) / sync_s:.0f}; "
-          f"statistics: {statistics.median(idle) * 1000:.2f} ms median idle")
-
 
 if __name__ == "__main__":
     main()

@@ -302,13 +302,15 @@ class Runtime:
 
     # -- hash-sharing exchanges ---------------------------------------------------------------
 
-    def sync_exchange(self, name: str,
-                      options: exchanges.SyncOptions = exchanges.SyncOptions()) -> exchanges.SyncResult:
-        """Sync one exchange source (``rempart.exchanges.service``); each page's new entries are
-        retro-scanned once the page is committed."""
-        return exchanges.sync_exchange(
-            self.db, self.settings.home, name, secret_from_environment,
-            replace(options, after_commit=lambda ids: self.retro_scan_entries(ids)))
+    def sync_exchange(self, name: str, options: exchanges.SyncOptions = exchanges.SyncOptions(),
+                      *, retro: bool = True) -> exchanges.SyncResult:
+        """Sync one exchange source (``rempart.exchanges.service``), then run the retro-scan job
+        of the entries it added (unless ``retro`` is False: a runner will, ``run_retro_jobs``)."""
+        result = exchanges.sync_exchange(self.db, self.settings.home, name,
+                                         secret_from_environment, options)
+        if retro and result.retro_job is not None:
+            self.run_retro_jobs(result.retro_job)
+        return result
 
     def deliver_exchange_feedback(self) -> Delivered:
         """Send reviewers' queued opinions back to the exchanges."""

@@ -7,6 +7,12 @@ right after its import, with a progress bar) claims the job with one conditional
 progress as it goes and marks it done; a job whose runner stopped reporting for
 ``STALE_SECONDS`` (a crash) is claimed again. Scans never wait for it: the retro-scan reads the
 ledger in chunks and only briefly takes the matcher (``rempart.scanning.retro``).
+
+A writer that adds entries in many transactions (an exchange sync, page after page) records
+them in one job it holds (``hold``): created "running" with the writer's heartbeat, widened by
+each later transaction, released to the runners ("pending") when the writer is done. A writer
+that dies leaves its job quiet, so a runner takes it over after ``STALE_SECONDS``: entries
+committed are retro-scanned once, whatever happens to the writer.
 """
 
 from __future__ import annotations
@@ -33,6 +39,41 @@ def create_job(session: Session, bank: Bank, first_seq: int, last_seq: int,
     session.add(job)
     session.flush()
     return job
+
+
+#: a job a writer holds: (job id, the heartbeat it last wrote)
+Held = tuple[int, dt.datetime]
+
+
+def hold(session: Session, bank: Bank, first_seq: int, last_seq: int, entries: int,
+         held: Held | None) -> Held:
+    """Record changes ``first_seq``..``last_seq`` of ``bank`` in the job the caller holds
+    (widened, in the caller's transaction), or in a new held job when it holds none or a runner
+    took it over; returns what the caller holds once its transaction commits (see the module
+    doc)."""
+    now = utcnow()
+    if held is not None:
+        job_id, beat = held
+        widened = session.execute(
+            update(RetroJob).where(RetroJob.id == job_id, RetroJob.bank_id == bank.id,
+                                   RetroJob.state == "running", RetroJob.heartbeat_at == beat)
+            .values(last_seq=last_seq, entries=RetroJob.entries + entries, heartbeat_at=now)
+            .execution_options(synchronize_session=False)).rowcount == 1
+        if widened:
+            return job_id, now
+    job = create_job(session, bank, first_seq, last_seq, entries)
+    job.state, job.heartbeat_at = "running", now
+    session.flush()
+    return job.id, now
+
+
+def release(session: Session, held: Held) -> bool:
+    """Hand a held job to the runners; False when a runner already took it over."""
+    job_id, beat = held
+    return session.execute(
+        update(RetroJob).where(RetroJob.id == job_id, RetroJob.state == "running",
+                               RetroJob.heartbeat_at == beat)
+        .values(state="pending").execution_options(synchronize_session=False)).rowcount == 1
 
 
 def claim(session: Session, job_id: int | None = None) -> RetroJob | None:

@@ -445,6 +445,28 @@ def disable_entry(session: Session, entry_id: int, *, until: dt.datetime | None 
     return entry
 
 
+def disable_entries(session: Session, entry_ids: Iterable[int], *, reason: str = "",
+                    where=None) -> list[int]:
+    """``disable_entry`` for many entries, set-based (an exchange's withdrawals): each live,
+    enabled entry among ``entry_ids`` (and matching ``where``, a condition on ``BankEntry``) is
+    disabled indefinitely with ``reason`` by one conditional UPDATE per chunk, and a change is
+    recorded for each; returns the ids it disabled (the others are left as they were)."""
+    ids, done = sorted(set(entry_ids)), []
+    now = utcnow()
+    for i in range(0, len(ids), 500):
+        q = (update(BankEntry)
+             .where(BankEntry.id.in_(ids[i:i + 500]), BankEntry.removed_at.is_(None),
+                    BankEntry.disabled_at.is_(None), *(() if where is None else (where,)))
+             .values(disabled_at=now, disabled_until=None, disabled_reason=reason)
+             .returning(BankEntry.id).execution_options(synchronize_session=False))
+        changed = sorted(session.scalars(q))
+        if changed:
+            session.execute(BankChange.__table__.insert(),
+                            [{"kind": "entry", "ref_id": ref, "at": now} for ref in changed])
+        done += changed
+    return done
+
+
 def enable_entry(session: Session, entry_id: int) -> tuple[BankEntry, bool]:
     """Let a disabled entry match again; returns it and whether it was disabled (only then is
     there anything for a retro-scan to find)."""

@@ -44,8 +44,9 @@ class Applied:
     updated: int = 0
     deleted: int = 0
     rejected: list[Rejected] = field(default_factory=list)
-    #: bank entries added or made to match again (a retro-scan can look for them)
-    new_entry_ids: list[int] = field(default_factory=list)
+    #: bank entries added or made to match again (their changes are in the bank feed, for the
+    #: retro-scan: ``rempart.exchanges.service``)
+    new_entries: int = 0
 
 
 def added_by(exchange: Exchange) -> str:
@@ -78,7 +79,7 @@ def apply_batch(session: Session, exchange: Exchange, bank: Bank,
     wanted = {h for r, hs in latest.values() if r.op != "delete" for h in hs}
     ensured = banks.ensure_entries(session, bank, wanted, metadata={"exchange": exchange.name},
                                    added_by=added_by(exchange))
-    out.new_entry_ids += ensured.added
+    out.new_entries += len(ensured.added)
     inserts: list[dict] = []
     updates: list[dict] = []
     dropped: dict[int, int] = {}  # mapping id -> entry id
@@ -126,7 +127,7 @@ def apply_batch(session: Session, exchange: Exchange, bank: Bank,
                             .values(live=False, updated_at=now).execution_options(synchronize_session=False))
     for entry_id in sorted(enable):
         banks.enable_entry(session, entry_id)
-        out.new_entry_ids.append(entry_id)
+        out.new_entries += 1
     _withdraw(session, exchange, set(dropped.values()))
     return out
 
@@ -144,17 +145,17 @@ def _mappings(session: Session, exchange_id: int, ids: list[str]) -> dict[str, l
 
 
 def _withdraw(session: Session, exchange: Exchange, entry_ids: set[int]) -> None:
-    """Disable the entries nothing vouches for any more (see the module doc)."""
+    """Disable the entries nothing vouches for any more (see the module doc), in bulk."""
     ids = sorted(entry_ids)
+    orphans: list[int] = []
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i:i + CHUNK]
         still = set(session.scalars(select(ExchangeEntry.entry_id).where(
             ExchangeEntry.entry_id.in_(chunk), ExchangeEntry.live.is_(True))))
-        for entry in session.scalars(select(BankEntry).where(BankEntry.id.in_(chunk))):
-            if (entry.id in still or entry.removed_at is not None or entry.disabled_at is not None
-                    or not entry.added_by.startswith("exchange:")):
-                continue
-            banks.disable_entry(session, entry.id, reason=WITHDRAWN + exchange.name)
+        orphans += [e for e in chunk if e not in still]
+    # an entry a person banked (or a reviewer already disabled) is left as it is
+    banks.disable_entries(session, orphans, reason=WITHDRAWN + exchange.name,
+                          where=BankEntry.added_by.startswith("exchange:"))
 
 
 def live_counts(session: Session) -> dict[int, tuple[int, int]]:

@@ -84,8 +84,10 @@ class ExchangeRun(Base):
     exchange_id: Mapped[int] = mapped_column(ForeignKey("exchanges.id"), index=True)
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
-    #: running | ok | failed
+    #: running | ok | failed | interrupted (its process stopped: ``service.STALE_SECONDS``)
     status: Mapped[str] = mapped_column(String(16), default="running")
+    #: moved by every page a running sync applies: a run quiet for too long was interrupted
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     pages: Mapped[int] = mapped_column(Integer, default=0)
     added: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,8 +1,10 @@
 """``rempart exchange`` end to end: add (credentials referenced or stored encrypted, never
-printed), sync, list, and a sync killed mid-way (SIGKILL) resumed with no duplicate and no gap."""
+printed), sync, list, and a sync killed mid-way (SIGKILL): shown as interrupted once its heartbeat
+is stale, resumed with no duplicate and no gap."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -14,6 +16,8 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from rempart.cli.app import app
+from rempart.exchanges import service
+from rempart.store.db import utcnow
 from tests.exchanges.conftest import pdq
 
 runner = CliRunner()
@@ -74,6 +78,21 @@ def _count(url: str, sql: str) -> int:
     return n
 
 
+def _execute(url: str, sql: str, **params) -> None:
+    engine = create_engine(url)
+    with engine.begin() as c:
+        c.execute(text(sql), params)
+    engine.dispose()
+
+
+def _last_run_status() -> str:
+    r = _run("exchange", "list", "--json")
+    assert r.exit_code == 0, r.output
+    status = json.loads(r.stdout)["last_run"]["status"]
+    assert f"status={status}" in _run("exchange", "list").stdout
+    return status
+
+
 def test_a_sync_killed_mid_way_resumes_with_no_duplicate_and_no_gap(cli_env, upstream):
     server = upstream("threatexchange", page_size=20)
     total = 200
@@ -97,9 +116,14 @@ def test_a_sync_killed_mid_way_resumes_with_no_duplicate_and_no_gap(cli_env, ups
     proc.wait()
     applied = _count(cli_env.database_url, "SELECT count(*) FROM exchange_entries")
     assert 60 <= applied < total  # killed part way
+    assert _last_run_status() == "running"  # its heartbeat is fresh: it could be alive
+    _execute(cli_env.database_url, "UPDATE exchange_runs SET heartbeat_at = :t, started_at = :t",
+             t=utcnow() - dt.timedelta(seconds=service.STALE_SECONDS + 60))
+    assert _last_run_status() == "interrupted"  # quiet for too long: it is not
     server.delay = 0
     r = _run("exchange", "sync", "te", "--json")
     assert r.exit_code == 0, r.output
+    assert _count(cli_env.database_url, "SELECT count(*) FROM exchange_runs WHERE status = 'interrupted'") == 1
     assert json.loads(r.stdout)["added"] == total - applied  # exactly the rest
     assert _count(cli_env.database_url, "SELECT count(*) FROM exchange_entries") == total
     assert _count(cli_env.database_url, "SELECT count(DISTINCT upstream_id) FROM exchange_entries") == total

@@ -5,14 +5,19 @@ withdrawals, and what each does to the next scan."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from rempart.banks.models import BankEntry
+from rempart.banks import service as banks
+from rempart.banks.models import BankEntry, RetroJob
 from rempart.exchanges import service
-from rempart.exchanges.models import ExchangeCheckpoint, ExchangeEntry, ExchangeError
-from tests.exchanges.conftest import FAST, add_source, pdq, sync
+from rempart.exchanges.models import ExchangeCheckpoint, ExchangeEntry, ExchangeError, ExchangeRun
+from rempart.scanning.models import ItemMatch, ScannedItem
+from rempart.scanning.service import ScanContext
+from rempart.store.db import utcnow
+from tests.exchanges.conftest import FAST, add_source, direct_sync, pdq, sync
 
 KINDS = ("ncmec", "threatexchange", "stopncii")
 
@@ -148,10 +153,10 @@ def test_a_second_sync_at_once_cannot_apply_the_same_page(runtime, upstream):
     # the checkpoint moves under the first sync after its fetch: its page is refused whole
     real = service._apply_page
 
-    def moved_meanwhile(db, ex_id, run_id, version, page, result):
+    def moved_meanwhile(db, ex_id, run_id, version, page, result, held):
         with db.session() as s:
             s.get(ExchangeCheckpoint, ex_id).version += 1
-        return real(db, ex_id, run_id, version, page, result)
+        return real(db, ex_id, run_id, version, page, result, held)
 
     service._apply_page = moved_meanwhile
     try:
@@ -161,3 +166,97 @@ def test_a_second_sync_at_once_cannot_apply_the_same_page(runtime, upstream):
     assert lost.status == "failed" and "another sync" in lost.error and lost.added == 0
     assert _mapping_rows(runtime) == []
     assert sync(runtime, "sn").added == 4
+
+
+def _jobs(rt) -> list[tuple]:
+    with rt.db.session() as s:
+        return s.execute(select(RetroJob.state, RetroJob.entries, RetroJob.matches)
+                         .order_by(RetroJob.id)).all()
+
+
+def test_a_sync_retro_scans_past_uploads_in_one_background_job(runtime, upstream):
+    server = upstream("stopncii", page_size=2)
+    for i in range(5):
+        server.put(_uid("stopncii", i), [("pdq", pdq(i))])
+    server.settle()
+    add_source(runtime, server, "sn", "sn-list")
+    for i in (1, 4):  # uploaded before the source listed them
+        assert runtime.scan_signals([("pdq", pdq(i))], ScanContext(account=f"a{i}")).verdict == "allow"
+    result = sync(runtime, "sn")
+    assert result.status == "ok" and result.added == 5 and result.pages >= 3
+    # one job for the whole sync (each page widened it), run once the sync was done
+    assert result.retro_job is not None and _jobs(runtime) == [("done", 5, 2)]
+    with runtime.db.session() as s:
+        found = s.execute(select(ScannedItem.account).join(ItemMatch, ItemMatch.item_id == ScannedItem.id)
+                          .where(ItemMatch.found_by == "retro")).scalars().all()
+    assert sorted(found) == ["a1", "a4"]
+    assert sync(runtime, "sn").retro_job is None  # caught up: nothing added, no job
+
+
+class Killed(Exception):
+    """Stands for the process dying between two pages (not a RempartError: nothing closes the run)."""
+
+
+def _age(rt, minutes: int) -> None:
+    """Move every heartbeat ``minutes`` back, as if that long had passed with no sign of life."""
+    then = utcnow() - dt.timedelta(minutes=minutes)
+    with rt.db.session() as s:
+        s.execute(update(RetroJob).values(heartbeat_at=then))
+        s.execute(update(ExchangeRun).values(heartbeat_at=then, started_at=then))
+
+
+def test_a_killed_sync_shows_as_interrupted_and_nothing_it_committed_goes_unscanned(runtime, upstream):
+    server = upstream("stopncii", page_size=2)
+    for i in range(6):
+        server.put(_uid("stopncii", i), [("pdq", pdq(i))])
+    server.settle()
+    add_source(runtime, server, "sn", "sn-list")
+    runtime.scan_signals([("pdq", pdq(0))], ScanContext(account="early"))
+
+    def die_after_two_pages(r):
+        if r.pages == 2:
+            raise Killed
+
+    with pytest.raises(Killed):
+        direct_sync(runtime, "sn", dataclasses.replace(FAST, on_page=die_after_two_pages))
+    with runtime.db.session() as s:
+        assert service.list_exchanges(s)[0].last_run["status"] == "running"  # alive, as far as anyone knows
+    assert _jobs(runtime) == [("running", 4, 0)]  # held by the dead sync
+    assert runtime.run_retro_jobs() == 0
+    _age(runtime, int(service.STALE_SECONDS // 60) + 1)
+    with runtime.db.session() as s:
+        assert service.list_exchanges(s)[0].last_run["status"] == "interrupted"
+    assert runtime.run_retro_jobs() == 1  # a runner takes the quiet job over
+    assert _jobs(runtime) == [("done", 4, 1)]
+    again = sync(runtime, "sn")
+    assert (again.status, again.added) == ("ok", 2)  # the rest, from the checkpoint
+    assert len(_mapping_rows(runtime)) == 6
+    with runtime.db.session() as s:
+        runs = s.execute(select(ExchangeRun.status, ExchangeRun.finished_at).order_by(ExchangeRun.id)).all()
+        assert [r.status for r in runs] == ["interrupted", "ok"] and runs[0].finished_at is not None
+        assert service.list_exchanges(s)[0].last_run["status"] == "ok"
+
+
+def test_a_withdrawal_leaves_what_a_person_banked_or_a_reviewer_disabled_as_they_left_it(runtime, upstream):
+    server = upstream("ncmec")
+    for i in range(4):
+        server.put(f"img-{i}", [("pdq", pdq(i))])
+    server.settle()
+    add_source(runtime, server, "ncmec", "ncmec-list")
+    runtime.add_entries("ncmec-list", [banks.NewEntry("pdq", pdq(2))], added_by="alice")  # a person vouches
+    sync(runtime, "ncmec")
+    with runtime.db.session() as s:
+        banks.disable_entry(s, _entry(s, pdq(0)).id, reason="false positive")
+    for i in range(4):
+        server.withdraw(f"img-{i}")
+    server.settle()
+    assert sync(runtime, "ncmec").deleted == 4
+    with runtime.db.session() as s:
+        reasons = {i: _entry(s, pdq(i)).disabled_reason for i in range(4)}
+    assert reasons == {0: "false positive", 1: "withdrawn upstream by ncmec", 2: "",
+                       3: "withdrawn upstream by ncmec"}
+    assert [_verdict(runtime, pdq(i)) for i in range(4)] == ["allow", "allow", "block", "allow"]
+
+
+def _entry(s, value: str) -> BankEntry:
+    return s.scalars(select(BankEntry).where(BankEntry.value == value)).one()
