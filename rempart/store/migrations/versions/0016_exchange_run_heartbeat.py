@@ -1,14 +1,14 @@
 """exchange runs: a heartbeat, so a run whose process was killed is seen as interrupted
 
-Revision ID: 0015
-Revises: 0012
+Revision ID: 0016
+Revises: 0015
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0012"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
