@@ -21,8 +21,8 @@ Pure (numpy + OpenCV + numba kernels in ``_feature_kernels``, no database). Two 
 2. Verification. The query's descriptors are matched to the item's (nearest neighbour, Lowe's
    ratio ``RATIO``), and a similarity transform (rotation, uniform scale, translation) is fitted
    by RANSAC (OpenCV ``estimateAffinePartial2D``), in a second round on the pairs the first
-   left out when the first fails (a cluster of repeated corners can outvote the true fit; the
-   prescreen does the same). The item matches only when
+   left out when the first gathered ``MIN_INLIERS`` but failed the rules below (a cluster of
+   repeated corners can outvote the true fit; the prescreen does the same at ``MIN_SCREEN``). The item matches only when
    - at least ``MIN_INLIERS`` correspondences agree with the transform (distinct pictures with
      spread-out inliers reached at most 23 over 1.2 million pairs: bench/pdq_misses.py),
    - the inliers are spread over the part of the banked picture the query shows: their convex
@@ -284,8 +284,8 @@ def _prescreen(src: np.ndarray, dst: np.ndarray, query: Features) -> int:
 
 
 def _screen(src: np.ndarray, dst: np.ndarray, query: Features) -> tuple[int, np.ndarray | None]:
-    """The inliers of one fit when spread over 4 cells (else 0), and the pairs it left out when
-    they were bunched (a second round may find the true fit among them; else ``None``)."""
+    """The inliers of one fit when spread over 4 cells (else 0), and the pairs it left out
+    (``None`` when the fit had under ``MIN_SCREEN``: no second round would find more)."""
     if len(src) < 4:
         return 0, None
     tolerance = max(3.0, 0.012 * max(query.width, query.height))
@@ -319,8 +319,7 @@ def verify(banked: Features, query: Features) -> Verification:
     dst = query.xy[good]
     # Two rounds: a tight cluster of repeated corners (one corner found at several pyramid
     # levels, a texture) can gather more inliers than the true, spread-out fit; the second
-    # round fits what the first left out. Both face the same rules.
-    # The second round only when the first fit gathered enough inliers to match but failed the
+    # round fits what the first left out. Both face the same rules. The second round only when the first fit gathered enough inliers to match but failed the
     # rules (a cluster): when RANSAC's best fit has fewer than MIN_INLIERS, no fit on what it
     # left out has more (it would have been the best), and a distinct picture stops here.
     first, inl = _fit(src, dst, banked, query)
