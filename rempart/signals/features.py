@@ -173,6 +173,8 @@ def _spread_out(kps, shape: tuple[int, int], points: int) -> list:
     """Keypoints chosen in rounds of ``BANK_POINTS``: in each round at most an equal share per
     cell of a 4 x 4 grid (strongest first), then the strongest left over. ORB alone crowds its
     points into the most textured corner, and a crop or a caption can then take them all."""
+    if not kps:
+        return []
     h, w = shape
     xy = cv2.KeyPoint_convert(kps).reshape(-1, 2)
     response = np.array([k.response for k in kps], np.float32)

@@ -98,7 +98,7 @@ def test_points_are_spread_out_as_the_plain_rule_says():
     from rempart.signals.features import _spread_out
 
     rng = np.random.default_rng(3)
-    for n, points in ((1200, 800), (700, 800), (90, 500), (3, 800)):
+    for n, points in ((1200, 800), (700, 800), (90, 500), (3, 800), (0, 800)):
         # clustered positions (most in one corner) and tied responses
         xy = np.concatenate([rng.uniform(0, 120, (n // 2, 2)), rng.uniform(0, 480, (n - n // 2, 2))])
         kps = [cv2.KeyPoint(float(x), float(y), 7, -1, float(r))
