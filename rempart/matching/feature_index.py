@@ -21,8 +21,8 @@ Pure (numpy + OpenCV + numba kernels in ``_feature_kernels``, no database). Two 
 2. Verification. The query's descriptors are matched to the item's (nearest neighbour, Lowe's
    ratio ``RATIO``), and a similarity transform (rotation, uniform scale, translation) is fitted
    by RANSAC (OpenCV ``estimateAffinePartial2D``), in a second round on the pairs the first
-   left out when the first fails (a cluster of repeated corners can outvote the true fit; the
-   prescreen does the same). The item matches only when
+   left out when the first gathered ``MIN_INLIERS`` but failed the rules below (a cluster of
+   repeated corners can outvote the true fit; the prescreen does the same at ``MIN_SCREEN``). The item matches only when
    - at least ``MIN_INLIERS`` correspondences agree with the transform (distinct pictures with
      spread-out inliers reached at most 23 over 1.2 million pairs: bench/pdq_misses.py),
    - the inliers are spread over the part of the banked picture the query shows: their convex
@@ -276,12 +276,16 @@ def confirm(item: int, banked: Features, query: Features) -> FeatureMatch | None
 def _prescreen(src: np.ndarray, dst: np.ndarray, query: Features) -> int:
     """Inliers of a quick RANSAC fit on the index's own pairs, in two rounds as ``verify``."""
     score, left = _screen(src, dst, query)
+    # the second round only when the first fit was a cluster (enough inliers, bunched): when
+    # the best fit RANSAC found has fewer than MIN_SCREEN, what it left out has no better one
     if score or left is None or left.sum() < MIN_SCREEN:
         return score
     return _screen(src[left], dst[left], query)[0]
 
 
 def _screen(src: np.ndarray, dst: np.ndarray, query: Features) -> tuple[int, np.ndarray | None]:
+    """The inliers of one fit when spread over 4 cells (else 0), and the pairs it left out
+    (``None`` when the fit had under ``MIN_SCREEN``: no second round would find more)."""
     if len(src) < 4:
         return 0, None
     tolerance = max(3.0, 0.012 * max(query.width, query.height))
@@ -291,7 +295,7 @@ def _screen(src: np.ndarray, dst: np.ndarray, query: Features) -> tuple[int, np.
         return 0, None
     inl = mask.ravel().astype(bool)
     if inl.sum() < MIN_SCREEN:
-        return 0, ~inl
+        return 0, None
     # Inliers bunched in fewer than 4 cells of the banked picture's 3 x 3 grid (a logo, a line
     # of text) are not worth a verification.
     lo, hi = src.min(axis=0), src.max(axis=0)
@@ -315,9 +319,12 @@ def verify(banked: Features, query: Features) -> Verification:
     dst = query.xy[good]
     # Two rounds: a tight cluster of repeated corners (one corner found at several pyramid
     # levels, a texture) can gather more inliers than the true, spread-out fit; the second
-    # round fits what the first left out. Both face the same rules.
+    # round fits what the first left out. Both face the same rules. The second round only when the first fit gathered enough inliers to match but failed the
+    # rules (a cluster): when RANSAC's best fit has fewer than MIN_INLIERS, no fit on what it
+    # left out has more (it would have been the best), and a distinct picture stops here.
     first, inl = _fit(src, dst, banked, query)
-    if first.match is not None or inl is None or (~inl).sum() < MIN_INLIERS:
+    if (first.match is not None or inl is None or first.inliers < MIN_INLIERS
+            or (~inl).sum() < MIN_INLIERS):
         return first
     second, _ = _fit(src[~inl], dst[~inl], banked, query)
     if second.match is not None:

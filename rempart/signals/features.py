@@ -166,34 +166,39 @@ def _orb(grey: np.ndarray, points: int) -> tuple[np.ndarray, np.ndarray]:
     kps, desc = orb.compute(grey, _spread_out(kps, grey.shape, points))
     if desc is None or not kps:
         return empty
-    return np.array([k.pt for k in kps], np.float32), desc
+    return cv2.KeyPoint_convert(kps).reshape(-1, 2).astype(np.float32), desc
 
 
 def _spread_out(kps, shape: tuple[int, int], points: int) -> list:
     """Keypoints chosen in rounds of ``BANK_POINTS``: in each round at most an equal share per
     cell of a 4 x 4 grid (strongest first), then the strongest left over. ORB alone crowds its
     points into the most textured corner, and a crop or a caption can then take them all."""
+    if not kps:
+        return []
     h, w = shape
-    xy = np.array([k.pt for k in kps], np.float32)
+    xy = cv2.KeyPoint_convert(kps).reshape(-1, 2)
     response = np.array([k.response for k in kps], np.float32)
     cell = (np.minimum(3, xy[:, 1] * 4 // h) * 4 + np.minimum(3, xy[:, 0] * 4 // w)).astype(int)
-    order = np.argsort(-response, kind="stable")
-    used = np.zeros(len(kps), bool)
-    taken: list[int] = []
-    while len(taken) < min(points, len(kps)):
-        goal = min(points, len(kps), len(taken) + BANK_POINTS)
-        quota = np.full(16, max(1, (goal - len(taken)) // 16))
-        for i in order:
-            if len(taken) >= goal:
-                break
-            if not used[i] and quota[cell[i]] > 0:
-                quota[cell[i]] -= 1
-                used[i] = True
-                taken.append(int(i))
-        for i in order:
-            if len(taken) >= goal:
-                break
-            if not used[i]:
-                used[i] = True
-                taken.append(int(i))
-    return [kps[i] for i in taken]
+    left = np.argsort(-response, kind="stable")  # not yet taken, strongest first
+    taken: list[np.ndarray] = []
+    count, total = 0, min(points, len(kps))
+    while count < total:
+        need = min(total, count + BANK_POINTS) - count
+        quota = max(1, need // 16)
+        # each point's rank among the points left in its cell (strongest first): the first
+        # ``quota`` of each cell, in strength order, then the strongest left over
+        cells = cell[left]
+        by_cell = np.argsort(cells, kind="stable")
+        sorted_cells = cells[by_cell]
+        first = np.searchsorted(sorted_cells, sorted_cells, side="left")
+        rank = np.empty(len(left), np.int64)
+        rank[by_cell] = np.arange(len(left)) - first
+        pick = np.flatnonzero(rank < quota)[:need]
+        rest = np.ones(len(left), bool)
+        rest[pick] = False
+        more = np.flatnonzero(rest)[:need - len(pick)]
+        rest[more] = False
+        taken += [left[pick], left[more]]
+        count += len(pick) + len(more)
+        left = left[rest]
+    return [kps[i] for i in np.concatenate(taken).tolist()] if taken else []

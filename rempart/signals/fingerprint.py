@@ -198,20 +198,36 @@ class _FrameHasher:
             self.spent["hash"] += time.perf_counter() - start
 
     def _add(self, rgb: np.ndarray, t: float | None) -> None:
-        # Stage 2's ORB pass over the whole picture runs on another core while this one hashes
-        # (OpenCV releases the GIL): the upload's latency, not its CPU time, is what it saves.
+        # Stage 2's ORB passes run on other cores while this one hashes (OpenCV releases the
+        # GIL): the upload's latency, not its CPU time, is what it saves. The content box is
+        # found first, so that the pass inside it starts before the hashing, not after.
         work = working_copy(contiguous_rgb(rgb)) if self.stage1 and not self.frames else None
         whole = _FEATURES.submit(extract, work) if work is not None else None
+        region = None
         try:
-            self._hash(rgb, t, work)
+            small = boxes = None
+            if work is not None:
+                small = working_copy(work, STAGE1_SIDE)
+                boxes = (peel(small), content_box(small))
+                # Features of the picture inside its frame (a meme template, a caption, a
+                # screenshot) when one was found, else of the whole: a shared frame never
+                # carries a match.
+                self._box = _scaled(boxes[0] or boxes[1], small.shape, work.shape)
+                if self._box is not None and not covers_most(self._box, work.shape):
+                    region = _FEATURES.submit(extract_region, work, self._box, BANK_POINTS)
+            self._hash(rgb, t, small, boxes)
         except BaseException:
-            if whole is not None:
-                whole.cancel()  # or let it finish unread
+            for future in (whole, region):
+                if future is not None:
+                    future.cancel()  # or let it finish unread
             raise
+        if region is not None:
+            self._region = region.result()
         if whole is not None:
             self._whole(whole.result())
 
-    def _hash(self, rgb: np.ndarray, t: float | None, work: np.ndarray | None) -> None:
+    def _hash(self, rgb: np.ndarray, t: float | None, small: np.ndarray | None,
+              boxes: tuple | None) -> None:
         hashes, quality = pdq_dihedral(rgb)
         for name in DIHEDRAL_NAMES:
             target = self.frames if name == "original" else self.variants[name]
@@ -223,29 +239,17 @@ class _FrameHasher:
             value, trimmed_quality = pdq_hash(trimmed)
             self.variants["trim"].append(FrameHash(t, value, trimmed_quality))
         if self.stage1:
-            self._stages(t, work)
+            self._stages(t, small, boxes)
 
-    def _stages(self, t: float | None, work: np.ndarray | None) -> None:
-        """Stage 1 hashes and stage 2 features of the first frame (``work``: its working copy;
-        the others keep their own hashes)."""
+    def _stages(self, t: float | None, small: np.ndarray | None, boxes: tuple | None) -> None:
+        """Stage 1 hashes of the first frame (``small``: its stage 1 copy, ``boxes``: its peel
+        and content boxes; the others keep their own hashes)."""
         own = {name: self.frames[-1] for name in STAGE1_NAMES}
-        if work is not None:
-            small = working_copy(work, STAGE1_SIDE)
-            boxes = (peel(small), content_box(small))
-            # Features of the picture inside its frame (a meme template, a caption, a screenshot)
-            # when one was found, else of the whole: a shared frame never carries a match. They
-            # are extracted on another core while the normalised pictures are hashed.
-            self._box = _scaled(boxes[0] or boxes[1], small.shape, work.shape)
-            region = (_FEATURES.submit(extract_region, work, self._box, BANK_POINTS)
-                      if self._box is not None and not covers_most(self._box, work.shape)
-                      else None)
-            try:
-                for name, picture in normalised(small, boxes):
-                    value, quality = pdq_hash(picture)
-                    if quality >= LOW_QUALITY:  # a flat remnant matches flat pictures: skipped
-                        own[name] = FrameHash(t, value, quality)
-            finally:
-                self._region = region.result() if region is not None else None
+        if small is not None:
+            for name, picture in normalised(small, boxes):
+                value, quality = pdq_hash(picture)
+                if quality >= LOW_QUALITY:  # a flat remnant matches flat pictures: skipped
+                    own[name] = FrameHash(t, value, quality)
         for name, value in own.items():
             self.variants[name].append(value)
 

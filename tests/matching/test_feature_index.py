@@ -178,3 +178,37 @@ def test_the_votes_kernel_agrees_with_a_plain_reference():
         got = set(zip(q.tolist(), o.tolist(), r.tolist()))
         assert got == _reference_votes(tables, query, stale)
         assert got and not {item for _, item, _ in got} & stale
+
+
+def _pairs_features(rng, banked_xy, query_xy):
+    """Banked and query features whose i-th descriptors are equal (so the i-th points pair up
+    in verification) at the given positions."""
+    desc = rng.integers(0, 256, (len(banked_xy), 32), dtype=np.uint8)
+    return (Features(512, 512, banked_xy.astype(np.float32), desc),
+            Features(512, 512, query_xy.astype(np.float32), desc.copy()))
+
+
+def test_verification_fits_a_second_round_only_after_a_cluster(monkeypatch):
+    import cv2
+    from rempart.matching import feature_index as fi
+
+    fits = []
+    real = cv2.estimateAffinePartial2D
+    monkeypatch.setattr(fi.cv2, "estimateAffinePartial2D",
+                        lambda *a, **k: fits.append(1) or real(*a, **k))
+    rng = np.random.default_rng(7)
+    # pairs that agree on no transform: the first fit gathers few inliers, so nothing the
+    # second round could find among the rest would be a better fit
+    banked, query = _pairs_features(rng, rng.uniform(20, 490, (300, 2)),
+                                    rng.uniform(20, 490, (300, 2)))
+    v = verify(banked, query)
+    assert v.match is None and v.inliers < MIN_INLIERS and len(fits) == 1
+    # a cluster of 90 pairs in one corner (shifted one way) outvotes 60 spread-out pairs
+    # (shifted another): the second round finds the spread-out fit
+    fits.clear()
+    spread = rng.uniform(20, 490, (60, 2))
+    corner = rng.uniform(20, 80, (90, 2))
+    banked, query = _pairs_features(rng, np.concatenate([corner, spread]),
+                                    np.concatenate([corner + 200, spread + 5]))
+    v = verify(banked, query)
+    assert v.match is not None and v.inliers >= MIN_INLIERS and len(fits) == 2

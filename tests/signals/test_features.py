@@ -68,3 +68,40 @@ def test_a_box_holding_most_of_the_picture_reuses_its_points_without_a_second_pa
     assert not joined  # a query joins the two: no point counted twice
     assert covers_most((0, 95, 0, 95), (100, 100))
     assert not covers_most((0, 85, 0, 100), (100, 100))  # a caption bar: a second pass
+
+
+def _spread_out_reference(kps, shape, points):
+    """The choice ``_spread_out`` makes, as a plain loop: rounds of BANK_POINTS, in each at
+    most an equal share per cell of a 4 x 4 grid (strongest first), then the strongest left."""
+    h, w = shape
+    cell = [min(3, int(k.pt[1] * 4 // h)) * 4 + min(3, int(k.pt[0] * 4 // w)) for k in kps]
+    order = sorted(range(len(kps)), key=lambda i: -np.float32(kps[i].response))
+    used, taken = set(), []
+    while len(taken) < min(points, len(kps)):
+        goal = min(points, len(kps), len(taken) + BANK_POINTS)
+        quota = [max(1, (goal - len(taken)) // 16)] * 16
+        for i in order:
+            if len(taken) < goal and i not in used and quota[cell[i]] > 0:
+                quota[cell[i]] -= 1
+                used.add(i)
+                taken.append(i)
+        for i in order:
+            if len(taken) < goal and i not in used:
+                used.add(i)
+                taken.append(i)
+    return taken
+
+
+def test_points_are_spread_out_as_the_plain_rule_says():
+    import cv2
+
+    from rempart.signals.features import _spread_out
+
+    rng = np.random.default_rng(3)
+    for n, points in ((1200, 800), (700, 800), (90, 500), (3, 800), (0, 800)):
+        # clustered positions (most in one corner) and tied responses
+        xy = np.concatenate([rng.uniform(0, 120, (n // 2, 2)), rng.uniform(0, 480, (n - n // 2, 2))])
+        kps = [cv2.KeyPoint(float(x), float(y), 7, -1, float(r))
+               for (x, y), r in zip(xy, rng.integers(0, 40, n) / 1000)]
+        chosen = _spread_out(kps, (480, 480), points)
+        assert [kps.index(k) for k in chosen] == _spread_out_reference(kps, (480, 480), points)
