@@ -26,6 +26,15 @@ def _uid(kind: str, i: int) -> str:
     return f"ImagePDQ:{pdq(i)}" if kind == "stopncii" else f"{i}"
 
 
+def _stopncii_source(rt, upstream, records: int) -> None:
+    """A StopNCII server listing ``records`` PDQs in pages of 2, configured here as source "sn"."""
+    server = upstream("stopncii", page_size=2)
+    for i in range(records):
+        server.put(_uid("stopncii", i), [("pdq", pdq(i))])
+    server.settle()
+    add_source(rt, server, "sn", "sn-list")
+
+
 def _verdict(rt, value: str) -> str:
     return rt.scan_signals([("pdq", value)]).verdict
 
@@ -145,11 +154,7 @@ def test_a_page_that_never_comes_right_fails_the_run_and_moves_nothing(runtime, 
 
 
 def test_a_second_sync_at_once_cannot_apply_the_same_page(runtime, upstream):
-    server = upstream("stopncii", page_size=2)
-    for i in range(4):
-        server.put(_uid("stopncii", i), [("pdq", pdq(i))])
-    server.settle()
-    add_source(runtime, server, "sn", "sn-list")
+    _stopncii_source(runtime, upstream, 4)
     # the checkpoint moves under the first sync after its fetch: its page is refused whole
     real = service._apply_page
 
@@ -175,11 +180,7 @@ def _jobs(rt) -> list[tuple]:
 
 
 def test_a_sync_retro_scans_past_uploads_in_one_background_job(runtime, upstream):
-    server = upstream("stopncii", page_size=2)
-    for i in range(5):
-        server.put(_uid("stopncii", i), [("pdq", pdq(i))])
-    server.settle()
-    add_source(runtime, server, "sn", "sn-list")
+    _stopncii_source(runtime, upstream, 5)
     for i in (1, 4):  # uploaded before the source listed them
         assert runtime.scan_signals([("pdq", pdq(i))], ScanContext(account=f"a{i}")).verdict == "allow"
     result = sync(runtime, "sn")
@@ -206,11 +207,7 @@ def _age(rt, minutes: int) -> None:
 
 
 def test_a_killed_sync_shows_as_interrupted_and_nothing_it_committed_goes_unscanned(runtime, upstream):
-    server = upstream("stopncii", page_size=2)
-    for i in range(6):
-        server.put(_uid("stopncii", i), [("pdq", pdq(i))])
-    server.settle()
-    add_source(runtime, server, "sn", "sn-list")
+    _stopncii_source(runtime, upstream, 6)
     runtime.scan_signals([("pdq", pdq(0))], ScanContext(account="early"))
 
     def die_after_two_pages(r):
