@@ -106,17 +106,15 @@ function loaded(video) {
 }
 
 // A WebM recorded in a browser (MediaRecorder) declares no duration: seeking past the end makes
-// the browser find it.
+// the browser find it. Back at 0, the first frame is waited for like any other: "seeked" alone
+// can come before it is presented, and drawing then drew an empty canvas (a hash of zeros).
 async function findDuration(video) {
   await new Promise((resolve) => {
     const timer = setTimeout(resolve, SEEK_TIMEOUT_MS);
     video.addEventListener("durationchange", () => { clearTimeout(timer); resolve(); }, { once: true });
     video.currentTime = Number.MAX_SAFE_INTEGER;
   });
-  await new Promise((resolve) => {
-    video.addEventListener("seeked", resolve, { once: true });
-    video.currentTime = 0;
-  });
+  await seek(video, 0);
 }
 
 /**
