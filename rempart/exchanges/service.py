@@ -18,13 +18,12 @@ the checkpoint).
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
-
-import datetime as dt
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
