@@ -52,6 +52,17 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def _sqlite_savepoint_takes_write_lock(conn, _name) -> None:
+    """A savepoint is where a block reads then writes (``ensure_bank``, a case's first event).
+    Opened outside a transaction, SQLite starts a deferred one: the first read pins a snapshot,
+    and if another connection commits before the block's first write, upgrading that snapshot
+    fails at once with "database is locked" (waiting cannot help). Taking the write lock first
+    (``BEGIN IMMEDIATE``, which waits ``busy_timeout``) makes the other writer wait instead."""
+    raw = conn.connection.driver_connection
+    if not raw.in_transaction:
+        raw.execute("BEGIN IMMEDIATE")
+
+
 def insert_missing(session: Session, model: type[Base], **values) -> None:
     """INSERT a row unless one with the same key exists (``ON CONFLICT DO NOTHING``, which
     SQLite and PostgreSQL both speak): for rows that concurrent first users may both create
@@ -68,6 +79,7 @@ class Database:
         if url.startswith("sqlite"):
             self.engine: Engine = create_engine(url, connect_args={"check_same_thread": False})
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "savepoint", _sqlite_savepoint_takes_write_lock)
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
