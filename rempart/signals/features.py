@@ -19,9 +19,16 @@ Stored form (``Features.to_bytes``; explicit, versioned, never pickled), little-
     desc      n x 32 bytes   ORB descriptors
 
 A fingerprint keeps ``QUERY_POINTS`` (800) points, chosen spread over a 4 x 4 grid and ordered
-so that the first ``BANK_POINTS`` (500) are a spread-out set too: banked items keep those, 10 +
-36 x 500 = 18,010 bytes at most (the issue's cap is 20 KB per item). ``from_bytes`` rejects a
+so that the first ``BANK_POINTS`` (500) are a spread-out set too. ``from_bytes`` rejects a
 wrong magic, a count over ``MAX_POINTS`` or a length that does not match.
+
+What a bank keeps (``bank_set``): the first ``BANK_WHOLE`` (400) of the picture's points, and up to
+``BANK_CENTRE`` (155) points of its centre (``centre``: ``CENTRE_SHARE`` taken off each side, what
+a crop of up to 20% per side keeps), found on that centre enlarged to the working size, as a
+query finds them on a crop, a screenshot's picture or a caption's picture enlarged to the working
+size: ORB's pyramid only looks at the picture and smaller copies of it, so the fine detail an
+enlarged crop shows had no banked point. 10 + 36 x 555 = 19,990 bytes at most (the issue's cap
+is 20 KB per item). Only banking pays for the centre's ORB pass (``fingerprint(bank=True)``).
 """
 
 from __future__ import annotations
@@ -39,6 +46,11 @@ BANK_POINTS = 500
 #: a query keeps more: a watermark or a caption's letters may take many of the strongest
 QUERY_POINTS = 800
 REGION_POINTS = 500
+#: what a bank keeps: the picture's first points and its centre's (``bank_set``)
+BANK_WHOLE = 400
+BANK_CENTRE = 155
+#: the centre leaves out this share of the picture's width and height on each side
+CENTRE_SHARE = 0.2
 #: a content box holding at least this share of the picture reuses the whole picture's points
 REUSE_SHARE = 0.9
 MAX_POINTS = 2000
@@ -144,6 +156,28 @@ def inside(features: Features, box: tuple[int, int, int, int]) -> tuple[Features
             & (y < bottom - margin))
     return (Features(features.width, features.height, features.xy[keep], features.desc[keep]),
             Features(features.width, features.height, features.xy[~keep], features.desc[~keep]))
+
+
+def centre(box: tuple[int, int, int, int], share: float = CENTRE_SHARE) -> tuple[int, int, int, int]:
+    """The centre of ``box`` (top, bottom, left, right): ``share`` of its height and width taken
+    off each side (a crop of up to ``share`` per side still shows all of it)."""
+    top, bottom, left, right = box
+    if not 0 <= share < 0.5 or bottom <= top or right <= left:
+        raise InvalidInput(f"no centre of the box {box} at {share}")
+    dy, dx = int((bottom - top) * share), int((right - left) * share)
+    return top + dy, bottom - dy, left + dx, right - dx
+
+
+def bank_set(kept: Features, middle: Features | None) -> Features:
+    """What a bank keeps of a picture (module doc): the first ``BANK_WHOLE`` of ``kept`` (its
+    points, best spread-out set first) and the first ``BANK_CENTRE`` of ``middle`` (its centre's,
+    found on the centre enlarged: ``extract_region(work, centre(box), BANK_CENTRE)``); ``kept``'s
+    first ``BANK_WHOLE + BANK_CENTRE`` when there is no centre set."""
+    if middle is None or len(middle) == 0:
+        return kept.head(BANK_WHOLE + BANK_CENTRE)
+    if (middle.width, middle.height) != (kept.width, kept.height):
+        raise InvalidInput("a centre's points must refer to the same working copy")
+    return kept.head(BANK_WHOLE).joined(middle.head(BANK_CENTRE))
 
 
 def _grey(work: np.ndarray) -> np.ndarray:
