@@ -29,6 +29,8 @@ query finds them on a crop, a screenshot's picture or a caption's picture enlarg
 size: ORB's pyramid only looks at the picture and smaller copies of it, so the fine detail an
 enlarged crop shows had no banked point. 10 + 36 x 555 = 19,990 bytes at most (the issue's cap
 is 20 KB per item). Only banking pays for the centre's ORB pass (``fingerprint(bank=True)``).
+The picture's points and its centre are those of its content box (``bank_box``: a frame never
+carries a match), unless that box holds under ``BANK_BOX_SHARE`` of it.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ BANK_WHOLE = 400
 BANK_CENTRE = 155
 #: the centre leaves out this share of the picture's width and height on each side
 CENTRE_SHARE = 0.2
+#: a bank takes a content box as its picture's frame only when it holds at least this share
+BANK_BOX_SHARE = 0.3
 #: a content box holding at least this share of the picture reuses the whole picture's points
 REUSE_SHARE = 0.9
 MAX_POINTS = 2000
@@ -166,6 +170,19 @@ def centre(box: tuple[int, int, int, int], share: float = CENTRE_SHARE) -> tuple
         raise InvalidInput(f"no centre of the box {box} at {share}")
     dy, dx = int((bottom - top) * share), int((right - left) * share)
     return top + dy, bottom - dy, left + dx, right - dx
+
+
+def bank_box(box: tuple[int, int, int, int] | None, shape: tuple) -> tuple[int, int, int, int] | None:
+    """The content box a bank takes as its picture (inside a frame: a screenshot's, a meme
+    template's), or ``None`` for the whole picture: a box holding under ``BANK_BOX_SHARE`` of it
+    is not taken. A frame taking most of a confirmed picture is less likely than a box that is
+    only a part of the picture itself (on a dark or low-contrast picture, whose "ink" is its
+    brightest or most textured part: the rest looks like a canvas), and banking that part alone
+    left the rest of the picture unprotected. Queries still look inside any box they find."""
+    if box is None:
+        return None
+    top, bottom, left, right = box
+    return box if (bottom - top) * (right - left) >= BANK_BOX_SHARE * shape[0] * shape[1] else None
 
 
 def bank_set(kept: Features, middle: Features | None) -> Features:

@@ -35,8 +35,8 @@ from rempart.errors import InvalidInput, InvariantViolation, NotFound
 from rempart.signals.budget import UNLIMITED, MemoryBudget
 from rempart.signals.decode import DEFAULT_JPEG_DRAFT, contiguous_rgb, decode_frames
 from rempart.signals.limits import DEFAULT_LIMITS, Deadline, Limits
-from rempart.signals.features import (BANK_CENTRE, BANK_POINTS, Features, bank_set, centre,
-                                      covers_most, extract, extract_region, inside)
+from rempart.signals.features import (BANK_CENTRE, BANK_POINTS, Features, bank_box, bank_set,
+                                      centre, covers_most, extract, extract_region, inside)
 from rempart.signals.model import STAGE1_NAMES, VARIANT_NAMES, FrameHash, Fingerprint
 from rempart.signals.normalise import content_box, normalised, peel, working_copy
 from rempart.signals.pdq import DIHEDRAL_NAMES, LOW_QUALITY, fast_path_loaded, pdq_dihedral, pdq_hash
@@ -282,10 +282,14 @@ class _FrameHasher:
 
     def _bank_set(self, work: np.ndarray) -> None:
         """What a bank keeps (``features.bank_set``): the picture's points (inside its frame
-        when it has one) and its centre's, found on the centre enlarged."""
+        when it has one, ``bank_box``) and its centre's, found on the centre enlarged."""
         h, w = work.shape[:2]
-        middle = extract_region(work, centre(self._box or (0, h, 0, w)), BANK_CENTRE)
-        self.bank_features = bank_set(Features.from_bytes(self.features), middle).to_bytes()
+        box = bank_box(self._box, work.shape)
+        # a box too small to be the picture inside a frame: the whole picture's points (kept
+        # apart as ``region_features`` when the box had a pass of its own)
+        kept = self.region_features if self._box is not None and box is None else self.features
+        middle = extract_region(work, centre(box or (0, h, 0, w)), BANK_CENTRE)
+        self.bank_features = bank_set(Features.from_bytes(kept), middle).to_bytes()
 
     def variant_table(self) -> tuple[tuple[str, tuple[FrameHash, ...]], ...]:
         for name, hashes in self.variants.items():

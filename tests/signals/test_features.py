@@ -12,7 +12,8 @@ from rempart.banks.entries import MAX_FEATURE_BYTES
 from rempart.errors import InvalidInput
 from rempart.signals import fingerprint
 from rempart.signals.features import (BANK_CENTRE, BANK_POINTS, BANK_WHOLE, MAX_POINTS, Features,
-                                      bank_set, centre, covers_most, extract, extract_region)
+                                      BANK_BOX_SHARE, bank_box, bank_set, centre, covers_most,
+                                      extract, extract_region)
 from rempart.signals.normalise import working_copy
 
 
@@ -160,3 +161,24 @@ def test_only_banking_pays_for_the_centres_pass(monkeypatch):
     assert (kept.xy[BANK_WHOLE:, 0] >= left).all() and (kept.xy[BANK_WHOLE:, 0] <= right).all()
     assert (kept.xy[BANK_WHOLE:, 1] >= top).all() and (kept.xy[BANK_WHOLE:, 1] <= bottom).all()
     assert banked.features == upload.features  # the upload's own points are unchanged
+
+
+def test_a_bank_takes_a_box_as_its_pictures_frame_only_when_it_holds_enough_of_it():
+    shape = (100, 200, 3)
+    assert bank_box(None, shape) is None
+    assert bank_box((0, 100, 40, 160), shape) == (0, 100, 40, 160)  # a screenshot's picture
+    least = round(BANK_BOX_SHARE * 100)
+    assert bank_box((0, least, 0, 200), shape) == (0, least, 0, 200)
+    assert bank_box((0, least - 1, 0, 200), shape) is None  # a bright band of the picture
+
+
+def test_a_low_contrast_pictures_bright_band_is_not_banked_as_its_picture():
+    """A blurred, low-contrast photo (a tile of the desk photo the bench banks) whose brighter
+    top band the content box takes for the picture inside a frame: the bank keeps the whole
+    picture's points and its centre's, not the band's (it kept 52 points of the band)."""
+    tile = dict(edits.sources())["tile-3"]
+    fp = fingerprint(edits.encode(tile, 92), bank=True)
+    band = Features.from_bytes(fp.features)  # what the upload looks inside: the band
+    assert band.xy[:, 1].max() < 0.2 * band.height
+    kept = Features.from_bytes(fp.bank_features)
+    assert len(kept) > 400 and (kept.xy[:, 1] > 0.5 * kept.height).sum() > 100
