@@ -14,9 +14,10 @@ demo) or from the scan ledger (a reviewer's ``bank_item`` action); both describe
   quality floor; and its ORB features (``orb``, keyed by the file's SHA-256, the stored form of
   ``rempart.signals.features``: what ``bank_set`` keeps, the picture's points and its centre's,
   when it was fingerprinted for banking, else its first ``BANK_WHOLE + BANK_CENTRE``; at most
-  ``MAX_FEATURE_BYTES``), when it has at least ``MIN_FEATURE_POINTS`` of them. An item from the scan ledger has its peeled
-  hash (stored with the scan) and, when its media is still in the evidence store, the features
-  extracted from it (``ConfirmedItem.with_media``); an item known only by its hashes (an outside
+  ``MAX_FEATURE_BYTES``), when it has at least ``MIN_FEATURE_POINTS`` of them. An item from the
+  scan ledger has its peeled hash (stored with the scan) and, when its media is still in the
+  evidence store, the features extracted from it for banking (``ConfirmedItem.with_media``,
+  ``fingerprint(bank=True)``); an item known only by its hashes (an outside
   list, a ledger item whose media is gone) has no features and keeps PDQ matching;
 - a video: one ``vpdq`` entry (keyed by the file's SHA-256) holding all its per-second frames,
   when at least one frame reaches the quality floor (the comparison ignores the others).

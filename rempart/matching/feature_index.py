@@ -29,7 +29,7 @@ Pure (numpy + OpenCV + numba kernels in ``_feature_kernels``, no database). Two 
      hull covers at least ``MIN_SPREAD`` of it and they fall in at least ``MIN_CELLS`` of its
      3 x 3 grid cells (a shared logo, a watermark or a line of text alone never matches: a
      spot's hull is small, and a line of inliers holds at most 3 cells of the grid, or, slanted,
-     a thin hull; 4 cells, not 5, so that a picture whose texture fills one half of it, a
+     a thin hull; 4 cells, not 5, so that a picture whose texture fills one quarter of it, a
      blurred photo with one textured part, still matches when its inliers cover 15% of it),
    - the query shows at least ``MIN_AREA`` of the banked picture, and the scale stays within
      ``SCALES`` (a whole picture is not a speck of another).

@@ -63,6 +63,8 @@ FEATURE_SIDE = 512
 _HEADER = struct.Struct("<4sHHH")
 #: ORB ignores this many pixels at each edge (its patch); a smaller picture yields nothing
 _EDGE = 31
+#: a box in working-copy pixels: top, bottom, left, right
+Box = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,7 +164,7 @@ def inside(features: Features, box: tuple[int, int, int, int]) -> tuple[Features
             Features(features.width, features.height, features.xy[~keep], features.desc[~keep]))
 
 
-def centre(box: tuple[int, int, int, int], share: float = CENTRE_SHARE) -> tuple[int, int, int, int]:
+def centre(box: Box, share: float = CENTRE_SHARE) -> Box:
     """The centre of ``box`` (top, bottom, left, right): ``share`` of its height and width taken
     off each side (a crop of up to ``share`` per side still shows all of it)."""
     top, bottom, left, right = box
@@ -172,7 +174,7 @@ def centre(box: tuple[int, int, int, int], share: float = CENTRE_SHARE) -> tuple
     return top + dy, bottom - dy, left + dx, right - dx
 
 
-def bank_box(box: tuple[int, int, int, int] | None, shape: tuple) -> tuple[int, int, int, int] | None:
+def bank_box(box: Box | None, shape: tuple) -> Box | None:
     """The content box a bank takes as its picture (inside a frame: a screenshot's, a meme
     template's), or ``None`` for the whole picture: a box holding under ``BANK_BOX_SHARE`` of it
     is not taken. A frame taking most of a confirmed picture is less likely than a box that is

@@ -7,7 +7,9 @@
                            still picture, stage 1 (``normalise``: bars with text peeled, the
                            content box, a small rotation undone; each hashed when found) and
                            stage 2 (``features``: ORB points of the picture and of its box;
-                           its ORB passes run on other threads while it hashes)
+                           its ORB passes run on other threads while it hashes; banking,
+                           ``bank=True``, adds a pass on the picture's centre: what a bank
+                           keeps, ``bank_features``)
     query_variants(fp)     the (name, hex) pairs a query looks up to catch flips, rotations and
                            letterbox / padding
 
