@@ -72,7 +72,7 @@ class Bank:
         self.fps: list = []
 
     def add(self, item: int, data: bytes) -> None:
-        fp = fingerprint(data)
+        fp = fingerprint(data, bank=True)  # as every banking path does
         self.fps.append(fp)
         entries, _ = entries_for(ConfirmedItem.from_fingerprint(fp))
         states = []

@@ -218,10 +218,11 @@ class Runtime:
         """Fingerprint an upload within the limits and the shared decode memory budget.
 
         Uploads are scanned on the default (fast) path; ``exact`` decodes at full resolution,
-        PDQ bit-exact with the reference: what is banked (and may be shared) uses it.
+        PDQ bit-exact with the reference, and adds what a bank keeps of the local features
+        (``fingerprint(bank=True)``): what is banked (and may be shared) uses it.
         """
         return fingerprint(data, limits=self.limits, budget=self.decode_budget, timings=timings,
-                           **({"jpeg_draft": None} if exact else {}))
+                           **({"jpeg_draft": None, "bank": True} if exact else {}))
 
     def scan_media(self, data: bytes, context: ScanContext = ScanContext()) -> ScanOutcome:
         timings: dict[str, float] = {}

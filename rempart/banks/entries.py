@@ -12,10 +12,12 @@ demo) or from the scan ledger (a reviewer's ``bank_item`` action); both describe
   its "peeled" hash (``pdq-peeled``: the picture with its bars, captions or screenshot frame taken
   off, ``Fingerprint.peeled``), once, where it differs from the frame's own hash and reaches the
   quality floor; and its ORB features (``orb``, keyed by the file's SHA-256, the stored form of
-  ``rempart.signals.features``, its first ``BANK_POINTS``: at most ``MAX_FEATURE_BYTES``), when
-  it has at least ``MIN_FEATURE_POINTS`` of them. An item from the scan ledger has its peeled
-  hash (stored with the scan) and, when its media is still in the evidence store, the features
-  extracted from it (``ConfirmedItem.with_media``); an item known only by its hashes (an outside
+  ``rempart.signals.features``: what ``bank_set`` keeps, the picture's points and its centre's,
+  when it was fingerprinted for banking, else its first ``BANK_WHOLE + BANK_CENTRE``; at most
+  ``MAX_FEATURE_BYTES``), when it has at least ``MIN_FEATURE_POINTS`` of them. An item from the
+  scan ledger has its peeled hash (stored with the scan) and, when its media is still in the
+  evidence store, the features extracted from it for banking (``ConfirmedItem.with_media``,
+  ``fingerprint(bank=True)``); an item known only by its hashes (an outside
   list, a ledger item whose media is gone) has no features and keeps PDQ matching;
 - a video: one ``vpdq`` entry (keyed by the file's SHA-256) holding all its per-second frames,
   when at least one frame reaches the quality floor (the comparison ignores the others).
@@ -29,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from rempart.signals import EXACT_TYPES, LOW_QUALITY, Fingerprint, FrameHash
-from rempart.signals.features import BANK_POINTS, Features
+from rempart.signals.features import BANK_CENTRE, BANK_WHOLE, Features
 
 #: the issue's cap on what stage 2 stores per item
 MAX_FEATURE_BYTES = 20_000
@@ -58,14 +60,15 @@ class ConfirmedItem:
     metadata: Mapping[str, str] = field(default_factory=dict)
     label: str = ""  # names the item in notes (a file name, say)
     peeled: FrameHash | None = None  # banked from media: Fingerprint.peeled
-    features: bytes = b""  # banked from media: Fingerprint.features
+    features: bytes = b""  # banked from media: Fingerprint.bank_features (or .features)
 
     @classmethod
     def from_fingerprint(cls, fp: Fingerprint, external_id: str | None = None,
                          metadata: Mapping[str, str] | None = None,
                          label: str = "") -> ConfirmedItem:
         return cls(fp.kind, {t: getattr(fp, t) for t in EXACT_TYPES}, tuple(fp.frames),
-                   external_id, dict(metadata or {}), label, fp.peeled, fp.features)
+                   external_id, dict(metadata or {}), label, fp.peeled,
+                   fp.bank_features or fp.features)
 
 
     def with_media(self, fp: Fingerprint) -> ConfirmedItem:
@@ -74,7 +77,7 @@ class ConfirmedItem:
         be the fingerprint of this very file (same SHA-256); otherwise the item is unchanged."""
         if self.exact.get("sha256") != fp.sha256 or self.kind != fp.kind:
             return self
-        return replace(self, features=fp.features,
+        return replace(self, features=fp.bank_features or fp.features,
                        peeled=self.peeled if self.peeled is not None else fp.peeled)
 
 
@@ -116,7 +119,8 @@ def _second_stage(item: ConfirmedItem, seen: set[str], notes: list[str]) -> list
         out.append(NewEntry("pdq-peeled", p.pdq, item.external_id, meta))
     sha = item.exact.get("sha256")
     if item.features and sha:
-        kept = Features.from_bytes(item.features).head(BANK_POINTS)  # a query keeps more
+        # a query's set keeps more: the first ones are its best spread-out set
+        kept = Features.from_bytes(item.features).head(BANK_WHOLE + BANK_CENTRE)
         blob = kept.to_bytes()
         if len(kept) < MIN_FEATURE_POINTS:
             notes.append(f"orb: {len(kept)} feature points < {MIN_FEATURE_POINTS}: not banked")

@@ -125,8 +125,8 @@ def fingerprint_paths(files: list[Path | Unlisted], label: str, limits: Limits, 
                       exact: bool = False) -> Iterator[tuple[Path, Fingerprint | RempartError]]:
     """Yield (path, its Fingerprint or the error that made it unreadable) for ``files`` (from
     ``expand_paths``) in order, fingerprinting in a small thread pool behind a progress bar.
-    ``exact``: full-resolution decoding, PDQ bit-exact with the reference (hashes printed or
-    banked); otherwise the default fast path (scans)."""
+    ``exact``: full-resolution decoding, PDQ bit-exact with the reference, and what a bank keeps
+    of the local features (hashes printed or banked); otherwise the default fast path (scans)."""
     from rempart.signals import fingerprint_file  # imported late: keeps `--help` fast
 
     def one(path: Path | Unlisted) -> Fingerprint | RempartError:
@@ -134,7 +134,7 @@ def fingerprint_paths(files: list[Path | Unlisted], label: str, limits: Limits, 
             return RempartError(path.reason)
         try:
             if exact:
-                return fingerprint_file(path, limits=limits, jpeg_draft=None)
+                return fingerprint_file(path, limits=limits, jpeg_draft=None, bank=True)
             return fingerprint_file(path, limits=limits)
         except RempartError as exc:
             return exc

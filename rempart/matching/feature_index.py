@@ -24,10 +24,13 @@ Pure (numpy + OpenCV + numba kernels in ``_feature_kernels``, no database). Two 
    left out when the first gathered ``MIN_INLIERS`` but failed the rules below (a cluster of
    repeated corners can outvote the true fit; the prescreen does the same at ``MIN_SCREEN``). The item matches only when
    - at least ``MIN_INLIERS`` correspondences agree with the transform (distinct pictures with
-     spread-out inliers reached at most 23 over 1.2 million pairs: bench/pdq_misses.py),
+     spread-out inliers reached at most 10 over 1.2 million pairs: bench/pdq_misses.py),
    - the inliers are spread over the part of the banked picture the query shows: their convex
      hull covers at least ``MIN_SPREAD`` of it and they fall in at least ``MIN_CELLS`` of its
-     3 x 3 grid cells (a shared logo, a watermark or a line of text alone never matches),
+     3 x 3 grid cells (a shared logo, a watermark or a line of text alone never matches: a
+     spot's hull is small, and a line of inliers holds at most 3 cells of the grid, or, slanted,
+     a thin hull; 4 cells, not 5, so that a picture whose texture fills one quarter of it, a
+     blurred photo with one textured part, still matches when its inliers cover 15% of it),
    - the query shows at least ``MIN_AREA`` of the banked picture, and the scale stays within
      ``SCALES`` (a whole picture is not a speck of another).
 
@@ -63,7 +66,7 @@ RATIO = 0.85
 MIN_INLIERS = 24
 MIN_SPREAD = 0.15
 MIN_AREA = 0.25
-MIN_CELLS = 5
+MIN_CELLS = 4
 SCALES = (0.12, 8.0)
 DELTA_SHARE = 0.10
 _CHUNKS = 10  # of 24 bits: the first 30 bytes of the 32

@@ -268,7 +268,7 @@ def _with_media(item: ConfirmedItem, config: ModerationConfig) -> ConfirmedItem:
     if data is None or item.kind != "image":
         return item
     try:
-        fp = fingerprint(data)
+        fp = fingerprint(data, bank=True)
     except InvalidInput:  # it decoded at upload; a newer limit may refuse it: hashes only
         return item
     return item.with_media(fp)

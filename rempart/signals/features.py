@@ -19,9 +19,18 @@ Stored form (``Features.to_bytes``; explicit, versioned, never pickled), little-
     desc      n x 32 bytes   ORB descriptors
 
 A fingerprint keeps ``QUERY_POINTS`` (800) points, chosen spread over a 4 x 4 grid and ordered
-so that the first ``BANK_POINTS`` (500) are a spread-out set too: banked items keep those, 10 +
-36 x 500 = 18,010 bytes at most (the issue's cap is 20 KB per item). ``from_bytes`` rejects a
+so that the first ``BANK_POINTS`` (500) are a spread-out set too. ``from_bytes`` rejects a
 wrong magic, a count over ``MAX_POINTS`` or a length that does not match.
+
+What a bank keeps (``bank_set``): the first ``BANK_WHOLE`` (400) of the picture's points, and up to
+``BANK_CENTRE`` (155) points of its centre (``centre``: ``CENTRE_SHARE`` taken off each side, what
+a crop of up to 20% per side keeps), found on that centre enlarged to the working size, as a
+query finds them on a crop, a screenshot's picture or a caption's picture enlarged to the working
+size: ORB's pyramid only looks at the picture and smaller copies of it, so the fine detail an
+enlarged crop shows had no banked point. 10 + 36 x 555 = 19,990 bytes at most (the issue's cap
+is 20 KB per item). Only banking pays for the centre's ORB pass (``fingerprint(bank=True)``).
+The picture's points and its centre are those of its content box (``bank_box``: a frame never
+carries a match), unless that box holds under ``BANK_BOX_SHARE`` of it.
 """
 
 from __future__ import annotations
@@ -39,6 +48,13 @@ BANK_POINTS = 500
 #: a query keeps more: a watermark or a caption's letters may take many of the strongest
 QUERY_POINTS = 800
 REGION_POINTS = 500
+#: what a bank keeps: the picture's first points and its centre's (``bank_set``)
+BANK_WHOLE = 400
+BANK_CENTRE = 155
+#: the centre leaves out this share of the picture's width and height on each side
+CENTRE_SHARE = 0.2
+#: a bank takes a content box as its picture's frame only when it holds at least this share
+BANK_BOX_SHARE = 0.3
 #: a content box holding at least this share of the picture reuses the whole picture's points
 REUSE_SHARE = 0.9
 MAX_POINTS = 2000
@@ -47,6 +63,8 @@ FEATURE_SIDE = 512
 _HEADER = struct.Struct("<4sHHH")
 #: ORB ignores this many pixels at each edge (its patch); a smaller picture yields nothing
 _EDGE = 31
+#: a box in working-copy pixels: top, bottom, left, right
+Box = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,6 +162,41 @@ def inside(features: Features, box: tuple[int, int, int, int]) -> tuple[Features
             & (y < bottom - margin))
     return (Features(features.width, features.height, features.xy[keep], features.desc[keep]),
             Features(features.width, features.height, features.xy[~keep], features.desc[~keep]))
+
+
+def centre(box: Box, share: float = CENTRE_SHARE) -> Box:
+    """The centre of ``box`` (top, bottom, left, right): ``share`` of its height and width taken
+    off each side (a crop of up to ``share`` per side still shows all of it)."""
+    top, bottom, left, right = box
+    if not 0 <= share < 0.5 or bottom <= top or right <= left:
+        raise InvalidInput(f"no centre of the box {box} at {share}")
+    dy, dx = int((bottom - top) * share), int((right - left) * share)
+    return top + dy, bottom - dy, left + dx, right - dx
+
+
+def bank_box(box: Box | None, shape: tuple) -> Box | None:
+    """The content box a bank takes as its picture (inside a frame: a screenshot's, a meme
+    template's), or ``None`` for the whole picture: a box holding under ``BANK_BOX_SHARE`` of it
+    is not taken. A frame taking most of a confirmed picture is less likely than a box that is
+    only a part of the picture itself (on a dark or low-contrast picture, whose "ink" is its
+    brightest or most textured part: the rest looks like a canvas), and banking that part alone
+    left the rest of the picture unprotected. Queries still look inside any box they find."""
+    if box is None:
+        return None
+    top, bottom, left, right = box
+    return box if (bottom - top) * (right - left) >= BANK_BOX_SHARE * shape[0] * shape[1] else None
+
+
+def bank_set(kept: Features, middle: Features | None) -> Features:
+    """What a bank keeps of a picture (module doc): the first ``BANK_WHOLE`` of ``kept`` (its
+    points, best spread-out set first) and the first ``BANK_CENTRE`` of ``middle`` (its centre's,
+    found on the centre enlarged: ``extract_region(work, centre(box), BANK_CENTRE)``); ``kept``'s
+    first ``BANK_WHOLE + BANK_CENTRE`` when there is no centre set."""
+    if middle is None or len(middle) == 0:
+        return kept.head(BANK_WHOLE + BANK_CENTRE)
+    if (middle.width, middle.height) != (kept.width, kept.height):
+        raise InvalidInput("a centre's points must refer to the same working copy")
+    return kept.head(BANK_WHOLE).joined(middle.head(BANK_CENTRE))
 
 
 def _grey(work: np.ndarray) -> np.ndarray:

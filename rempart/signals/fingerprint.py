@@ -7,7 +7,9 @@
                            still picture, stage 1 (``normalise``: bars with text peeled, the
                            content box, a small rotation undone; each hashed when found) and
                            stage 2 (``features``: ORB points of the picture and of its box;
-                           its ORB passes run on other threads while it hashes)
+                           its ORB passes run on other threads while it hashes; banking,
+                           ``bank=True``, adds a pass on the picture's centre: what a bank
+                           keeps, ``bank_features``)
     query_variants(fp)     the (name, hex) pairs a query looks up to catch flips, rotations and
                            letterbox / padding
 
@@ -35,8 +37,8 @@ from rempart.errors import InvalidInput, InvariantViolation, NotFound
 from rempart.signals.budget import UNLIMITED, MemoryBudget
 from rempart.signals.decode import DEFAULT_JPEG_DRAFT, contiguous_rgb, decode_frames
 from rempart.signals.limits import DEFAULT_LIMITS, Deadline, Limits
-from rempart.signals.features import (BANK_POINTS, Features, covers_most, extract, extract_region,
-                                      inside)
+from rempart.signals.features import (BANK_CENTRE, BANK_POINTS, Features, bank_box, bank_set,
+                                      centre, covers_most, extract, extract_region, inside)
 from rempart.signals.model import STAGE1_NAMES, VARIANT_NAMES, FrameHash, Fingerprint
 from rempart.signals.normalise import content_box, normalised, peel, working_copy
 from rempart.signals.pdq import DIHEDRAL_NAMES, LOW_QUALITY, fast_path_loaded, pdq_dihedral, pdq_hash
@@ -68,6 +70,7 @@ STAGES = True
 def fingerprint(
     data: bytes, *, limits: Limits = DEFAULT_LIMITS, jpeg_draft: int | None = DEFAULT_JPEG_DRAFT,
     budget: MemoryBudget = UNLIMITED, timings: dict[str, float] | None = None,
+    bank: bool = False,
 ) -> Fingerprint:
     """Fingerprint one media file given as bytes.
 
@@ -81,6 +84,10 @@ def fingerprint(
 
     ``budget``: decoding waits for its estimated cost there (see the module docstring).
 
+    ``bank``: the picture is being banked: ``bank_features`` also gets what a bank keeps of
+    its local features (``rempart.signals.features.bank_set``: one more ORB pass, on the
+    picture's centre; uploads never pay for it).
+
     Raises ``UnsupportedMedia`` (empty, unknown type, no video stream), ``CorruptMedia`` (a known
     type that does not decode), ``MediaLimitExceeded`` (see ``limits``; "memory" when the cost
     exceeds the whole budget) or ``Overloaded`` (the budget stayed spent while waiting);
@@ -91,7 +98,7 @@ def fingerprint(
     start = time.perf_counter()
     spent = {"hash": 0.0}
     try:
-        return _fingerprint(bytes(data), limits, jpeg_draft, budget, spent)
+        return _fingerprint(bytes(data), limits, jpeg_draft, budget, spent, bank)
     finally:
         if timings is not None:
             timings["hash"] = timings.get("hash", 0.0) + spent["hash"]
@@ -112,7 +119,7 @@ def load_kernels() -> bool:
 
 
 def _fingerprint(data: bytes, limits: Limits, jpeg_draft: int | None, budget: MemoryBudget,
-                 spent: dict[str, float]) -> Fingerprint:
+                 spent: dict[str, float], bank: bool = False) -> Fingerprint:
     limits.check_bytes(len(data))
     media = sniff(data[:SNIFF_BYTES])
     limits.check_bytes(len(data), media.kind)
@@ -124,13 +131,14 @@ def _fingerprint(data: bytes, limits: Limits, jpeg_draft: int | None, budget: Me
         "sha1": hashlib.sha1(data, usedforsecurity=False).hexdigest(),
     }
     if media.kind == "image":
-        return _image(data, media, exact, limits, deadline, jpeg_draft, budget, spent, STAGES)
+        return _image(data, media, exact, limits, deadline, jpeg_draft, budget, spent, STAGES,
+                      bank)
     return _video(data, media, exact, limits, deadline, budget, spent)
 
 
 def fingerprint_file(
     path: str | os.PathLike, *, limits: Limits = DEFAULT_LIMITS,
-    jpeg_draft: int | None = DEFAULT_JPEG_DRAFT,
+    jpeg_draft: int | None = DEFAULT_JPEG_DRAFT, bank: bool = False,
 ) -> Fingerprint:
     """Fingerprint the file at ``path``, refusing an oversized file before reading it all.
 
@@ -151,7 +159,7 @@ def fingerprint_file(
         cap = limits.max_image_bytes if media.kind == "image" else limits.max_video_bytes
         data = head + f.read(max(0, cap + 1 - len(head)))
     limits.check_bytes(len(data), media.kind)
-    return fingerprint(data, limits=limits, jpeg_draft=jpeg_draft)
+    return fingerprint(data, limits=limits, jpeg_draft=jpeg_draft, bank=bank)
 
 
 def query_variants(fp: Fingerprint) -> list[tuple[str, str]]:
@@ -179,7 +187,8 @@ def query_variants(fp: Fingerprint) -> list[tuple[str, str]]:
 class _FrameHasher:
     """Accumulates the hashes of each frame and of its variants, aligned by frame."""
 
-    def __init__(self, spent: dict[str, float] | None = None, stage1: bool = False) -> None:
+    def __init__(self, spent: dict[str, float] | None = None, stage1: bool = False,
+                 bank: bool = False) -> None:
         self.spent = spent if spent is not None else {"hash": 0.0}
         self.frames: list[FrameHash] = []
         names = VARIANT_NAMES if stage1 else [n for n in VARIANT_NAMES if n not in STAGE1_NAMES]
@@ -187,6 +196,8 @@ class _FrameHasher:
         self.stage1 = stage1
         self.features = b""
         self.region_features = b""
+        self.bank = bank
+        self.bank_features = b""  # what a bank keeps (``bank``: banking, not an upload)
         self._box: tuple[int, int, int, int] | None = None  # the first frame's content box
         self._region: Features | None = None  # and the features inside it
 
@@ -225,6 +236,8 @@ class _FrameHasher:
             self._region = region.result()
         if whole is not None:
             self._whole(whole.result())
+            if self.bank:
+                self._bank_set(work)
 
     def _hash(self, rgb: np.ndarray, t: float | None, small: np.ndarray | None,
               boxes: tuple | None) -> None:
@@ -269,6 +282,17 @@ class _FrameHasher:
                                                   whole.desc[:0])).to_bytes()
         self.region_features = whole.to_bytes()
 
+    def _bank_set(self, work: np.ndarray) -> None:
+        """What a bank keeps (``features.bank_set``): the picture's points (inside its frame
+        when it has one, ``bank_box``) and its centre's, found on the centre enlarged."""
+        h, w = work.shape[:2]
+        box = bank_box(self._box, work.shape)
+        # a box too small to be the picture inside a frame: the whole picture's points (kept
+        # apart as ``region_features`` when the box had a pass of its own)
+        kept = self.region_features if self._box is not None and box is None else self.features
+        middle = extract_region(work, centre(box or (0, h, 0, w)), BANK_CENTRE)
+        self.bank_features = bank_set(Features.from_bytes(kept), middle).to_bytes()
+
     def variant_table(self) -> tuple[tuple[str, tuple[FrameHash, ...]], ...]:
         for name, hashes in self.variants.items():
             if len(hashes) != len(self.frames):
@@ -281,8 +305,9 @@ class _FrameHasher:
 def _image(
     data: bytes, media: MediaType, exact: dict, limits: Limits, deadline: Deadline,
     jpeg_draft: int | None, budget: MemoryBudget, spent: dict[str, float], stages: bool = True,
+    bank: bool = False,
 ) -> Fingerprint:
-    hasher = _FrameHasher(spent, stage1=stages)
+    hasher = _FrameHasher(spent, stage1=stages, bank=bank)
     starts: list[float] = []
     size = (0, 0)
     frames = decode_frames(data, media.format, limits, deadline, jpeg_draft=jpeg_draft,
@@ -302,7 +327,8 @@ def _image(
     return Fingerprint(
         kind="image", format=media.format, width=size[0], height=size[1],
         frames=tuple(hasher.frames), variants=hasher.variant_table(),
-        features=hasher.features, region_features=hasher.region_features, **exact,
+        features=hasher.features, region_features=hasher.region_features,
+        bank_features=hasher.bank_features, **exact,
     )
 
 

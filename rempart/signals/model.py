@@ -63,6 +63,9 @@ class Fingerprint:
     #: b"" when none
     features: bytes = b""
     region_features: bytes = b""
+    #: what a bank keeps of them (``rempart.signals.features.bank_set``: the content's points and
+    #: its centre's), only when fingerprinted for banking (``fingerprint(bank=True)``); b"" else
+    bank_features: bytes = b""
 
     def __post_init__(self) -> None:
         if self.kind not in ("image", "video"):

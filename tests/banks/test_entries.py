@@ -75,7 +75,7 @@ def test_banking_from_the_ledger_banks_what_banking_the_media_banks(runtime, med
             "video": lambda: make_video("mp4", seconds=3.0)}[media]()
     with runtime.db.session() as s:
         service.create_bank(s, "curated")
-    fp = runtime.fingerprint(data)
+    fp = runtime.fingerprint(data, exact=True)  # as a curator banks it (API, CLI)
     runtime.bank_media("curated", fp)
     item = runtime.scan_media(data).item_id  # the upload is in the ledger (matched or not)
     with runtime.db.session() as s:
@@ -110,6 +110,12 @@ def test_media_of_another_file_adds_nothing_to_an_item():
     item = ConfirmedItem("image", {"sha256": a.sha256}, tuple(a.frames))
     assert item.with_media(b) is item
     assert item.with_media(a).features == a.features
+    # media fingerprinted for banking gives what a bank keeps: the picture's points and its
+    # centre's (rempart.signals.features.bank_set)
+    banked = fingerprint(image_bytes(4), bank=True)
+    assert banked.bank_features and banked.bank_features != banked.features
+    assert item.with_media(banked).features == banked.bank_features
+    assert ConfirmedItem.from_fingerprint(banked).features == banked.bank_features
 
 
 def test_cli_bank_add_hashes_with_the_runtimes_limits(settings, monkeypatch, tmp_path):

@@ -65,8 +65,8 @@ def test_a_shared_logo_alone_never_matches():
 def test_a_shared_meme_template_never_matches():
     tiles = edits.tiles(168, "right")
     from rempart.signals import fingerprint
-    a = fingerprint(edits.encode(edits.in_template(tiles[0])))
-    banked = Features.from_bytes(a.features)  # the picture inside the frame only
+    a = fingerprint(edits.encode(edits.in_template(tiles[0])), bank=True)
+    banked = Features.from_bytes(a.bank_features)  # the picture inside the frame only
     for tile in tiles[1:6]:
         q = fingerprint(edits.encode(edits.in_template(tile)))
         both = Features.from_bytes(q.features).joined(Features.from_bytes(q.region_features))
@@ -212,3 +212,36 @@ def test_verification_fits_a_second_round_only_after_a_cluster(monkeypatch):
                                     np.concatenate([corner + 200, spread + 5]))
     v = verify(banked, query)
     assert v.match is not None and v.inliers >= MIN_INLIERS and len(fits) == 2
+
+
+def test_inliers_on_one_line_or_in_one_spot_fail_the_spread_rules_a_quarter_passes():
+    from rempart.matching import feature_index as fi
+
+    seen = np.array([[0, 0], [300, 0], [300, 300], [0, 300]], np.float32)
+    rng = np.random.default_rng(4)
+
+    def passes(points) -> bool:
+        spread, cells = fi._spread(np.asarray(points, np.float32), seen)
+        return spread >= fi.MIN_SPREAD and cells >= fi.MIN_CELLS
+
+    line = np.stack([np.linspace(5, 295, 40), 150 + rng.normal(0, 4, 40)], 1)
+    slanted = np.stack([np.linspace(5, 295, 40), np.linspace(5, 295, 40) + rng.normal(0, 4, 40)], 1)
+    spot = rng.uniform(200, 290, (40, 2))  # a logo in a corner
+    quarter = rng.uniform(5, 190, (40, 2))  # texture filling one corner quarter of the picture
+    assert not passes(line) and not passes(slanted) and not passes(spot)
+    assert fi._spread(quarter.astype(np.float32), seen)[1] == 4 and passes(quarter)
+
+
+def test_a_blurred_tiles_crop_of_a_fifth_per_side_matches_what_a_bank_keeps():
+    """A blurred photo tile with texture in one part: its 20% crop, found by a query on the
+    crop enlarged, matches the bank set (the picture's points and its centre's, found enlarged
+    too); it missed with the picture's first 500 points alone."""
+    from rempart.signals import fingerprint
+
+    tile = dict(edits.sources())["tile-8"]
+    banked = fingerprint(edits.encode(tile, 92), bank=True)
+    crop = fingerprint(edits.encode(np.ascontiguousarray(edits.crop(tile, 0.2)), 85))
+    query = Features.from_bytes(crop.features)
+    found = verify(Features.from_bytes(banked.bank_features), query)
+    assert found.match is not None and found.match.area < 0.5
+    assert verify(Features.from_bytes(banked.features).head(500), query).match is None

@@ -39,9 +39,11 @@ def test_value_types_are_frozen_dataclasses():
 
 
 def test_signatures():
-    assert list(inspect.signature(signals.fingerprint).parameters) == ["data", "limits", "jpeg_draft",
-                                                                    "budget", "timings"]
-    assert list(inspect.signature(signals.fingerprint_file).parameters) == ["path", "limits", "jpeg_draft"]
+    assert list(inspect.signature(signals.fingerprint).parameters) == [
+        "data", "limits", "jpeg_draft", "budget", "timings", "bank"]
+    assert list(inspect.signature(signals.fingerprint_file).parameters) == [
+        "path", "limits", "jpeg_draft", "bank"]
+    assert inspect.signature(signals.fingerprint).parameters["bank"].default is False
     params = inspect.signature(signals.compare_videos).parameters
     assert params["distance"].default == 31 and params["quality_min"].default == 50
     assert signals.VARIANT_NAMES == (

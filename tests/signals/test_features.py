@@ -11,8 +11,9 @@ from bench import edits
 from rempart.banks.entries import MAX_FEATURE_BYTES
 from rempart.errors import InvalidInput
 from rempart.signals import fingerprint
-from rempart.signals.features import (BANK_POINTS, MAX_POINTS, Features, covers_most, extract,
-                                      extract_region)
+from rempart.signals.features import (BANK_CENTRE, BANK_POINTS, BANK_WHOLE, MAX_POINTS, Features,
+                                      BANK_BOX_SHARE, bank_box, bank_set, centre, covers_most,
+                                      extract, extract_region)
 from rempart.signals.normalise import working_copy
 
 
@@ -105,3 +106,79 @@ def test_points_are_spread_out_as_the_plain_rule_says():
                for (x, y), r in zip(xy, rng.integers(0, 40, n) / 1000)]
         chosen = _spread_out(kps, (480, 480), points)
         assert [kps.index(k) for k in chosen] == _spread_out_reference(kps, (480, 480), points)
+
+
+def test_the_centre_is_what_a_crop_of_a_fifth_per_side_keeps():
+    assert centre((0, 100, 0, 200)) == (20, 80, 40, 160)
+    assert centre((10, 110, 30, 80), 0.1) == (20, 100, 35, 75)
+    assert centre((0, 3, 0, 3)) == (0, 3, 0, 3)  # too small to cut: all of it
+    for bad in (((0, 100, 0, 100), 0.5), ((0, 100, 0, 100), -0.1), ((50, 50, 0, 100), 0.2)):
+        with pytest.raises(InvalidInput):
+            centre(*bad)
+
+
+def _points(n: int, start: int = 0, size=(100, 80)) -> Features:
+    xy = np.stack([np.arange(start, start + n) % size[0], np.arange(n) % size[1]], 1)
+    desc = (np.arange(start, start + n)[:, None] + np.arange(32)) % 256
+    return Features(*size, xy.astype(np.float32), desc.astype(np.uint8))
+
+
+def test_a_bank_keeps_the_pictures_first_points_then_its_centres():
+    whole, middle = _points(800), _points(300, start=1000)
+    kept = bank_set(whole, middle)
+    assert len(kept) == BANK_WHOLE + BANK_CENTRE
+    assert np.array_equal(kept.desc[:BANK_WHOLE], whole.desc[:BANK_WHOLE])
+    assert np.array_equal(kept.desc[BANK_WHOLE:], middle.desc[:BANK_CENTRE])
+    assert len(kept.to_bytes()) <= MAX_FEATURE_BYTES
+    # a flat picture: all of its few points, and the centre's
+    assert len(bank_set(_points(52), middle)) == 52 + BANK_CENTRE
+    # no centre set: the picture's points fill the same room
+    for none in (None, _points(0)):
+        alone = bank_set(whole, none)
+        assert np.array_equal(alone.desc, whole.desc[:BANK_WHOLE + BANK_CENTRE])
+    with pytest.raises(InvalidInput):
+        bank_set(whole, _points(10, size=(50, 50)))
+
+
+def test_only_banking_pays_for_the_centres_pass(monkeypatch):
+    fpmod = importlib.import_module("rempart.signals.fingerprint")
+    data = edits.encode(edits.load(edits.IMAGES / "bridge-mods/aaa-orig.jpg"), 92)
+    passes = []
+    real = fpmod.extract_region
+    monkeypatch.setattr(fpmod, "extract_region", lambda *a, **k: passes.append(a) or real(*a, **k))
+    upload = fingerprint(data)
+    assert passes == [] and upload.bank_features == b""
+    banked = fingerprint(data, bank=True)
+    assert len(passes) == 1
+    work, box, points = passes[0]
+    h, w = work.shape[:2]
+    assert box == centre((0, h, 0, w)) and points == BANK_CENTRE
+    kept = Features.from_bytes(banked.bank_features)
+    whole = Features.from_bytes(banked.features)
+    assert len(kept) == BANK_WHOLE + BANK_CENTRE
+    assert np.array_equal(kept.desc[:BANK_WHOLE], whole.desc[:BANK_WHOLE])
+    top, bottom, left, right = box  # the centre's points lie in the centre
+    assert (kept.xy[BANK_WHOLE:, 0] >= left).all() and (kept.xy[BANK_WHOLE:, 0] <= right).all()
+    assert (kept.xy[BANK_WHOLE:, 1] >= top).all() and (kept.xy[BANK_WHOLE:, 1] <= bottom).all()
+    assert banked.features == upload.features  # the upload's own points are unchanged
+
+
+def test_a_bank_takes_a_box_as_its_pictures_frame_only_when_it_holds_enough_of_it():
+    shape = (100, 200, 3)
+    assert bank_box(None, shape) is None
+    assert bank_box((0, 100, 40, 160), shape) == (0, 100, 40, 160)  # a screenshot's picture
+    least = round(BANK_BOX_SHARE * 100)
+    assert bank_box((0, least, 0, 200), shape) == (0, least, 0, 200)
+    assert bank_box((0, least - 1, 0, 200), shape) is None  # a bright band of the picture
+
+
+def test_a_low_contrast_pictures_bright_band_is_not_banked_as_its_picture():
+    """A blurred, low-contrast photo (a tile of the desk photo the bench banks) whose brighter
+    top band the content box takes for the picture inside a frame: the bank keeps the whole
+    picture's points and its centre's, not the band's (it kept 52 points of the band)."""
+    tile = dict(edits.sources())["tile-3"]
+    fp = fingerprint(edits.encode(tile, 92), bank=True)
+    band = Features.from_bytes(fp.features)  # what the upload looks inside: the band
+    assert band.xy[:, 1].max() < 0.2 * band.height
+    kept = Features.from_bytes(fp.bank_features)
+    assert len(kept) > 400 and (kept.xy[:, 1] > 0.5 * kept.height).sum() > 100
