@@ -56,8 +56,13 @@ PG_ID_ROW = np.dtype([("fields", ">i2"), ("length", ">i4"), ("id", ">i4")])
 #: SQLite page cache while a bulk add runs on the connection (KiB; the default is 2 MiB): the
 #: new rows go into the (bank, type, value) indexes in file order, which is random for hashes
 SQLITE_CACHE_KIB = 256 * 1024
-#: PostgreSQL sort memory while the staged rows are moved (1M rows sort in about 170 MB)
-PG_WORK_MEM = "256MB"
+#: PostgreSQL settings for the transaction's rest once rows are staged (``SET LOCAL``): sort
+#: memory (1M rows sort in about 230 MB); no JIT (compiling these one-off plans cost more than it
+#: saved); and joins from the sorted keys into the bank's unique index by nested loops, one
+#: ordered probe per key: they read only the keys' part of a big bank, need no memory, and keep
+#: the keys' order, so the insert follows it with no second sort (at 10M a sort spills to disk)
+PG_SETTINGS = (("work_mem", "'256MB'"), ("jit", "off"), ("enable_hashjoin", "off"),
+               ("enable_mergejoin", "off"))
 
 #: one staged row: (line, signal_type, value, external_id, metadata as JSON text or None for {})
 StagedRow = tuple[int, str, str, "str | None", str]
@@ -135,10 +140,10 @@ class BulkAdd:
             # PostgreSQL: one in-memory sort into a second temporary table holding each key once
             # (its first line), in the order the move inserts them; its row count is the number
             # of keys. Value first: the sort's abbreviated keys are then the hashes' own first
-            # bytes (with the type first, all alike, the sort took 7x longer). No JIT: compiling
-            # these one-off plans costs more than it saves. Memory: this transaction only.
-            conn.exec_driver_sql(f"SET LOCAL work_mem = '{PG_WORK_MEM}'")
-            conn.exec_driver_sql("SET LOCAL jit = off")
+            # bytes (with the type first, all alike, the sort took 7x longer). The settings
+            # (``PG_SETTINGS``) hold for this transaction only.
+            for setting, value in PG_SETTINGS:
+                conn.exec_driver_sql(f"SET LOCAL {setting} = {value}")
             self.distinct = conn.exec_driver_sql(
                 f"CREATE TEMPORARY TABLE {KEYS} ON COMMIT DROP AS "
                 f"SELECT DISTINCT ON ({PG_KEY_ORDER}) s.line, s.signal_type, s.value, s.external_id, "
@@ -187,8 +192,8 @@ class BulkAdd:
                          [{"id": int(x), "now": now} for x in restored[i:i + 500]])
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.t}")
         if self.pg:
-            conn.exec_driver_sql("SET LOCAL work_mem TO DEFAULT")
-            conn.exec_driver_sql("SET LOCAL jit TO DEFAULT")
+            for setting, _ in PG_SETTINGS:
+                conn.exec_driver_sql(f"SET LOCAL {setting} TO DEFAULT")
         else:
             conn.exec_driver_sql("PRAGMA cache_size = -2000")  # back to SQLite's default
         first, last = conn.execute(text(
@@ -231,15 +236,18 @@ class BulkAdd:
         return added
 
     def _insert_pg(self, params: dict) -> np.ndarray:
-        """PostgreSQL: one statement inserts the keys not in the bank and one change for each
-        (in the order of the insert, which is the ids' order), and streams back (id, seq) pairs in COPY's binary form; the ids added,
-        ascending.
+        """PostgreSQL: one statement inserts the keys not in the bank and one change for each,
+        and streams the ids back in COPY's binary form; returns them, ascending.
 
-        The sorted keys are each there once, and the bank's row is held (every writer of bank
-        entries takes it first), so a plain INSERT behind an anti-join adds exactly the keys
-        not in the bank: ``ON CONFLICT DO NOTHING`` made each row a speculative insertion (an
-        index probe, then the insert, then a confirmation record: 1.7x the time at 1M). The
-        changes take the inserted ids from RETURNING instead of reading the bank back."""
+        The keys are each there once, and the bank's row is held (every writer of bank entries
+        takes it first), so a plain INSERT behind an anti-join adds exactly the keys not in the
+        bank: ``ON CONFLICT DO NOTHING`` made each row a speculative insertion (an index probe,
+        then the insert, then a confirmation record: 1.7x the time at 1M). The keys table is
+        read in the order it was written (a temporary table's scan never starts mid-table, as a
+        synchronized scan of a big shared table may), which is key order, and the nested-loop
+        anti-join keeps it (``PG_SETTINGS``): the new ids follow it, and so do the changes,
+        which take them from RETURNING instead of reading the bank back. (Were the order ever
+        different, only speed would suffer: the ids are sorted here if need be.)"""
         raw = self.session.connection().connection.driver_connection
         out = np.empty(int(self.distinct), np.int64)  # at most one id per key, sized up front
         n, tail = 0, b""
@@ -252,7 +260,6 @@ class BulkAdd:
                 FROM {self.t} s
                 WHERE NOT EXISTS (SELECT FROM bank_entries e WHERE e.bank_id = %(b)s
                                   AND e.signal_type = s.signal_type AND e.value = s.value)
-                ORDER BY {PG_KEY_ORDER}
                 RETURNING id),
             ch AS (
                 INSERT INTO bank_changes (kind, ref_id, at)
