@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from rempart.banks.formats import Row
 from rempart.banks.models import Bank, BankEntry
+from rempart.errors import InvariantViolation
 from rempart.store.db import utcnow
 
 STAGE = "rempart_bulk_stage"
@@ -277,12 +278,12 @@ class BulkAdd:
                 k = len(buf) // PG_ID_ROW.itemsize
                 rows = np.frombuffer(buf, PG_ID_ROW, count=k)
                 if k and ((rows["fields"] != 1) | (rows["length"] != 4)).any():
-                    raise RuntimeError("unexpected row in COPY's binary output")
+                    raise InvariantViolation("unexpected row in COPY's binary output")
                 out[n:n + k] = rows["id"]
                 n += k
                 tail = buf[k * PG_ID_ROW.itemsize:]
         if tail != b"\xff\xff":  # the trailer: a field count of -1
-            raise RuntimeError(f"unexpected end of COPY's binary output: {tail[:8]!r}")
+            raise InvariantViolation(f"unexpected end of COPY's binary output: {tail[:8]!r}")
         ids = out[:n]
         if n > 1 and not (ids[1:] > ids[:-1]).all():  # RETURNING follows the insert's order
             ids.sort()
