@@ -189,3 +189,80 @@ def test_staging_and_sorting_an_import_hold_back_no_other_writer(runtime):
     with runtime.db.session() as s:
         assert len(service.list_banks(s)) == 2
         assert s.scalar(select(BankEntry.meta).where(BankEntry.value == MD5[1])) == {"k": "v"}
+
+
+def test_an_import_into_a_bank_with_entries_adds_each_missing_key_once(runtime):
+    # The move adds only the keys the bank lacks (on PostgreSQL an anti-join and a plain insert,
+    # the bank's row held): present keys are counted, removed ones come back as the same row
+    # with their history, a key listed twice takes its first line, a value under two types is
+    # two keys, and the feed gets exactly one change per entry added or restored.
+    with runtime.db.session() as s:
+        bank = service.create_bank(s, "mixed")
+        other = service.create_bank(s, "other")
+        old = service.add_entries(s, bank, [service.NewEntry("md5", v) for v in MD5[:4]]).added
+        kept, removed, disabled_removed = old[0].id, old[1].id, old[2].id
+        service.add_entries(s, other, [service.NewEntry("md5", MD5[10])])
+    with runtime.db.session() as s:
+        service.disable_entry(s, disabled_removed, reason="false positive")
+        service.remove_entry(s, removed)
+        service.remove_entry(s, disabled_removed)
+    with runtime.db.session() as s:
+        before = {e.id: (e.added_at, e.disabled_at, e.disabled_reason)
+                  for e in s.scalars(select(BankEntry).where(BankEntry.bank_id == bank.id))}
+        seq0 = s.scalar(select(func.max(BankChange.seq)))
+    sha1 = MD5[20] + "00000000"  # a 40-digit value: the same digits under two types
+    lines = ([f"md5 {v} external_id=first-{i}" for i, v in enumerate(MD5[:30])]
+             + [f"sha1 {sha1} source=a", f"md5 {MD5[20]} external_id=again",
+                f"md5 {MD5[1]} external_id=again", f"sha1 {sha1} source=b", f"md5 {MD5[10]}"])
+    with runtime.db.session() as s:
+        r = service.import_stream(s, service.get_bank(s, "mixed"), _te(lines), "te")
+    # 30 md5 keys (4 in the bank, 2 of them removed) + 1 sha1; MD5[10] is in another bank only
+    assert (r.rows, r.duplicates, r.already_present, r.n_added) == (35, 4, 2, 29)
+    ids = r.added_ids()
+    assert ids == sorted(ids) and removed in ids and disabled_removed in ids
+    assert kept not in ids and old[3].id not in ids
+    with runtime.db.session() as s:
+        rows = {(e.signal_type, e.value): e for e in
+                s.scalars(select(BankEntry).where(BankEntry.bank_id == bank.id))}
+        assert len(rows) == 31
+        assert rows[("md5", MD5[20])].external_id == "first-20"
+        assert rows[("sha1", sha1)].meta == {"source": "a"}
+        assert rows[("md5", MD5[10])].external_id == "first-10"  # its own row in this bank
+        back = rows[("md5", MD5[1])]  # removed, listed again: same row, history kept
+        assert back.id == removed and back.removed_at is None and back.external_id is None
+        assert back.added_at == before[removed][0]
+        still = rows[("md5", MD5[2])]  # it was disabled before its removal: it stays disabled
+        assert still.removed_at is None and still.disabled_at == before[disabled_removed][1]
+        assert still.disabled_reason == "false positive"
+        fed = s.execute(select(BankChange.seq, BankChange.ref_id).where(BankChange.seq > seq0)
+                        .order_by(BankChange.seq)).all()
+        assert sorted(ref for _, ref in fed) == ids
+        assert (fed[0][0], fed[-1][0]) == (r.first_seq, r.last_seq)
+    # The same list again: nothing to add, nothing fed; an empty list: nothing at all
+    with runtime.db.session() as s:
+        again = service.import_stream(s, service.get_bank(s, "mixed"), _te(lines), "te")
+        empty = service.import_stream(s, service.get_bank(s, "mixed"), _te([]), "te")
+    assert (again.n_added, again.already_present, again.duplicates) == (0, 31, 4)
+    assert (again.first_seq, again.last_seq, empty.n_added, empty.rows) == (0, 0, 0, 0)
+    with runtime.db.session() as s:
+        assert s.scalar(select(func.max(BankChange.seq))) == fed[-1][0]
+    runtime.sync()
+    assert len(runtime.matcher) == 32  # both banks, the restored ones included
+
+
+def test_two_bulk_adds_in_one_transaction(runtime):
+    # Each move drops its temporary tables: a second one in the same transaction starts clean
+    # and sees the first's entries as present.
+    with runtime.db.session() as s:
+        bank = service.create_bank(s, "twice")
+    with runtime.db.session() as s:
+        first = service.apply_entry_batches(s, bank, [[service.NewEntry("md5", v)
+                                                      for v in MD5[:300]]])
+        second = service.apply_entry_batches(s, bank, [[service.NewEntry("md5", v)
+                                                       for v in MD5[200:400]]])
+    assert (first.n_added, second.n_added, second.already_present) == (300, 100, 100)
+    assert set(first.added_ids()).isdisjoint(second.added_ids())
+    with runtime.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(BankEntry)) == 400
+        assert s.scalar(select(func.count()).select_from(BankChange)
+                        .where(BankChange.kind == "entry")) == 400
