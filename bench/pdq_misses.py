@@ -20,7 +20,8 @@ p50 (``Runtime.scan_media`` on SQLite: fingerprint, match, ledger write) with an
 stages; stage 2 memory per banked item.
 
 Usage: python bench/pdq_misses.py [--bank 1000] [--queries 1000] [--json out.json]
-Writes bench/results/pdq_misses.json.
+Writes bench/results/pdq_misses.json. ``--p50-only`` runs only the upload p50 (with the same
+banked items and uploads; a few minutes, nothing written), ``--rounds N`` repeats it N times.
 """
 
 from __future__ import annotations
@@ -148,11 +149,21 @@ def upload_p50(fps: list, samples: list[bytes]) -> dict[str, float]:
             rt.close()
 
 
+def _p50_sample(sources: list, query_pics: list) -> list[bytes]:
+    """The uploads timed by ``upload_p50``: three edits of each source, 60 distinct pictures."""
+    sample = [edits.edited(rgb, name, i) for i, (_, rgb) in enumerate(sources)
+              for name in ("jpeg-q60", "crop-10", "screenshot-70")]
+    return sample + [edits.encode(rgb, 85) for _, rgb in query_pics[:60]]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--bank", type=int, default=1000, help="distinct banked pictures")
     ap.add_argument("--queries", type=int, default=1000, help="distinct query pictures")
     ap.add_argument("--json", default=str(ROOT / "bench" / "results" / "pdq_misses.json"))
+    ap.add_argument("--p50-only", action="store_true",
+                    help="only the upload p50 (recall, false matches and margin not measured)")
+    ap.add_argument("--rounds", type=int, default=1, help="with --p50-only: times to repeat it")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -170,6 +181,12 @@ def main() -> None:
             print(f"  banked {len(sources) + j + 1} items", file=sys.stderr)
     items = len(sources) + len(bank_pics)
     print(f"banked {items} items in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    if args.p50_only:
+        for _ in range(args.rounds):
+            p50 = upload_p50(bank.fps, _p50_sample(sources, query_pics))
+            print(f"upload p50: today {p50['today']:.1f} ms, with stages {p50['stages']:.1f} ms, "
+                  f"ratio {p50['stages'] / p50['today']:.2f}x")
+        return
 
     recall: dict[str, dict[str, float]] = {}
     false_edit = {"pdq": 0, "stage1": 0, "stage1+2": 0}
@@ -217,10 +234,7 @@ def main() -> None:
         len(edits.EDITS) * sum(1 for a, _ in sources for b, _ in sources
                                if frozenset({a, b}) in edits.SAME_SCENE)
 
-    sample = [edits.edited(rgb, name, i) for i, (_, rgb) in enumerate(sources)
-              for name in ("jpeg-q60", "crop-10", "screenshot-70")]
-    sample += [edits.encode(rgb, 85) for _, rgb in query_pics[:60]]
-    p50 = upload_p50(bank.fps, sample)
+    p50 = upload_p50(bank.fps, _p50_sample(sources, query_pics))
     memory = bank.matcher._features.nbytes()
     out = {
         "sources": len(sources), "banked_items": items, "distinct_queries": len(query_pics),
