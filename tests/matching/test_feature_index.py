@@ -168,16 +168,21 @@ def test_the_votes_kernel_agrees_with_a_plain_reference():
     for item in range(6):
         desc = np.concatenate([noisy(base, 12), rng.integers(0, 256, (30, 32), dtype=np.uint8)])
         desc[:50, :3] = 7  # a list longer than the busy cap: skipped
+        desc[50:52, :3] = (7, 7, 8)  # a short list in the same crowded bucket: searched
         items.append((item * 10, Features(100, 100, rng.uniform(0, 100, (70, 2)).astype(
             np.float32), desc)))
     tables = fi._tables(items)
     query = Features(100, 100, rng.uniform(0, 100, (60, 2)).astype(np.float32),
                      np.concatenate([noisy(base, 20), rng.integers(0, 256, (20, 32), np.uint8)]))
+    query.desc[0] = items[2][1].desc[50]  # found only in the crowded bucket
     for stale in (set(), {10, 40}):
         q, o, r = tables.votes(query, stale)
-        got = set(zip(q.tolist(), o.tolist(), r.tolist()))
-        assert got == _reference_votes(tables, query, stale)
+        got = list(zip(q.tolist(), o.tolist(), r.tolist()))
+        assert set(got) == _reference_votes(tables, query, stale)
         assert got and not {item for _, item, _ in got} & stale
+        # in query row order, then item order (verification's RANSAC sees the pairs in it)
+        assert got == sorted(got) and len({(a, b) for a, b, _ in got}) == len(got)
+        assert (0, 20, 50) in got
 
 
 def _pairs_features(rng, banked_xy, query_xy):
