@@ -250,3 +250,21 @@ def test_a_blurred_tiles_crop_of_a_fifth_per_side_matches_what_a_bank_keeps():
     found = verify(Features.from_bytes(banked.bank_features), query)
     assert found.match is not None and found.match.area < 0.5
     assert verify(Features.from_bytes(banked.features).head(500), query).match is None
+
+
+def test_confirm_fits_nothing_when_too_few_pairs_pass_the_ratio_test(monkeypatch):
+    import cv2
+    from rempart.matching import feature_index as fi
+
+    fits = []
+    real = cv2.estimateAffinePartial2D
+    monkeypatch.setattr(fi.cv2, "estimateAffinePartial2D",
+                        lambda *a, **k: fits.append(1) or real(*a, **k))
+    rng = np.random.default_rng(11)
+    xy = rng.uniform(0, 512, (fi.MIN_INLIERS - 1, 2))
+    banked, query = _pairs_features(rng, xy, xy + 5)  # one pair short of a match, all agreeing
+    assert fi.verify(banked, query).inliers == fi.MIN_INLIERS - 1 and fits == [1]
+    assert fi.confirm(1, banked, query) is None and fits == [1]  # no fit: it could not match
+    more = rng.uniform(0, 512, (fi.MIN_INLIERS, 2))
+    banked, query = _pairs_features(rng, more, more + 5)
+    assert fi.confirm(1, banked, query) is not None and len(fits) == 2
