@@ -22,10 +22,11 @@ def votes(keys, order, starts, shift, words, owners, pos, stale, qchunks, qwords
     ``near`` bits; it votes when it is nearer than ``ratio`` x the item's next (none: always). Lists longer than ``busy`` are skipped; items in ``stale`` (sorted) too.
     Returns (query row, item, the voting point's row in its item) per vote.
 
-    The lookups run in passes over every (query descriptor, table) pair: bucket bounds, then
-    each key's run, then the rows (a large bank's tables do not fit the CPU's caches: loads
-    that do not wait for each other overlap, where one descriptor's chain of dependent loads
-    at a time left the core waiting on memory)."""
+    The lookups run in passes over every (query descriptor, table) pair, one table at a time:
+    bucket bounds, then each key's run, then the rows, then their items and distances (a large
+    bank's tables do not fit the CPU's caches: loads that do not wait for each other overlap,
+    where one descriptor's chain of dependent loads at a time left the core waiting on
+    memory)."""
     m, chunks = qchunks.shape
     cap = max(64, 4 * m)
     out_q = np.empty(cap, np.int64)
@@ -39,17 +40,17 @@ def votes(keys, order, starts, shift, words, owners, pos, stale, qchunks, qwords
     hit_d = np.empty(chunks * busy, np.int64)
     hit_r = np.empty(chunks * busy, np.int64)
     shift = np.uint32(shift)
-    first = np.empty((m, chunks), np.int64)
-    last = np.empty((m, chunks), np.int64)
-    for q in range(m):  # each key's bucket
-        for t in range(chunks):
+    first = np.empty((chunks, m), np.int64)
+    last = np.empty((chunks, m), np.int64)
+    for t in range(chunks):  # each key's bucket (one table at a time)
+        for q in range(m):
             b = qchunks[q, t] >> shift
-            first[q, t] = starts[t, b]
-            last[q, t] = starts[t, b + 1]
-    for q in range(m):  # the run of keys equal to it, empty when longer than ``busy``
-        for t in range(chunks):
+            first[t, q] = starts[t, b]
+            last[t, q] = starts[t, b + 1]
+    for t in range(chunks):  # the run of keys equal to it, empty when longer than ``busy``
+        for q in range(m):
             key = qchunks[q, t]
-            lo, end = first[q, t], last[q, t]
+            lo, end = first[t, q], last[t, q]
             if end - lo > 16:
                 lo += np.searchsorted(keys[t, lo:end], key)
             else:
@@ -58,20 +59,26 @@ def votes(keys, order, starts, shift, words, owners, pos, stale, qchunks, qwords
             hi = lo
             while hi < end and keys[t, hi] == key and hi - lo <= busy:
                 hi += 1
-            first[q, t] = lo
-            last[q, t] = lo if hi - lo > busy else hi  # a list every picture's flat areas share
+            first[t, q] = lo
+            last[t, q] = lo if hi - lo > busy else hi  # a list every picture's flat areas share
     # each candidate row (per query descriptor, table by table), its item and its distance
     seg = np.zeros(m + 1, np.int64)
     for q in range(m):
         n = 0
         for t in range(chunks):
-            n += last[q, t] - first[q, t]
+            n += last[t, q] - first[t, q]
         seg[q + 1] = seg[q] + n
-    cand_r = np.empty(seg[m], np.int64)
+    at = np.empty((chunks, m), np.int64)  # where each lookup's rows go: by query, then table
     for q in range(m):
         n = seg[q]
         for t in range(chunks):
-            for p in range(first[q, t], last[q, t]):
+            at[t, q] = n
+            n += last[t, q] - first[t, q]
+    cand_r = np.empty(seg[m], np.int64)
+    for t in range(chunks):
+        for q in range(m):
+            n = at[t, q]
+            for p in range(first[t, q], last[t, q]):
                 cand_r[n] = order[t, p]
                 n += 1
     cand_d = np.empty(seg[m], np.int64)
