@@ -20,7 +20,8 @@ p50 (``Runtime.scan_media`` on SQLite: fingerprint, match, ledger write) with an
 stages; stage 2 memory per banked item.
 
 Usage: python bench/pdq_misses.py [--bank 1000] [--queries 1000] [--json out.json]
-Writes bench/results/pdq_misses.json.
+Writes bench/results/pdq_misses.json. ``--p50-only`` runs only the upload p50 (with the same
+banked items and uploads; a few minutes, nothing written), ``--rounds N`` repeats it N times.
 """
 
 from __future__ import annotations
@@ -127,25 +128,47 @@ def distinct_inliers(bank: Bank, data: bytes) -> tuple[int, int, int | None]:
 def upload_p50(fps: list, samples: list[bytes]) -> dict[str, float]:
     """p50 of the upload path (``Runtime.scan_media``: fingerprint, match, ledger write, commit)
     on a SQLite runtime holding the same banked items, with and without the stages,
-    interleaved so that drift hits both alike."""
+    interleaved so that drift hits both alike; also the p50 of the CPU time it took (every
+    thread of the process: the ORB passes run on other threads), which a loaded machine moves
+    less than the elapsed time."""
     with tempfile.TemporaryDirectory() as home:
         rt = Runtime(Settings(Path(home), f"sqlite:///{home}/bench.db"))
         try:
             with rt.db.session() as s:
                 create_bank(s, "known")
             rt.bank_items("known", [ConfirmedItem.from_fingerprint(fp) for fp in fps])
-            times: dict[str, list[float]] = {"today": [], "stages": []}
+            times: dict[str, list[float]] = {"today": [], "stages": [], "today_cpu": [],
+                                             "stages_cpu": []}
             for data in samples:
                 for key, on in (("today", False), ("stages", True)):
                     fpmod.STAGES = on
-                    start = time.perf_counter()
+                    cpu, start = time.process_time(), time.perf_counter()
                     rt.scan_media(data)
                     times[key].append(time.perf_counter() - start)
+                    times[f"{key}_cpu"].append(time.process_time() - cpu)
             fpmod.STAGES = True
-            return {k: statistics.median(v) * 1000 for k, v in times.items()}
+            out = {k: statistics.median(v) * 1000 for k, v in times.items()}
+            # the uploads no stage matches (the distinct pictures, last in ``samples``): the
+            # stages' matches add their cases to the others' cost, which moves the p50 too
+            tail = len(samples) - DISTINCT_TIMED
+            out.update({f"{k}_distinct": statistics.median(v[tail:]) * 1000
+                        for k, v in times.items()})
+            return out
         finally:
             fpmod.STAGES = True
             rt.close()
+
+
+#: distinct pictures among the uploads ``upload_p50`` times (after three edits of each source)
+DISTINCT_TIMED = 60
+
+
+def _p50_sample(sources: list, query_pics: list) -> list[bytes]:
+    """The uploads timed by ``upload_p50``: three edits of each source, then 60 distinct
+    pictures."""
+    sample = [edits.edited(rgb, name, i) for i, (_, rgb) in enumerate(sources)
+              for name in ("jpeg-q60", "crop-10", "screenshot-70")]
+    return sample + [edits.encode(rgb, 85) for _, rgb in query_pics[:DISTINCT_TIMED]]
 
 
 def main() -> None:
@@ -153,6 +176,9 @@ def main() -> None:
     ap.add_argument("--bank", type=int, default=1000, help="distinct banked pictures")
     ap.add_argument("--queries", type=int, default=1000, help="distinct query pictures")
     ap.add_argument("--json", default=str(ROOT / "bench" / "results" / "pdq_misses.json"))
+    ap.add_argument("--p50-only", action="store_true",
+                    help="only the upload p50 (recall, false matches and margin not measured)")
+    ap.add_argument("--rounds", type=int, default=1, help="with --p50-only: times to repeat it")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -170,6 +196,18 @@ def main() -> None:
             print(f"  banked {len(sources) + j + 1} items", file=sys.stderr)
     items = len(sources) + len(bank_pics)
     print(f"banked {items} items in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    if args.p50_only:
+        for _ in range(args.rounds):
+            p50 = upload_p50(bank.fps, _p50_sample(sources, query_pics))
+            print(f"upload p50: today {p50['today']:.1f} ms, with stages {p50['stages']:.1f} ms, "
+                  f"ratio {p50['stages'] / p50['today']:.2f}x; CPU time p50 "
+                  f"{p50['today_cpu']:.1f} -> {p50['stages_cpu']:.1f} ms, "
+                  f"{p50['stages_cpu'] / p50['today_cpu']:.2f}x; distinct uploads only "
+                  f"{p50['today_distinct']:.1f} -> {p50['stages_distinct']:.1f} ms "
+                  f"({p50['stages_distinct'] / p50['today_distinct']:.2f}x), CPU "
+                  f"{p50['today_cpu_distinct']:.1f} -> {p50['stages_cpu_distinct']:.1f} ms "
+                  f"({p50['stages_cpu_distinct'] / p50['today_cpu_distinct']:.2f}x)")
+        return
 
     recall: dict[str, dict[str, float]] = {}
     false_edit = {"pdq": 0, "stage1": 0, "stage1+2": 0}
@@ -217,10 +255,7 @@ def main() -> None:
         len(edits.EDITS) * sum(1 for a, _ in sources for b, _ in sources
                                if frozenset({a, b}) in edits.SAME_SCENE)
 
-    sample = [edits.edited(rgb, name, i) for i, (_, rgb) in enumerate(sources)
-              for name in ("jpeg-q60", "crop-10", "screenshot-70")]
-    sample += [edits.encode(rgb, 85) for _, rgb in query_pics[:60]]
-    p50 = upload_p50(bank.fps, sample)
+    p50 = upload_p50(bank.fps, _p50_sample(sources, query_pics))
     memory = bank.matcher._features.nbytes()
     out = {
         "sources": len(sources), "banked_items": items, "distinct_queries": len(query_pics),
@@ -252,7 +287,10 @@ def main() -> None:
           f"(threshold {feature_index.MIN_INLIERS}: {nearest_pair})")
     print(f"upload p50 (Runtime.scan_media: fingerprint, match, ledger): today "
           f"{p50['today']:.1f} ms, with stages {p50['stages']:.1f} ms, "
-          f"ratio {out['p50_ratio']:.2f}x")
+          f"ratio {out['p50_ratio']:.2f}x (CPU time p50 {p50['today_cpu']:.1f} -> "
+          f"{p50['stages_cpu']:.1f} ms, {p50['stages_cpu'] / p50['today_cpu']:.2f}x; the distinct "
+          f"uploads alone {p50['today_distinct']:.1f} -> {p50['stages_distinct']:.1f} ms, "
+          f"{p50['stages_distinct'] / p50['today_distinct']:.2f}x)")
     print(f"orb stored per item: mean {out['orb_bytes_per_item_mean']:.0f} B, max "
           f"{out['orb_bytes_per_item_max']} B; feature index in memory "
           f"{out['feature_index_bytes_per_item']:.0f} B per item")

@@ -20,7 +20,13 @@ def votes(keys, order, starts, shift, words, owners, pos, stale, qchunks, qwords
     descriptor among those sharing at least one chunk (``keys[t]`` sorted, ``order[t]`` its
     rows, ``starts[t, b]`` where the keys ``k`` with ``k >> shift == b`` begin) and within
     ``near`` bits; it votes when it is nearer than ``ratio`` x the item's next (none: always). Lists longer than ``busy`` are skipped; items in ``stale`` (sorted) too.
-    Returns (query row, item, the voting point's row in its item) per vote."""
+    Returns (query row, item, the voting point's row in its item) per vote.
+
+    The lookups run in passes over every (query descriptor, table) pair, one table at a time:
+    bucket bounds, then each key's run, then the rows, then their items and distances (a large
+    bank's tables do not fit the CPU's caches: loads that do not wait for each other overlap,
+    where one descriptor's chain of dependent loads at a time left the core waiting on
+    memory)."""
     m, chunks = qchunks.shape
     cap = max(64, 4 * m)
     out_q = np.empty(cap, np.int64)
@@ -28,42 +34,82 @@ def votes(keys, order, starts, shift, words, owners, pos, stale, qchunks, qwords
     out_r = np.empty(cap, np.int64)
     count = 0
     rows = np.empty(chunks * busy, np.int64)
+    dist = np.empty(chunks * busy, np.int64)
+    item = np.empty(chunks * busy, np.int64)
     hit_o = np.empty(chunks * busy, np.int64)
     hit_d = np.empty(chunks * busy, np.int64)
     hit_r = np.empty(chunks * busy, np.int64)
     shift = np.uint32(shift)
-    for q in range(m):
-        n = 0
-        for t in range(chunks):
+    first = np.empty((chunks, m), np.int64)
+    last = np.empty((chunks, m), np.int64)
+    for t in range(chunks):  # each key's bucket (one table at a time)
+        for q in range(m):
+            b = qchunks[q, t] >> shift
+            first[t, q] = starts[t, b]
+            last[t, q] = starts[t, b + 1]
+    for t in range(chunks):  # the run of keys equal to it, empty when longer than ``busy``
+        for q in range(m):
             key = qchunks[q, t]
-            b = key >> shift
-            lo, end = starts[t, b], starts[t, b + 1]
-            lo += np.searchsorted(keys[t, lo:end], key)
+            lo, end = first[t, q], last[t, q]
+            if end - lo > 16:
+                lo += np.searchsorted(keys[t, lo:end], key)
+            else:
+                while lo < end and keys[t, lo] < key:
+                    lo += 1
             hi = lo
             while hi < end and keys[t, hi] == key and hi - lo <= busy:
                 hi += 1
-            if hi - lo > busy:
-                continue  # a list every picture's flat areas share: no evidence
-            for p in range(lo, hi):
-                rows[n] = order[t, p]
+            first[t, q] = lo
+            last[t, q] = lo if hi - lo > busy else hi  # a list every picture's flat areas share
+    # each candidate row (per query descriptor, table by table), its item and its distance
+    seg = np.zeros(m + 1, np.int64)
+    for q in range(m):
+        n = 0
+        for t in range(chunks):
+            n += last[t, q] - first[t, q]
+        seg[q + 1] = seg[q] + n
+    at = np.empty((chunks, m), np.int64)  # where each lookup's rows go: by query, then table
+    for q in range(m):
+        n = seg[q]
+        for t in range(chunks):
+            at[t, q] = n
+            n += last[t, q] - first[t, q]
+    cand_r = np.empty(seg[m], np.int64)
+    for t in range(chunks):
+        for q in range(m):
+            n = at[t, q]
+            for p in range(first[t, q], last[t, q]):
+                cand_r[n] = order[t, p]
                 n += 1
+    cand_d = np.empty(seg[m], np.int64)
+    cand_o = np.empty(seg[m], np.int64)
+    for q in range(m):
+        for i in range(seg[q], seg[q + 1]):
+            r = cand_r[i]
+            cand_d[i] = _distance(qwords[q], words[r])
+            cand_o[i] = owners[r]
+    for q in range(m):
+        n = seg[q + 1] - seg[q]
         if n == 0:
             continue
+        rows[:n] = cand_r[seg[q]:seg[q + 1]]
+        dist[:n] = cand_d[seg[q]:seg[q + 1]]
+        item[:n] = cand_o[seg[q]:seg[q + 1]]
         if n <= 64:
-            _insertion_sort(rows, n)  # a few rows per query, typically: no allocation
+            _insertion_sort_by(rows, dist, item, n)  # a few rows, typically: no allocation
         else:
-            rows[:n] = np.sort(rows[:n])
-        cand = rows
+            by = np.argsort(rows[:n], kind="mergesort")
+            rows[:n], dist[:n], item[:n] = rows[:n][by], dist[:n][by], item[:n][by]
         # distinct rows within ``near`` bits, of items still held
         k = 0
         for i in range(n):
-            r = cand[i]
-            if i and r == cand[i - 1]:
+            r = rows[i]
+            if i and r == rows[i - 1]:
                 continue
-            d = _distance(qwords[q], words[r])
+            d = dist[i]
             if d > near:
                 continue
-            o = owners[r]
+            o = item[i]
             if len(stale):
                 s = np.searchsorted(stale, o)
                 if s < len(stale) and stale[s] == o:
@@ -104,17 +150,6 @@ def votes(keys, order, starts, shift, words, owners, pos, stale, qchunks, qwords
                 count += 1
             i = j
     return out_q[:count], out_o[:count], out_r[:count]
-
-
-@njit(cache=True, nogil=True)
-def _insertion_sort(a, n):
-    for i in range(1, n):
-        v = a[i]
-        j = i - 1
-        while j >= 0 and a[j] > v:
-            a[j + 1] = a[j]
-            j -= 1
-        a[j + 1] = v
 
 
 @njit(cache=True, nogil=True)

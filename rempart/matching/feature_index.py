@@ -247,7 +247,8 @@ class FeatureIndex:
         best = np.lexsort((items, -score))[:PRESCREEN]
         scored = []
         for k in best:
-            if counts[k] < MIN_VOTES:
+            # an item's votes are its pairs: fewer than MIN_SCREEN cannot screen in
+            if counts[k] < max(MIN_VOTES, MIN_SCREEN):
                 continue
             item = int(items[k])
             mine = o == item
@@ -271,8 +272,10 @@ class FeatureIndex:
 
 
 def confirm(item: int, banked: Features, query: Features) -> FeatureMatch | None:
-    """``verify``'s match for ``item``, or ``None``."""
-    found = verify(banked, query).match
+    """``verify``'s match for ``item``, or ``None``: without fitting anything when fewer than
+    ``MIN_INLIERS`` pairs pass the ratio test (no fit could gather enough; ``verify`` fits them
+    all the same, for the bench's near misses)."""
+    found = verify(banked, query, MIN_INLIERS).match
     return None if found is None else FeatureMatch(item, *_fields(found))
 
 
@@ -310,13 +313,14 @@ def _fields(m: FeatureMatch) -> tuple:
     return (m.inliers, m.scale, m.rotation, m.shift, m.area, m.region, m.spread)
 
 
-def verify(banked: Features, query: Features) -> Verification:
-    """Fit a similarity from ``banked`` to ``query`` and apply the rules of the module doc."""
+def verify(banked: Features, query: Features, pairs: int = 4) -> Verification:
+    """Fit a similarity from ``banked`` to ``query`` and apply the rules of the module doc;
+    nothing is fitted when fewer than ``pairs`` (at least 4) pairs pass the ratio test."""
     if len(banked) < 4 or len(query) < 4:
         return Verification(0, 0.0, 0, None)
     nearest, d1, d2 = _kernels().nearest_two(_words(query.desc), _words(banked.desc))
     good = np.flatnonzero((d1 < RATIO * d2) & (d1 <= NEAR))
-    if len(good) < 4:
+    if len(good) < max(4, pairs):
         return Verification(len(good), 0.0, 0, None)
     src = banked.xy[nearest[good]]
     dst = query.xy[good]

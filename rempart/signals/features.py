@@ -18,8 +18,10 @@ Stored form (``Features.to_bytes``; explicit, versioned, never pickled), little-
     xy        n x 2 uint16   position x 64 (1/64 pixel)
     desc      n x 32 bytes   ORB descriptors
 
-A fingerprint keeps ``QUERY_POINTS`` (800) points, chosen spread over a 4 x 4 grid and ordered
-so that the first ``BANK_POINTS`` (500) are a spread-out set too. ``from_bytes`` rejects a
+A fingerprint keeps ``QUERY_POINTS`` (800) points, chosen spread over a 4 x 4 grid in rounds of
+``BANK_POINTS`` (``_spread_rows``) and listed by pyramid level, finest first (the order OpenCV
+computes descriptors in: a set's first points are the finest levels' chosen points, not the
+first round). ``from_bytes`` rejects a
 wrong magic, a count over ``MAX_POINTS`` or a length that does not match.
 
 What a bank keeps (``bank_set``): the first ``BANK_WHOLE`` (400) of the picture's points, and up to
@@ -98,7 +100,7 @@ class Features:
         return cls(width, height, xy, desc)
 
     def head(self, n: int) -> Features:
-        """The first ``n`` points (``extract`` puts a spread-out best set first)."""
+        """The first ``n`` points (``extract`` lists them by pyramid level, finest first)."""
         return Features(self.width, self.height, self.xy[:n], self.desc[:n])
 
     def joined(self, other: Features | None) -> Features:
@@ -206,28 +208,35 @@ def _grey(work: np.ndarray) -> np.ndarray:
 
 
 def _orb(grey: np.ndarray, points: int) -> tuple[np.ndarray, np.ndarray]:
-    """Up to ``points`` ORB points spread over the picture, best first in rounds of
-    ``BANK_POINTS`` (so the first ``BANK_POINTS`` are a spread-out set of their own)."""
+    """Up to ``points`` ORB points spread over the picture (``_spread_rows``), in pyramid level
+    order (coarser levels after finer ones; within a level, in the order chosen).
+
+    One pass: detection and descriptors together (one image pyramid, where detecting then
+    computing the chosen points built it twice), descriptors of the points left out dropped.
+    The points, descriptors and order are those of detecting, choosing, then computing (OpenCV
+    returns computed points grouped by level: that order is reproduced), about a quarter less
+    work."""
     empty = np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
     if min(grey.shape) <= 2 * _EDGE + 4:
         return empty
     orb = cv2.ORB_create(nfeatures=3 * points // 2, scaleFactor=1.2, nlevels=8, edgeThreshold=_EDGE,
                          fastThreshold=7)
-    kps = orb.detect(grey, None)
-    if not kps:
-        return empty
-    kps, desc = orb.compute(grey, _spread_out(kps, grey.shape, points))
+    kps, desc = orb.detectAndCompute(grey, None)
     if desc is None or not kps:
         return empty
-    return cv2.KeyPoint_convert(kps).reshape(-1, 2).astype(np.float32), desc
+    rows = _spread_rows(kps, grey.shape, points)  # its order: best first, in rounds
+    level = np.fromiter((k.octave for k in kps), np.int64, len(kps))
+    rows = rows[np.argsort(level[rows], kind="stable")]
+    return cv2.KeyPoint_convert(kps).reshape(-1, 2).astype(np.float32)[rows], desc[rows]
 
 
-def _spread_out(kps, shape: tuple[int, int], points: int) -> list:
-    """Keypoints chosen in rounds of ``BANK_POINTS``: in each round at most an equal share per
-    cell of a 4 x 4 grid (strongest first), then the strongest left over. ORB alone crowds its
-    points into the most textured corner, and a crop or a caption can then take them all."""
+def _spread_rows(kps, shape: tuple[int, int], points: int) -> np.ndarray:
+    """Rows of the keypoints chosen in rounds of ``BANK_POINTS``: in each round at most an
+    equal share per cell of a 4 x 4 grid (strongest first), then the strongest left over. ORB
+    alone crowds its points into the most textured corner, and a crop or a caption can then
+    take them all."""
     if not kps:
-        return []
+        return np.zeros(0, np.int64)
     h, w = shape
     xy = cv2.KeyPoint_convert(kps).reshape(-1, 2)
     response = np.array([k.response for k in kps], np.float32)
@@ -254,4 +263,4 @@ def _spread_out(kps, shape: tuple[int, int], points: int) -> list:
         taken += [left[pick], left[more]]
         count += len(pick) + len(more)
         left = left[rest]
-    return [kps[i] for i in np.concatenate(taken).tolist()] if taken else []
+    return np.concatenate(taken) if taken else np.zeros(0, np.int64)

@@ -110,10 +110,8 @@ def peel(rgb: np.ndarray, rule: PeelRule = DEFAULT_PEEL) -> tuple[int, int, int,
     if h < 16 or w < 16:
         return None
     rows, cols = int(h * rule.max_side), int(w * rule.max_side)
-    top = _bar(rgb[:rows], rule)
-    bottom = _bar(rgb[::-1][:rows], rule)
-    left = _bar(rgb[:, :cols].transpose(1, 0, 2), rule)
-    right = _bar(rgb[:, ::-1][:, :cols].transpose(1, 0, 2), rule)
+    top, bottom = _bar(rgb, "top", rows, rule), _bar(rgb, "bottom", rows, rule)
+    left, right = _bar(rgb, "left", cols, rule), _bar(rgb, "right", cols, rule)
     if top + bottom < rule.min_peel * h:
         top = bottom = 0
     if left + right < rule.min_peel * w:
@@ -124,34 +122,54 @@ def peel(rgb: np.ndarray, rule: PeelRule = DEFAULT_PEEL) -> tuple[int, int, int,
     return box
 
 
-def _bar(lines: np.ndarray, rule: PeelRule) -> int:
-    """How many leading lines of ``lines`` (N x L x 3) form a bar that may hold text."""
-    if lines.shape[0] < 2:
+def _bar(rgb: np.ndarray, side: str, cap: int, rule: PeelRule) -> int:
+    """How many of the first ``cap`` lines from ``side`` (rows from the top or the bottom,
+    columns from the left or the right) form a bar that may hold text."""
+    if cap < 2:
         return 0
-    colour = np.median(lines[0], axis=0).astype(np.int16)
-    if _near(lines[:1], colour, rule.tolerance)[0] < rule.uniform:
+    colour = np.median(_edge(rgb, side), axis=0).astype(np.int16)
+    if _side_near(rgb, side, 0, 1, colour, rule.tolerance)[0] < rule.uniform:
         return 0  # most pictures: no bar on this side, and nothing more is read
     # Read the lines in chunks until one is neither bar nor text (plus a chunk for the blurred
     # lines after it): a plain page's margin is not read to the cap on every side.
     parts: list[np.ndarray] = []
-    for start in range(0, len(lines), _CHUNK):
-        parts.append(_near(lines[start:start + _CHUNK], colour, rule.tolerance))
+    for start in range(0, cap, _CHUNK):
+        parts.append(_side_near(rgb, side, start, min(cap, start + _CHUNK), colour,
+                                rule.tolerance))
         if len(parts) > 1 and (parts[-2] < rule.text_floor).any():
             break
     fraction = np.concatenate(parts)
-    last_uniform = 0
-    for i, f in enumerate(fraction):
-        if f >= rule.uniform:
-            last_uniform = i
-        elif f < rule.text_floor:
-            break
-    else:
+    ends = np.flatnonzero(fraction < rule.text_floor)
+    if not len(ends):
         return 0  # bar-coloured to the cap: a flat picture, not a framed one
-    run = last_uniform + 1
+    uniform = np.flatnonzero(fraction[:ends[0]] >= rule.uniform)
+    run = (int(uniform[-1]) if len(uniform) else 0) + 1
     for _ in range(rule.blur_lines):  # the blurred line where the bar meets the picture
         if run < len(fraction) and fraction[run] >= 0.5:
             run += 1
     return run
+
+
+def _edge(rgb: np.ndarray, side: str) -> np.ndarray:
+    """The outermost line of ``side`` (L x 3)."""
+    return {"top": rgb[0], "bottom": rgb[-1], "left": rgb[:, 0], "right": rgb[:, -1]}[side]
+
+
+def _side_near(rgb: np.ndarray, side: str, start: int, stop: int, colour: np.ndarray,
+               tolerance: int) -> np.ndarray:
+    """Per line ``start:stop`` from ``side`` (nearest the edge first), the share of its pixels
+    within ``tolerance`` of ``colour`` in every channel; read in place (a side's columns are not
+    copied into rows first)."""
+    h, w = rgb.shape[:2]
+    if side in ("top", "bottom"):
+        block = rgb[start:stop] if side == "top" else rgb[h - stop:h - start]
+        inside = _within(block, colour, tolerance)
+        share = np.count_nonzero(inside, axis=1) / inside.shape[1]
+    else:
+        block = rgb[:, start:stop] if side == "left" else rgb[:, w - stop:w - start]
+        inside = _within(block, colour, tolerance)
+        share = np.count_nonzero(inside, axis=0) / inside.shape[0]
+    return share if side in ("top", "left") else share[::-1]
 
 
 #: lines ``_bar`` reads at a time
@@ -161,15 +179,11 @@ _CHUNK = 32
 def _within(rgb: np.ndarray, colour: np.ndarray, tolerance: int) -> np.ndarray:
     """Which pixels are within ``tolerance`` of ``colour`` in every channel (uint8: 255 or 0;
     OpenCV's ``inRange``, one pass without temporaries)."""
-    low = tuple(int(v) for v in np.clip(colour - tolerance, 0, 255))
-    high = tuple(int(v) for v in np.clip(colour + tolerance, 0, 255))
-    return cv2.inRange(np.ascontiguousarray(rgb), low, high)
-
-
-def _near(lines: np.ndarray, colour: np.ndarray, tolerance: int) -> np.ndarray:
-    """Per line, the share of pixels within ``tolerance`` of ``colour`` in every channel."""
-    inside = _within(lines, colour, tolerance)
-    return np.count_nonzero(inside, axis=1) / inside.shape[1]
+    low = tuple(max(0, int(v) - tolerance) for v in colour)
+    high = tuple(min(255, int(v) + tolerance) for v in colour)
+    # OpenCV reads rows at any (positive) stride: a block of columns is not copied
+    whole_pixels = rgb.strides[1:] == (3, 1) and rgb.strides[0] > 0
+    return cv2.inRange(rgb if whole_pixels else np.ascontiguousarray(rgb), low, high)
 
 
 # -------------------------------------------------------------------------------------- box

@@ -168,16 +168,21 @@ def test_the_votes_kernel_agrees_with_a_plain_reference():
     for item in range(6):
         desc = np.concatenate([noisy(base, 12), rng.integers(0, 256, (30, 32), dtype=np.uint8)])
         desc[:50, :3] = 7  # a list longer than the busy cap: skipped
+        desc[50:52, :3] = (7, 7, 8)  # a short list in the same crowded bucket: searched
         items.append((item * 10, Features(100, 100, rng.uniform(0, 100, (70, 2)).astype(
             np.float32), desc)))
     tables = fi._tables(items)
     query = Features(100, 100, rng.uniform(0, 100, (60, 2)).astype(np.float32),
                      np.concatenate([noisy(base, 20), rng.integers(0, 256, (20, 32), np.uint8)]))
+    query.desc[0] = items[2][1].desc[50]  # found only in the crowded bucket
     for stale in (set(), {10, 40}):
         q, o, r = tables.votes(query, stale)
-        got = set(zip(q.tolist(), o.tolist(), r.tolist()))
-        assert got == _reference_votes(tables, query, stale)
+        got = list(zip(q.tolist(), o.tolist(), r.tolist()))
+        assert set(got) == _reference_votes(tables, query, stale)
         assert got and not {item for _, item, _ in got} & stale
+        # in query row order, then item order (verification's RANSAC sees the pairs in it)
+        assert got == sorted(got) and len({(a, b) for a, b, _ in got}) == len(got)
+        assert (0, 20, 50) in got
 
 
 def _pairs_features(rng, banked_xy, query_xy):
@@ -245,3 +250,21 @@ def test_a_blurred_tiles_crop_of_a_fifth_per_side_matches_what_a_bank_keeps():
     found = verify(Features.from_bytes(banked.bank_features), query)
     assert found.match is not None and found.match.area < 0.5
     assert verify(Features.from_bytes(banked.features).head(500), query).match is None
+
+
+def test_confirm_fits_nothing_when_too_few_pairs_pass_the_ratio_test(monkeypatch):
+    import cv2
+    from rempart.matching import feature_index as fi
+
+    fits = []
+    real = cv2.estimateAffinePartial2D
+    monkeypatch.setattr(fi.cv2, "estimateAffinePartial2D",
+                        lambda *a, **k: fits.append(1) or real(*a, **k))
+    rng = np.random.default_rng(11)
+    xy = rng.uniform(0, 512, (fi.MIN_INLIERS - 1, 2))
+    banked, query = _pairs_features(rng, xy, xy + 5)  # one pair short of a match, all agreeing
+    assert fi.verify(banked, query).inliers == fi.MIN_INLIERS - 1 and fits == [1]
+    assert fi.confirm(1, banked, query) is None and fits == [1]  # no fit: it could not match
+    more = rng.uniform(0, 512, (fi.MIN_INLIERS, 2))
+    banked, query = _pairs_features(rng, more, more + 5)
+    assert fi.confirm(1, banked, query) is not None and len(fits) == 2

@@ -72,7 +72,7 @@ def test_a_box_holding_most_of_the_picture_reuses_its_points_without_a_second_pa
 
 
 def _spread_out_reference(kps, shape, points):
-    """The choice ``_spread_out`` makes, as a plain loop: rounds of BANK_POINTS, in each at
+    """The choice ``_spread_rows`` makes, as a plain loop: rounds of BANK_POINTS, in each at
     most an equal share per cell of a 4 x 4 grid (strongest first), then the strongest left."""
     h, w = shape
     cell = [min(3, int(k.pt[1] * 4 // h)) * 4 + min(3, int(k.pt[0] * 4 // w)) for k in kps]
@@ -96,7 +96,7 @@ def _spread_out_reference(kps, shape, points):
 def test_points_are_spread_out_as_the_plain_rule_says():
     import cv2
 
-    from rempart.signals.features import _spread_out
+    from rempart.signals.features import _spread_rows
 
     rng = np.random.default_rng(3)
     for n, points in ((1200, 800), (700, 800), (90, 500), (3, 800), (0, 800)):
@@ -104,8 +104,8 @@ def test_points_are_spread_out_as_the_plain_rule_says():
         xy = np.concatenate([rng.uniform(0, 120, (n // 2, 2)), rng.uniform(0, 480, (n - n // 2, 2))])
         kps = [cv2.KeyPoint(float(x), float(y), 7, -1, float(r))
                for (x, y), r in zip(xy, rng.integers(0, 40, n) / 1000)]
-        chosen = _spread_out(kps, (480, 480), points)
-        assert [kps.index(k) for k in chosen] == _spread_out_reference(kps, (480, 480), points)
+        chosen = _spread_rows(kps, (480, 480), points)
+        assert chosen.tolist() == _spread_out_reference(kps, (480, 480), points)
 
 
 def test_the_centre_is_what_a_crop_of_a_fifth_per_side_keeps():
@@ -182,3 +182,29 @@ def test_a_low_contrast_pictures_bright_band_is_not_banked_as_its_picture():
     assert band.xy[:, 1].max() < 0.2 * band.height
     kept = Features.from_bytes(fp.bank_features)
     assert len(kept) > 400 and (kept.xy[:, 1] > 0.5 * kept.height).sum() > 100
+
+
+def test_one_orb_pass_gives_the_points_of_detecting_choosing_then_computing():
+    """``_orb`` detects and describes in one pass, then keeps the chosen points: the same points,
+    descriptors and order as detecting, choosing (``_spread_rows``) and describing only those
+    (OpenCV lists described points by pyramid level)."""
+    import cv2
+
+    from rempart.signals.features import _EDGE, _orb, _spread_rows
+
+    rng = np.random.default_rng(5)
+    pictures = [edits.load(edits.IMAGES / name) for name in edits.SOURCES[:4]]
+    pictures.append(edits.screenshot(pictures[0], rng, 0.5))
+    pictures.append(edits.text_page(rng, padded=False))
+    for rgb, points in zip(pictures, (800, 500, 800, 300, 800, 800)):
+        grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+        orb = cv2.ORB_create(nfeatures=3 * points // 2, scaleFactor=1.2, nlevels=8,
+                             edgeThreshold=_EDGE, fastThreshold=7)
+        kps = orb.detect(grey, None)
+        chosen = [kps[i] for i in _spread_rows(kps, grey.shape, points).tolist()]
+        kps, desc = orb.compute(grey, chosen)
+        levels = [k.octave for k in kps]
+        assert levels == sorted(levels) and len(kps) == min(points, len(chosen))
+        xy, got = _orb(grey, points)
+        assert np.array_equal(xy, cv2.KeyPoint_convert(kps).astype(np.float32))
+        assert np.array_equal(got, desc)
