@@ -8,6 +8,7 @@ The CLI and the HTTP API both drive rempart through a ``Runtime``:
 from __future__ import annotations
 
 import io
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -47,6 +48,8 @@ from rempart.workers import node
 from rempart.workers.bus import Bus
 from rempart.workers.dispatch import LocalScans, StreamScans
 
+
+log = logging.getLogger("rempart.runtime")
 
 #: the exchange worker of ``rempart serve`` rests as long as each page took (half the CPU and
 #: database time to the scans: ``bench/exchange_sync.py``)
@@ -106,6 +109,8 @@ class Runtime:
         #: (``replica``), so commands that do not match never pay for it
         self._replica: Replica | None = None
         self._replica_lock = threading.Lock()
+        #: applies a big backlog of bank changes in the background (``sync_for_scan``)
+        self._catch_up_thread: threading.Thread | None = None
         #: where the replica came from ("snapshot ..." or "database (why)") and how long it took
         self.replica_source = ""
         self.replica_seconds = 0.0
@@ -211,6 +216,39 @@ class Runtime:
         with self.db.session() as s:
             return self.replica.sync(s)
 
+    def sync_for_scan(self, session) -> None:
+        """Before a scan: apply the bank changes committed since the last sync, so that each
+        counts for this scan. A backlog of more than one page (``replica.PAGE`` changes: an
+        import of many entries) is the exception: the scan applies its first page and a
+        background thread the rest, page by page, and scans meanwhile go on with what is
+        applied rather than wait seconds for all of it (each change whole: an entry of the
+        import matches once its page is in). The import's retro-scan job syncs fully before
+        it reads the ledger, so it finds what those scans missed."""
+        replica = self.replica
+        if replica.catching_up or self._catch_up_running():
+            return
+        replica.sync(session, pages=1)
+        if replica.behind:
+            self._start_catch_up()
+
+    def _catch_up_running(self) -> bool:
+        t = self._catch_up_thread
+        return t is not None and t.is_alive()
+
+    def _start_catch_up(self) -> None:
+        with self._replica_lock:
+            if self._catch_up_running():
+                return
+            self._catch_up_thread = threading.Thread(target=self._catch_up,
+                                                     name="rempart-replica-catch-up", daemon=True)
+            self._catch_up_thread.start()
+
+    def _catch_up(self) -> None:
+        try:
+            self.sync()
+        except Exception:  # the next scan syncs again, and starts another catch-up if need be
+            log.exception("replica catch-up failed")
+
     # -- scanning -----------------------------------------------------------------------------
 
     def fingerprint(self, data: bytes, timings: dict[str, float] | None = None, *,
@@ -237,7 +275,7 @@ class Runtime:
         rows = signal_rows(fp)
         timings = {} if timings is None else timings
         with self.db.session() as s:
-            self.replica.sync(s)
+            self.sync_for_scan(s)
             outcome = scan_rows(s, self.matcher, rows, kind=fp.kind, context=context,
                                 source="upload", fp=fp, size_bytes=size_bytes,
                                 after=self.after_scan, timings=timings)
@@ -250,7 +288,7 @@ class Runtime:
         rows = rows_from_signals(signals)
         timings: dict[str, float] = {}
         with self.db.session() as s:
-            self.replica.sync(s)
+            self.sync_for_scan(s)
             outcome = scan_rows(s, self.matcher, rows, kind=None, context=context,
                                 source="signals", after=self.after_scan, timings=timings)
         metrics.observe_stages(timings)
