@@ -227,7 +227,8 @@ def by_phase(busy: dict, idle_p99_ms: float) -> list[str]:
                    f"{lat[int(len(lat) * 0.99)]:.1f}/{lat[-1]:.0f} ms; {len(slow)} over 2x idle p99"
                    + (f" (in all: {sum(1000 * r[1] for r in slow):.0f} ms, of which sync "
                       f"{sum(1000 * r[2] for r in slow):.0f}, match {sum(1000 * r[4] for r in slow):.0f}"
-                      f", write {sum(1000 * r[5] for r in slow):.0f})" if slow else "")
+                      f", write {sum(1000 * r[5] for r in slow):.0f}, commit and the rest "
+                      f"{sum(1000 * (r[1] - r[2] - r[4] - r[5]) for r in slow):.0f})" if slow else "")
                    + (f"; {sum(r[3] for r in rows):,} changes applied" if any(r[3] for r in rows)
                       else ""))
     worst = sorted(busy["rows"], key=lambda r: -r[1])[:max(1, len(busy["rows"]) // 100)]
