@@ -223,6 +223,11 @@ class Replica:
         one that took a higher number: the numbers skipped at a sync are remembered and read
         again later (for ``GAP_WATCH_SECONDS``).
         """
+        # the pages' PDQ segments are merged once, at the end (``Matcher.merges_deferred``)
+        with self.matcher.merges_deferred():
+            return self._sync_pages(session, pages)
+
+    def _sync_pages(self, session: Session, pages: int | None) -> int:
         applied, done, catching = 0, 0, False
         try:
             while True:

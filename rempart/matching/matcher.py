@@ -27,9 +27,10 @@ Policy it applies (the verdict itself is ``rempart.scanning.verdict``):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from threading import RLock
+from threading import Lock, RLock
 
 import numpy as np
 
@@ -139,6 +140,8 @@ class Matcher:
 
     def __init__(self) -> None:
         self._lock = RLock()
+        self._deferred = 0  # blocks of ``merges_deferred`` open
+        self._defer_lock = Lock()
         self._banks: dict[int, BankPolicy] = {}
         self._table = EntryTable()
         #: banked videos: entry id -> (the video's SHA-256, its frames)
@@ -244,10 +247,27 @@ class Matcher:
             self._frames.add(np.asarray(frame_ids, dtype=np.int64), hex_to_hashes(frame_vals),
                              merge=False)
 
+    @contextmanager
+    def merges_deferred(self) -> Iterator[None]:
+        """Within the block the PDQ indexes' merges wait, and run once at its end (without the
+        lock). A loader putting many batches in a row (a replica catching up on a big import)
+        then builds their rows into a segment once rather than merging after every batch;
+        queries meanwhile look at a few more segments."""
+        with self._defer_lock:
+            self._deferred += 1
+        try:
+            yield
+        finally:
+            with self._defer_lock:
+                self._deferred -= 1
+            self._merge_indexes()
+
     def _merge_indexes(self) -> None:
         """Run the PDQ indexes' due merges, WITHOUT the matcher's lock: a merge builds its new
         segment outside the index's own lock too (seconds at millions of rows), so queries go
-        on meanwhile. Called after every change, in the changing thread."""
+        on meanwhile. Called after every change, in the changing thread (unless deferred)."""
+        if self._deferred:
+            return
         self._images.merge_while_due()
         self._frames.merge_while_due()
 

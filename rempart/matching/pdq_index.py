@@ -264,14 +264,21 @@ class PDQIndex:
 
     def _due_merge(self) -> list[Segment] | None:
         """Drop empty segments; return the segments to merge next (one mostly-dead segment,
-        or two neighbours of comparable size), or None. Caller holds the write lock."""
+        or the newest segments from two neighbours of comparable size on: the run grows to the
+        left while it holds 1/``merge_ratio`` of its older neighbour's rows, so many small
+        segments left by deferred merges become one in a single build), or None. Caller
+        holds the write lock."""
         segs = self._segments = [s for s in self._segments if s.live]
         for s in segs:
             if 2 * s.live < len(s):
                 return [s]
         for i in range(len(segs) - 1, 0, -1):
             if segs[i].live * self._ratio >= segs[i - 1].live:
-                return segs[i - 1:i + 1]
+                start, rows = i - 1, sum(s.live for s in segs[i - 1:])
+                while start > 0 and rows * self._ratio >= segs[start - 1].live:
+                    start -= 1
+                    rows += segs[start].live
+                return segs[start:]
         return None
 
     def merge_while_due(self) -> None:

@@ -66,3 +66,26 @@ def test_a_prepared_batch_puts_what_add_puts():
     assert np.array_equal(a.snapshot()[1], b.snapshot()[1])
     queries = np.concatenate([hashes[:20], small_hashes[:5]])
     assert a.query(queries) == b.query(queries)
+
+
+def test_deferred_merges_build_the_batches_into_one_segment_at_the_end():
+    rng = np.random.default_rng(13)
+    batches = [_rows(rng, 1 + 5000 * k, 5000) for k in range(10)]
+    deferred, eager = Matcher(), Matcher()
+    for m in (deferred, eager):
+        m.put_bank(BankPolicy(1, "known", 31, "block", False, True))
+
+    def put(m, ids, hashes):
+        m.put_columns(ids, np.ones(5000, np.int32), np.full(5000, KIND_CODE["pdq"], np.uint8),
+                      np.zeros(5000, np.uint8), pdq=(ids, hashes))
+
+    with deferred.merges_deferred():
+        for ids, hashes in batches:
+            put(deferred, ids, hashes)
+            put(eager, ids, hashes)
+        assert len(deferred._images.stats()["segments"]) == 10  # queried as they are
+    assert len(deferred._images.stats()["segments"]) == 1  # then one build of them all
+    assert len(eager._images.stats()["segments"]) > 1
+    queries = np.concatenate([h[:3] for _, h in batches])
+    assert deferred._images.query(queries) == eager._images.query(queries)
+    assert all(len(hits) == 1 for hits in deferred._images.query(queries))
