@@ -11,7 +11,7 @@ PostgreSQL with --postgres-url:
    snapshot; the matcher's own array bytes per entry;
 3. `rempart bank list` (a real CLI process) on the home with N entries against an empty home;
 4. scans (each records its item: a write) while another process imports --during entries more,
-   and for AFTER_IMPORT_SECONDS after it ends (the replica applies the import's changes),
+   until the replica has applied the import's changes and AFTER_IMPORT_SECONDS more,
    against the same scans idle: p50/p99 and their ratios, and where the scans fell in the
    import's phases (staging, sort, the bank taken, the inserts, the commit, after it).
 
@@ -50,7 +50,8 @@ PHASE_STATEMENTS = (("CREATE TEMPORARY TABLE", "staging"), ("ANALYZE", "sort"),
                     ("INSERT INTO bank_changes", "insert changes"))
 #: scans run (untimed) before the timed ones, in the idle and the busy run alike
 WARM_UP_SCANS = 10
-#: after the import's process ends, scans go on this long (the replica applies its changes)
+#: after the import's process ends and the replica has applied its changes, scans go on this
+#: long
 AFTER_IMPORT_SECONDS = 5.0
 
 
@@ -188,7 +189,8 @@ def child_scans(home: str, url: str, seconds: float, import_cmd: list[str] | Non
     next_at = time.perf_counter()
     stop_at = None  # the import's end, plus AFTER_IMPORT_SECONDS
     while time.perf_counter() < end and (stop_at is None or time.perf_counter() < stop_at):
-        if proc is not None and stop_at is None and proc.poll() is not None:
+        if proc is not None and stop_at is None and proc.poll() is not None and \
+                not rt._catch_up_running():  # imported, and the replica caught up
             stop_at = time.perf_counter() + AFTER_IMPORT_SECONDS
         next_at += period  # a steady stream of uploads, not a tight loop
         time.sleep(max(0.0, next_at - time.perf_counter()))
