@@ -149,6 +149,9 @@ def child_scans(home: str, url: str, seconds: float, import_cmd: list[str] | Non
     """Scans at ``SCANS_PER_SECOND`` for ``seconds``, or while ``import_cmd`` runs and
     ``AFTER_IMPORT_SECONDS`` more (the replica applies the import's changes then). Each scan is
     recorded: its wall-clock start, its latency, and the time its replica sync took."""
+    from sqlalchemy import func, select
+
+    from rempart.banks.models import BankChange
     from rempart.demo.pictures import jpeg, picture
 
     rt = _runtime(home, url)
@@ -187,11 +190,15 @@ def child_scans(home: str, url: str, seconds: float, import_cmd: list[str] | Non
     i = 0
     period = 1 / SCANS_PER_SECOND
     next_at = time.perf_counter()
-    stop_at = None  # the import's end, plus AFTER_IMPORT_SECONDS
+    stop_at = None  # the import's end and the replica's catch-up, plus AFTER_IMPORT_SECONDS
+    target = None
     while time.perf_counter() < end and (stop_at is None or time.perf_counter() < stop_at):
-        if proc is not None and stop_at is None and proc.poll() is not None and \
-                not rt._catch_up_running():  # imported, and the replica caught up
-            stop_at = time.perf_counter() + AFTER_IMPORT_SECONDS
+        if proc is not None and stop_at is None and proc.poll() is not None:
+            if target is None:  # imported: the replica is to apply the feed up to here
+                with rt.db.session() as s:
+                    target = s.scalar(select(func.max(BankChange.seq)))
+            if replica.seq >= target and not rt._catch_up_running():
+                stop_at = time.perf_counter() + AFTER_IMPORT_SECONDS
         next_at += period  # a steady stream of uploads, not a tight loop
         time.sleep(max(0.0, next_at - time.perf_counter()))
         t = time.perf_counter()
