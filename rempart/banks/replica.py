@@ -252,16 +252,17 @@ class Replica:
         whether more were waiting after it)."""
         now = time.monotonic()
         gaps = {s: t for s, t in self.gaps.items() if now - t < GAP_WATCH_SECONDS}
-        cond = BankChange.seq > self.seq
-        if gaps:
-            cond = cond | BankChange.seq.in_(sorted(gaps))
-        changes = session.connection().execute(
-            select(BankChange.seq, BankChange.kind, BankChange.ref_id).where(cond)
-            .order_by(BankChange.seq).limit(PAGE + 1)
-        ).all()
+        conn = session.connection()
+        cols = select(BankChange.seq, BankChange.kind, BankChange.ref_id)
+        # two queries: with "seq > n OR seq IN (gaps)" PostgreSQL walks the whole feed's index
+        # from its start (seconds at a million changes), for every scan while a gap is watched
+        late = conn.execute(cols.where(BankChange.seq.in_(sorted(gaps)))
+                            .order_by(BankChange.seq)).all() if gaps else []
+        changes = conn.execute(cols.where(BankChange.seq > self.seq).order_by(BankChange.seq)
+                               .limit(PAGE + 1)).all()
         self.gaps = gaps
         more = len(changes) > PAGE
-        changes = changes[:PAGE]
+        changes = late + changes[:PAGE]
         if not changes:
             return 0, False
         seen = {seq for seq, _, _ in changes}
