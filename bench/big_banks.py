@@ -16,7 +16,8 @@ PostgreSQL with --postgres-url:
    import's phases (staging, sort, the bank taken, the inserts, the commit, after it).
 
 Each measurement runs in a fresh child process (peak RSS is per process).
-Scans arrive at SCANS_PER_SECOND (a steady upload stream), each timed from its start. Usage:
+Scans arrive at SCANS_PER_SECOND (a steady upload stream), each timed from its start (with
+--scans-only also from its upload's arrival: a scan held up delays the ones behind it). Usage:
   python bench/big_banks.py [--entries N] [--old-entries N] [--during N] [--postgres-url URL]
   python bench/big_banks.py --import-only --entries 10000000 [--postgres-url URL]
   python bench/big_banks.py --scans-only [--rounds 3] [--no-sqlite] [--postgres-url URL]
@@ -183,6 +184,7 @@ def child_scans(home: str, url: str, seconds: float, import_cmd: list[str] | Non
         proc = subprocess.Popen(import_cmd, stdout=subprocess.PIPE, text=True)
         time.sleep(0.5)
     lat: list[float] = []
+    waited: list[float] = []  # the same scans timed from their upload's arrival
     #: (wall-clock start, latency, sync seconds, changes applied, match and write seconds)
     rows: list[tuple[float, float, float, int, float, float]] = []
     errors = 0
@@ -210,6 +212,9 @@ def child_scans(home: str, url: str, seconds: float, import_cmd: list[str] | Non
         except Exception:
             errors += 1
         lat.append(time.perf_counter() - t)
+        # as the upload stream sees it: from when the upload arrived (a scan that runs late
+        # behind a slow one waits too, as it would for a server's busy worker)
+        waited.append(time.perf_counter() - next_at)
         rows.append((wall, lat[-1], synced[0], synced[1], timings.get("match", 0.0),
                      timings.get("write", 0.0)))
         i += 1
@@ -218,8 +223,10 @@ def child_scans(home: str, url: str, seconds: float, import_cmd: list[str] | Non
         out, _ = proc.communicate()
         imported = json.loads(out.strip().splitlines()[-1])
     lat.sort()
+    waited.sort()
     return {"scans": len(lat), "errors": errors,
             "p50_ms": 1000 * lat[len(lat) // 2], "p99_ms": 1000 * lat[int(len(lat) * 0.99)],
+            "p99_from_arrival_ms": 1000 * waited[int(len(waited) * 0.99)],
             "max_ms": 1000 * lat[-1], "import": imported, "rows": rows,
             "background_syncs": background}
 
@@ -399,7 +406,9 @@ def report_scans(kind: str, rounds: list[dict]) -> None:
               f" during an import of {busy['import']['added']:,} more "
               f"({busy['import']['rate']:,.0f}/s) {busy['p50_ms']:.1f}/{busy['p99_ms']:.1f} ms "
               f"({busy['errors']} errors, longest {busy['max_ms']:,.0f} ms) -> p99 "
-              f"{busy['p99_ms'] / idle['p99_ms']:.2f}x", flush=True)
+              f"{busy['p99_ms'] / idle['p99_ms']:.2f}x; from the uploads' arrival p99 "
+              f"{idle['p99_from_arrival_ms']:.1f} -> {busy['p99_from_arrival_ms']:.1f} ms",
+              flush=True)
         print("\n".join(by_phase(busy, idle["p99_ms"])), flush=True)
 
 
