@@ -21,6 +21,7 @@ from rempart.banks import retro_jobs
 from rempart.banks import service as banks
 from rempart.banks.entries import ConfirmedItem
 from rempart.banks.formats import StreamedImport
+from rempart.banks import replica as replica_pages
 from rempart.banks.replica import Replica
 from rempart.banks.snapshots import Identity, SnapshotStore, Written, load_or_rebuild
 from rempart.config import Settings, secret_from_environment
@@ -218,16 +219,16 @@ class Runtime:
 
     def sync_for_scan(self, session) -> None:
         """Before a scan: apply the bank changes committed since the last sync, so that each
-        counts for this scan. A backlog of more than one page (``replica.PAGE`` changes: an
-        import of many entries) is the exception: the scan applies its first page and a
-        background thread the rest, page by page, and scans meanwhile go on with what is
+        counts for this scan. A backlog of more than ``replica.SCAN_PAGE`` changes (an import
+        of many entries) is the exception: the scan applies that many and a background thread
+        the rest, page by page, and scans meanwhile go on with what is
         applied rather than wait seconds for all of it (each change whole: an entry of the
         import matches once its page is in). The import's retro-scan job syncs fully before
         it reads the ledger, so it finds what those scans missed."""
         replica = self.replica
         if replica.catching_up or self._catch_up_running():
             return
-        replica.sync(session, pages=1)
+        replica.sync(session, pages=1, page_size=replica_pages.SCAN_PAGE)
         if replica.behind:
             self._start_catch_up()
 

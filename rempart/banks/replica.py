@@ -54,6 +54,9 @@ _COLUMNS = (BankEntry.id, BankEntry.bank_id, BankEntry.signal_type, BankEntry.va
 CHUNK = 100_000
 #: changes read and applied per page of a sync (``Replica.sync``)
 PAGE = 20_000
+#: the page of a scan's own sync: a bigger backlog is left to a background thread
+#: (``Runtime.sync_for_scan``), and scans that meet it together each apply this much at most
+SCAN_PAGE = 1_000
 
 
 def _chunks(session: Session, ids: np.ndarray | None = None) -> Iterator[list]:
@@ -211,9 +214,11 @@ class Replica:
         """A sync is applying a backlog of more than one page (an import of many entries)."""
         return self._catching > 0
 
-    def sync(self, session: Session, *, pages: int | None = None) -> int:
-        """Apply the changes after ``seq``, a page (``PAGE`` changes) at a time; returns how
-        many were applied. ``pages``: stop after that many pages; ``behind`` then says whether
+    def sync(self, session: Session, *, pages: int | None = None,
+             page_size: int | None = None) -> int:
+        """Apply the changes after ``seq``, a page (``page_size``, by default ``PAGE`` changes)
+        at a time; returns how many were applied. ``pages``: stop after that many pages;
+        ``behind`` then says whether
         changes were left (a later sync applies them). A page's entries go into the matcher in
         one step (a query sees each change whole), and the replica's lock is released between
         pages: queries, and a snapshot's capture, fall between pages. While a sync has more
@@ -225,14 +230,14 @@ class Replica:
         """
         # the pages' PDQ segments are merged once, at the end (``Matcher.merges_deferred``)
         with self.matcher.merges_deferred():
-            return self._sync_pages(session, pages)
+            return self._sync_pages(session, pages, page_size or PAGE)
 
-    def _sync_pages(self, session: Session, pages: int | None) -> int:
+    def _sync_pages(self, session: Session, pages: int | None, size: int) -> int:
         applied, done, catching = 0, 0, False
         try:
             while True:
                 with self._lock:
-                    n, more = self._sync_page(session)
+                    n, more = self._sync_page(session, size)
                     applied += n
                     done += 1
                     self.behind = more and pages is not None and done >= pages
@@ -247,9 +252,9 @@ class Replica:
                 with self._count_lock:
                     self._catching -= 1
 
-    def _sync_page(self, session: Session) -> tuple[int, bool]:
-        """Read and apply one page of the feed (the caller holds the lock): (changes applied,
-        whether more were waiting after it)."""
+    def _sync_page(self, session: Session, size: int) -> tuple[int, bool]:
+        """Read and apply one page of the feed, ``size`` changes at most (the caller holds the
+        lock): (changes applied, whether more were waiting after it)."""
         now = time.monotonic()
         gaps = {s: t for s, t in self.gaps.items() if now - t < GAP_WATCH_SECONDS}
         conn = session.connection()
@@ -259,10 +264,10 @@ class Replica:
         late = conn.execute(cols.where(BankChange.seq.in_(sorted(gaps)))
                             .order_by(BankChange.seq)).all() if gaps else []
         changes = conn.execute(cols.where(BankChange.seq > self.seq).order_by(BankChange.seq)
-                               .limit(PAGE + 1)).all()
+                               .limit(size + 1)).all()
         self.gaps = gaps
-        more = len(changes) > PAGE
-        changes = late + changes[:PAGE]
+        more = len(changes) > size
+        changes = late + changes[:size]
         if not changes:
             return 0, False
         seen = {seq for seq, _, _ in changes}

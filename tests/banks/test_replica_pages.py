@@ -117,9 +117,10 @@ def _seq(runtime) -> int:
         return s.scalar(select(func.coalesce(func.max(BankChange.seq), 0)))
 
 
-def test_a_scan_meeting_a_big_backlog_applies_one_page_and_a_thread_the_rest(runtime,
+def test_a_scan_meeting_a_big_backlog_applies_a_little_and_a_thread_the_rest(runtime,
                                                                              monkeypatch):
     monkeypatch.setattr(replica_module, "PAGE", 5)
+    monkeypatch.setattr(replica_module, "SCAN_PAGE", 3)
     world = World(runtime, 6)
     runtime.replica  # loaded now: what follows is a backlog
     start = runtime.replica.seq
@@ -130,10 +131,10 @@ def test_a_scan_meeting_a_big_backlog_applies_one_page_and_a_thread_the_rest(run
     monkeypatch.setattr(runtime, "_catch_up", lambda: (gate.wait(30), catch_up()))
     md5 = next(v for t, v in world.values if t == "md5")
     runtime.scan_signals([("md5", md5)])
-    assert runtime.replica.seq == start + 5 and runtime.replica.behind  # one page, inline
+    assert runtime.replica.seq == start + 3 and runtime.replica.behind  # a scan's page, inline
     assert runtime._catch_up_running()
     runtime.scan_signals([("md5", md5)])  # the thread applies the rest: no scan waits for it
-    assert runtime.replica.seq == start + 5
+    assert runtime.replica.seq == start + 3
     gate.set()
     runtime._catch_up_thread.join(30)
     replica = runtime.replica
