@@ -247,10 +247,11 @@ def by_phase(busy: dict, idle_p99_ms: float) -> list[str]:
         slow = [r for r in rows if 1000 * r[1] > 2 * idle_p99_ms]
         out.append(f"  {name:>15}: {len(rows):5} scans, p50/p99/max {lat[len(lat) // 2]:.1f}/"
                    f"{lat[int(len(lat) * 0.99)]:.1f}/{lat[-1]:.0f} ms; {len(slow)} over 2x idle p99"
-                   + (f" (in all: {sum(1000 * r[1] for r in slow):.0f} ms, of which sync "
-                      f"{sum(1000 * r[2] for r in slow):.0f}, match {sum(1000 * r[4] for r in slow):.0f}"
-                      f", write {sum(1000 * r[5] for r in slow):.0f}, commit and the rest "
-                      f"{sum(1000 * (r[1] - r[2] - r[4] - r[5]) for r in slow):.0f})" if slow else "")
+                   + (" (in all: {:.0f} ms, of which sync {:.0f}, match {:.0f}, write {:.0f}, "
+                      "commit and the rest {:.0f})".format(
+                          *(sum(1000 * f(r) for r in slow) for f in (
+                              lambda r: r[1], lambda r: r[2], lambda r: r[4], lambda r: r[5],
+                              lambda r: r[1] - r[2] - r[4] - r[5]))) if slow else "")
                    + (f"; {sum(r[3] for r in rows):,} changes applied" if any(r[3] for r in rows)
                       else ""))
     for wall, secs, n in busy.get("background_syncs", []):
