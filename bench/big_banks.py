@@ -160,16 +160,11 @@ def child_scans(home: str, url: str, seconds: float, import_cmd: list[str] | Non
     fps = [rt.fingerprint(jpeg(picture(70_000 + i))) for i in range(20)]
     replica = rt.replica
     sync, synced = replica.sync, [0.0, 0]
-    background: list[tuple[float, float, int]] = []  # (wall start, seconds, applied)
-    scanning = threading.current_thread()
 
     def timed_sync(session, **kw) -> int:  # how much of a scan its sync took, what it applied
-        t0, wall = time.perf_counter(), time.time()
+        t0 = time.perf_counter()
         n = sync(session, **kw)
-        if threading.current_thread() is scanning:
-            synced[0], synced[1] = time.perf_counter() - t0, n
-        else:  # the replica catching up on a big backlog (``Runtime.sync_for_scan``)
-            background.append((wall, time.perf_counter() - t0, n))
+        synced[0], synced[1] = time.perf_counter() - t0, n
         return n
 
     replica.sync = timed_sync
@@ -192,14 +187,14 @@ def child_scans(home: str, url: str, seconds: float, import_cmd: list[str] | Non
     i = 0
     period = 1 / SCANS_PER_SECOND
     next_at = time.perf_counter()
-    stop_at = None  # the import's end and the replica's catch-up, plus AFTER_IMPORT_SECONDS
+    stop_at = None  # the import's end and the replica's catch-up, + AFTER_IMPORT_SECONDS
     target = None
     while time.perf_counter() < end and (stop_at is None or time.perf_counter() < stop_at):
         if proc is not None and stop_at is None and proc.poll() is not None:
             if target is None:  # imported: the replica is to apply the feed up to here
                 with rt.db.session() as s:
                     target = s.scalar(select(func.max(BankChange.seq)))
-            if replica.seq >= target and not rt._catch_up_running():
+            if replica.seq >= target and not replica.catching_up:
                 stop_at = time.perf_counter() + AFTER_IMPORT_SECONDS
         next_at += period  # a steady stream of uploads, not a tight loop
         time.sleep(max(0.0, next_at - time.perf_counter()))
@@ -227,8 +222,7 @@ def child_scans(home: str, url: str, seconds: float, import_cmd: list[str] | Non
     return {"scans": len(lat), "errors": errors,
             "p50_ms": 1000 * lat[len(lat) // 2], "p99_ms": 1000 * lat[int(len(lat) * 0.99)],
             "p99_from_arrival_ms": 1000 * waited[int(len(waited) * 0.99)],
-            "max_ms": 1000 * lat[-1], "import": imported, "rows": rows,
-            "background_syncs": background}
+            "max_ms": 1000 * lat[-1], "import": imported, "rows": rows}
 
 
 def by_phase(busy: dict, idle_p99_ms: float) -> list[str]:
@@ -254,9 +248,6 @@ def by_phase(busy: dict, idle_p99_ms: float) -> list[str]:
                               lambda r: r[1] - r[2] - r[4] - r[5]))) if slow else "")
                    + (f"; {sum(r[3] for r in rows):,} changes applied" if any(r[3] for r in rows)
                       else ""))
-    for wall, secs, n in busy.get("background_syncs", []):
-        out.append(f"  the replica caught up in the background: {n:,} changes from "
-                   f"+{wall - starts[0]:.1f}s, in {secs:.1f} s")
     worst = sorted(busy["rows"], key=lambda r: -r[1])[:max(1, len(busy["rows"]) // 100)]
     out.append("  slowest 1%: " + ", ".join(
         f"+{r[0] - starts[0]:.1f}s {1000 * r[1]:.0f} ms" + (f" (sync {1000 * r[2]:.0f} ms, "

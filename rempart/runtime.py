@@ -8,7 +8,6 @@ The CLI and the HTTP API both drive rempart through a ``Runtime``:
 from __future__ import annotations
 
 import io
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -21,7 +20,6 @@ from rempart.banks import retro_jobs
 from rempart.banks import service as banks
 from rempart.banks.entries import ConfirmedItem
 from rempart.banks.formats import StreamedImport
-from rempart.banks import replica as replica_pages
 from rempart.banks.replica import Replica
 from rempart.banks.snapshots import Identity, SnapshotStore, Written, load_or_rebuild
 from rempart.config import Settings, secret_from_environment
@@ -49,8 +47,6 @@ from rempart.workers import node
 from rempart.workers.bus import Bus
 from rempart.workers.dispatch import LocalScans, StreamScans
 
-
-log = logging.getLogger("rempart.runtime")
 
 #: the exchange worker of ``rempart serve`` rests as long as each page took (half the CPU and
 #: database time to the scans: ``bench/exchange_sync.py``)
@@ -110,8 +106,6 @@ class Runtime:
         #: (``replica``), so commands that do not match never pay for it
         self._replica: Replica | None = None
         self._replica_lock = threading.Lock()
-        #: applies a big backlog of bank changes in the background (``sync_for_scan``)
-        self._catch_up_thread: threading.Thread | None = None
         #: where the replica came from ("snapshot ..." or "database (why)") and how long it took
         self.replica_source = ""
         self.replica_seconds = 0.0
@@ -219,36 +213,14 @@ class Runtime:
 
     def sync_for_scan(self, session) -> None:
         """Before a scan: apply the bank changes committed since the last sync, so that each
-        counts for this scan. A backlog of more than ``replica.SCAN_PAGE`` changes (an import
-        of many entries) is the exception: the scan applies that many and a background thread
-        the rest, page by page, and scans meanwhile go on with what is
-        applied rather than wait seconds for all of it (each change whole: an entry of the
-        import matches once its page is in). The import's retro-scan job syncs fully before
-        it reads the ledger, so it finds what those scans missed."""
+        counts for this scan. While another thread applies a backlog of more than a page
+        (``replica.PAGE`` changes: an import of many entries; the scan that met it), a scan
+        does not wait for it: it goes on with what is applied so far (each change whole: an
+        entry of the import matches once its page is in). The import's retro-scan job syncs
+        fully before it reads the ledger, so it finds what those scans missed."""
         replica = self.replica
-        if replica.catching_up or self._catch_up_running():
-            return
-        replica.sync(session, pages=1, page_size=replica_pages.SCAN_PAGE)
-        if replica.behind:
-            self._start_catch_up()
-
-    def _catch_up_running(self) -> bool:
-        t = self._catch_up_thread
-        return t is not None and t.is_alive()
-
-    def _start_catch_up(self) -> None:
-        with self._replica_lock:
-            if self._catch_up_running():
-                return
-            self._catch_up_thread = threading.Thread(target=self._catch_up,
-                                                     name="rempart-replica-catch-up", daemon=True)
-            self._catch_up_thread.start()
-
-    def _catch_up(self) -> None:
-        try:
-            self.sync()
-        except Exception:  # the next scan syncs again, and starts another catch-up if need be
-            log.exception("replica catch-up failed")
+        if not replica.catching_up:
+            replica.sync(session, defer_to_catch_up=True)
 
     # -- scanning -----------------------------------------------------------------------------
 

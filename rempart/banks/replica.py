@@ -7,8 +7,9 @@ the next scan.
 
 The feed is read and applied a page (``PAGE`` changes) at a time: each page's entries go into
 the matcher in one step (a query sees all of a change or none of it), and queries run between
-pages. An import of a million entries is fifty pages; ``Runtime.sync_for_scan`` has a scan
-apply at most one of them and leaves the rest to a background thread (see there).
+pages. An import of a million entries is fifty pages: the scan that meets them applies them,
+and the scans of other threads meanwhile go on with what is applied rather than wait
+(``Runtime.sync_for_scan``).
 """
 
 from __future__ import annotations
@@ -54,9 +55,6 @@ _COLUMNS = (BankEntry.id, BankEntry.bank_id, BankEntry.signal_type, BankEntry.va
 CHUNK = 100_000
 #: changes read and applied per page of a sync (``Replica.sync``)
 PAGE = 20_000
-#: the page of a scan's own sync: a bigger backlog is left to a background thread
-#: (``Runtime.sync_for_scan``), and scans that meet it together each apply this much at most
-SCAN_PAGE = 1_000
 
 
 def _chunks(session: Session, ids: np.ndarray | None = None) -> Iterator[list]:
@@ -215,14 +213,14 @@ class Replica:
         return self._catching > 0
 
     def sync(self, session: Session, *, pages: int | None = None,
-             page_size: int | None = None) -> int:
-        """Apply the changes after ``seq``, a page (``page_size``, by default ``PAGE`` changes)
-        at a time; returns how many were applied. ``pages``: stop after that many pages;
-        ``behind`` then says whether
+             defer_to_catch_up: bool = False) -> int:
+        """Apply the changes after ``seq``, a page (``PAGE`` changes) at a time; returns how
+        many were applied. ``pages``: stop after that many pages; ``behind`` then says whether
         changes were left (a later sync applies them). A page's entries go into the matcher in
         one step (a query sees each change whole), and the replica's lock is released between
         pages: queries, and a snapshot's capture, fall between pages. While a sync has more
-        than one page to apply, ``catching_up`` is set.
+        than one page to apply, ``catching_up`` is set; ``defer_to_catch_up``: then return at
+        once (with what is applied so far) rather than wait for that sync or join it.
 
         PostgreSQL hands out sequence numbers at insert time, so a transaction can commit after
         one that took a higher number: the numbers skipped at a sync are remembered and read
@@ -230,23 +228,25 @@ class Replica:
         """
         # the pages' PDQ segments are merged once, at the end (``Matcher.merges_deferred``)
         with self.matcher.merges_deferred():
-            return self._sync_pages(session, pages, page_size or PAGE)
+            return self._sync_pages(session, pages, defer_to_catch_up)
 
-    def _sync_pages(self, session: Session, pages: int | None, size: int) -> int:
+    def _sync_pages(self, session: Session, pages: int | None, defer: bool) -> int:
         applied, done, catching = 0, 0, False
         try:
             while True:
                 with self._lock:
-                    n, more = self._sync_page(session, size)
+                    if defer and not catching and self._catching:
+                        return applied  # another thread applies a big backlog
+                    n, more = self._sync_page(session, PAGE)
                     applied += n
                     done += 1
                     self.behind = more and pages is not None and done >= pages
+                    if more and not self.behind and not catching:  # before others see the lock
+                        catching = True
+                        with self._count_lock:
+                            self._catching += 1
                 if not more or self.behind:
                     return applied
-                if not catching:
-                    catching = True
-                    with self._count_lock:
-                        self._catching += 1
         finally:
             if catching:
                 with self._count_lock:

@@ -1,6 +1,6 @@
 """A replica applies the change feed a page at a time (``replica.PAGE`` changes): the same state
-as one step, every change whole at every page boundary, and a scan that meets a big backlog
-applies one page and leaves the rest to a background thread."""
+as one step, every change whole at every page boundary, and while one scan applies a big
+backlog the scans of other threads go on without waiting for it."""
 
 from __future__ import annotations
 
@@ -117,35 +117,41 @@ def _seq(runtime) -> int:
         return s.scalar(select(func.coalesce(func.max(BankChange.seq), 0)))
 
 
-def test_a_scan_meeting_a_big_backlog_applies_a_little_and_a_thread_the_rest(runtime,
-                                                                             monkeypatch):
+def test_while_one_scan_applies_a_big_backlog_other_scans_go_on(runtime, monkeypatch):
     monkeypatch.setattr(replica_module, "PAGE", 5)
-    monkeypatch.setattr(replica_module, "SCAN_PAGE", 3)
     world = World(runtime, 6)
-    runtime.replica  # loaded now: what follows is a backlog
-    start = runtime.replica.seq
+    replica = runtime.replica  # loaded now: what follows is a backlog
+    start = replica.seq
     world.add(23)
     top = _seq(runtime)
-    gate = threading.Event()
-    catch_up = runtime._catch_up
-    monkeypatch.setattr(runtime, "_catch_up", lambda: (gate.wait(30), catch_up()))
+    paused, gate, calls = threading.Event(), threading.Event(), []
+    page = replica._sync_page
+
+    def second_page_waits(session, size):
+        calls.append(size)
+        if len(calls) == 2:  # the first page is in; the lock is held for the second
+            paused.set()
+            assert gate.wait(30)
+        return page(session, size)
+
+    monkeypatch.setattr(replica, "_sync_page", second_page_waits)
     md5 = next(v for t, v in world.values if t == "md5")
-    runtime.scan_signals([("md5", md5)])
-    assert runtime.replica.seq == start + 3 and runtime.replica.behind  # a scan's page, inline
-    assert runtime._catch_up_running()
-    runtime.scan_signals([("md5", md5)])  # the thread applies the rest: no scan waits for it
-    assert runtime.replica.seq == start + 3
+    first = threading.Thread(target=runtime.scan_signals, args=([("md5", md5)],))
+    first.start()
+    assert paused.wait(30)
+    assert replica.seq == start + 5 and replica.catching_up
+    runtime.scan_signals([("md5", md5)])  # another thread's scan: it does not wait
+    assert replica.seq == start + 5 and len(calls) == 2
     gate.set()
-    runtime._catch_up_thread.join(30)
-    replica = runtime.replica
-    assert replica.seq == top and not replica.behind and not replica.catching_up
+    first.join(30)
+    assert replica.seq == top and not replica.catching_up and len(calls) == 5
     with runtime.db.session() as s:
         fresh = Replica.load(s)
     queries = world.queries()
     assert verdicts(replica, queries) == verdicts(fresh, queries)
     assert any(r.matches for r in verdicts(replica, queries))
-    # caught up: a scan syncs inline again, a small change counting for the very next scan
+    # caught up: a small change counts for the very next scan again
     with runtime.db.session() as s:
         service.disable_entry(s, world.ids[0], reason="fp")
     runtime.scan_signals([("md5", md5)])
-    assert runtime.replica.seq == top + 1 and not runtime._catch_up_running()
+    assert replica.seq == top + 1
