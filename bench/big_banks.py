@@ -388,6 +388,11 @@ def scans_only(kind: str, args, files: dict[str, Path]) -> list[dict]:
         run_child("replica", home, url, "db")  # a snapshot of what is there now
         out.append(scans_round(home, url, files, args.scan_seconds, f"more{i}"))
     shutil.rmtree(home, ignore_errors=True)
+    if kind == "postgresql":  # its millions of rows are not kept
+        import psycopg
+
+        with psycopg.connect(args.postgres_url.replace("+psycopg", ""), autocommit=True) as c:
+            c.execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
     return out
 
 
