@@ -11,12 +11,16 @@ PostgreSQL with --postgres-url:
    snapshot; the matcher's own array bytes per entry;
 3. `rempart bank list` (a real CLI process) on the home with N entries against an empty home;
 4. scans (each records its item: a write) while another process imports --during entries more,
-   against the same scans idle: p50/p99 and their ratios.
+   until the replica has applied the import's changes and AFTER_IMPORT_SECONDS more,
+   against the same scans idle: p50/p99 and their ratios, and where the scans fell in the
+   import's phases (staging, sort, the bank taken, the inserts, the commit, after it).
 
-Each measurement runs in a fresh child process (peak RSS is per process). Usage:
-Scans arrive at SCANS_PER_SECOND (a steady upload stream), each timed from its start.
+Each measurement runs in a fresh child process (peak RSS is per process).
+Scans arrive at SCANS_PER_SECOND (a steady upload stream), each timed from its start (with
+--scans-only also from its upload's arrival: a scan held up delays the ones behind it). Usage:
   python bench/big_banks.py [--entries N] [--old-entries N] [--during N] [--postgres-url URL]
   python bench/big_banks.py --import-only --entries 10000000 [--postgres-url URL]
+  python bench/big_banks.py --scans-only [--rounds 3] [--no-sqlite] [--postgres-url URL]
 """
 
 from __future__ import annotations
@@ -39,6 +43,17 @@ import numpy as np
 HERE = Path(__file__).resolve()
 #: the upload stream scanned during the import (each scan records its item: a write)
 SCANS_PER_SECOND = 25
+#: the import's phases, told by the first statement of each (COPY goes around SQLAlchemy)
+PHASE_STATEMENTS = (("CREATE TEMPORARY TABLE", "staging"), ("ANALYZE", "sort"),
+                    ("CREATE INDEX", "sort"), ("UPDATE banks SET updated_at", "bank taken"),
+                    ("INSERT INTO bank_entries", "insert entries"),
+                    ("SELECT id FROM bank_entries", "read ids"),
+                    ("INSERT INTO bank_changes", "insert changes"))
+#: scans run (untimed) before the timed ones, in the idle and the busy run alike
+WARM_UP_SCANS = 10
+#: after the import's process ends and the replica has applied its changes, scans go on this
+#: long
+AFTER_IMPORT_SECONDS = 5.0
 
 
 def rss_peak_mib() -> float:
@@ -79,12 +94,18 @@ def child_import(home: str, url: str, bank: str, path: str, old: bool) -> dict:
     from sqlalchemy import event
 
     locked: list[float] = []  # when the bank's row was taken (SQLite: the write lock)
+    #: (wall-clock time, phase) as the import goes: the scanning process places its scans
+    phases: list[tuple[float, str]] = [(time.time(), "start")]
 
     def taken(conn, cursor, statement, *rest) -> None:
         if statement.startswith("UPDATE banks SET updated_at") and not locked:
             locked.append(time.perf_counter())
+        for prefix, phase in PHASE_STATEMENTS:
+            if statement.lstrip().startswith(prefix) and phase not in (p for _, p in phases):
+                phases.append((time.time(), phase))
 
     event.listen(rt.db.engine, "before_cursor_execute", taken)
+    event.listen(rt.db.engine, "commit", lambda conn: phases.append((time.time(), "commit")))
     base = rss_now_mib()
     t = time.perf_counter()
     if old:  # main's path: parse the whole file, then one ORM object per entry
@@ -100,8 +121,9 @@ def child_import(home: str, url: str, bank: str, path: str, old: bool) -> dict:
         with open(path, "rb") as f:
             added = rt.import_list(bank, f, "te").result.n_added
     end = time.perf_counter()
+    phases.append((time.time(), "done"))
     secs = end - t
-    return {"added": added, "seconds": secs, "rate": added / secs, "peak_rss_mib": rss_peak_mib(),
+    return {"phases": phases, "added": added, "seconds": secs, "rate": added / secs, "peak_rss_mib": rss_peak_mib(),
             "rss_before_mib": base, "bank_locked_seconds": end - locked[0] if locked else None}
 
 
@@ -125,11 +147,29 @@ def child_replica(home: str, url: str, snapshot: bool) -> dict:
 
 
 def child_scans(home: str, url: str, seconds: float, import_cmd: list[str] | None) -> dict:
+    """Scans at ``SCANS_PER_SECOND`` for ``seconds``, or while ``import_cmd`` runs and
+    ``AFTER_IMPORT_SECONDS`` more (the replica applies the import's changes then). Each scan is
+    recorded: its wall-clock start, its latency, and the time its replica sync took."""
+    from sqlalchemy import func, select
+
+    from rempart.banks.models import BankChange
     from rempart.demo.pictures import jpeg, picture
 
     rt = _runtime(home, url)
     len(rt.matcher)  # ready (from the snapshot)
     fps = [rt.fingerprint(jpeg(picture(70_000 + i))) for i in range(20)]
+    replica = rt.replica
+    sync, synced = replica.sync, [0.0, 0]
+
+    def timed_sync(session, **kw) -> int:  # how much of a scan its sync took, what it applied
+        t0 = time.perf_counter()
+        n = sync(session, **kw)
+        synced[0], synced[1] = time.perf_counter() - t0, n
+        return n
+
+    replica.sync = timed_sync
+    for i in range(WARM_UP_SCANS):  # compiled kernels, connections: not part of a scan's cost
+        rt.scan_fingerprint(fps[i % len(fps)])
     proc = None
     if import_cmd:
         from rempart.banks import service
@@ -139,29 +179,81 @@ def child_scans(home: str, url: str, seconds: float, import_cmd: list[str] | Non
         proc = subprocess.Popen(import_cmd, stdout=subprocess.PIPE, text=True)
         time.sleep(0.5)
     lat: list[float] = []
+    waited: list[float] = []  # the same scans timed from their upload's arrival
+    #: (wall-clock start, latency, sync seconds, changes applied, match and write seconds)
+    rows: list[tuple[float, float, float, int, float, float]] = []
     errors = 0
     end = time.perf_counter() + seconds
     i = 0
     period = 1 / SCANS_PER_SECOND
     next_at = time.perf_counter()
-    while time.perf_counter() < end and (proc is None or proc.poll() is None):
+    stop_at = None  # the import's end and the replica's catch-up, + AFTER_IMPORT_SECONDS
+    target = None
+    while time.perf_counter() < end and (stop_at is None or time.perf_counter() < stop_at):
+        if proc is not None and stop_at is None and proc.poll() is not None:
+            if target is None:  # imported: the replica is to apply the feed up to here
+                with rt.db.session() as s:
+                    target = s.scalar(select(func.max(BankChange.seq)))
+            if replica.seq >= target and not replica.catching_up:
+                stop_at = time.perf_counter() + AFTER_IMPORT_SECONDS
         next_at += period  # a steady stream of uploads, not a tight loop
         time.sleep(max(0.0, next_at - time.perf_counter()))
         t = time.perf_counter()
+        wall = time.time()
+        synced[0], synced[1] = 0.0, 0
+        timings: dict[str, float] = {}
         try:
-            rt.scan_fingerprint(fps[i % len(fps)])
+            rt.scan_fingerprint(fps[i % len(fps)], timings=timings)
         except Exception:
             errors += 1
         lat.append(time.perf_counter() - t)
+        # as the upload stream sees it: from when the upload arrived (a scan that runs late
+        # behind a slow one waits too, as it would for a server's busy worker)
+        waited.append(time.perf_counter() - next_at)
+        rows.append((wall, lat[-1], synced[0], synced[1], timings.get("match", 0.0),
+                     timings.get("write", 0.0)))
         i += 1
     imported = None
     if proc is not None:
         out, _ = proc.communicate()
         imported = json.loads(out.strip().splitlines()[-1])
     lat.sort()
+    waited.sort()
     return {"scans": len(lat), "errors": errors,
             "p50_ms": 1000 * lat[len(lat) // 2], "p99_ms": 1000 * lat[int(len(lat) * 0.99)],
-            "max_ms": 1000 * lat[-1], "import": imported}
+            "p99_from_arrival_ms": 1000 * waited[int(len(waited) * 0.99)],
+            "max_ms": 1000 * lat[-1], "import": imported, "rows": rows}
+
+
+def by_phase(busy: dict, idle_p99_ms: float) -> list[str]:
+    """Lines placing the scans of ``busy`` in the import's phases (what each phase did to
+    them): count, p50/p99/max, scans slower than 2x the idle p99, and their syncs."""
+    phases = busy["import"]["phases"]
+    starts = [t for t, _ in phases]
+    groups: dict[str, list] = {}
+    for row in busy["rows"]:
+        k = int(np.searchsorted(starts, row[0], side="right")) - 1
+        name = "before" if k < 0 else phases[k][1] if phases[k][1] != "done" else "after exit"
+        groups.setdefault(name, []).append(row)
+    out = [" ".join(f"{name} +{t - starts[0]:.1f}s" for t, name in phases)]
+    for name, rows in groups.items():
+        lat = sorted(1000 * r[1] for r in rows)
+        slow = [r for r in rows if 1000 * r[1] > 2 * idle_p99_ms]
+        out.append(f"  {name:>15}: {len(rows):5} scans, p50/p99/max {lat[len(lat) // 2]:.1f}/"
+                   f"{lat[int(len(lat) * 0.99)]:.1f}/{lat[-1]:.0f} ms; {len(slow)} over 2x idle p99"
+                   + (" (in all: {:.0f} ms, of which sync {:.0f}, match {:.0f}, write {:.0f}, "
+                      "commit and the rest {:.0f})".format(
+                          *(sum(1000 * f(r) for r in slow) for f in (
+                              lambda r: r[1], lambda r: r[2], lambda r: r[4], lambda r: r[5],
+                              lambda r: r[1] - r[2] - r[4] - r[5]))) if slow else "")
+                   + (f"; {sum(r[3] for r in rows):,} changes applied" if any(r[3] for r in rows)
+                      else ""))
+    worst = sorted(busy["rows"], key=lambda r: -r[1])[:max(1, len(busy["rows"]) // 100)]
+    out.append("  slowest 1%: " + ", ".join(
+        f"+{r[0] - starts[0]:.1f}s {1000 * r[1]:.0f} ms" + (f" (sync {1000 * r[2]:.0f} ms, "
+                                                             f"{r[3]:,} changes)" if r[3] else "")
+        for r in sorted(worst)))
+    return out
 
 
 def child_scale_write(n: int, path: str) -> dict:
@@ -272,11 +364,49 @@ def bench_db(kind: str, args, files: dict[str, Path]) -> dict:
     res["bank_list_big_s"] = bank_list_seconds(home, url)
     res["bank_list_empty_s"] = bank_list_seconds(ehome, eurl)
     # 4. scans idle, then during an import of `during` entries more (another process)
-    res["scans_idle"] = run_child("scans", home, url, str(args.scan_seconds))
-    cmd = [sys.executable, str(HERE), "--child", "import", home, url, "more", str(files["during"]),
+    res.update(scans_round(home, url, files, args.scan_seconds, "more"))
+    return res
+
+
+def scans_round(home: str, url: str, files: dict[str, Path], idle_seconds: float,
+                bank: str) -> dict:
+    """Phase 4: scans idle, then during an import of the "during" file into ``bank``."""
+    res = {"scans_idle": run_child("scans", home, url, str(idle_seconds))}
+    cmd = [sys.executable, str(HERE), "--child", "import", home, url, bank, str(files["during"]),
            "new"]
     res["scans_during_import"] = run_child("scans", home, url, "600", *cmd)
     return res
+
+
+def scans_only(kind: str, args, files: dict[str, Path]) -> list[dict]:
+    """Only phase 4, ``--rounds`` times on one home of N entries (a new bank each round; a
+    snapshot is written before each round, as ``serve`` would have)."""
+    home, url = fresh_db(kind, args.postgres_url, "scans")
+    run_child("import", home, url, "big", str(files["big"]), "new")
+    out = []
+    for i in range(args.rounds):
+        run_child("replica", home, url, "db")  # a snapshot of what is there now
+        out.append(scans_round(home, url, files, args.scan_seconds, f"more{i}"))
+    shutil.rmtree(home, ignore_errors=True)
+    if kind == "postgresql":  # its millions of rows are not kept
+        import psycopg
+
+        with psycopg.connect(args.postgres_url.replace("+psycopg", ""), autocommit=True) as c:
+            c.execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
+    return out
+
+
+def report_scans(kind: str, rounds: list[dict]) -> None:
+    for n, r in enumerate(rounds, 1):
+        idle, busy = r["scans_idle"], r["scans_during_import"]
+        print(f"{kind} round {n}: scans idle p50/p99 {idle['p50_ms']:.1f}/{idle['p99_ms']:.1f} ms;"
+              f" during an import of {busy['import']['added']:,} more "
+              f"({busy['import']['rate']:,.0f}/s) {busy['p50_ms']:.1f}/{busy['p99_ms']:.1f} ms "
+              f"({busy['errors']} errors, longest {busy['max_ms']:,.0f} ms) -> p99 "
+              f"{busy['p99_ms'] / idle['p99_ms']:.2f}x; from the uploads' arrival p99 "
+              f"{idle['p99_from_arrival_ms']:.1f} -> {busy['p99_from_arrival_ms']:.1f} ms",
+              flush=True)
+        print("\n".join(by_phase(busy, idle["p99_ms"])), flush=True)
 
 
 def report(kind: str, r: dict, n: int, old_n: int) -> None:
@@ -303,6 +433,7 @@ def report(kind: str, r: dict, n: int, old_n: int) -> None:
           f"{busy['import']['added']:,} more ({busy['import']['rate']:,.0f}/s) "
           f"{busy['p50_ms']:.1f}/{busy['p99_ms']:.1f} ms ({busy['errors']} errors, longest "
           f"{busy['max_ms']:,.0f} ms) -> p99 {busy['p99_ms'] / idle['p99_ms']:.2f}x")
+    print("\n".join(by_phase(busy, idle["p99_ms"])))
 
 
 def main() -> None:
@@ -322,6 +453,10 @@ def main() -> None:
     ap.add_argument("--only-scale", action="store_true", help="run only --snapshot-scale")
     ap.add_argument("--import-only", action="store_true",
                     help="run only the streamed import of --entries (e.g. 10000000)")
+    ap.add_argument("--scans-only", action="store_true",
+                    help="run only the scans idle and during an import (on a home of --entries)")
+    ap.add_argument("--rounds", type=int, default=1, help="with --scans-only: rounds to run")
+    ap.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL (--postgres-url)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if args.snapshot_scale:
@@ -342,9 +477,10 @@ def main() -> None:
         if args.only_scale:
             return
     work = Path(tempfile.mkdtemp(prefix="rempart-bigbanks-files-"))
+    kinds = ([] if args.no_sqlite else ["sqlite"]) + (["postgresql"] if args.postgres_url else [])
     if args.import_only:
         write_list(work / "big.te", args.entries, 1)
-        for kind in ["sqlite"] + (["postgresql"] if args.postgres_url else []):
+        for kind in kinds:
             home, url = fresh_db(kind, args.postgres_url, "only")
             r = run_child("import", home, url, "big", str(work / "big.te"), "new")
             print(f"{kind}: import of {r['added']:,} entries in {r['seconds']:.0f} s: "
@@ -354,15 +490,21 @@ def main() -> None:
             shutil.rmtree(home, ignore_errors=True)
         (work / "big.te").unlink()
         return
+    if args.scans_only:
+        files = {"big": work / "big.te", "during": work / "during.te"}
+        write_list(files["big"], args.entries, 1)
+        write_list(files["during"], args.during, 3)
+        for kind in kinds:
+            report_scans(kind, scans_only(kind, args, files))
+        shutil.rmtree(work, ignore_errors=True)
+        return
     files = {"big": work / "big.te", "old": work / "old.te", "during": work / "during.te",
              "empty": work / "empty.te"}
     write_list(files["big"], args.entries, 1)
     write_list(files["old"], args.old_entries, 2)
     write_list(files["during"], args.during, 3)
     files["empty"].write_text("")
-    results = {"sqlite": bench_db("sqlite", args, files)}
-    if args.postgres_url:
-        results["postgresql"] = bench_db("postgresql", args, files)
+    results = {kind: bench_db(kind, args, files) for kind in kinds}
     for kind, r in results.items():
         report(kind, r, args.entries, args.old_entries)
     if args.json:

@@ -211,6 +211,17 @@ class Runtime:
         with self.db.session() as s:
             return self.replica.sync(s)
 
+    def sync_for_scan(self, session) -> None:
+        """Before a scan: apply the bank changes committed since the last sync, so that each
+        counts for this scan. While another thread applies a backlog of more than a page
+        (``replica.PAGE`` changes: an import of many entries; the scan that met it), a scan
+        does not wait for it: it goes on with what is applied so far (each change whole: an
+        entry of the import matches once its page is in). The import's retro-scan job syncs
+        fully before it reads the ledger, so it finds what those scans missed."""
+        replica = self.replica
+        if not replica.catching_up:
+            replica.sync(session, defer_to_catch_up=True)
+
     # -- scanning -----------------------------------------------------------------------------
 
     def fingerprint(self, data: bytes, timings: dict[str, float] | None = None, *,
@@ -238,7 +249,7 @@ class Runtime:
         rows = signal_rows(fp)
         timings = {} if timings is None else timings
         with self.db.session() as s:
-            self.replica.sync(s)
+            self.sync_for_scan(s)
             outcome = scan_rows(s, self.matcher, rows, kind=fp.kind, context=context,
                                 source="upload", fp=fp, size_bytes=size_bytes,
                                 after=self.after_scan, timings=timings)
@@ -251,7 +262,7 @@ class Runtime:
         rows = rows_from_signals(signals)
         timings: dict[str, float] = {}
         with self.db.session() as s:
-            self.replica.sync(s)
+            self.sync_for_scan(s)
             outcome = scan_rows(s, self.matcher, rows, kind=None, context=context,
                                 source="signals", after=self.after_scan, timings=timings)
         metrics.observe_stages(timings)

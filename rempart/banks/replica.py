@@ -4,6 +4,12 @@
 recorded in ``bank_changes`` after the last sequence number the replica saw. Every process (API
 node, CLI, scan worker) syncs its replica before it scans, so a change made anywhere counts for
 the next scan.
+
+The feed is read and applied a page (``PAGE`` changes) at a time: each page's entries go into
+the matcher in one step (a query sees all of a change or none of it), and queries run between
+pages. An import of a million entries is fifty pages: the scan that meets them applies them,
+and the scans of other threads meanwhile go on with what is applied rather than wait
+(``Runtime.sync_for_scan``).
 """
 
 from __future__ import annotations
@@ -47,17 +53,20 @@ _COLUMNS = (BankEntry.id, BankEntry.bank_id, BankEntry.signal_type, BankEntry.va
             BankEntry.disabled_at, BankEntry.disabled_until, BankEntry.removed_at)
 #: rows read per query when loading; the rows of one chunk are the only per-entry objects
 CHUNK = 100_000
+#: changes read and applied per page of a sync (``Replica.sync``)
+PAGE = 20_000
 
 
 def _chunks(session: Session, ids: np.ndarray | None = None) -> Iterator[list]:
     """Entry rows (``_COLUMNS``) in chunks by id: every entry not removed (``ids`` None), or
     the entries with these ids (removed ones too), by id ranges when they are dense."""
     q = select(*_COLUMNS).order_by(BankEntry.id)
+    conn = session.connection()  # plain rows: the ORM's loading layer costs a third more
     if ids is None:
         last = 0
         while True:
-            rows = session.execute(q.where(BankEntry.id > last, BankEntry.removed_at.is_(None))
-                                   .limit(CHUNK)).all()
+            rows = conn.execute(q.where(BankEntry.id > last, BankEntry.removed_at.is_(None))
+                                .limit(CHUNK)).all()
             if not rows:
                 return
             last = rows[-1][0]
@@ -70,11 +79,11 @@ def _chunks(session: Session, ids: np.ndarray | None = None) -> Iterator[list]:
         lo, hi = int(part[0]), int(part[-1])
         if hi - lo < 4 * part.shape[0]:  # dense (an import): one range query
             wanted = set(part.tolist())
-            rows = session.execute(q.where(BankEntry.id.between(lo, hi))).all()
+            rows = conn.execute(q.where(BankEntry.id.between(lo, hi))).all()
             yield [r for r in rows if r[0] in wanted]
         else:
             for j in range(0, part.shape[0], 500):
-                yield session.execute(q.where(BankEntry.id.in_(part[j:j + 500].tolist()))).all()
+                yield conn.execute(q.where(BankEntry.id.in_(part[j:j + 500].tolist()))).all()
 
 
 def _frames(session: Session, entry_ids: list[int]) -> dict[int, tuple[FrameHash, ...]]:
@@ -168,7 +177,11 @@ class Replica:
         self.gaps: dict[int, float] = {}
         #: when a change was last applied (``time.time()``; the load counts), for the metrics
         self.applied_at = time.time()
+        #: the last ``sync`` with a page limit stopped with changes left to apply
+        self.behind = False
         self._lock = Lock()
+        self._count_lock = Lock()
+        self._catching = 0  # syncs applying more than one page now
 
     def capture(self):
         """(seq, gaps, build): the feed cursor and a picture of the matcher taken together
@@ -194,41 +207,85 @@ class Replica:
             matcher.put_pdq(ids, hashes)
         return replica
 
-    def sync(self, session: Session) -> int:
-        """Apply the changes after ``seq``; returns how many were applied.
+    @property
+    def catching_up(self) -> bool:
+        """A sync is applying a backlog of more than one page (an import of many entries)."""
+        return self._catching > 0
+
+    def sync(self, session: Session, *, pages: int | None = None,
+             defer_to_catch_up: bool = False) -> int:
+        """Apply the changes after ``seq``, a page (``PAGE`` changes) at a time; returns how
+        many were applied. ``pages``: stop after that many pages; ``behind`` then says whether
+        changes were left (a later sync applies them). A page's entries go into the matcher in
+        one step (a query sees each change whole), and the replica's lock is released between
+        pages: queries, and a snapshot's capture, fall between pages. While a sync has more
+        than one page to apply, ``catching_up`` is set; ``defer_to_catch_up``: then return at
+        once (with what is applied so far) rather than wait for that sync or join it.
 
         PostgreSQL hands out sequence numbers at insert time, so a transaction can commit after
         one that took a higher number: the numbers skipped at a sync are remembered and read
         again later (for ``GAP_WATCH_SECONDS``).
         """
-        with self._lock:
-            now = time.monotonic()
-            gaps = {s: t for s, t in self.gaps.items() if now - t < GAP_WATCH_SECONDS}
-            cond = BankChange.seq > self.seq
-            if gaps:
-                cond = cond | BankChange.seq.in_(sorted(gaps))
-            changes = session.execute(
-                select(BankChange.seq, BankChange.kind, BankChange.ref_id).where(cond)
-                .order_by(BankChange.seq)
-            ).all()
-            self.gaps = gaps
-            if not changes:
-                return 0
-            seen = {seq for seq, _, _ in changes}
-            for seq in seen:
-                gaps.pop(seq, None)
-            top = max(self.seq, changes[-1][0])
-            for seq in range(self.seq + 1, top):
-                if seq not in seen:
-                    gaps[seq] = now
-            bank_ids = {ref for _, kind, ref in changes if kind == "bank"}
-            entry_ids = {ref for _, kind, ref in changes if kind == "entry"}
-            matcher = self.matcher
-            if bank_ids:
-                for bank in session.scalars(select(Bank).where(Bank.id.in_(bank_ids))):
-                    matcher.put_bank(bank_policy(bank))
-            for rows in _chunks(session, np.fromiter(entry_ids, np.int64, len(entry_ids))):
-                _put_rows(session, matcher, rows)
-            self.seq = top
-            self.applied_at = time.time()
-            return len(changes)
+        # the pages' PDQ segments are merged once, at the end (``Matcher.merges_deferred``)
+        with self.matcher.merges_deferred():
+            return self._sync_pages(session, pages, defer_to_catch_up)
+
+    def _sync_pages(self, session: Session, pages: int | None, defer: bool) -> int:
+        applied, done, catching = 0, 0, False
+        try:
+            while True:
+                with self._lock:
+                    if defer and not catching and self._catching:
+                        return applied  # another thread applies a big backlog
+                    n, more = self._sync_page(session, PAGE)
+                    applied += n
+                    done += 1
+                    self.behind = more and pages is not None and done >= pages
+                    if more and not self.behind and not catching:  # before others see the lock
+                        catching = True
+                        with self._count_lock:
+                            self._catching += 1
+                if not more or self.behind:
+                    return applied
+        finally:
+            if catching:
+                with self._count_lock:
+                    self._catching -= 1
+
+    def _sync_page(self, session: Session, size: int) -> tuple[int, bool]:
+        """Read and apply one page of the feed, ``size`` changes at most (the caller holds the
+        lock): (changes applied, whether more were waiting after it)."""
+        now = time.monotonic()
+        gaps = {s: t for s, t in self.gaps.items() if now - t < GAP_WATCH_SECONDS}
+        conn = session.connection()
+        cols = select(BankChange.seq, BankChange.kind, BankChange.ref_id)
+        # two queries: with "seq > n OR seq IN (gaps)" PostgreSQL walks the whole feed's index
+        # from its start (seconds at a million changes), for every scan while a gap is watched
+        late = conn.execute(cols.where(BankChange.seq.in_(sorted(gaps)))
+                            .order_by(BankChange.seq)).all() if gaps else []
+        changes = conn.execute(cols.where(BankChange.seq > self.seq).order_by(BankChange.seq)
+                               .limit(size + 1)).all()
+        self.gaps = gaps
+        more = len(changes) > size
+        changes = late + changes[:size]
+        if not changes:
+            return 0, False
+        seen = {seq for seq, _, _ in changes}
+        for seq in seen:
+            gaps.pop(seq, None)
+        top = max(self.seq, changes[-1][0])
+        for seq in range(self.seq + 1, top):
+            if seq not in seen:
+                gaps[seq] = now
+        bank_ids = {ref for _, kind, ref in changes if kind == "bank"}
+        entry_ids = {ref for _, kind, ref in changes if kind == "entry"}
+        matcher = self.matcher
+        if bank_ids:
+            for bank in session.scalars(select(Bank).where(Bank.id.in_(bank_ids))):
+                matcher.put_bank(bank_policy(bank))
+        if entry_ids:  # the page's entries at once (one PDQ segment, one table update)
+            _put_rows(session, matcher, [r for rows in _chunks(
+                session, np.fromiter(entry_ids, np.int64, len(entry_ids))) for r in rows])
+        self.seq = top
+        self.applied_at = time.time()
+        return len(changes), more

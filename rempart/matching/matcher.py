@@ -27,9 +27,10 @@ Policy it applies (the verdict itself is ``rempart.scanning.verdict``):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from threading import RLock
+from threading import Lock, RLock
 
 import numpy as np
 
@@ -139,6 +140,8 @@ class Matcher:
 
     def __init__(self) -> None:
         self._lock = RLock()
+        self._deferred = 0  # blocks of ``merges_deferred`` open
+        self._defer_lock = Lock()
         self._banks: dict[int, BankPolicy] = {}
         self._table = EntryTable()
         #: banked videos: entry id -> (the video's SHA-256, its frames)
@@ -192,13 +195,14 @@ class Matcher:
                 exact[e.signal_type][1].append(e.value)
         keep = np.array(live, bool)
         kept = set(ids[keep].tolist()) if until else set()
+        prepared = self._images.prepare(np.array([i for i, _ in pdq], np.int64),
+                                        hex_to_hashes([v for _, v in pdq])) if pdq else None
         with self._lock:
-            self.drop_entries(ids[~keep])
-            self.put_columns(ids[keep], banks[keep], kinds[keep], flags[keep],
-                             {i: u for i, u in until.items() if i in kept},
-                             pdq=(np.array([i for i, _ in pdq], np.int64),
-                                  hex_to_hashes([v for _, v in pdq])) if pdq else None,
-                             exact=exact, videos=videos, orb=orb)
+            self._drop_locked(ids[~keep])
+            self._put_locked(ids[keep], banks[keep], kinds[keep], flags[keep],
+                             {i: u for i, u in until.items() if i in kept}, prepared,
+                             exact, videos, orb)
+        self._merge_indexes()
 
     def put_columns(self, ids: np.ndarray, banks: np.ndarray, kinds: np.ndarray,
                     flags: np.ndarray, until: dict[int, dt.datetime] | None = None, *,
@@ -212,26 +216,60 @@ class Matcher:
         both image kinds ("pdq", "pdq-peeled"), ``exact`` as type -> (ids, hex values),
         ``videos`` as id -> (SHA-256, frames), ``orb`` as (id, file SHA-256, features)."""
         ids = np.asarray(ids, np.int64)
+        # the PDQ segment is built before the lock is taken (the costly part of a big batch),
+        # and the index merges run after it is released: queries wait only for the swap
+        prepared = self._images.prepare(pdq[0], pdq[1]) if pdq is not None else None
         with self._lock:
-            old = self._table.kinds_of(ids)
-            self._unindex(ids[old != 255], old[old != 255])
-            self._table.put(ids, banks, kinds, flags, until)
-            if pdq is not None and pdq[0].shape[0]:
-                self._images.add(pdq[0], pdq[1])
-            for stype, (e_ids, values) in (exact or {}).items():
-                self._exact_index(stype).add(e_ids, values)
-            frame_ids, frame_vals = [], []
-            for entry_id, (value, frames) in (videos or {}).items():
-                self._videos[entry_id] = (value, frames)
-                for i, f in enumerate(frames):
-                    key = _frame_key(entry_id, i)
-                    self._frame_owner[key] = entry_id
-                    frame_ids.append(key)
-                    frame_vals.append(f.pdq)
-            if orb:
-                self.put_features(orb)
-            if frame_ids:
-                self._frames.add(np.asarray(frame_ids, dtype=np.int64), hex_to_hashes(frame_vals))
+            self._put_locked(ids, banks, kinds, flags, until, prepared, exact, videos, orb)
+        self._merge_indexes()
+
+    def _put_locked(self, ids, banks, kinds, flags, until, prepared, exact, videos, orb) -> None:
+        """``put_columns`` with the PDQ rows prepared (``PDQIndex.prepare``); the caller holds
+        the lock, then runs ``_merge_indexes`` after releasing it."""
+        old = self._table.kinds_of(ids)
+        self._unindex(ids[old != 255], old[old != 255])
+        self._table.put(ids, banks, kinds, flags, until)
+        if prepared is not None:
+            self._images.put_prepared(prepared, merge=False)
+        for stype, (e_ids, values) in (exact or {}).items():
+            self._exact_index(stype).add(e_ids, values)
+        frame_ids, frame_vals = [], []
+        for entry_id, (value, frames) in (videos or {}).items():
+            self._videos[entry_id] = (value, frames)
+            for i, f in enumerate(frames):
+                key = _frame_key(entry_id, i)
+                self._frame_owner[key] = entry_id
+                frame_ids.append(key)
+                frame_vals.append(f.pdq)
+        if orb:
+            self.put_features(orb)
+        if frame_ids:
+            self._frames.add(np.asarray(frame_ids, dtype=np.int64), hex_to_hashes(frame_vals),
+                             merge=False)
+
+    @contextmanager
+    def merges_deferred(self) -> Iterator[None]:
+        """Within the block the PDQ indexes' merges wait, and run once at its end (without the
+        lock). A loader putting many batches in a row (a replica catching up on a big import)
+        then builds their rows into a segment once rather than merging after every batch;
+        queries meanwhile look at a few more segments."""
+        with self._defer_lock:
+            self._deferred += 1
+        try:
+            yield
+        finally:
+            with self._defer_lock:
+                self._deferred -= 1
+            self._merge_indexes()
+
+    def _merge_indexes(self) -> None:
+        """Run the PDQ indexes' due merges, WITHOUT the matcher's lock: a merge builds its new
+        segment outside the index's own lock too (seconds at millions of rows), so queries go
+        on meanwhile. Called after every change, in the changing thread (unless deferred)."""
+        if self._deferred:
+            return
+        self._images.merge_while_due()
+        self._frames.merge_while_due()
 
     def put_features(self, orb: list[tuple[int, str, Features]]) -> None:
         """Index the ORB features of "orb" entries (stage 2): (id, file SHA-256, features)."""
@@ -248,8 +286,10 @@ class Matcher:
     def put_pdq(self, ids: np.ndarray, hashes: np.ndarray) -> None:
         """Index the PDQ values of entries already put (``put_columns`` without ``pdq``), in
         one batch: a loader collects them and indexes them once, as one segment."""
+        prepared = self._images.prepare(ids, hashes)
         with self._lock:
-            self._images.add(ids, hashes)
+            self._images.put_prepared(prepared, merge=False)
+        self._merge_indexes()
 
     def _exact_index(self, signal_type: str) -> ExactIndex:
         if signal_type not in self._exact:
@@ -267,11 +307,17 @@ class Matcher:
         if ids.shape[0] == 0:
             return
         with self._lock:
-            ids = np.unique(ids)
-            kinds = self._table.kinds_of(ids)
-            held = kinds != 255
-            self._table.drop(ids[held])
-            self._unindex(ids[held], kinds[held])
+            self._drop_locked(ids)
+        self._merge_indexes()
+
+    def _drop_locked(self, ids: np.ndarray) -> None:
+        if ids.shape[0] == 0:
+            return
+        ids = np.unique(ids)
+        kinds = self._table.kinds_of(ids)
+        held = kinds != 255
+        self._table.drop(ids[held])
+        self._unindex(ids[held], kinds[held])
 
     def _unindex(self, ids: np.ndarray, kinds: np.ndarray) -> None:
         """Take these ids (of these kind codes) out of the value indexes."""
@@ -279,7 +325,7 @@ class Matcher:
             return
         pdq = ids[np.isin(kinds, _IMAGE_KINDS)]
         if pdq.shape[0]:
-            self._images.remove(pdq)
+            self._images.remove(pdq, merge=False)
         orb = ids[kinds == KIND_CODE["orb"]].tolist()
         if orb:
             self._features.remove(orb)
@@ -288,7 +334,7 @@ class Matcher:
         for entry_id in ids[kinds == KIND_CODE["vpdq"]].tolist():
             _, frames = self._videos.pop(entry_id, ("", ()))
             keys = [_frame_key(entry_id, i) for i in range(len(frames))]
-            self._frames.remove(keys)
+            self._frames.remove(keys, merge=False)
             for k in keys:
                 self._frame_owner.pop(k, None)
         for stype in ("sha256", "md5", "sha1"):

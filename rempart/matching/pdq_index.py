@@ -20,7 +20,8 @@ compacted. A merge copies its inputs' live rows and tombstone masks under the lo
 the new segment WITHOUT the lock (queries and updates go on; at 10M rows a build takes
 seconds), then, under the lock, tombstones in the new segment every row that died in the
 meantime and swaps it in. One merge runs at a time, in the thread of the update that
-triggered it, which returns when no merge is due.
+triggered it, which returns when no merge is due (or, when that update says so, in the
+caller's own ``merge_while_due`` call: a matcher runs merges after releasing its own lock).
 
 Queries run under a shared read lock (the numba kernels release the GIL, so several
 threads query in parallel); updates take the exclusive write lock, briefly.
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -174,40 +176,57 @@ class PDQIndex:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def add(self, ids: Iterable[int] | np.ndarray, hashes: np.ndarray) -> None:
+    def add(self, ids: Iterable[int] | np.ndarray, hashes: np.ndarray, *,
+            merge: bool = True) -> None:
         """Insert or replace: afterwards each id maps to its hash. Within one call a
-        repeated id keeps its last hash (as if the rows were added one by one)."""
+        repeated id keeps its last hash (as if the rows were added one by one). ``merge``
+        False leaves due merges to a later ``merge_while_due`` (a caller holding a lock of
+        its own runs them after releasing it)."""
+        self.put_prepared(self.prepare(ids, hashes), merge=merge)
+
+    def prepare(self, ids: Iterable[int] | np.ndarray, hashes: np.ndarray) -> "Prepared":
+        """The costly half of ``add``, with no lock and no change to the index: the rows
+        checked (a repeated id keeps its last hash), and a batch at least as large as the
+        buffer built into a segment. ``put_prepared`` then inserts them, briefly."""
         hashes = codec.as_hashes(hashes)
         ids = codec.as_ids(ids, hashes.shape[0])
         if ids.shape[0] == 0:
-            return
+            return Prepared(ids, np.empty((0, 4), np.uint64), None)
         # last occurrence wins: unique over the reversed batch keeps the last index
         _, last = np.unique(ids[::-1], return_index=True)
         keep = ids.shape[0] - 1 - last
         ids, words = ids[keep], codec.to_words(hashes[keep])
         # a big batch is built into a segment before taking the lock (ids come sorted)
-        batch = Segment(ids, words) if ids.shape[0] >= self._buffer.capacity else None
+        return Prepared(ids, words,
+                        Segment(ids, words) if ids.shape[0] >= self._buffer.capacity else None)
+
+    def put_prepared(self, batch: "Prepared", *, merge: bool = True) -> None:
+        """Insert or replace the rows of ``prepare`` (each batch once), under the write lock."""
+        if batch.ids.shape[0] == 0:
+            return
         with self._lock.write():
-            self._kill(ids)
-            if batch is not None:
-                self._segments.append(batch)
+            self._kill(batch.ids)
+            if batch.segment is not None:
+                self._segments.append(batch.segment)
             else:
-                if ids.shape[0] > self._buffer.free:
+                if batch.ids.shape[0] > self._buffer.free:
                     self._freeze_buffer()
-                self._buffer.append(ids, words)
-        self._merge_while_due()
+                self._buffer.append(batch.ids, batch.words)
+        if merge:
+            self.merge_while_due()
 
     def add_hex(self, ids: Iterable[int] | np.ndarray, hex_strings: Iterable[str]) -> None:
         """``add`` for hashes given as PDQ hex strings."""
         self.add(ids, codec.hex_to_hashes(hex_strings))
 
-    def remove(self, ids: Iterable[int] | np.ndarray) -> int:
+    def remove(self, ids: Iterable[int] | np.ndarray, *, merge: bool = True) -> int:
         """Remove these ids; ids not present are ignored (removal is idempotent, so a
-        replica can replay a stream). Returns the number removed."""
+        replica can replay a stream). Returns the number removed. ``merge``: as for ``add``."""
         ids = np.unique(codec.as_ids(ids))
         with self._lock.write():
             removed = self._kill(ids)
-        self._merge_while_due()
+        if merge:
+            self.merge_while_due()
         return removed
 
     # -- persistence -----------------------------------------------------------------------
@@ -245,17 +264,24 @@ class PDQIndex:
 
     def _due_merge(self) -> list[Segment] | None:
         """Drop empty segments; return the segments to merge next (one mostly-dead segment,
-        or two neighbours of comparable size), or None. Caller holds the write lock."""
+        or the newest segments from two neighbours of comparable size on: the run grows to the
+        left while it holds 1/``merge_ratio`` of its older neighbour's rows, so many small
+        segments left by deferred merges become one in a single build), or None. Caller
+        holds the write lock."""
         segs = self._segments = [s for s in self._segments if s.live]
         for s in segs:
             if 2 * s.live < len(s):
                 return [s]
         for i in range(len(segs) - 1, 0, -1):
             if segs[i].live * self._ratio >= segs[i - 1].live:
-                return segs[i - 1:i + 1]
+                start, rows = i - 1, sum(s.live for s in segs[i - 1:])
+                while start > 0 and rows * self._ratio >= segs[start - 1].live:
+                    start -= 1
+                    rows += segs[start].live
+                return segs[start:]
         return None
 
-    def _merge_while_due(self) -> None:
+    def merge_while_due(self) -> None:
         """Run due merges, building each new segment outside the lock (see module doc)."""
         if not self._merging.acquire(blocking=False):
             return  # the thread merging now re-checks when it is done
@@ -275,6 +301,16 @@ class PDQIndex:
                     self._segments.insert(at, merged)
         finally:
             self._merging.release()
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Rows ready for ``PDQIndex.put_prepared``: unique sorted ids, their hashes as words, and
+    the segment built from them (None for a batch smaller than the buffer)."""
+
+    ids: np.ndarray
+    words: np.ndarray
+    segment: Segment | None
 
 
 def _merge(segments: list[Segment], masks: list[np.ndarray]) -> Segment:

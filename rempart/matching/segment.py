@@ -82,6 +82,8 @@ class Segment:
         """Tombstone the live rows whose id is in ``ids``; return how many."""
         if len(self) == 0 or ids.shape[0] == 0:
             return 0
+        if ids.max() < self.ids[0] or ids.min() > self.ids[-1]:  # new ids (an import's)
+            return 0
         pos = np.minimum(np.searchsorted(self.ids, ids), len(self) - 1)
         pos = pos[(self.ids[pos] == ids) & (self.alive[pos] == 1)]
         pos = np.unique(pos)

@@ -124,7 +124,7 @@ def process(rt, event: ScanEvent, media: bytes, *,
             ).rowcount
             if claimed != 1:
                 raise _AlreadyDone
-            rt.replica.sync(s)
+            rt.sync_for_scan(s)
             outcome = scan_rows(s, rt.matcher, rows, kind=kind, context=context,
                                 source=event.source, fp=fp,
                                 size_bytes=len(media) if fp is not None else None,

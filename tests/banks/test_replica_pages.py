@@ -1,0 +1,157 @@
+"""A replica applies the change feed a page at a time (``replica.PAGE`` changes): the same state
+as one step, every change whole at every page boundary, and while one scan applies a big
+backlog the scans of other threads go on without waiting for it."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from rempart.banks import replica as replica_module
+from rempart.banks import service
+from rempart.banks.models import BankChange
+from rempart.banks.replica import Replica
+from tests.banks.test_snapshots import World, verdicts
+
+
+def _entries(replica: Replica, ids: list[int]) -> dict:
+    return {i: replica.matcher.entry(i) for i in ids}
+
+
+def _banks(replica: Replica) -> list:
+    return sorted(replica.matcher.banks(), key=lambda b: b.id)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_a_paged_sync_gives_the_state_of_one_step(runtime, monkeypatch, seed):
+    world = World(runtime, seed)
+    world.add(30)
+    with runtime.db.session() as s:
+        paged, by_page, one_step = Replica.load(s), Replica.load(s), Replica.load(s)
+    world.add(40)
+    world.add(25)
+    world.churn(40)
+    world.add(10)
+    world.churn(20)
+    monkeypatch.setattr(replica_module, "PAGE", 7)
+    with runtime.db.session() as s:
+        applied = paged.sync(s)
+        assert not paged.behind and not paged.catching_up
+        steps = 0
+        while True:  # one page per call, as a scan does
+            by_page.sync(s, pages=1)
+            steps += 1
+            if not by_page.behind:
+                break
+    monkeypatch.setattr(replica_module, "PAGE", 10**9)
+    with runtime.db.session() as s:
+        assert one_step.sync(s) == applied > 7
+        fresh = Replica.load(s)
+    assert steps == -(-applied // 7)
+    queries = world.queries()
+    assert any(r.matches for r in verdicts(fresh, queries))
+    for r in (paged, by_page, one_step):
+        assert r.seq == fresh.seq and r.gaps == {}
+        assert len(r.matcher) == len(fresh.matcher)
+        assert _banks(r) == _banks(fresh)
+        assert _entries(r, world.ids) == _entries(fresh, world.ids)
+        assert verdicts(r, queries) == verdicts(fresh, queries)
+
+
+def test_at_every_page_boundary_each_change_is_whole(runtime, monkeypatch):
+    """Between pages (where queries run) every entry and bank that the changes applied so far
+    name is in its state in the database, every other one as before the sync: no change is
+    ever half in, and none is applied ahead of its page."""
+    world = World(runtime, 5)
+    world.add(6)
+    with runtime.db.session() as s:
+        node = Replica.load(s)
+    every = list(range(1, 40))  # ids of the entries there will be, and more (None: absent)
+    start = node.seq
+    for k in range(30):  # one change each, so that a page boundary can fall after any
+        before = _seq(runtime)
+        pick = k % 5
+        if pick == 0:
+            world.add(1)
+        elif pick == 4:
+            with runtime.db.session() as s:
+                service.update_bank(s, "b", threshold=[10, 31, 40][k % 3])
+        else:
+            with runtime.db.session() as s:  # an entry it changes (a disabled one to enable)
+                entry = world.rng.choice([
+                    i for i in world.ids if service.get_entry(s, i).removed_at is None
+                    and (service.get_entry(s, i).disabled_at is not None) == (pick == 2)])
+                if pick == 1:
+                    service.disable_entry(s, entry, reason="fp")
+                elif pick == 2:
+                    service.enable_entry(s, entry)
+                else:
+                    service.remove_entry(s, entry)
+        assert _seq(runtime) == before + 1
+    with runtime.db.session() as s:
+        fresh = Replica.load(s)
+        feed = s.execute(select(BankChange.seq, BankChange.kind, BankChange.ref_id)
+                         .where(BankChange.seq > start)).all()
+    old_entries, old_banks = _entries(node, every), {b.id: b for b in node.matcher.banks()}
+    new_entries, new_banks = _entries(fresh, every), {b.id: b for b in fresh.matcher.banks()}
+    monkeypatch.setattr(replica_module, "PAGE", 4)
+    boundaries = 0
+    with runtime.db.session() as s:
+        while True:
+            node.sync(s, pages=1)
+            boundaries += 1
+            named = {(kind, ref) for seq, kind, ref in feed if seq <= node.seq}
+            assert _entries(node, every) == {
+                i: new_entries[i] if ("entry", i) in named else old_entries[i] for i in every}
+            assert {b.id: b for b in node.matcher.banks()} == {
+                i: new_banks[i] if ("bank", i) in named else old_banks[i] for i in new_banks}
+            if not node.behind:
+                break
+    assert boundaries == -(-30 // 4) and node.seq == fresh.seq
+
+
+def _seq(runtime) -> int:
+    with runtime.db.session() as s:
+        return s.scalar(select(func.coalesce(func.max(BankChange.seq), 0)))
+
+
+def test_while_one_scan_applies_a_big_backlog_other_scans_go_on(runtime, monkeypatch):
+    monkeypatch.setattr(replica_module, "PAGE", 5)
+    world = World(runtime, 6)
+    replica = runtime.replica  # loaded now: what follows is a backlog
+    start = replica.seq
+    world.add(23)
+    top = _seq(runtime)
+    paused, gate, calls = threading.Event(), threading.Event(), []
+    page = replica._sync_page
+
+    def second_page_waits(session, size):
+        calls.append(size)
+        if len(calls) == 2:  # the first page is in; the lock is held for the second
+            paused.set()
+            assert gate.wait(30)
+        return page(session, size)
+
+    monkeypatch.setattr(replica, "_sync_page", second_page_waits)
+    md5 = next(v for t, v in world.values if t == "md5")
+    first = threading.Thread(target=runtime.scan_signals, args=([("md5", md5)],))
+    first.start()
+    assert paused.wait(30)
+    assert replica.seq == start + 5 and replica.catching_up
+    runtime.scan_signals([("md5", md5)])  # another thread's scan: it does not wait
+    assert replica.seq == start + 5 and len(calls) == 2
+    gate.set()
+    first.join(30)
+    assert replica.seq == top and not replica.catching_up and len(calls) == 5
+    with runtime.db.session() as s:
+        fresh = Replica.load(s)
+    queries = world.queries()
+    assert verdicts(replica, queries) == verdicts(fresh, queries)
+    assert any(r.matches for r in verdicts(replica, queries))
+    # caught up: a small change counts for the very next scan again
+    with runtime.db.session() as s:
+        service.disable_entry(s, world.ids[0], reason="fp")
+    runtime.scan_signals([("md5", md5)])
+    assert replica.seq == top + 1
