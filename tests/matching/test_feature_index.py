@@ -193,14 +193,20 @@ def _pairs_features(rng, banked_xy, query_xy):
             Features(512, 512, query_xy.astype(np.float32), desc.copy()))
 
 
-def test_verification_fits_a_second_round_only_after_a_cluster(monkeypatch):
+@pytest.fixture
+def fits(monkeypatch) -> list[int]:
+    """One element per similarity fit (RANSAC) that verification runs."""
     import cv2
     from rempart.matching import feature_index as fi
 
-    fits = []
+    calls: list[int] = []
     real = cv2.estimateAffinePartial2D
     monkeypatch.setattr(fi.cv2, "estimateAffinePartial2D",
-                        lambda *a, **k: fits.append(1) or real(*a, **k))
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    return calls
+
+
+def test_verification_fits_a_second_round_only_after_a_cluster(fits):
     rng = np.random.default_rng(7)
     # pairs that agree on no transform: the first fit gathers few inliers, so nothing the
     # second round could find among the rest would be a better fit
@@ -252,14 +258,9 @@ def test_a_blurred_tiles_crop_of_a_fifth_per_side_matches_what_a_bank_keeps():
     assert verify(Features.from_bytes(banked.features).head(500), query).match is None
 
 
-def test_confirm_fits_nothing_when_too_few_pairs_pass_the_ratio_test(monkeypatch):
-    import cv2
+def test_confirm_fits_nothing_when_too_few_pairs_pass_the_ratio_test(fits):
     from rempart.matching import feature_index as fi
 
-    fits = []
-    real = cv2.estimateAffinePartial2D
-    monkeypatch.setattr(fi.cv2, "estimateAffinePartial2D",
-                        lambda *a, **k: fits.append(1) or real(*a, **k))
     rng = np.random.default_rng(11)
     xy = rng.uniform(0, 512, (fi.MIN_INLIERS - 1, 2))
     banked, query = _pairs_features(rng, xy, xy + 5)  # one pair short of a match, all agreeing
