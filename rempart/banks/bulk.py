@@ -283,7 +283,8 @@ class BulkAdd:
                 n += k
                 tail = buf[k * PG_ID_ROW.itemsize:]
         if tail != b"\xff\xff":  # the trailer: a field count of -1
-            raise InvariantViolation(f"unexpected end of COPY's binary output: {tail[:8]!r}")
+            raise InvariantViolation("unexpected end of COPY's binary output: "
+                                     f"{tail[:8].hex() or 'nothing'}")
         ids = out[:n]
         if n > 1 and not (ids[1:] > ids[:-1]).all():  # RETURNING follows the insert's order
             ids.sort()
