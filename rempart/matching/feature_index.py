@@ -241,9 +241,7 @@ class FeatureIndex:
         # A query point voting for many items (a glyph of a screenshot's text, a corner every
         # graphic has) says little about each: items are ranked by votes weighted 1 / (items
         # the point voted for), so a text-heavy bank cannot crowd a picture out of the screen.
-        items, where, counts = np.unique(o, return_inverse=True, return_counts=True)
-        weight = 1.0 / np.bincount(q)[q]
-        score = np.bincount(where, weights=weight, minlength=len(items))
+        items, counts, score = _tally(o, 1.0 / np.bincount(q)[q])
         best = np.lexsort((items, -score))[:PRESCREEN]
         scored = []
         for k in best:
@@ -277,6 +275,24 @@ def confirm(item: int, banked: Features, query: Features) -> FeatureMatch | None
     all the same, for the bench's near misses)."""
     found = verify(banked, query, MIN_INLIERS).match
     return None if found is None else FeatureMatch(item, *_fields(found))
+
+
+#: ``_tally`` counts in place when the largest item id is at most this many times the votes
+DENSE_TALLY = 16
+
+
+def _tally(o: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct items of the votes ``o`` (ascending), their vote counts and the sum of
+    their votes' ``weight``: ``np.unique`` then a weighted count, the same numbers (each item's
+    weights added in the votes' order either way), counted in place (``np.bincount`` over the
+    item ids) when the ids are few enough for it, not by sorting every vote (a distinct picture
+    casts some 10,000 votes: the sort was a tenth of the shortlist's time)."""
+    if len(o) and int(o.min()) >= 0 and int(o.max()) < DENSE_TALLY * len(o):
+        counts = np.bincount(o)
+        items = np.flatnonzero(counts)
+        return items, counts[items], np.bincount(o, weights=weight)[items]
+    items, where, counts = np.unique(o, return_inverse=True, return_counts=True)
+    return items, counts, np.bincount(where, weights=weight, minlength=len(items))
 
 
 def _prescreen(src: np.ndarray, dst: np.ndarray, query: Features) -> int:

@@ -269,3 +269,23 @@ def test_confirm_fits_nothing_when_too_few_pairs_pass_the_ratio_test(fits):
     more = rng.uniform(0, 512, (fi.MIN_INLIERS, 2))
     banked, query = _pairs_features(rng, more, more + 5)
     assert fi.confirm(1, banked, query) is not None and len(fits) == 2
+
+
+def test_votes_are_tallied_as_unique_then_a_weighted_count_whether_ids_are_dense_or_not():
+    """``_tally`` counts in place when the item ids are few, by sorting when they are not (an
+    id far above the votes' number): either way ``np.unique``'s items and counts and the same
+    weighted sums, to the last bit (each item's weights added in the votes' order)."""
+    from rempart.matching import feature_index as fi
+
+    rng = np.random.default_rng(11)
+    for ids, n in ((rng.integers(1, 50, 7), 300), (rng.integers(1, 5_000, 900), 20_000),
+                   (np.array([3, 10**9]), 40), (np.array([10**6]), 1)):
+        o = rng.choice(ids, n)
+        weight = 1.0 / rng.integers(1, 9, n)
+        items, where, counts = np.unique(o, return_inverse=True, return_counts=True)
+        expected = (items, counts, np.bincount(where, weights=weight, minlength=len(items)))
+        got = fi._tally(o, weight)
+        dense = int(o.max()) < fi.DENSE_TALLY * len(o)
+        assert dense == (n >= 300)  # both ways are exercised
+        for a, b in zip(got, expected):
+            assert a.dtype == b.dtype and np.array_equal(a, b)
