@@ -119,7 +119,7 @@ def _second_stage(item: ConfirmedItem, seen: set[str], notes: list[str]) -> list
         out.append(NewEntry("pdq-peeled", p.pdq, item.external_id, meta))
     sha = item.exact.get("sha256")
     if item.features and sha:
-        # a query's set keeps more: the first ones are its best spread-out set
+        # a query's set keeps more: the same first points (finest pyramid levels first)
         kept = Features.from_bytes(item.features).head(BANK_WHOLE + BANK_CENTRE)
         blob = kept.to_bytes()
         if len(kept) < MIN_FEATURE_POINTS:

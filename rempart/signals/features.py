@@ -191,8 +191,9 @@ def bank_box(box: Box | None, shape: tuple) -> Box | None:
 
 def bank_set(kept: Features, middle: Features | None) -> Features:
     """What a bank keeps of a picture (module doc): the first ``BANK_WHOLE`` of ``kept`` (its
-    points, best spread-out set first) and the first ``BANK_CENTRE`` of ``middle`` (its centre's,
-    found on the centre enlarged: ``extract_region(work, centre(box), BANK_CENTRE)``); ``kept``'s
+    points, finest pyramid levels first: ``extract``'s order) and the first ``BANK_CENTRE`` of
+    ``middle`` (its centre's, found on the centre enlarged:
+    ``extract_region(work, centre(box), BANK_CENTRE)``); ``kept``'s
     first ``BANK_WHOLE + BANK_CENTRE`` when there is no centre set."""
     if middle is None or len(middle) == 0:
         return kept.head(BANK_WHOLE + BANK_CENTRE)
