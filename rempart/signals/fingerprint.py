@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 
+import cv2
 import numpy as np
 
 from rempart.errors import InvalidInput, InvariantViolation, NotFound
@@ -56,6 +57,12 @@ def _feature_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
                               thread_name_prefix="rempart-features")
 
+
+# OpenCV's own worker pool, one thread per call: a scan's ORB passes already run beside its
+# hashing (``_FEATURES``) and a server scans on several threads; handing each call's pyramid
+# levels to more threads on top cost more than it saved (same points and descriptors either
+# way). Process-wide, like OpenCV's setting.
+cv2.setNumThreads(1)
 
 #: where the whole picture's ORB pass runs, alongside the hashing (``_FrameHasher._add``); a
 #: forked child gets its own (the parent's threads do not exist there)
