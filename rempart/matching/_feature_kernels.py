@@ -14,8 +14,7 @@ from numba import njit
 from rempart.matching._kernels import _distance
 
 @njit(cache=True, nogil=True)
-def votes(keys, order, starts, shift, words, owners, pos, stale, qchunks, qwords, busy, near,
-          ratio):
+def votes(keys, order, starts, shift, words, owners, stale, qchunks, qwords, busy, near, ratio):
     """The shortlist's votes: for each query descriptor and each banked item, the item's nearest
     descriptor among those sharing at least one chunk (``keys[t]`` sorted, ``order[t]`` its
     rows, ``starts[t, b]`` where the keys ``k`` with ``k >> shift == b`` begin) and within
@@ -23,7 +22,8 @@ def votes(keys, order, starts, shift, words, owners, pos, stale, qchunks, qwords
     Lists longer than ``busy`` are skipped (the tables drop them when built); items in
     ``stale`` (sorted) too. ``owners`` must be non-decreasing (rows grouped by item, items in
     id order: ``feature_index._tables``). Returns (query row, item, the voting point's row in
-    its item) per vote, by query row, then item.
+    the tables) per vote, by query row, then item (the caller maps the few rows it reads to
+    their rows in their items: a load per vote here, off the votes' path).
 
     The lookups run in passes over every (query descriptor, table) pair, one table at a time:
     bucket bounds, then each key's run, then the rows, then their items and distances (a large
@@ -137,7 +137,7 @@ def votes(keys, order, starts, shift, words, owners, pos, stale, qchunks, qwords
                     out_r = _grown(out_r, cap)
                 out_q[count] = q
                 out_o[count] = o
-                out_r[count] = pos[best_row]
+                out_r[count] = best_row
                 count += 1
             i = j
     return out_q[:count], out_o[:count], out_r[:count]

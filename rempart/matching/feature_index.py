@@ -146,9 +146,10 @@ class _Tables:
         if not len(self.desc) or not len(query):
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         skip = np.sort(np.fromiter(stale, np.int64, len(stale)))
-        return _kernels().votes(self.keys, self.order, self.starts, self.shift, self.words,
-                                self.owners, self.pos, skip, _chunks(query.desc),
-                                _words(query.desc), self.busy, NEAR, RATIO)
+        q, o, rows = _kernels().votes(self.keys, self.order, self.starts, self.shift, self.words,
+                                      self.owners, skip, _chunks(query.desc),
+                                      _words(query.desc), self.busy, NEAR, RATIO)
+        return q, o, self.pos[rows].astype(np.int64)
 
 
 def _without_busy(keys: np.ndarray, order: np.ndarray, busy: int) -> tuple[np.ndarray, np.ndarray]:
