@@ -14,28 +14,29 @@ from numba import njit
 from rempart.matching._kernels import _distance
 
 @njit(cache=True, nogil=True)
-def votes(keys, order, starts, shift, words, owners, pos, stale, qchunks, qwords, busy, near,
-          ratio):
+def votes(keys, order, starts, shift, words, owners, stale, qchunks, qwords, busy, near, ratio):
     """The shortlist's votes: for each query descriptor and each banked item, the item's nearest
     descriptor among those sharing at least one chunk (``keys[t]`` sorted, ``order[t]`` its
     rows, ``starts[t, b]`` where the keys ``k`` with ``k >> shift == b`` begin) and within
-    ``near`` bits; it votes when it is nearer than ``ratio`` x the item's next (none: always). Lists longer than ``busy`` are skipped; items in ``stale`` (sorted) too.
-    Returns (query row, item, the voting point's row in its item) per vote.
+    ``near`` bits; it votes when it is nearer than ``ratio`` x the item's next (none: always).
+    Lists longer than ``busy`` are skipped (the tables drop them when built); items in
+    ``stale`` (sorted) too. ``owners`` must be non-decreasing (rows grouped by item, items in
+    id order: ``feature_index._tables``). Returns (query row, item, the voting point's row in
+    the tables) per vote, by query row, then item (the caller maps the few rows it reads to
+    their rows in their items: a load per vote here, off the votes' path).
 
     The lookups run in passes over every (query descriptor, table) pair, one table at a time:
     bucket bounds, then each key's run, then the rows, then their items and distances (a large
     bank's tables do not fit the CPU's caches: loads that do not wait for each other overlap,
     where one descriptor's chain of dependent loads at a time left the core waiting on
-    memory)."""
+    memory). Per query descriptor, the rows within ``near`` bits are then sorted once by row,
+    which groups them by item (``owners`` non-decreasing)."""
     m, chunks = qchunks.shape
     cap = max(64, 4 * m)
     out_q = np.empty(cap, np.int64)
     out_o = np.empty(cap, np.int64)
     out_r = np.empty(cap, np.int64)
     count = 0
-    rows = np.empty(chunks * busy, np.int64)
-    dist = np.empty(chunks * busy, np.int64)
-    item = np.empty(chunks * busy, np.int64)
     hit_o = np.empty(chunks * busy, np.int64)
     hit_d = np.empty(chunks * busy, np.int64)
     hit_r = np.empty(chunks * busy, np.int64)
@@ -89,55 +90,45 @@ def votes(keys, order, starts, shift, words, owners, pos, stale, qchunks, qwords
             cand_d[i] = _distance(qwords[q], words[r])
             cand_o[i] = owners[r]
     for q in range(m):
-        n = seg[q + 1] - seg[q]
-        if n == 0:
-            continue
-        rows[:n] = cand_r[seg[q]:seg[q + 1]]
-        dist[:n] = cand_d[seg[q]:seg[q + 1]]
-        item[:n] = cand_o[seg[q]:seg[q + 1]]
-        if n <= 64:
-            _insertion_sort_by(rows, dist, item, n)  # a few rows, typically: no allocation
-        else:
-            by = np.argsort(rows[:n], kind="mergesort")
-            rows[:n], dist[:n], item[:n] = rows[:n][by], dist[:n][by], item[:n][by]
-        # distinct rows within ``near`` bits, of items still held
+        # the rows within ``near`` bits (a row's distance is the same in every table that
+        # found it, so filtering before removing repeats keeps the same rows)
         k = 0
-        for i in range(n):
-            r = rows[i]
-            if i and r == rows[i - 1]:
-                continue
-            d = dist[i]
-            if d > near:
-                continue
-            o = item[i]
-            if len(stale):
-                s = np.searchsorted(stale, o)
-                if s < len(stale) and stale[s] == o:
-                    continue
-            hit_o[k] = o
-            hit_d[k] = d
-            hit_r[k] = r
-            k += 1
+        for i in range(seg[q], seg[q + 1]):
+            d = cand_d[i]
+            if d <= near:
+                hit_r[k] = cand_r[i]
+                hit_d[k] = d
+                hit_o[k] = cand_o[i]
+                k += 1
         if k == 0:
             continue
-        # grouped by item, rows ascending within an item (a stable sort of rows already sorted)
+        # rows ascending: grouped by item, items ascending, rows ascending within an item
+        # (``owners`` is non-decreasing), one sort where sorting rows then items took two
         if k <= 64:
-            _insertion_sort_by(hit_o, hit_d, hit_r, k)
+            _insertion_sort_by(hit_r, hit_d, hit_o, k)  # a few rows, typically: no allocation
         else:
-            by = np.argsort(hit_o[:k], kind="mergesort")
-            hit_o[:k], hit_d[:k], hit_r[:k] = hit_o[:k][by], hit_d[:k][by], hit_r[:k][by]
+            by = np.argsort(hit_r[:k], kind="mergesort")
+            hit_r[:k], hit_d[:k], hit_o[:k] = hit_r[:k][by], hit_d[:k][by], hit_o[:k][by]
         i = 0
         while i < k:
             o = hit_o[i]
-            best, second, best_row = 1 << 30, 1 << 30, -1
             j = i
             while j < k and hit_o[j] == o:
-                d = hit_d[j]
+                j += 1
+            if len(stale):
+                s = np.searchsorted(stale, o)
+                if s < len(stale) and stale[s] == o:
+                    i = j
+                    continue
+            best, second, best_row = 1 << 30, 1 << 30, -1
+            for e in range(i, j):
+                if e > i and hit_r[e] == hit_r[e - 1]:
+                    continue  # the same row found through another table
+                d = hit_d[e]
                 if d < best:
-                    second, best, best_row = best, d, hit_r[j]
+                    second, best, best_row = best, d, hit_r[e]
                 elif d < second:
                     second = d
-                j += 1
             if second == 1 << 30 or best < ratio * second:
                 if count == cap:
                     cap *= 2
@@ -146,7 +137,7 @@ def votes(keys, order, starts, shift, words, owners, pos, stale, qchunks, qwords
                     out_r = _grown(out_r, cap)
                 out_q[count] = q
                 out_o[count] = o
-                out_r[count] = pos[best_row]
+                out_r[count] = best_row
                 count += 1
             i = j
     return out_q[:count], out_o[:count], out_r[:count]

@@ -17,7 +17,7 @@ Pure (numpy + OpenCV + numba kernels in ``_feature_kernels``, no database). Two 
    1 / (how many items that query point voted for: a glyph of a screenshot's text votes for
    every text-heavy banked picture); the ``PRESCREEN`` best (at least ``MIN_VOTES`` votes) are
    screened by a RANSAC fit on the index's own pairs, and the ``SHORTLIST`` best go on. Lists longer than ``BUSY_LIST`` or 4 times the mean length
-   (flat-area descriptors every picture has) are skipped.
+   (flat-area descriptors every picture has) are skipped: the tables drop them when built.
 2. Verification. The query's descriptors are matched to the item's (nearest neighbour, Lowe's
    ratio ``RATIO``), and a similarity transform (rotation, uniform scale, translation) is fitted
    by RANSAC (OpenCV ``estimateAffinePartial2D``), in a second round on the pairs the first
@@ -123,14 +123,17 @@ class _Tables:
     per descriptor, at most 2^16 per table): a lookup searches a few keys, not the table."""
 
     def __init__(self, owners: np.ndarray, desc: np.ndarray, pos: np.ndarray | None = None) -> None:
-        self.owners = owners
+        self.owners = owners  # non-decreasing (``_tables``): the votes kernel relies on it
         self.desc = desc
         self.words = _words(desc)
         self.pos = pos if pos is not None else np.zeros(len(desc), np.int64)  # row in its item
+        #: lists longer than this are skipped (flat-area descriptors every picture has)
+        self.busy = max(BUSY_LIST, int(4 * len(desc) / _LISTS))
         chunks = np.ascontiguousarray(_chunks(desc).T)
         # postings as int32 (4 bytes per descriptor and table, not 8)
-        self.order = np.argsort(chunks, axis=1, kind="stable").astype(np.int32)
-        self.keys = np.take_along_axis(chunks, self.order, axis=1)
+        order = np.argsort(chunks, axis=1, kind="stable").astype(np.int32)
+        self.keys, self.order = _without_busy(np.take_along_axis(chunks, order, axis=1), order,
+                                              self.busy)
         # a small delta table (rebuilt at every change) gets a small bucket table too
         bits = int(np.clip(math.ceil(math.log2(max(2, len(desc)))), 4, 16))
         self.shift = 24 - bits
@@ -142,11 +145,31 @@ class _Tables:
         the voting point's row in its item); items in ``stale`` are skipped."""
         if not len(self.desc) or not len(query):
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-        busy = max(BUSY_LIST, int(4 * len(self.desc) / _LISTS))
         skip = np.sort(np.fromiter(stale, np.int64, len(stale)))
-        return _kernels().votes(self.keys, self.order, self.starts, self.shift, self.words,
-                                self.owners, self.pos, skip, _chunks(query.desc),
-                                _words(query.desc), busy, NEAR, RATIO)
+        q, o, rows = _kernels().votes(self.keys, self.order, self.starts, self.shift, self.words,
+                                      self.owners, skip, _chunks(query.desc),
+                                      _words(query.desc), self.busy, NEAR, RATIO)
+        return q, o, self.pos[rows].astype(np.int64)
+
+
+def _without_busy(keys: np.ndarray, order: np.ndarray, busy: int) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted tables ``keys`` and their postings ``order`` without the lists longer than
+    ``busy``, which a lookup skips anyway: each table shortened to the longest one left, its
+    tail filled with the key ``_LISTS`` (past every bucket: never read). Lookups of a busy key
+    then find nothing at once, the buckets stay short, and those postings (a third of them on
+    the bench's bank) take no memory."""
+    kept = []
+    for col in keys:
+        first = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
+        runs = np.diff(np.r_[first, len(col)])
+        kept.append(np.repeat(runs <= busy, runs))
+    width = max((int(k.sum()) for k in kept), default=0)
+    short_keys = np.full((len(keys), width), _LISTS, np.uint32)
+    short_order = np.zeros((len(keys), width), np.int32)
+    for t, k in enumerate(kept):
+        n = int(k.sum())
+        short_keys[t, :n], short_order[t, :n] = keys[t][k], order[t][k]
+    return short_keys, short_order
 
 
 def _words(desc: np.ndarray) -> np.ndarray:
@@ -162,6 +185,8 @@ def _kernels():
 def _tables(items: list[tuple[int, Features]]) -> _Tables:
     if not items:
         return _Tables(np.zeros(0, np.int64), np.zeros((0, 32), np.uint8))
+    # by item id: an item's rows then follow its id's order, and rows sorted are grouped by item
+    items = sorted(items, key=lambda pair: pair[0])
     owners = np.concatenate([np.full(len(f), i, np.int64) for i, f in items])
     pos = np.concatenate([np.arange(len(f), dtype=np.int16) for _, f in items])
     return _Tables(owners, np.ascontiguousarray(np.concatenate([f.desc for _, f in items])), pos)

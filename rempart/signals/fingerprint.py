@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 
+import cv2
 import numpy as np
 
 from rempart.errors import InvalidInput, InvariantViolation, NotFound
@@ -56,6 +57,12 @@ def _feature_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
                               thread_name_prefix="rempart-features")
 
+
+# OpenCV's own worker pool, one thread per call: a scan's ORB passes already run beside its
+# hashing (``_FEATURES``) and a server scans on several threads; handing each call's pyramid
+# levels to more threads on top cost more than it saved (same points and descriptors either
+# way). Process-wide, like OpenCV's setting.
+cv2.setNumThreads(1)
 
 #: where the whole picture's ORB pass runs, alongside the hashing (``_FrameHasher._add``); a
 #: forked child gets its own (the parent's threads do not exist there)
@@ -210,8 +217,9 @@ class _FrameHasher:
 
     def _add(self, rgb: np.ndarray, t: float | None) -> None:
         # Stage 2's ORB passes run on other cores while this one hashes (OpenCV releases the
-        # GIL): the upload's latency, not its CPU time, is what it saves. The content box is
-        # found first, so that the pass inside it starts before the hashing, not after.
+        # GIL): the upload's latency, not its CPU time, is what it saves. The box is found
+        # first, so that the pass inside it starts before the hashing, not after; a peeled box
+        # (taken before the content box) starts it before the content box is looked for.
         work = working_copy(contiguous_rgb(rgb)) if self.stage1 and not self.frames else None
         whole = _FEATURES.submit(extract, work) if work is not None else None
         region = None
@@ -219,13 +227,15 @@ class _FrameHasher:
             small = boxes = None
             if work is not None:
                 small = working_copy(work, STAGE1_SIDE)
-                boxes = (peel(small), content_box(small))
                 # Features of the picture inside its frame (a meme template, a caption, a
                 # screenshot) when one was found, else of the whole: a shared frame never
                 # carries a match.
-                self._box = _scaled(boxes[0] or boxes[1], small.shape, work.shape)
-                if self._box is not None and not covers_most(self._box, work.shape):
-                    region = _FEATURES.submit(extract_region, work, self._box, BANK_POINTS)
+                peeled = peel(small)
+                if peeled is not None:
+                    region = self._region_pass(work, _scaled(peeled, small.shape, work.shape))
+                boxes = (peeled, content_box(small))
+                if peeled is None:
+                    region = self._region_pass(work, _scaled(boxes[1], small.shape, work.shape))
             self._hash(rgb, t, small, boxes)
         except BaseException:
             for future in (whole, region):
@@ -238,6 +248,14 @@ class _FrameHasher:
             self._whole(whole.result())
             if self.bank:
                 self._bank_set(work)
+
+    def _region_pass(self, work: np.ndarray, box: tuple[int, int, int, int] | None):
+        """Keep ``box`` as the picture's frame; the ORB pass inside it, started (a future), or
+        ``None`` when there is no box or it holds most of the picture (``covers_most``)."""
+        self._box = box
+        if box is None or covers_most(box, work.shape):
+            return None
+        return _FEATURES.submit(extract_region, work, box, BANK_POINTS)
 
     def _hash(self, rgb: np.ndarray, t: float | None, small: np.ndarray | None,
               boxes: tuple | None) -> None:

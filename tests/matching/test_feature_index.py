@@ -185,6 +185,29 @@ def test_the_votes_kernel_agrees_with_a_plain_reference():
         assert (0, 20, 50) in got
 
 
+def test_the_votes_kernel_agrees_with_the_reference_on_real_pictures(photos):
+    """Real ORB points (the sources of tests/data, their crowded flat-area lists, a text page),
+    items given out of id order and some stale: the kernel's votes, in its order, are the plain
+    reference's (the tables drop busy lists when built and keep rows in item id order)."""
+    from rempart.matching import feature_index as fi
+    rng = np.random.default_rng(3)
+    pictures = (photos[:5] + [edits.text_heavy(rng) for _ in range(4)]
+                + [edits.graphic(rng) for _ in range(4)])
+    ids = [40, 7, 300, 12, 9, 101, 3, 55, 8, 1000, 2, 77, 500]  # the tables order rows by id
+    tables = fi._tables([(i, feats(p)) for i, p in zip(ids, pictures)])
+    assert (np.diff(tables.owners) >= 0).all()
+    # glyphs and flat areas shared by many points: lists over the busy cap, dropped
+    assert (tables.keys < fi._LISTS).sum() < fi._CHUNKS * len(tables.desc)
+    queries = [feats(edits.crop(photos[1], 0.1)), feats(edits.rotate(photos[3], 3, True)),
+               feats(edits.text_heavy(np.random.default_rng(4)))]
+    for query in queries:
+        for stale in (set(), {7, 101}):
+            q, o, r = tables.votes(query, stale)
+            got = list(zip(q.tolist(), o.tolist(), r.tolist()))
+            assert got and set(got) == _reference_votes(tables, query, stale)
+            assert got == sorted(got) and not {item for _, item, _ in got} & stale
+
+
 def _pairs_features(rng, banked_xy, query_xy):
     """Banked and query features whose i-th descriptors are equal (so the i-th points pair up
     in verification) at the given positions."""

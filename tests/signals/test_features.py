@@ -68,7 +68,38 @@ def test_a_box_holding_most_of_the_picture_reuses_its_points_without_a_second_pa
     joined = {tuple(d) for d in box.desc.tolist()} & {tuple(d) for d in rest.desc.tolist()}
     assert not joined  # a query joins the two: no point counted twice
     assert covers_most((0, 95, 0, 95), (100, 100))
-    assert not covers_most((0, 85, 0, 100), (100, 100))  # a caption bar: a second pass
+    assert covers_most((0, 85, 0, 100), (100, 100))  # a caption bar: half a pyramid step
+    assert not covers_most((0, 80, 0, 100), (100, 100))  # a screenshot's picture: a second pass
+
+
+def test_a_peeled_box_starts_its_orb_pass_before_the_content_box_is_looked_for(monkeypatch):
+    fpmod = importlib.import_module("rempart.signals.fingerprint")  # the module, not the function
+    photo = edits.load(edits.IMAGES / "labelme-subset/q0746.jpg")
+    bar = photo.shape[0] // 6
+    framed = np.full((photo.shape[0] + 2 * bar, photo.shape[1], 3), 255, np.uint8)
+    framed[bar:-bar] = photo  # white bars above and below: peeled, the box holds ~56%
+    events, passes = [], []
+
+    def region(*args):
+        passes.append(extract_region(*args))
+        return passes[-1]
+
+    class Pool:  # the feature pool, noting what is started when
+        def submit(self, fn, *args):
+            events.append("region pass" if fn is region else "whole pass")
+            return pool.submit(fn, *args)
+
+    pool, real_box = fpmod._FEATURES, fpmod.content_box
+    monkeypatch.setattr(fpmod, "_FEATURES", Pool())
+    monkeypatch.setattr(fpmod, "extract_region", region)
+    monkeypatch.setattr(fpmod, "content_box", lambda small: events.append("content box")
+                        or real_box(small))
+    fp = fingerprint(edits.encode(framed))
+    assert events == ["whole pass", "region pass", "content box"]
+    # the box's pass is the picture's features; the whole picture's are kept beside them
+    assert fp.features == passes[0].to_bytes() and fp.region_features
+    box = Features.from_bytes(fp.features)
+    assert box.xy[:, 1].min() >= bar * box.height / framed.shape[0] - 1  # none on the bars
 
 
 def _spread_out_reference(kps, shape, points):
