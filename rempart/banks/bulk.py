@@ -10,14 +10,17 @@ temporary staging table with the database's bulk path (PostgreSQL ``COPY``; SQLi
 2. every (type, value) not in the bank is inserted once (the first line that lists it wins), in
    key order: (type, value) on SQLite, (value, type) on PostgreSQL (the same for a list of one
    type); the ids of one bulk add follow that order, not the file's;
-3. one ``bank_changes`` row is recorded per entry added or restored, so replicas follow.
+3. the change feed records the new entries as one range (their ids lo..hi: one statement
+   inserts them; ``rempart.banks.changes``) and each restored entry on its own, so replicas
+   follow. (One row per new entry made 10M feed rows to write, and on PostgreSQL a scan's feed
+   query stepped over the import's million uncommitted rows.)
 
 Before the move the staged rows are sorted (``sort``: a covering index on SQLite; on
 PostgreSQL an in-memory sort into a second temporary table that keeps each key's first line,
 since a temporary table's index would be read through tiny local buffers). On PostgreSQL steps 2
 and 3 are one statement: a plain insert of the keys an anti-join finds missing (the bank's row
-is held, so no other writer adds to it meanwhile), whose RETURNING ids feed the change feed and
-come back to the client as COPY's binary output.
+is held, so no other writer adds to it meanwhile), whose RETURNING ids come back to the client as
+COPY's binary output.
 
 Nothing is visible to others until the caller's transaction commits, and nothing stays if it
 rolls back (an ``ImportFormatError`` after the last batch, say): the all-or-nothing rule of
@@ -187,6 +190,10 @@ class BulkAdd:
                                  .execution_options(synchronize_session=False))
         seq_before = conn.execute(text("SELECT coalesce(max(seq), 0) FROM bank_changes")).scalar_one()
         added = self._insert_pg(params) if self.pg else self._insert_sqlite(params)
+        if added.shape[0]:
+            conn.execute(text("INSERT INTO bank_changes (kind, ref_id, ref_to, at) "
+                              "VALUES ('entry', :lo, :hi, :now)"),
+                         {"lo": int(added[0]), "hi": int(added[-1]), "now": now})
         ids = np.union1d(restored, added) if restored.shape[0] else added
         for i in range(0, restored.shape[0], 500):
             conn.execute(text("INSERT INTO bank_changes (kind, ref_id, at) VALUES ('entry', :id, :now)"),
@@ -209,7 +216,7 @@ class BulkAdd:
                           first_seq=int(first), last_seq=int(last))
 
     def _insert_sqlite(self, params: dict) -> np.ndarray:
-        """Insert the keys not in the bank, one change each; the ids added, ascending."""
+        """Insert the keys not in the bank; the ids added, ascending."""
         conn = self.session.connection()
         before = self.session.scalar(select(func.coalesce(func.max(BankEntry.id), 0)))
         # In (type, value) order: the new rows go into the bank's indexes in key order (twice
@@ -226,19 +233,14 @@ class BulkAdd:
             ON CONFLICT (bank_id, signal_type, value) DO NOTHING"""), params).rowcount
         # Sized up front: at 10M, transient copies of the ids were a quarter of the import's
         # peak memory. (The bank is held: only this transaction adds to it.)
-        added = np.fromiter(conn.execute(text(
+        return np.fromiter(conn.execute(text(
             "SELECT id FROM bank_entries WHERE bank_id = :b AND id > :before ORDER BY id"),
             {**params, "before": before}).scalars(), np.int64,
             count=inserted if inserted >= 0 else -1)
-        conn.execute(text("""INSERT INTO bank_changes (kind, ref_id, at)
-            SELECT 'entry', e.id, :now FROM bank_entries e
-            WHERE (e.bank_id = :b AND e.id > :before) ORDER BY e.id"""),
-                     {**params, "before": before})
-        return added
 
     def _insert_pg(self, params: dict) -> np.ndarray:
-        """PostgreSQL: one statement inserts the keys not in the bank and one change for each,
-        and streams the ids back in COPY's binary form; returns them, ascending.
+        """PostgreSQL: one statement inserts the keys not in the bank and streams their ids back
+        in COPY's binary form; returns them, ascending.
 
         The keys are each there once, and the bank's row is held (every writer of bank entries
         takes it first), so a plain INSERT behind an anti-join adds exactly the keys not in the
@@ -246,27 +248,20 @@ class BulkAdd:
         then the insert, then a confirmation record: 1.7x the time at 1M). The keys table is
         read in the order it was written (a temporary table's scan never starts mid-table, as a
         synchronized scan of a big shared table may), which is key order, and the nested-loop
-        anti-join keeps it (``PG_SETTINGS``): the new ids follow it, and so do the changes,
-        which take them from RETURNING instead of reading the bank back. (Were the order ever
+        anti-join keeps it (``PG_SETTINGS``): the new ids follow it. (Were the order ever
         different, only speed would suffer: the ids are sorted here if need be.)"""
         raw = self.session.connection().connection.driver_connection
         out = np.empty(int(self.distinct), np.int64)  # at most one id per key, sized up front
         n, tail = 0, b""
         with raw.cursor() as cur, cur.copy(f"""COPY (
-            WITH ins AS (
-                INSERT INTO bank_entries (bank_id, signal_type, value, external_id, metadata,
-                                          added_at, added_by, disabled_reason)
-                SELECT %(b)s, s.signal_type, s.value, s.external_id,
-                       CAST(coalesce(s.metadata, '{{}}') AS JSON), %(now)s, %(by)s, ''
-                FROM {self.t} s
-                WHERE NOT EXISTS (SELECT FROM bank_entries e WHERE e.bank_id = %(b)s
-                                  AND e.signal_type = s.signal_type AND e.value = s.value)
-                RETURNING id),
-            ch AS (
-                INSERT INTO bank_changes (kind, ref_id, at)
-                SELECT 'entry', id, %(now)s FROM ins
-                RETURNING ref_id)
-            SELECT ref_id FROM ch) TO STDOUT (FORMAT binary)""", params) as copy:
+            INSERT INTO bank_entries (bank_id, signal_type, value, external_id, metadata,
+                                      added_at, added_by, disabled_reason)
+            SELECT %(b)s, s.signal_type, s.value, s.external_id,
+                   CAST(coalesce(s.metadata, '{{}}') AS JSON), %(now)s, %(by)s, ''
+            FROM {self.t} s
+            WHERE NOT EXISTS (SELECT FROM bank_entries e WHERE e.bank_id = %(b)s
+                              AND e.signal_type = s.signal_type AND e.value = s.value)
+            RETURNING id) TO STDOUT (FORMAT binary)""", params) as copy:
             header = True
             for block in copy:
                 buf = tail + bytes(block)

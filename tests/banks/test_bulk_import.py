@@ -15,6 +15,7 @@ from rempart.banks.formats import (
     ExportEntry, ParsedEntry, export_hash_list, export_hash_list_stream, parse_hash_list,
     stream_hash_list, stream_rows,
 )
+from rempart.banks import changes
 from rempart.banks.models import BankChange, BankEntry
 from rempart.errors import ImportFormatError, InvalidSignal
 
@@ -99,8 +100,11 @@ def test_import_stream_is_all_or_nothing_and_feeds_the_replicas(runtime):
         assert s.scalar(select(func.count()).select_from(BankEntry)) == len(MD5)
         again = s.scalar(select(BankEntry).where(BankEntry.value == MD5[6]))
         assert again.external_id is None  # the first line naming a hash wins
-        fed = set(s.scalars(select(BankChange.ref_id).where(BankChange.seq > seq0)))
-        assert fed == set(r.added_ids())
+        fed = changes.read(s.connection(), after=seq0)
+        assert changes.all_entry_ids(s.connection(), fed).tolist() == r.added_ids()
+        # the new entries are one range; the restored one has its own change
+        assert sorted(c.is_range for c in fed) == [False, True]
+        assert [c.ref_id for c in fed if not c.is_range] == [removed]
     runtime.sync()
     assert len(runtime.matcher) == len(MD5)
 
@@ -164,8 +168,9 @@ def test_a_big_import_with_a_bad_last_line_adds_nothing_and_the_first_line_wins(
         first = s.scalar(select(BankEntry).where(BankEntry.bank_id == bank.id,
                                                  BankEntry.value == lines[7][4:]))
         assert first.external_id is None and first.meta == {}
-        assert s.scalar(select(func.count()).select_from(BankChange)
-                        .where(BankChange.kind == "entry")) == 45_000
+        fed = changes.read(s.connection(), after=0, kind="entry")
+        assert [(c.ref_id, c.ref_to) for c in fed] == [(r.entry_ids[0], r.entry_ids[-1])]
+        assert changes.all_entry_ids(s.connection(), fed).tolist() == r.added_ids()
 
 
 def test_staging_and_sorting_an_import_hold_back_no_other_writer(runtime):
@@ -234,10 +239,10 @@ def test_an_import_into_a_bank_with_entries_adds_each_missing_key_once(runtime):
         still = rows[("md5", MD5[2])]  # it was disabled before its removal: it stays disabled
         assert still.removed_at is None and still.disabled_at == before[disabled_removed][1]
         assert still.disabled_reason == "false positive"
-        fed = s.execute(select(BankChange.seq, BankChange.ref_id).where(BankChange.seq > seq0)
-                        .order_by(BankChange.seq)).all()
-        assert sorted(ref for _, ref in fed) == ids
-        assert (fed[0][0], fed[-1][0]) == (r.first_seq, r.last_seq)
+        fed = changes.read(s.connection(), after=seq0)
+        assert changes.all_entry_ids(s.connection(), fed).tolist() == ids
+        assert sorted(c.ref_id for c in fed if not c.is_range) == sorted([disabled_removed, removed])
+        assert (fed[0].seq, fed[-1].seq) == (r.first_seq, r.last_seq)
     # The same list again: nothing to add, nothing fed; an empty list: nothing at all
     with runtime.db.session() as s:
         again = service.import_stream(s, service.get_bank(s, "mixed"), _te(lines), "te")
@@ -245,7 +250,7 @@ def test_an_import_into_a_bank_with_entries_adds_each_missing_key_once(runtime):
     assert (again.n_added, again.already_present, again.duplicates) == (0, 31, 4)
     assert (again.first_seq, again.last_seq, empty.n_added, empty.rows) == (0, 0, 0, 0)
     with runtime.db.session() as s:
-        assert s.scalar(select(func.max(BankChange.seq))) == fed[-1][0]
+        assert s.scalar(select(func.max(BankChange.seq))) == fed[-1].seq
     runtime.sync()
     assert len(runtime.matcher) == 32  # both banks, the restored ones included
 
@@ -264,5 +269,6 @@ def test_two_bulk_adds_in_one_transaction(runtime):
     assert set(first.added_ids()).isdisjoint(second.added_ids())
     with runtime.db.session() as s:
         assert s.scalar(select(func.count()).select_from(BankEntry)) == 400
-        assert s.scalar(select(func.count()).select_from(BankChange)
-                        .where(BankChange.kind == "entry")) == 400
+        fed = changes.read(s.connection(), after=0, kind="entry")
+        assert len(fed) == 2 and all(c.is_range for c in fed)  # one range per bulk add
+        assert changes.all_entry_ids(s.connection(), fed).shape[0] == 400
