@@ -272,3 +272,73 @@ def test_two_bulk_adds_in_one_transaction(runtime):
         fed = changes.read(s.connection(), after=0, kind="entry")
         assert len(fed) == 2 and all(c.is_range for c in fed)  # one range per bulk add
         assert changes.all_entry_ids(s.connection(), fed).shape[0] == 400
+
+
+@pytest.mark.parametrize("other_commits", ["first", "last"])
+def test_an_import_whose_range_takes_in_a_concurrent_add_of_another_bank(runtime, monkeypatch,
+                                                                         other_commits):
+    """PostgreSQL: while an import inserts its entries, a single add to another bank takes an id
+    inside the import's range. Applying the range reads that entry again (harmless); it has its
+    own change, whichever transaction commits first; a paged replica, the retro-scan's entries
+    and a fresh load agree."""
+    if not runtime.settings.database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL hands out ids to concurrent transactions; SQLite has one writer")
+    import threading
+
+    from sqlalchemy import text
+
+    from rempart.banks import replica as replica_module
+    from rempart.banks import retro_jobs
+    from rempart.banks.replica import Replica
+
+    with runtime.db.session() as s:
+        big, other = service.create_bank(s, "big"), service.create_bank(s, "other")
+        service.add_entries(s, other, [service.NewEntry("md5", MD5[1999])])
+        # the import's rows go in slowly, so the other add lands in the middle of them
+        s.execute(text("CREATE FUNCTION rempart_test_slow() RETURNS trigger AS $$ BEGIN "
+                       "PERFORM pg_sleep(0.02); RETURN NEW; END $$ LANGUAGE plpgsql"))
+        s.execute(text("CREATE TRIGGER rempart_test_slow BEFORE INSERT ON bank_entries FOR EACH ROW "
+                       f"WHEN (NEW.bank_id = {big.id}) EXECUTE FUNCTION rempart_test_slow()"))
+        node = Replica.load(s)
+        start = s.scalar(text("SELECT last_value FROM bank_entries_id_seq"))
+    added, may_commit, done = {}, threading.Event(), threading.Event()
+
+    def other_add() -> None:
+        with runtime.db.session() as s:
+            while s.scalar(text("SELECT last_value FROM bank_entries_id_seq")) < start + 10:
+                s.rollback()
+            r = service.add_entries(s, service.get_bank(s, "other"),
+                                    [service.NewEntry("md5", MD5[1998])])
+            added["id"] = r.added[0].id
+            if other_commits == "last":
+                assert may_commit.wait(30)
+        done.set()
+
+    thread = threading.Thread(target=other_add)
+    thread.start()
+    with runtime.db.session() as s:
+        r = service.apply_entry_batches(s, service.get_bank(s, "big"),
+                                        [[service.NewEntry("md5", v) for v in MD5[:60]]])
+        if other_commits == "first":
+            assert done.wait(30)
+            with runtime.db.session() as s2:  # the other add, before the import commits
+                node.sync(s2)
+            assert node.matcher.entry(added["id"]) is not None
+            assert node.matcher.entry(int(r.entry_ids[0])) is None
+        job = retro_jobs.create_job(s, service.get_bank(s, "big"), r.first_seq, r.last_seq, r.n_added)
+    monkeypatch.setattr(replica_module, "PAGE", 7)
+    with runtime.db.session() as s:
+        node.sync(s)  # the import (and, when it committed last, not yet the other add)
+    may_commit.set()
+    thread.join(30)
+    lo, hi = int(r.entry_ids[0]), int(r.entry_ids[-1])
+    assert lo < added["id"] < hi and r.n_added == 60 and hi - lo == 60
+    with runtime.db.session() as s:
+        node.sync(s)
+        fresh = Replica.load(s)
+        assert retro_jobs.entry_ids(s, s.get(type(job), job.id)).tolist() == r.added_ids()
+        fed = changes.read(s.connection(), after=0, kind="entry")
+    assert [c.ref_id for c in fed if not c.is_range].count(added["id"]) == 1
+    every = list(range(1, hi + 2))
+    assert {i: node.matcher.entry(i) for i in every} == {i: fresh.matcher.entry(i) for i in every}
+    assert len(node.matcher) == len(fresh.matcher) == 62
