@@ -226,8 +226,9 @@ class Replica:
     def sync(self, session: Session, *, pages: int | None = None,
              defer_to_catch_up: bool = False) -> int:
         """Apply the changes after ``seq``, a page (``PAGE`` entries) at a time; returns how
-        many were applied (a range's entries each counting as one). ``pages``: stop after that many pages; ``behind`` then says whether
-        changes were left (a later sync applies them). A page's entries go into the matcher in
+        many were applied (a range's entries each counting as one). ``pages``: stop after
+        that many pages; ``behind`` then says whether changes were left (a later sync applies
+        them). A page's entries go into the matcher in
         one step (a query sees each change whole), and the replica's lock is released between
         pages: queries, and a snapshot's capture, fall between pages. While a sync has more
         than one page to apply, ``catching_up`` is set; ``defer_to_catch_up``: then return at
@@ -275,7 +276,8 @@ class Replica:
         again = sorted(set(gaps) | {s for s in self.partial if s < self.seq})
         late = feed.read(conn, seqs=again) if again else []
         rows = feed.read(conn, after=self.seq, limit=size + 1)
-        self.gaps = gaps
+        # the cursor's new state, kept aside until the page is applied (an error leaves it)
+        partial = dict(self.partial)
         budget, more = size, len(rows) > size
         bank_ids: set[int] = set()
         single: list[int] = []
@@ -293,15 +295,15 @@ class Replica:
                 single.append(change.ref_id)
                 budget -= 1
             else:  # a range: up to the page's budget of its entries, from where it stopped
-                got = conn.execute(feed.range_select(change, _COLUMNS, self.partial.get(change.seq, 0))
+                got = conn.execute(feed.range_select(change, _COLUMNS, partial.get(change.seq, 0))
                                    .limit(budget + 1)).all()
                 if len(got) > budget:  # the page ends inside it
                     got, whole, more = got[:budget], False, True
-                    self.partial[change.seq] = got[-1][0]
+                    partial[change.seq] = got[-1][0]
                 ranged += got
                 budget -= max(1, len(got))
             if whole:
-                self.partial.pop(change.seq, None)
+                partial.pop(change.seq, None)
                 done.add(change.seq)
             gaps.pop(change.seq, None)  # a late range applied in part stays in ``partial``
             if not is_late:  # changes after ``seq``, in order: the cursor stops before a part
@@ -321,6 +323,7 @@ class Replica:
                 matcher.put_bank(bank_policy(bank))
         if entry_rows:  # the page's entries at once (one PDQ segment, one table update)
             _put_rows(session, matcher, entry_rows)
+        self.gaps, self.partial = gaps, partial
         if not done and not entry_rows and not bank_ids:
             return 0, more
         self.seq = top
