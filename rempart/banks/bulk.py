@@ -177,9 +177,13 @@ class BulkAdd:
         conn = self.session.connection()
         now = utcnow()
         params = {"b": self.bank.id, "now": now, "by": self.added_by}
+        # An empty bank (a new list's first import) has nothing to restore or skip: no probe of
+        # its unique index per staged key (10M probes at 10M, with the bank held)
+        empty = conn.execute(text("SELECT NOT EXISTS (SELECT 1 FROM bank_entries WHERE bank_id = :b)"),
+                             params).scalar_one()
         # From the staged rows into the bank's unique index (the stage drives: a small list
         # into a big bank reads only its own keys). CROSS JOIN fixes that order on SQLite.
-        restored = np.unique(np.fromiter(conn.execute(text(f"""
+        restored = np.empty(0, np.int64) if empty else np.unique(np.fromiter(conn.execute(text(f"""
             SELECT e.id FROM {self.t} s CROSS JOIN bank_entries e
             WHERE e.bank_id = :b AND e.signal_type = s.signal_type AND e.value = s.value
               AND e.removed_at IS NOT NULL"""), params).scalars(), np.int64))
@@ -189,7 +193,7 @@ class BulkAdd:
                                  .values(removed_at=None)
                                  .execution_options(synchronize_session=False))
         seq_before = conn.execute(text("SELECT coalesce(max(seq), 0) FROM bank_changes")).scalar_one()
-        added = self._insert_pg(params) if self.pg else self._insert_sqlite(params)
+        added = self._insert_pg(params, empty) if self.pg else self._insert_sqlite(params)
         if added.shape[0]:
             conn.execute(text("INSERT INTO bank_changes (kind, ref_id, ref_to, at) "
                               "VALUES ('entry', :lo, :hi, :now)"),
@@ -238,7 +242,7 @@ class BulkAdd:
             {**params, "before": before}).scalars(), np.int64,
             count=inserted if inserted >= 0 else -1)
 
-    def _insert_pg(self, params: dict) -> np.ndarray:
+    def _insert_pg(self, params: dict, empty: bool = False) -> np.ndarray:
         """PostgreSQL: one statement inserts the keys not in the bank and streams their ids back
         in COPY's binary form; returns them, ascending.
 
@@ -249,8 +253,11 @@ class BulkAdd:
         read in the order it was written (a temporary table's scan never starts mid-table, as a
         synchronized scan of a big shared table may), which is key order, and the nested-loop
         anti-join keeps it (``PG_SETTINGS``): the new ids follow it. (Were the order ever
-        different, only speed would suffer: the ids are sorted here if need be.)"""
+        different, only speed would suffer: the ids are sorted here if need be.) Into an
+        ``empty`` bank every key goes in: no anti-join."""
         raw = self.session.connection().connection.driver_connection
+        missing = "" if empty else """WHERE NOT EXISTS (SELECT FROM bank_entries e
+            WHERE e.bank_id = %(b)s AND e.signal_type = s.signal_type AND e.value = s.value)"""
         out = np.empty(int(self.distinct), np.int64)  # at most one id per key, sized up front
         n, tail = 0, b""
         with raw.cursor() as cur, cur.copy(f"""COPY (
@@ -259,8 +266,7 @@ class BulkAdd:
             SELECT %(b)s, s.signal_type, s.value, s.external_id,
                    CAST(coalesce(s.metadata, '{{}}') AS JSON), %(now)s, %(by)s, ''
             FROM {self.t} s
-            WHERE NOT EXISTS (SELECT FROM bank_entries e WHERE e.bank_id = %(b)s
-                              AND e.signal_type = s.signal_type AND e.value = s.value)
+            {missing}
             RETURNING id) TO STDOUT (FORMAT binary)""", params) as copy:
             header = True
             for block in copy:
