@@ -6,7 +6,8 @@ temporary staging table with the database's bulk path (PostgreSQL ``COPY``; SQLi
 ``executemany`` per batch), then moved into ``bank_entries`` by a few set-based statements:
 
 1. entries of this bank that were removed and are listed again come back (same row, history
-   kept), as ``add_entries`` does;
+   kept), as ``add_entries`` does (an empty bank, a list's first import, skips this probe, and
+   on PostgreSQL the anti-join of step 2 too);
 2. every (type, value) not in the bank is inserted once (the first line that lists it wins), in
    key order: (type, value) on SQLite, (value, type) on PostgreSQL (the same for a list of one
    type); the ids of one bulk add follow that order, not the file's;
