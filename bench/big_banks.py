@@ -388,12 +388,17 @@ def scans_only(kind: str, args, files: dict[str, Path]) -> list[dict]:
         run_child("replica", home, url, "db")  # a snapshot of what is there now
         out.append(scans_round(home, url, files, args.scan_seconds, f"more{i}"))
     shutil.rmtree(home, ignore_errors=True)
-    if kind == "postgresql":  # its millions of rows are not kept
+    drop_db(kind, args.postgres_url, url)
+    return out
+
+
+def drop_db(kind: str, pg_url: str | None, url: str) -> None:
+    """A PostgreSQL database of ``fresh_db``: its millions of rows are not kept."""
+    if kind == "postgresql":
         import psycopg
 
-        with psycopg.connect(args.postgres_url.replace("+psycopg", ""), autocommit=True) as c:
+        with psycopg.connect(pg_url.replace("+psycopg", ""), autocommit=True) as c:
             c.execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
-    return out
 
 
 def report_scans(kind: str, rounds: list[dict]) -> None:
@@ -488,6 +493,7 @@ def main() -> None:
                   f"(SQLite: the write lock) for the last {r['bank_locked_seconds'] or 0:.1f} s",
                   flush=True)
             shutil.rmtree(home, ignore_errors=True)
+            drop_db(kind, args.postgres_url, url)
         (work / "big.te").unlink()
         return
     if args.scans_only:

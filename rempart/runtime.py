@@ -109,7 +109,8 @@ class Runtime:
         #: where the replica came from ("snapshot ..." or "database (why)") and how long it took
         self.replica_source = ""
         self.replica_seconds = 0.0
-        self._snapshot_at = (-1, 0.0)  # (seq of the last snapshot written or used, when)
+        # (seq of the last snapshot written or used, the replica's ``applied`` then, when)
+        self._snapshot_at = (-1, 0, 0.0)
         #: the law-enforcement desk: orders, packages and their evidence key, CyberTipline
         self.legal = LegalDesk(settings.home, settings.legal, self.transparency, self.evidence)
         # first: the provenance of matches on exchanges' entries, which the hooks after it read
@@ -157,7 +158,7 @@ class Runtime:
             replica, self.replica_source = load_or_rebuild(s, self.snapshot_store())
         self.replica_seconds = time.monotonic() - started
         self._snapshot_at = (replica.seq if self.replica_source.startswith("snapshot") else -1,
-                             time.monotonic())
+                             0, time.monotonic())
         return replica
 
     def snapshot_store(self) -> SnapshotStore:
@@ -169,21 +170,22 @@ class Runtime:
         """Write a snapshot of the replica now (loading it first if needed)."""
         self.sync()
         written = self.snapshot_store().write(self.replica)
-        self._snapshot_at = (written.seq, time.monotonic())
+        self._snapshot_at = (written.seq, self.replica.applied, time.monotonic())
         return written
 
     def snapshot_round(self) -> Written | None:
         """One round of the background writer (``rempart serve``): sync, then write a snapshot
-        when ``snapshot_changes`` changes were applied since the last one, or when
+        when ``snapshot_changes`` changes were applied since the last one (an entry of a bulk
+        import counts as one: ``Replica.applied``), or when
         ``snapshot_minutes`` have passed and anything changed (or none could be used at start).
         Scans go on meanwhile: only the capture holds the replica, briefly."""
         if self._replica is None:
             return None
         self.sync()
-        last_seq, last_at = self._snapshot_at
+        last_seq, last_applied, last_at = self._snapshot_at
         seq = self._replica.seq
         st = self.settings
-        if last_seq < 0 or seq - last_seq >= st.snapshot_changes or (
+        if last_seq < 0 or self._replica.applied - last_applied >= st.snapshot_changes or (
                 seq != last_seq and time.monotonic() - last_at >= 60 * st.snapshot_minutes):
             return self.write_snapshot()
         return None

@@ -6,18 +6,22 @@ temporary staging table with the database's bulk path (PostgreSQL ``COPY``; SQLi
 ``executemany`` per batch), then moved into ``bank_entries`` by a few set-based statements:
 
 1. entries of this bank that were removed and are listed again come back (same row, history
-   kept), as ``add_entries`` does;
+   kept), as ``add_entries`` does (an empty bank, a list's first import, skips this probe, and
+   on PostgreSQL the anti-join of step 2 too);
 2. every (type, value) not in the bank is inserted once (the first line that lists it wins), in
    key order: (type, value) on SQLite, (value, type) on PostgreSQL (the same for a list of one
    type); the ids of one bulk add follow that order, not the file's;
-3. one ``bank_changes`` row is recorded per entry added or restored, so replicas follow.
+3. the change feed records the new entries as one range (their ids lo..hi: one statement
+   inserts them; ``rempart.banks.changes``) and each restored entry on its own, so replicas
+   follow. (One row per new entry made 10M feed rows to write, and on PostgreSQL a scan's feed
+   query stepped over the import's million uncommitted rows.)
 
 Before the move the staged rows are sorted (``sort``: a covering index on SQLite; on
 PostgreSQL an in-memory sort into a second temporary table that keeps each key's first line,
 since a temporary table's index would be read through tiny local buffers). On PostgreSQL steps 2
 and 3 are one statement: a plain insert of the keys an anti-join finds missing (the bank's row
-is held, so no other writer adds to it meanwhile), whose RETURNING ids feed the change feed and
-come back to the client as COPY's binary output.
+is held, so no other writer adds to it meanwhile), whose RETURNING ids come back to the client as
+COPY's binary output.
 
 Nothing is visible to others until the caller's transaction commits, and nothing stays if it
 rolls back (an ``ImportFormatError`` after the last batch, say): the all-or-nothing rule of
@@ -174,9 +178,13 @@ class BulkAdd:
         conn = self.session.connection()
         now = utcnow()
         params = {"b": self.bank.id, "now": now, "by": self.added_by}
+        # An empty bank (a new list's first import) has nothing to restore or skip: no probe of
+        # its unique index per staged key (10M probes at 10M, with the bank held)
+        empty = conn.execute(text("SELECT NOT EXISTS (SELECT 1 FROM bank_entries WHERE bank_id = :b)"),
+                             params).scalar_one()
         # From the staged rows into the bank's unique index (the stage drives: a small list
         # into a big bank reads only its own keys). CROSS JOIN fixes that order on SQLite.
-        restored = np.unique(np.fromiter(conn.execute(text(f"""
+        restored = np.empty(0, np.int64) if empty else np.unique(np.fromiter(conn.execute(text(f"""
             SELECT e.id FROM {self.t} s CROSS JOIN bank_entries e
             WHERE e.bank_id = :b AND e.signal_type = s.signal_type AND e.value = s.value
               AND e.removed_at IS NOT NULL"""), params).scalars(), np.int64))
@@ -186,7 +194,11 @@ class BulkAdd:
                                  .values(removed_at=None)
                                  .execution_options(synchronize_session=False))
         seq_before = conn.execute(text("SELECT coalesce(max(seq), 0) FROM bank_changes")).scalar_one()
-        added = self._insert_pg(params) if self.pg else self._insert_sqlite(params)
+        added = self._insert_pg(params, empty) if self.pg else self._insert_sqlite(params)
+        if added.shape[0]:
+            conn.execute(text("INSERT INTO bank_changes (kind, ref_id, ref_to, at) "
+                              "VALUES ('entry', :lo, :hi, :now)"),
+                         {"lo": int(added[0]), "hi": int(added[-1]), "now": now})
         ids = np.union1d(restored, added) if restored.shape[0] else added
         for i in range(0, restored.shape[0], 500):
             conn.execute(text("INSERT INTO bank_changes (kind, ref_id, at) VALUES ('entry', :id, :now)"),
@@ -209,7 +221,7 @@ class BulkAdd:
                           first_seq=int(first), last_seq=int(last))
 
     def _insert_sqlite(self, params: dict) -> np.ndarray:
-        """Insert the keys not in the bank, one change each; the ids added, ascending."""
+        """Insert the keys not in the bank; the ids added, ascending."""
         conn = self.session.connection()
         before = self.session.scalar(select(func.coalesce(func.max(BankEntry.id), 0)))
         # In (type, value) order: the new rows go into the bank's indexes in key order (twice
@@ -226,19 +238,14 @@ class BulkAdd:
             ON CONFLICT (bank_id, signal_type, value) DO NOTHING"""), params).rowcount
         # Sized up front: at 10M, transient copies of the ids were a quarter of the import's
         # peak memory. (The bank is held: only this transaction adds to it.)
-        added = np.fromiter(conn.execute(text(
+        return np.fromiter(conn.execute(text(
             "SELECT id FROM bank_entries WHERE bank_id = :b AND id > :before ORDER BY id"),
             {**params, "before": before}).scalars(), np.int64,
             count=inserted if inserted >= 0 else -1)
-        conn.execute(text("""INSERT INTO bank_changes (kind, ref_id, at)
-            SELECT 'entry', e.id, :now FROM bank_entries e
-            WHERE (e.bank_id = :b AND e.id > :before) ORDER BY e.id"""),
-                     {**params, "before": before})
-        return added
 
-    def _insert_pg(self, params: dict) -> np.ndarray:
-        """PostgreSQL: one statement inserts the keys not in the bank and one change for each,
-        and streams the ids back in COPY's binary form; returns them, ascending.
+    def _insert_pg(self, params: dict, empty: bool = False) -> np.ndarray:
+        """PostgreSQL: one statement inserts the keys not in the bank and streams their ids back
+        in COPY's binary form; returns them, ascending.
 
         The keys are each there once, and the bank's row is held (every writer of bank entries
         takes it first), so a plain INSERT behind an anti-join adds exactly the keys not in the
@@ -246,27 +253,22 @@ class BulkAdd:
         then the insert, then a confirmation record: 1.7x the time at 1M). The keys table is
         read in the order it was written (a temporary table's scan never starts mid-table, as a
         synchronized scan of a big shared table may), which is key order, and the nested-loop
-        anti-join keeps it (``PG_SETTINGS``): the new ids follow it, and so do the changes,
-        which take them from RETURNING instead of reading the bank back. (Were the order ever
-        different, only speed would suffer: the ids are sorted here if need be.)"""
+        anti-join keeps it (``PG_SETTINGS``): the new ids follow it. (Were the order ever
+        different, only speed would suffer: the ids are sorted here if need be.) Into an
+        ``empty`` bank every key goes in: no anti-join."""
         raw = self.session.connection().connection.driver_connection
+        missing = "" if empty else """WHERE NOT EXISTS (SELECT FROM bank_entries e
+            WHERE e.bank_id = %(b)s AND e.signal_type = s.signal_type AND e.value = s.value)"""
         out = np.empty(int(self.distinct), np.int64)  # at most one id per key, sized up front
         n, tail = 0, b""
         with raw.cursor() as cur, cur.copy(f"""COPY (
-            WITH ins AS (
-                INSERT INTO bank_entries (bank_id, signal_type, value, external_id, metadata,
-                                          added_at, added_by, disabled_reason)
-                SELECT %(b)s, s.signal_type, s.value, s.external_id,
-                       CAST(coalesce(s.metadata, '{{}}') AS JSON), %(now)s, %(by)s, ''
-                FROM {self.t} s
-                WHERE NOT EXISTS (SELECT FROM bank_entries e WHERE e.bank_id = %(b)s
-                                  AND e.signal_type = s.signal_type AND e.value = s.value)
-                RETURNING id),
-            ch AS (
-                INSERT INTO bank_changes (kind, ref_id, at)
-                SELECT 'entry', id, %(now)s FROM ins
-                RETURNING ref_id)
-            SELECT ref_id FROM ch) TO STDOUT (FORMAT binary)""", params) as copy:
+            INSERT INTO bank_entries (bank_id, signal_type, value, external_id, metadata,
+                                      added_at, added_by, disabled_reason)
+            SELECT %(b)s, s.signal_type, s.value, s.external_id,
+                   CAST(coalesce(s.metadata, '{{}}') AS JSON), %(now)s, %(by)s, ''
+            FROM {self.t} s
+            {missing}
+            RETURNING id) TO STDOUT (FORMAT binary)""", params) as copy:
             header = True
             for block in copy:
                 buf = tail + bytes(block)

@@ -109,6 +109,9 @@ class BankChange(Base):
     #: "entry" (added, disabled, enabled, removed) or "bank" (settings changed)
     kind: Mapped[str] = mapped_column(String(16))
     ref_id: Mapped[int] = mapped_column(Integer)
+    #: an "entry" change of a range: every entry with ``ref_id <= id <= ref_to`` (a bulk
+    #: import's new entries; read through ``rempart.banks.changes``); None for one entry
+    ref_to: Mapped[int | None] = mapped_column(Integer, nullable=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -5,9 +5,10 @@ recorded in ``bank_changes`` after the last sequence number the replica saw. Eve
 node, CLI, scan worker) syncs its replica before it scans, so a change made anywhere counts for
 the next scan.
 
-The feed is read and applied a page (``PAGE`` changes) at a time: each page's entries go into
-the matcher in one step (a query sees all of a change or none of it), and queries run between
-pages. An import of a million entries is fifty pages: the scan that meets them applies them,
+The feed is read and applied a page (``PAGE`` entries) at a time: each page's entries go into
+the matcher in one step (a query sees all of an entry's change or none of it), and queries run
+between pages. An import of a million entries (one range change, ``rempart.banks.changes``) is
+fifty pages, each a part of the range: the scan that meets them applies them,
 and the scans of other threads meanwhile go on with what is applied rather than wait
 (``Runtime.sync_for_scan``).
 """
@@ -22,6 +23,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rempart.banks import changes as feed
 from rempart.banks.models import Bank, BankChange, BankEntry, EntryFeatures, EntryFrame
 from rempart.matching.codec import hex_to_hashes
 from rempart.matching.entry_table import DISABLED, KIND_CODE
@@ -53,7 +55,7 @@ _COLUMNS = (BankEntry.id, BankEntry.bank_id, BankEntry.signal_type, BankEntry.va
             BankEntry.disabled_at, BankEntry.disabled_until, BankEntry.removed_at)
 #: rows read per query when loading; the rows of one chunk are the only per-entry objects
 CHUNK = 100_000
-#: changes read and applied per page of a sync (``Replica.sync``)
+#: entries (or bank changes) read and applied per page of a sync (``Replica.sync``)
 PAGE = 20_000
 
 
@@ -167,14 +169,20 @@ GAP_WATCH_SECONDS = 120.0
 
 class Replica:
     """A ``Matcher`` and its cursor in the ``bank_changes`` feed: the sequence number of the last
-    change applied, and the numbers skipped that may still commit. The matcher itself stays pure
-    (it knows nothing of the feed); this object is what a process keeps per database."""
+    change applied, the numbers skipped that may still commit, and how far into a range change
+    a page stopped. The matcher itself stays pure (it knows nothing of the feed); this object is
+    what a process keeps per database."""
 
     def __init__(self, matcher: Matcher | None = None, seq: int = 0) -> None:
         self.matcher = matcher if matcher is not None else Matcher()
         self.seq = seq
         #: sequence number -> monotonic time it was first seen missing
         self.gaps: dict[int, float] = {}
+        #: range changes applied in part: sequence number -> the last entry id applied (the
+        #: next one after ``seq``, or a late one below it; read again until done)
+        self.partial: dict[int, int] = {}
+        #: entries and bank changes applied by syncs since this replica was made
+        self.applied = 0
         #: when a change was last applied (``time.time()``; the load counts), for the metrics
         self.applied_at = time.time()
         #: the last ``sync`` with a page limit stopped with changes left to apply
@@ -186,9 +194,12 @@ class Replica:
     def capture(self):
         """(seq, gaps, build): the feed cursor and a picture of the matcher taken together
         (no change is applied meanwhile; brief), and the function that builds the snapshot
-        arrays from the picture without any lock (``Matcher.capture``)."""
+        arrays from the picture without any lock (``Matcher.capture``). A range change applied
+        in part is not included: below ``seq`` it is named with the gaps (read again whole),
+        above it it is the next change anyway (applying its entries again changes nothing)."""
         with self._lock:
-            return self.seq, set(self.gaps), self.matcher.capture()
+            late = {s for s in self.partial if s < self.seq}
+            return self.seq, set(self.gaps) | late, self.matcher.capture()
 
     @classmethod
     def load(cls, session: Session) -> Replica:
@@ -214,9 +225,10 @@ class Replica:
 
     def sync(self, session: Session, *, pages: int | None = None,
              defer_to_catch_up: bool = False) -> int:
-        """Apply the changes after ``seq``, a page (``PAGE`` changes) at a time; returns how
-        many were applied. ``pages``: stop after that many pages; ``behind`` then says whether
-        changes were left (a later sync applies them). A page's entries go into the matcher in
+        """Apply the changes after ``seq``, a page (``PAGE`` entries) at a time; returns how
+        many were applied (a range's entries each counting as one). ``pages``: stop after
+        that many pages; ``behind`` then says whether changes were left (a later sync applies
+        them). A page's entries go into the matcher in
         one step (a query sees each change whole), and the replica's lock is released between
         pages: queries, and a snapshot's capture, fall between pages. While a sync has more
         than one page to apply, ``catching_up`` is set; ``defer_to_catch_up``: then return at
@@ -253,39 +265,68 @@ class Replica:
                     self._catching -= 1
 
     def _sync_page(self, session: Session, size: int) -> tuple[int, bool]:
-        """Read and apply one page of the feed, ``size`` changes at most (the caller holds the
-        lock): (changes applied, whether more were waiting after it)."""
+        """Read and apply one page of the feed, ``size`` entries at most (the caller holds the
+        lock): (changes applied, a range's entries each counting as one; whether more were
+        waiting after it)."""
         now = time.monotonic()
         gaps = {s: t for s, t in self.gaps.items() if now - t < GAP_WATCH_SECONDS}
         conn = session.connection()
-        cols = select(BankChange.seq, BankChange.kind, BankChange.ref_id)
         # two queries: with "seq > n OR seq IN (gaps)" PostgreSQL walks the whole feed's index
         # from its start (seconds at a million changes), for every scan while a gap is watched
-        late = conn.execute(cols.where(BankChange.seq.in_(sorted(gaps)))
-                            .order_by(BankChange.seq)).all() if gaps else []
-        changes = conn.execute(cols.where(BankChange.seq > self.seq).order_by(BankChange.seq)
-                               .limit(size + 1)).all()
-        self.gaps = gaps
-        more = len(changes) > size
-        changes = late + changes[:size]
-        if not changes:
-            return 0, False
-        seen = {seq for seq, _, _ in changes}
-        for seq in seen:
-            gaps.pop(seq, None)
-        top = max(self.seq, changes[-1][0])
+        again = sorted(set(gaps) | {s for s in self.partial if s < self.seq})
+        late = feed.read(conn, seqs=again) if again else []
+        rows = feed.read(conn, after=self.seq, limit=size + 1)
+        # the cursor's new state, kept aside until the page is applied (an error leaves it)
+        partial = dict(self.partial)
+        budget, more = size, len(rows) > size
+        bank_ids: set[int] = set()
+        single: list[int] = []
+        ranged: list = []
+        top, done = self.seq, set()
+        for is_late, change in [(True, c) for c in late] + [(False, c) for c in rows[:size]]:
+            if budget <= 0:
+                more = True
+                break
+            whole = True
+            if change.kind == "bank":
+                bank_ids.add(change.ref_id)
+                budget -= 1
+            elif not change.is_range:
+                single.append(change.ref_id)
+                budget -= 1
+            else:  # a range: up to the page's budget of its entries, from where it stopped
+                got = conn.execute(feed.range_select(change, _COLUMNS, partial.get(change.seq, 0))
+                                   .limit(budget + 1)).all()
+                if len(got) > budget:  # the page ends inside it
+                    got, whole, more = got[:budget], False, True
+                    partial[change.seq] = got[-1][0]
+                ranged += got
+                budget -= max(1, len(got))
+            if whole:
+                partial.pop(change.seq, None)
+                done.add(change.seq)
+            gaps.pop(change.seq, None)  # a late range applied in part stays in ``partial``
+            if not is_late:  # changes after ``seq``, in order: the cursor stops before a part
+                if not whole:
+                    break
+                top = change.seq
         for seq in range(self.seq + 1, top):
-            if seq not in seen:
+            if seq not in done:
                 gaps[seq] = now
-        bank_ids = {ref for _, kind, ref in changes if kind == "bank"}
-        entry_ids = {ref for _, kind, ref in changes if kind == "entry"}
+        if single:
+            ranged += [r for rows in _chunks(session, np.array(single, np.int64)) for r in rows]
+        # an entry named twice (its own change and a range, say) is put once: rows by id
+        entry_rows = list({r[0]: r for r in ranged}.values())
         matcher = self.matcher
         if bank_ids:
             for bank in session.scalars(select(Bank).where(Bank.id.in_(bank_ids))):
                 matcher.put_bank(bank_policy(bank))
-        if entry_ids:  # the page's entries at once (one PDQ segment, one table update)
-            _put_rows(session, matcher, [r for rows in _chunks(
-                session, np.fromiter(entry_ids, np.int64, len(entry_ids))) for r in rows])
+        if entry_rows:  # the page's entries at once (one PDQ segment, one table update)
+            _put_rows(session, matcher, entry_rows)
+        self.gaps, self.partial = gaps, partial
+        if not done and not entry_rows and not bank_ids:
+            return 0, more
         self.seq = top
         self.applied_at = time.time()
-        return len(changes), more
+        self.applied += size - budget
+        return size - budget, more

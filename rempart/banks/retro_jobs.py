@@ -23,7 +23,8 @@ import numpy as np
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from rempart.banks.models import Bank, BankChange, BankEntry, RetroJob
+from rempart.banks import changes as feed
+from rempart.banks.models import Bank, BankEntry, RetroJob
 from rempart.errors import NotFound
 from rempart.store.db import utcnow
 
@@ -97,11 +98,9 @@ def claim(session: Session, job_id: int | None = None) -> RetroJob | None:
 
 def entry_ids(session: Session, job: RetroJob) -> np.ndarray:
     """The entries the job looks for (sorted ids)."""
-    rows = session.scalars(
-        select(BankChange.ref_id).join(BankEntry, BankEntry.id == BankChange.ref_id)
-        .where(BankChange.kind == "entry", BankChange.seq.between(job.first_seq, job.last_seq),
-               BankEntry.bank_id == job.bank_id))
-    return np.unique(np.fromiter(rows, np.int64))
+    conn = session.connection()
+    return feed.all_entry_ids(conn, feed.read(conn, after=job.first_seq - 1, upto=job.last_seq,
+                                              kind="entry"), where=BankEntry.bank_id == job.bank_id)
 
 
 def report(session: Session, job_id: int, examined: int, total: int) -> None:

@@ -22,11 +22,12 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from rempart.banks import service as banks
-from rempart.banks.models import Bank, BankChange, BankEntry
+from rempart.banks import changes
+from rempart.banks.models import Bank, BankEntry
 from rempart.banks.replica import GAP_WATCH_SECONDS
 from rempart.errors import AuthError, Conflict, InvalidInput, NotFound, shown
 from rempart.exchanges import credentials
@@ -95,17 +96,41 @@ def authenticate_partner(session: Session, home: Path, key: str | None) -> Partn
     return Partner(row.id, row.name, tuple(row.banks or ()), stored)
 
 
-def feed_page(session: Session, partner: Partner, after: int, limit: int) -> tuple[bytes, str]:
-    """The page after ``after`` for ``partner``: its exact bytes and their signature."""
-    if after < 0 or not 1 <= limit <= MAX_LIMIT:
+def feed_page(session: Session, partner: Partner, after: int, limit: int,
+              after_entry: int | None = None) -> tuple[bytes, str]:
+    """The page after ``after`` for ``partner``: its exact bytes and their signature.
+    ``after_entry``: go on inside the range change numbered ``after + 1`` after that entry
+    (None: a consumer that does not know ranges; a range is then served whole)."""
+    if after < 0 or not 1 <= limit <= MAX_LIMIT or (after_entry or 0) < 0:
         raise InvalidInput(f"after must be >= 0 and limit between 1 and {MAX_LIMIT}")
-    rows = session.execute(
-        select(BankChange.seq, BankChange.ref_id, BankChange.at)
-        .where(BankChange.seq > after, BankChange.kind == "entry")
-        .order_by(BankChange.seq).limit(limit)).all()
-    changes = [(seq, ref) for seq, ref, _ in rows]
-    next_seq = changes[-1][0] if changes else after
-    more = len(changes) == limit
+    conn = session.connection()
+    rows = changes.read(conn, after=after, limit=limit + 1, kind="entry")
+    shared = set(partner.banks)
+    # what a partner may read of a range is filtered in the query (a range's other entries
+    # take no room in the page); a single change's entry is checked below, as before
+    listed = and_(BankEntry.bank_id.in_(select(Bank.id).where(Bank.name.in_(sorted(shared)))),
+                  BankEntry.signal_type != "vpdq", ~BankEntry.added_by.startswith("exchange:"))
+    budget, served = limit, []  # (seq, entry id) in feed order
+    next_seq, next_entry, stopped = after, 0, False
+    for change in rows[:limit]:
+        if budget <= 0:
+            break
+        if not change.is_range:
+            served.append((change.seq, change.ref_id))
+            budget -= 1
+            next_seq = change.seq
+            continue
+        start = (after_entry or 0) if change.seq == after + 1 else 0
+        ids = changes.entry_ids(conn, change, start, None if after_entry is None else budget + 1,
+                                where=listed).tolist()
+        if after_entry is not None and len(ids) > budget:  # the page stops inside the range
+            served += [(change.seq, i) for i in ids[:budget]]
+            next_seq, next_entry, stopped = change.seq - 1, ids[budget - 1], True
+            break
+        served += [(change.seq, i) for i in ids]
+        budget -= max(1, len(ids))
+        next_seq = change.seq
+    more = stopped or budget <= 0 or len(rows) > limit
     settled = next_seq
     if session.get_bind().dialect.name == "postgresql":
         # PostgreSQL hands out sequence numbers at insert time, so a transaction can commit a
@@ -113,13 +138,12 @@ def feed_page(session: Session, partner: Partner, after: int, limit: int) -> tup
         # SETTLE_SECONDS, which are served again next time (applying them again changes nothing)
         cutoff = utcnow() - dt.timedelta(seconds=SETTLE_SECONDS)
         held = after
-        for seq, _, at in rows:
-            if at > cutoff:
+        for change in rows:
+            if change.seq > next_seq or change.at > cutoff:
                 break
-            held = seq
+            held = change.seq
         settled = held
-    ids = sorted({ref for _, ref in changes})
-    shared = set(partner.banks)
+    ids = sorted({ref for _, ref in served})
     now = utcnow()
     entries: dict[int, tuple[BankEntry, str]] = {}
     for i in range(0, len(ids), 500):
@@ -129,7 +153,7 @@ def feed_page(session: Session, partner: Partner, after: int, limit: int) -> tup
             if bank_name in shared and entry.signal_type != "vpdq" and not entry.added_by.startswith("exchange:"):
                 entries[entry.id] = (entry, bank_name)
     items, seen = [], set()
-    for _seq, ref in reversed(changes):  # each entry once, at its latest change, in seq order
+    for _seq, ref in reversed(served):  # each entry once, at its latest change, in seq order
         if ref in entries and ref not in seen:
             seen.add(ref)
             entry, bank_name = entries[ref]
@@ -139,5 +163,6 @@ def feed_page(session: Session, partner: Partner, after: int, limit: int) -> tup
                           "op": "add" if active else "delete", "signal_type": entry.signal_type,
                           "value": entry.value, "labels": [f"bank:{bank_name}"]})
     items.reverse()
-    body = feed_body(partner.name, after, next_seq, more, items, settled)
+    body = feed_body(partner.name, after, next_seq, more, items, settled,
+                     after_entry=after_entry or 0, next_entry=next_entry)
     return body, signature(partner.key, body)

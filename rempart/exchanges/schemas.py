@@ -23,7 +23,10 @@ class FeedPage(BaseModel):
 
     partner: str
     after: int = Field(description="the checkpoint asked from (echoed)")
+    after_entry: int | None = Field(None, description="the entry asked from inside a range (echoed)")
     next: int = Field(description="where to go on reading")
+    next_entry: int | None = Field(None, description="the page stopped inside a range: go on "
+                                                    "after this entry (after_entry)")
     settled: int = Field(description="where a later sync starts again (<= next)")
     more: bool = Field(description="true: ask again at once")
     items: list[FeedItem]

@@ -27,7 +27,8 @@ def register(rt) -> None:
                [((), float(len(replica.matcher)))])
         yield ("rempart_index_seq", "The last bank change this node's index applied", (),
                [((), float(replica.seq))])
-        yield ("rempart_index_lag_changes", "Bank changes committed but not applied here", (),
+        yield ("rempart_index_lag_changes",
+               "Bank changes committed but not applied here (feed rows: a bulk import is one)", (),
                [((), float(max(0, head - replica.seq)))])
         yield ("rempart_index_change_age_seconds", "Since this node's index applied a change",
                (), [((), max(0.0, time.time() - replica.applied_at))])

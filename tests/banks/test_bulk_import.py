@@ -15,6 +15,7 @@ from rempart.banks.formats import (
     ExportEntry, ParsedEntry, export_hash_list, export_hash_list_stream, parse_hash_list,
     stream_hash_list, stream_rows,
 )
+from rempart.banks import changes
 from rempart.banks.models import BankChange, BankEntry
 from rempart.errors import ImportFormatError, InvalidSignal
 
@@ -99,8 +100,11 @@ def test_import_stream_is_all_or_nothing_and_feeds_the_replicas(runtime):
         assert s.scalar(select(func.count()).select_from(BankEntry)) == len(MD5)
         again = s.scalar(select(BankEntry).where(BankEntry.value == MD5[6]))
         assert again.external_id is None  # the first line naming a hash wins
-        fed = set(s.scalars(select(BankChange.ref_id).where(BankChange.seq > seq0)))
-        assert fed == set(r.added_ids())
+        fed = changes.read(s.connection(), after=seq0)
+        assert changes.all_entry_ids(s.connection(), fed).tolist() == r.added_ids()
+        # the new entries are one range; the restored one has its own change
+        assert sorted(c.is_range for c in fed) == [False, True]
+        assert [c.ref_id for c in fed if not c.is_range] == [removed]
     runtime.sync()
     assert len(runtime.matcher) == len(MD5)
 
@@ -164,8 +168,9 @@ def test_a_big_import_with_a_bad_last_line_adds_nothing_and_the_first_line_wins(
         first = s.scalar(select(BankEntry).where(BankEntry.bank_id == bank.id,
                                                  BankEntry.value == lines[7][4:]))
         assert first.external_id is None and first.meta == {}
-        assert s.scalar(select(func.count()).select_from(BankChange)
-                        .where(BankChange.kind == "entry")) == 45_000
+        fed = changes.read(s.connection(), after=0, kind="entry")
+        assert [(c.ref_id, c.ref_to) for c in fed] == [(r.entry_ids[0], r.entry_ids[-1])]
+        assert changes.all_entry_ids(s.connection(), fed).tolist() == r.added_ids()
 
 
 def test_staging_and_sorting_an_import_hold_back_no_other_writer(runtime):
@@ -234,10 +239,10 @@ def test_an_import_into_a_bank_with_entries_adds_each_missing_key_once(runtime):
         still = rows[("md5", MD5[2])]  # it was disabled before its removal: it stays disabled
         assert still.removed_at is None and still.disabled_at == before[disabled_removed][1]
         assert still.disabled_reason == "false positive"
-        fed = s.execute(select(BankChange.seq, BankChange.ref_id).where(BankChange.seq > seq0)
-                        .order_by(BankChange.seq)).all()
-        assert sorted(ref for _, ref in fed) == ids
-        assert (fed[0][0], fed[-1][0]) == (r.first_seq, r.last_seq)
+        fed = changes.read(s.connection(), after=seq0)
+        assert changes.all_entry_ids(s.connection(), fed).tolist() == ids
+        assert sorted(c.ref_id for c in fed if not c.is_range) == sorted([disabled_removed, removed])
+        assert (fed[0].seq, fed[-1].seq) == (r.first_seq, r.last_seq)
     # The same list again: nothing to add, nothing fed; an empty list: nothing at all
     with runtime.db.session() as s:
         again = service.import_stream(s, service.get_bank(s, "mixed"), _te(lines), "te")
@@ -245,7 +250,7 @@ def test_an_import_into_a_bank_with_entries_adds_each_missing_key_once(runtime):
     assert (again.n_added, again.already_present, again.duplicates) == (0, 31, 4)
     assert (again.first_seq, again.last_seq, empty.n_added, empty.rows) == (0, 0, 0, 0)
     with runtime.db.session() as s:
-        assert s.scalar(select(func.max(BankChange.seq))) == fed[-1][0]
+        assert s.scalar(select(func.max(BankChange.seq))) == fed[-1].seq
     runtime.sync()
     assert len(runtime.matcher) == 32  # both banks, the restored ones included
 
@@ -264,5 +269,83 @@ def test_two_bulk_adds_in_one_transaction(runtime):
     assert set(first.added_ids()).isdisjoint(second.added_ids())
     with runtime.db.session() as s:
         assert s.scalar(select(func.count()).select_from(BankEntry)) == 400
-        assert s.scalar(select(func.count()).select_from(BankChange)
-                        .where(BankChange.kind == "entry")) == 400
+        fed = changes.read(s.connection(), after=0, kind="entry")
+        assert len(fed) == 2 and all(c.is_range for c in fed)  # one range per bulk add
+        assert changes.all_entry_ids(s.connection(), fed).shape[0] == 400
+
+
+@pytest.mark.parametrize("other_commits", ["first", "last"])
+def test_an_import_whose_range_takes_in_a_concurrent_add_of_another_bank(runtime, monkeypatch,
+                                                                         other_commits):
+    """PostgreSQL: while an import inserts its entries, a single add to another bank takes an id
+    inside the import's range. Applying the range reads that entry again (harmless); it has its
+    own change, whichever transaction commits first; a paged replica, the retro-scan's entries
+    and a fresh load agree. (SQLite has one writer: the other add comes before the import,
+    outside its range, and the rest holds the same.)"""
+    import threading
+
+    from sqlalchemy import text
+
+    from rempart.banks import replica as replica_module
+    from rempart.banks import retro_jobs
+    from rempart.banks.replica import Replica
+
+    pg = runtime.settings.database_url.startswith("postgresql")
+    with runtime.db.session() as s:
+        big, other = service.create_bank(s, "big"), service.create_bank(s, "other")
+        service.add_entries(s, other, [service.NewEntry("md5", MD5[1999])])
+        node = Replica.load(s)
+    with runtime.db.session() as s:
+        start = s.scalar(text("SELECT last_value FROM bank_entries_id_seq")) if pg else 0
+    if pg:  # the import's rows go in slowly, so the other add lands in the middle of them
+        with runtime.db.session() as s:
+            s.execute(text("CREATE FUNCTION rempart_test_slow() RETURNS trigger AS $$ BEGIN "
+                           "PERFORM pg_sleep(0.02); RETURN NEW; END $$ LANGUAGE plpgsql"))
+            s.execute(text("CREATE TRIGGER rempart_test_slow BEFORE INSERT ON bank_entries FOR "
+                           f"EACH ROW WHEN (NEW.bank_id = {big.id}) EXECUTE FUNCTION rempart_test_slow()"))
+    added, may_commit, done = {}, threading.Event(), threading.Event()
+
+    def other_add() -> None:
+        with runtime.db.session() as s:
+            while pg and s.scalar(text("SELECT last_value FROM bank_entries_id_seq")) < start + 10:
+                s.rollback()
+            r = service.add_entries(s, service.get_bank(s, "other"),
+                                    [service.NewEntry("md5", MD5[1998])])
+            added["id"] = r.added[0].id
+            if other_commits == "last" and pg:
+                assert may_commit.wait(30)
+        done.set()
+
+    thread = threading.Thread(target=other_add)
+    thread.start()
+    if not pg:
+        thread.join(30)
+    with runtime.db.session() as s:
+        r = service.apply_entry_batches(s, service.get_bank(s, "big"),
+                                        [[service.NewEntry("md5", v) for v in MD5[:60]]])
+        if other_commits == "first":
+            assert done.wait(30)
+            with runtime.db.session() as s2:  # the other add, before the import commits
+                node.sync(s2)
+            assert node.matcher.entry(added["id"]) is not None
+            assert node.matcher.entry(int(r.entry_ids[0])) is None
+        job = retro_jobs.create_job(s, service.get_bank(s, "big"), r.first_seq, r.last_seq, r.n_added)
+    monkeypatch.setattr(replica_module, "PAGE", 7)
+    with runtime.db.session() as s:
+        node.sync(s)  # the import (and, when it committed last, not yet the other add)
+    may_commit.set()
+    thread.join(30)
+    lo, hi = int(r.entry_ids[0]), int(r.entry_ids[-1])
+    if pg:
+        assert lo < added["id"] < hi and r.n_added == 60 and hi - lo == 60
+    else:
+        assert added["id"] < lo and r.n_added == 60 and hi - lo == 59
+    with runtime.db.session() as s:
+        node.sync(s)
+        fresh = Replica.load(s)
+        assert retro_jobs.entry_ids(s, s.get(type(job), job.id)).tolist() == r.added_ids()
+        fed = changes.read(s.connection(), after=0, kind="entry")
+    assert [c.ref_id for c in fed if not c.is_range].count(added["id"]) == 1
+    every = list(range(1, hi + 2))
+    assert {i: node.matcher.entry(i) for i in every} == {i: fresh.matcher.entry(i) for i in every}
+    assert len(node.matcher) == len(fresh.matcher) == 62

@@ -9,10 +9,12 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from rempart.banks import changes
 from rempart.banks import replica as replica_module
 from rempart.banks import service
 from rempart.banks.models import BankChange
 from rempart.banks.replica import Replica
+from rempart.matching.matcher import Query
 from tests.banks.test_snapshots import World, verdicts
 
 
@@ -117,12 +119,13 @@ def _seq(runtime) -> int:
         return s.scalar(select(func.coalesce(func.max(BankChange.seq), 0)))
 
 
-def test_while_one_scan_applies_a_big_backlog_other_scans_go_on(runtime, monkeypatch):
+@pytest.mark.parametrize("how", ["add", "bulk"])
+def test_while_one_scan_applies_a_big_backlog_other_scans_go_on(runtime, monkeypatch, how):
     monkeypatch.setattr(replica_module, "PAGE", 5)
     world = World(runtime, 6)
     replica = runtime.replica  # loaded now: what follows is a backlog
-    start = replica.seq
-    world.add(23)
+    held = len(replica.matcher)
+    world.add(23) if how == "add" else world.bulk(23, bank="a")  # 23 changes, or a range of 23
     top = _seq(runtime)
     paused, gate, calls = threading.Event(), threading.Event(), []
     page = replica._sync_page
@@ -139,9 +142,9 @@ def test_while_one_scan_applies_a_big_backlog_other_scans_go_on(runtime, monkeyp
     first = threading.Thread(target=runtime.scan_signals, args=([("md5", md5)],))
     first.start()
     assert paused.wait(30)
-    assert replica.seq == start + 5 and replica.catching_up
+    assert len(replica.matcher) == held + 5 and replica.catching_up
     runtime.scan_signals([("md5", md5)])  # another thread's scan: it does not wait
-    assert replica.seq == start + 5 and len(calls) == 2
+    assert len(replica.matcher) == held + 5 and len(calls) == 2
     gate.set()
     first.join(30)
     assert replica.seq == top and not replica.catching_up and len(calls) == 5
@@ -155,3 +158,51 @@ def test_while_one_scan_applies_a_big_backlog_other_scans_go_on(runtime, monkeyp
         service.disable_entry(s, world.ids[0], reason="fp")
     runtime.scan_signals([("md5", md5)])
     assert replica.seq == top + 1
+
+
+@pytest.mark.parametrize("page", [7, 20_000])
+def test_a_bulk_add_applied_in_pages_equals_a_fresh_load_and_every_page_is_whole(
+        runtime, monkeypatch, page):
+    """A bulk add is one range change: a replica applies it PAGE entries at a time, in id
+    order, each entry in its state in the database, the others not yet in; at the end it holds
+    what a fresh load holds (restored entries and changes after the range included)."""
+    world = World(runtime, 8)
+    world.add(12)
+    with runtime.db.session() as s:
+        node = Replica.load(s)
+        gone = world.ids[:4]
+        for entry_id in gone:
+            service.remove_entry(s, entry_id)
+    with runtime.db.session() as s:
+        bank = service.get_bank(s, "a")
+        listed = [service.NewEntry(e.signal_type, e.value) for e in
+                  (service.get_entry(s, i) for i in gone) if e.bank_id == bank.id]
+        new = [service.NewEntry("md5", "%032x" % world.rng.getrandbits(128)) for _ in range(40)]
+        r = service.apply_entry_batches(s, bank, [new[:25] + listed, new[25:]])
+        range_ids = sorted(set(r.added_ids()) - set(gone))
+        fed = changes.read(s.connection(), after=node.seq)
+    assert [c.ref_to is not None for c in fed].count(True) == 1 and len(range_ids) == 40
+    world.churn(6)  # changes after the range
+    with runtime.db.session() as s:
+        fresh = Replica.load(s)
+    every = sorted(set(world.ids) | set(range_ids))
+    monkeypatch.setattr(replica_module, "PAGE", page)
+    pages, seen = 0, 0
+    with runtime.db.session() as s:
+        while True:
+            node.sync(s, pages=1)
+            pages += 1
+            got = [i for i in range_ids if node.matcher.entry(i) is not None]
+            assert got == range_ids[:len(got)]  # a prefix in id order: no entry skipped
+            assert all(node.matcher.entry(i) == fresh.matcher.entry(i) for i in got)
+            assert len(got) - seen <= page
+            seen = len(got)
+            if not node.behind:
+                break
+    assert seen == 40 and (pages > 40 // 7 if page == 7 else pages == 1)
+    assert node.seq == fresh.seq and not node.partial
+    assert {i: node.matcher.entry(i) for i in every} == {i: fresh.matcher.entry(i) for i in every}
+    assert len(node.matcher) == len(fresh.matcher)
+    queries = world.queries() + [Query(exact={"md5": e.value}) for e in new]
+    assert verdicts(node, queries) == verdicts(fresh, queries)
+    assert sum(bool(v.matches) for v in verdicts(node, queries)) >= 40

@@ -9,9 +9,12 @@ import random
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 from bench import edits
+from rempart.banks import replica as replica_module
 from rempart.banks import service
+from rempart.banks.models import BankEntry
 from rempart.banks.replica import Replica
 from rempart.banks.snapshots import Identity, SnapshotRejected, SnapshotStore, load_or_rebuild
 from rempart.matching import persist
@@ -63,6 +66,24 @@ class World:
             r = service.add_entries(s, bank, entries)
             self.ids += r.added_ids()
             self.values += [(e.signal_type, e.value) for e in r.added]
+
+    def bulk(self, n: int, again: int = 0, bank: str | None = None) -> None:
+        """A bulk add (one range change for its new entries) of ``n`` new hashes and
+        ``again`` already banked ones (a removed one listed again comes back: its own change)."""
+        bank = bank or self.rng.choice(self.banks)
+        with self.rt.db.session() as s:
+            b = service.get_bank(s, bank)
+            mine = list(s.scalars(select(BankEntry).where(
+                BankEntry.bank_id == b.id, BankEntry.signal_type.in_(("pdq", "md5")))))
+            old = [service.NewEntry(e.signal_type, e.value)
+                   for e in self.rng.sample(mine, min(again, len(mine)))]
+            new = [service.NewEntry("pdq", _pdq(self.rng)) if self.rng.random() < 0.7
+                   else service.NewEntry("md5", "%032x" % self.rng.getrandbits(128))
+                   for _ in range(n)]
+            r = service.apply_entry_batches(s, b, [new[:n // 2] + old, new[n // 2:]])
+            fresh = set(self.ids)
+            self.ids += [i for i in r.added_ids() if i not in fresh]
+            self.values += [(e.signal_type, e.value) for e in new]
 
     def bank_media(self) -> None:
         """Bank two pictures from their media: each brings its "pdq-peeled" (stage 1) and
@@ -130,25 +151,36 @@ def _store(runtime, tmp_path, schema="0012") -> SnapshotStore:
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_a_snapshot_started_replica_gives_the_verdicts_of_a_fresh_one(runtime, tmp_path, seed):
+def test_a_snapshot_started_replica_gives_the_verdicts_of_a_fresh_one(runtime, tmp_path, seed,
+                                                                      monkeypatch):
     world = World(runtime, seed)
     world.bank_media()
     world.add(60)
+    world.bulk(80)
     world.add(60)
     world.churn(40)
+    world.bulk(30, again=20)  # removed ones among them come back
     store = _store(runtime, tmp_path)
     with runtime.db.session() as s:
         node = Replica.load(s)
     # The snapshot is captured, then changes land (and the live node applies them) while it is
-    # being written: the file holds the captured state and its sequence number only.
+    # being written: the file holds the captured state and its sequence number only. It is
+    # captured in the middle of a bulk add's range (pages of 7): the range is not in its
+    # sequence number, though part of its entries is in the file.
     world.toggle_stages(enable=False)  # the snapshot holds them disabled; the feed enables them
+    world.churn(10)
+    world.bulk(50, again=10)
+    monkeypatch.setattr(replica_module, "PAGE", 7)
     with runtime.db.session() as s:
-        node.sync(s)
+        node.sync(s, pages=3)
+    assert node.behind and node.partial
     seq, gaps, build = node.capture()
     world.add(30)
+    world.bulk(40, again=10)
     world.churn(40)
     with runtime.db.session() as s:
         node.sync(s)
+    monkeypatch.setattr(replica_module, "PAGE", 20_000)
     arrays = build()
     path = store.directory / f"replica-{seq:012d}.snap"
     store.directory.mkdir(parents=True)
@@ -156,6 +188,7 @@ def test_a_snapshot_started_replica_gives_the_verdicts_of_a_fresh_one(runtime, t
                                   "schema": "0012", "database": store.identity.database,
                                   "entries": int(arrays["entry_ids"].shape[0])}, arrays)
     world.add(20)
+    world.bulk(25, again=15)
     world.churn(30)
     world.toggle_stages(enable=True)
     with runtime.db.session() as s:

@@ -141,3 +141,59 @@ def test_two_deployments_exchange_a_bank(tmp_path, database_url, monkeypatch):
         if b_urls is not None:
             for _ in b_urls:
                 pass
+
+
+def test_a_bulk_import_is_listed_once_across_pages_that_stop_inside_its_range(runtime):
+    """A bulk import is one change naming a range of entries: the feed lists the range's
+    entries of the shared banks, ``limit`` at a time, going on inside the range from the
+    cursor a page hands back (``next_entry`` -> ``after_entry``); each entry exactly once."""
+    with runtime.db.session() as s:
+        shared = banks.create_bank(s, "shared")
+        private = banks.create_bank(s, "private")
+        banks.add_entries(s, shared, [NewEntry("pdq", pdq(0))])
+        _, key = feed.add_partner(s, runtime.settings.home, "peer", ["shared"])
+        partner = feed.authenticate_partner(s, runtime.settings.home, key)
+    with runtime.db.session() as s:  # a removed entry listed again: restored, its own change
+        banks.remove_entry(s, banks.entries_by_key(s, shared, {("pdq", pdq(0))})[("pdq", pdq(0))].id)
+    with runtime.db.session() as s:
+        banks.apply_entry_batches(s, banks.get_bank(s, "private"), [[NewEntry("pdq", pdq(i)) for i in range(500, 510)]])
+        banks.apply_entry_batches(s, banks.get_bank(s, "shared"), [[NewEntry("pdq", pdq(i)) for i in range(30)]])
+        banks.add_entries(s, banks.get_bank(s, "private"), [NewEntry("pdq", pdq(600))])
+    with runtime.db.session() as s:
+        banks.add_entries(s, banks.get_bank(s, "shared"), [NewEntry("pdq", pdq(40))])
+    listed, after, after_entry, pages, inside, stop = [], 0, 0, 0, 0, None
+    with runtime.db.session() as s:
+        while True:
+            body, sig = feed.feed_page(s, partner, after, 7, after_entry)
+            page = json.loads(body)
+            assert sig == signature(key, body) and page["after"] == after
+            assert page.get("after_entry", 0) == after_entry
+            assert len(page["items"]) <= 7 and page["settled"] <= page["next"]
+            listed += [(i["op"], i["value"]) for i in page["items"]]
+            pages += 1
+            if "next_entry" in page:
+                inside += 1
+                stop = stop or (page["next"], page["next_entry"])
+            after, after_entry = page["next"], page.get("next_entry", 0)
+            if not page["more"]:
+                break
+    # pdq(0) was added and removed (one page: listed once, in its state now), then listed
+    # again by the import (restored: its own change, not in the range)
+    assert [op for op, v in listed if v == pdq(0)] == ["add", "add"]
+    values = [v for _, v in listed if v != pdq(0)]
+    assert sorted(values) == sorted({pdq(i) for i in range(1, 30)} | {pdq(40)})
+    assert len(values) == len(set(values)) and all(op == "add" for op, _ in listed)
+    assert values[-1] == pdq(40) and inside >= 3 and pages >= 5
+    # a consumer that does not send after_entry (an older rempart) gets the range whole
+    with runtime.db.session() as s:
+        whole = json.loads(feed.feed_page(s, partner, 0, 7)[0])
+    assert "next_entry" not in whole and len(whole["items"]) >= 30
+    # through the route: the cursor inside the range is a query parameter
+    client = _client(runtime)
+    auth = {"Authorization": f"Bearer {key}"}
+    first = client.get(f"/v1/exchange/feed?after={stop[0]}&after_entry={stop[1]}&limit=3",
+                       headers=auth).json()
+    second = client.get(f"/v1/exchange/feed?after={first['next']}&after_entry={first['next_entry']}"
+                        "&limit=3", headers=auth).json()
+    assert not {i["id"] for i in first["items"]} & {i["id"] for i in second["items"]}
+    assert len(first["items"]) == len(second["items"]) == 3

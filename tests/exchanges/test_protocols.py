@@ -131,6 +131,16 @@ def test_the_feed_verifies_its_signature_and_its_request():
     with pytest.raises(BadPage):  # a page for another request, correctly signed
         other = feed_body("peer", 3, 9, False, [])
         wire.parse(other, {"Rempart-Signature": signature("rpx_key", other)}, window)
+    # a page that stops inside a range: the cursor names the entry, sent back as after_entry
+    inside = feed_body("peer", 7, 7, True, [], settled=7, next_entry=41)
+    part = wire.parse(inside, {"Rempart-Signature": signature("rpx_key", inside)}, window)
+    assert part.checkpoint == {"after": 7, "cursor": 7, "cursor_entry": 41}
+    request, window3 = wire.request(part.checkpoint, now=0)
+    assert (request.params["after"], request.params["after_entry"]) == ("7", "41")
+    end = feed_body("peer", 7, 12, False, [], after_entry=41)
+    assert wire.parse(end, {"Rempart-Signature": signature("rpx_key", end)}, window3).checkpoint == {"after": 12}
+    with pytest.raises(BadPage):  # the same cursor without the entry: another request
+        wire.parse(end, {"Rempart-Signature": signature("rpx_key", end)}, window)
 
 
 def test_ncmec_feedback_names_the_member_the_entry_and_the_fingerprint():

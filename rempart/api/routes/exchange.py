@@ -38,8 +38,10 @@ partner.permission = Permission.EXCHANGE_FEED  # read by the route-table test an
                 "description": "v1=<hex HMAC-SHA256 of the body with the partner's key>",
                 "schema": {"type": "string"}}}}})
 def exchange_feed(after: int = Query(0, ge=0, le=MAX_ID), limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+                  after_entry: int | None = Query(None, ge=0, le=MAX_ID),
                   runtime: Runtime = Depends(get_runtime), who: feed.Partner = Depends(partner)) -> Response:
-    """The changes of the banks shared with the calling partner after ``after``, signed."""
+    """The changes of the banks shared with the calling partner after ``after`` (and, inside a
+    bulk import's range, after entry ``after_entry``), signed."""
     with runtime.db.session() as s:
-        body, sig = feed.feed_page(s, who, after, limit)
+        body, sig = feed.feed_page(s, who, after, limit, after_entry)
     return Response(body, media_type="application/json", headers={SIGNATURE_HEADER: sig})

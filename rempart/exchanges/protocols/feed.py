@@ -2,7 +2,7 @@
 
 Request (the partner's key as a bearer token)::
 
-    GET {base}/v1/exchange/feed?after=<seq>&limit=<n>
+    GET {base}/v1/exchange/feed?after=<seq>&after_entry=<entry id>&limit=<n>
     Authorization: Bearer rpx_<key>
 
 Answer: a JSON object, its exact bytes signed with the partner's key (HMAC-SHA256)::
@@ -20,7 +20,11 @@ joined by one with a lower sequence number (see ``rempart.exchanges.feed``), so 
 after ``settled`` are served again then (applying them twice changes nothing). ``op`` is
 ``add`` for an entry that matches on the sharing side and ``delete`` for one disabled or
 removed there. Items come from the change feed of the banks shared with this partner (``seq``
-order). The consumer's checkpoint is ``{"after": <restart point>, "cursor": <next>}`` while it
+order); ``limit`` counts items, and a bulk import (one change naming a range of entries)
+is listed a page at a time: a page that stops inside it says ``"next_entry": <entry id>``
+(``next`` is then just before that change), sent back as ``after_entry`` (echoed too) to
+go on after that entry; a request without ``after_entry`` (older consumers) gets a range whole.
+The consumer's checkpoint is ``{"after": <restart point>, "cursor": <next>, "cursor_entry": <next_entry>}`` while it
 pages, committed with each page's effects, and ``{"after": <restart point>}`` once caught up:
 no change is missed, whatever crashes.
 """
@@ -49,11 +53,16 @@ def signature(key: str, body: bytes) -> str:
 
 
 def feed_body(partner: str, after: int, next_seq: int, more: bool, items: Sequence[Mapping],
-              settled: int | None = None) -> bytes:
-    """The exact bytes of one feed page (what is signed); ``settled`` defaults to ``next_seq``."""
-    return json.dumps({"partner": partner, "after": after, "next": next_seq, "more": more,
-                       "settled": next_seq if settled is None else settled,
-                       "items": list(items)}, separators=(",", ":"), sort_keys=True).encode()
+              settled: int | None = None, after_entry: int = 0, next_entry: int = 0) -> bytes:
+    """The exact bytes of one feed page (what is signed); ``settled`` defaults to ``next_seq``;
+    ``after_entry`` and ``next_entry`` are written only when set (a position inside a range)."""
+    doc = {"partner": partner, "after": after, "next": next_seq, "more": more,
+           "settled": next_seq if settled is None else settled, "items": list(items)}
+    if after_entry:
+        doc["after_entry"] = after_entry
+    if next_entry:
+        doc["next_entry"] = next_entry
+    return json.dumps(doc, separators=(",", ":"), sort_keys=True).encode()
 
 
 class RempartWire:
@@ -66,8 +75,10 @@ class RempartWire:
     def request(self, checkpoint: Mapping, now: int) -> tuple[Request, dict]:
         restart = int(checkpoint.get("after", 0))
         after = int(checkpoint.get("cursor", restart))
-        return (Request("GET", "/v1/exchange/feed", {"after": str(after), "limit": str(self.limit)}),
-                {"after": after, "restart": restart})
+        inside = int(checkpoint.get("cursor_entry", 0)) if "cursor" in checkpoint else 0
+        return (Request("GET", "/v1/exchange/feed", {"after": str(after), "after_entry": str(inside),
+                                                     "limit": str(self.limit)}),
+                {"after": after, "after_entry": inside, "restart": restart})
 
     def parse(self, body: bytes, headers: Mapping[str, str], window: Mapping) -> Page:
         got = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER.lower()), "")
@@ -76,7 +87,10 @@ class RempartWire:
         doc = load_object(body)
         if as_int(doc.get("after"), "after") != window["after"]:
             raise BadPage("the page answers another request (after differs)")
+        if as_int(doc.get("after_entry", 0), "after_entry") != window.get("after_entry", 0):
+            raise BadPage("the page answers another request (after_entry differs)")
         nxt = as_int(doc.get("next"), "next")
+        inside = as_int(doc.get("next_entry", 0), "next_entry")
         settled = as_int(doc.get("settled", nxt), "settled")
         if not window["after"] <= settled <= nxt:
             raise BadPage("next or settled goes backwards")
@@ -88,6 +102,8 @@ class RempartWire:
         # the restart point moves only while every page before was settled to its end
         restart = settled if window["restart"] == window["after"] else window["restart"]
         checkpoint = {"after": restart, "cursor": nxt} if more else {"after": restart}
+        if more and inside:
+            checkpoint["cursor_entry"] = inside
         return Page(tuple(records), tuple(rejected), checkpoint, not more)
 
     def feedback(self, upstream_id: str, extra: Mapping, opinion: str, signal_type: str,

@@ -1,0 +1,103 @@
+"""Reading the bank change feed (``bank_changes``): the one place that knows what a change row
+stands for. Every reader (the matcher replicas, the exchanges' partner feed, retro-scan jobs)
+goes through it.
+
+A row is a bank's settings (``kind`` "bank", ``ref_id`` the bank), one entry (``kind`` "entry",
+``ref_id`` the entry) or a range of entries (``kind`` "entry" with ``ref_to``: every entry with
+``ref_id <= id <= ref_to``). A bulk import records its new entries as one range (their ids
+follow one another: one statement inserts them); applying a range means reading again the
+current state of every entry in it, which is harmless for an entry of another transaction that
+took an id inside it on PostgreSQL (that entry has its own change too).
+
+A reader pages by entries, not rows: a range of a million entries is read a page at a time
+from a position inside it (``after_id``: the entries up to that id are done).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import Select, select
+from sqlalchemy.engine import Connection
+
+from rempart.banks.models import BankChange, BankEntry
+
+
+@dataclass(frozen=True)
+class Change:
+    seq: int
+    kind: str
+    ref_id: int
+    ref_to: int | None = None
+    at: dt.datetime | None = None
+
+    @property
+    def is_range(self) -> bool:
+        return self.kind == "entry" and self.ref_to is not None
+
+    @property
+    def last_id(self) -> int:
+        """The highest entry id this change names."""
+        return self.ref_to if self.ref_to is not None else self.ref_id
+
+
+_COLS = (BankChange.seq, BankChange.kind, BankChange.ref_id, BankChange.ref_to, BankChange.at)
+
+
+def read(conn: Connection, *, after: int | None = None, seqs: Sequence[int] = (),
+         upto: int | None = None, limit: int | None = None, kind: str | None = None) -> list[Change]:
+    """Change rows in ``seq`` order: those after ``after`` (and up to ``upto``), or those
+    numbered ``seqs``; ``limit`` rows at most."""
+    q = select(*_COLS).order_by(BankChange.seq)
+    if after is not None:
+        q = q.where(BankChange.seq > after)
+    else:
+        q = q.where(BankChange.seq.in_(sorted(seqs)))
+    if upto is not None:
+        q = q.where(BankChange.seq <= upto)
+    if kind is not None:
+        q = q.where(BankChange.kind == kind)
+    if limit is not None:
+        q = q.limit(limit)
+    return [Change(*row) for row in conn.execute(q)]
+
+
+def range_select(change: Change, columns: Sequence, after_id: int = 0) -> Select:
+    """The entries of an entry change (one or a range) after ``after_id``, in id order, as a
+    select of ``columns`` of ``bank_entries`` (add filters and a limit as needed)."""
+    lo = max(change.ref_id, after_id + 1)
+    q = select(*columns).order_by(BankEntry.id)
+    return q.where(BankEntry.id.between(lo, change.last_id))
+
+
+def entry_ids(conn: Connection, change: Change, after_id: int = 0, limit: int | None = None,
+              where=None) -> np.ndarray:
+    """The ids of the entries an entry change names, after ``after_id``, ascending, at most
+    ``limit`` (``where``: a filter on ``bank_entries``). For one entry no query is made unless
+    ``where`` is given."""
+    if not change.is_range and where is None:
+        return np.array([change.ref_id] if change.ref_id > after_id else [], np.int64)
+    q = range_select(change, (BankEntry.id,), after_id)
+    if where is not None:
+        q = q.where(where)
+    if limit is not None:
+        q = q.limit(limit)
+    return np.fromiter(conn.execute(q).scalars(), np.int64)
+
+
+def all_entry_ids(conn: Connection, changes: Sequence[Change], where=None) -> np.ndarray:
+    """The ids of every entry the entry changes ``changes`` name (``where``: a filter on
+    ``bank_entries``), unique and ascending: single entries are looked up 500 at a time."""
+    single = sorted({c.ref_id for c in changes if c.kind == "entry" and not c.is_range})
+    found = [entry_ids(conn, c, where=where) for c in changes if c.is_range]
+    for i in range(0, len(single), 500):
+        part = single[i:i + 500]
+        if where is None:
+            found.append(np.array(part, np.int64))
+            continue
+        found.append(np.fromiter(conn.execute(select(BankEntry.id).where(
+            BankEntry.id.in_(part), where)).scalars(), np.int64))
+    return np.unique(np.concatenate(found)) if found else np.empty(0, np.int64)
