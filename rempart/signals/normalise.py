@@ -11,10 +11,10 @@ again, or ``None`` when it finds nothing to undo:
                line of strokes (>= ``stroke_floor`` in the edge colour, the rest in short runs:
                a line through dense text, light letters on a dark bar); it ends at the last
                *uniform* line before the first two lines in a row that are none of these, so a
-               picture's own
-               textured edge is never eaten. A side that stays bar-coloured that way as far as
-               ``max_side`` is read again at ``flat_tolerance`` (a dark picture under a dark
-               bar: close in colour, but textured where the bar is flat).
+               picture's own textured edge is never eaten. A uniform line must also be flat
+               (within ``flat_tolerance``), and a side that stays bar-coloured to ``max_side`` is
+               read again at ``flat_tolerance``: a dark picture under a dark bar is close to it
+               in colour, but textured where the bar is flat.
     box        content-box detection: the picture inside a screenshot, under a caption, inside a
                meme template. The canvas colour is the median of its outer ring; pixels away from
                it are "ink"; dense ink (>= 60% of a ``DENSE_WINDOW`` neighbourhood) is opened so
@@ -159,7 +159,10 @@ def _bar(rgb: np.ndarray, side: str, cap: int, rule: PeelRule) -> int:
         if rule.tolerance > rule.flat_tolerance:
             return _bar(rgb, side, cap, replace(rule, tolerance=rule.flat_tolerance))
         return 0  # bar-coloured to the cap: a flat picture, not a framed one
-    uniform = np.flatnonzero(fraction[:ends[0]] >= rule.uniform)
+    # the last uniform line must be flat too: a dark picture's dark lines are within the
+    # tolerance of a dark bar, but textured
+    flat = _side_near(rgb, side, 0, int(ends[0]), colour, min(rule.tolerance, rule.flat_tolerance))
+    uniform = np.flatnonzero(flat >= rule.uniform)
     run = (int(uniform[-1]) if len(uniform) else 0) + 1
     for _ in range(rule.blur_lines):  # the blurred line where the bar meets the picture
         if run < len(fraction) and fraction[run] >= 0.5:
