@@ -60,8 +60,8 @@ BANK_BOX_SHARE = 0.3
 #: a content box holding at least this share of the picture reuses the whole picture's points
 REUSE_SHARE = 0.9
 MAX_POINTS = 2000
-#: a query's ORB pass (``crowd=True``) detects this many candidates and lets at most
-#: ``CROWD_CAP`` of them per cell of a ``CROWD_GRID`` x ``CROWD_GRID`` grid be chosen (``_uncrowded``)
+#: a query's ORB pass (``crowd=True``) detects this many candidates and chooses first among
+#: the ``CROWD_CAP`` strongest of each cell of a ``CROWD_GRID`` x ``CROWD_GRID`` grid (``_orb``)
 QUERY_DETECT = 5000
 CROWD_GRID, CROWD_CAP = 16, 4
 #: the longer side of the picture ORB looks at (positions are mapped back to the working copy)

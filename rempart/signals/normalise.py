@@ -12,9 +12,9 @@ again, or ``None`` when it finds nothing to undo:
                a line through dense text, light letters on a dark bar); it ends at the last
                *uniform* line before the first two lines in a row that are none of these, so a
                picture's own textured edge is never eaten. A uniform line must also be flat
-               (within ``flat_tolerance``), and a side that stays bar-coloured to ``max_side`` is
-               read again at ``flat_tolerance``: a dark picture under a dark bar is close to it
-               in colour, but textured where the bar is flat.
+               (within ``flat_tolerance`` of its own median colour), and a side that stays
+               bar-coloured to ``max_side`` is read again at ``flat_tolerance``: a dark picture
+               under a dark bar is close to it in colour, but textured where the bar is flat.
     box        content-box detection: the picture inside a screenshot, under a caption, inside a
                meme template. The canvas colour is the median of its outer ring; pixels away from
                it are "ink"; dense ink (>= 60% of a ``DENSE_WINDOW`` neighbourhood) is opened so
@@ -159,15 +159,28 @@ def _bar(rgb: np.ndarray, side: str, cap: int, rule: PeelRule) -> int:
         if rule.tolerance > rule.flat_tolerance:
             return _bar(rgb, side, cap, replace(rule, tolerance=rule.flat_tolerance))
         return 0  # bar-coloured to the cap: a flat picture, not a framed one
-    # the last uniform line must be flat too: a dark picture's dark lines are within the
-    # tolerance of a dark bar, but textured
-    flat = _side_near(rgb, side, 0, int(ends[0]), colour, min(rule.tolerance, rule.flat_tolerance))
-    uniform = np.flatnonzero(flat >= rule.uniform)
+    # the last uniform line must be flat too (in its own colour: a bar may join a canvas of a
+    # close colour): a dark picture's dark lines are within the tolerance of a dark bar, but
+    # textured
+    uniform = np.flatnonzero((fraction[:ends[0]] >= rule.uniform)
+                             & (_flatness(rgb, side, int(ends[0]), rule.flat_tolerance)
+                                >= rule.uniform))
     run = (int(uniform[-1]) if len(uniform) else 0) + 1
     for _ in range(rule.blur_lines):  # the blurred line where the bar meets the picture
         if run < len(fraction) and fraction[run] >= 0.5:
             run += 1
     return run
+
+
+def _flatness(rgb: np.ndarray, side: str, stop: int, tolerance: int) -> np.ndarray:
+    """Per line ``0:stop`` from ``side``, the share of its pixels within ``tolerance`` of the
+    line's own median colour in every channel."""
+    h, w = rgb.shape[:2]
+    block = {"top": lambda: rgb[:stop], "bottom": lambda: rgb[h - stop:][::-1],
+             "left": lambda: rgb[:, :stop].transpose(1, 0, 2),
+             "right": lambda: rgb[:, w - stop:][:, ::-1].transpose(1, 0, 2)}[side]()
+    own = np.median(block, axis=1).astype(np.int16)
+    return (np.abs(block.astype(np.int16) - own[:, None]).max(axis=2) <= tolerance).mean(axis=1)
 
 
 def _ends(text: np.ndarray) -> np.ndarray:

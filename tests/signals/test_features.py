@@ -14,8 +14,8 @@ from bench import edits
 from rempart.banks.entries import MAX_FEATURE_BYTES
 from rempart.errors import InvalidInput
 from rempart.signals import fingerprint
-from rempart.signals.features import (BANK_CENTRE, BANK_POINTS, BANK_WHOLE, MAX_POINTS, QUERY_POINTS,
-                                      Features,
+from rempart.signals.features import (BANK_CENTRE, BANK_POINTS, BANK_WHOLE, MAX_POINTS,
+                                      QUERY_POINTS, Features,
                                       BANK_BOX_SHARE, bank_box, bank_set, centre, covers_most,
                                       extract, extract_region)
 from rempart.signals.normalise import working_copy

@@ -61,17 +61,20 @@ def test_peel_goes_through_dense_light_letters_on_a_dark_bar(bridge):
     h = bridge.shape[0]
     # the letters leave under text_floor of their rows in the bar's colour: strokes, not a line
     # mostly in the bar's colour, tell the bar from the picture
-    assert _bar_share(framed, slice(h, None), DEFAULT_PEEL.tolerance).min() < DEFAULT_PEEL.text_floor
+    rule = DEFAULT_PEEL
+    assert _bar_share(framed, slice(h, None), rule.tolerance).min() < rule.text_floor
     top, bottom, left, right = peel(framed)
     assert (top, left, right) == (0, 0, framed.shape[1]) and h - 2 <= bottom <= h
 
 
 def test_peel_finds_a_dark_bar_under_a_picture_as_dark(bridge):
-    dark = (bridge // 8 + 4).astype(np.uint8)  # textured, but within the tolerance of black
+    dark = (bridge // 5 + 4).astype(np.uint8)  # textured, but mostly within the tolerance of black
     framed = _under_a_dark_bar(dark)
     h = dark.shape[0]
-    # its rows pass for text at the tolerance: only their texture tells them from the bar
-    assert _bar_share(framed, slice(h - 40, h), DEFAULT_PEEL.tolerance).min() > DEFAULT_PEEL.text_floor
+    # its last rows pass, on the whole, for the bar at the tolerance: only their texture tells
+    # them from the bar's flat lines
+    rule = DEFAULT_PEEL
+    assert _bar_share(framed, slice(h - 40, h), rule.tolerance).mean() > rule.text_floor
     top, bottom, left, right = peel(framed)
     assert h - 2 <= bottom <= h and top == 0
 
