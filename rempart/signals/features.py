@@ -223,13 +223,13 @@ def _orb(grey: np.ndarray, points: int, crowd: bool = False) -> tuple[np.ndarray
     returns computed points grouped by level: that order is reproduced), about a quarter less
     work.
 
-    ``crowd`` (a query's passes, not a bank's): ORB keeps only the strongest corners of each
-    pyramid level, and an overlay's text (a watermark, a caption's letters) or one bright spot
-    of a dark picture then takes them all: the picture's own, weaker corners are dropped
-    before any choice. A query detects ``QUERY_DETECT`` candidates, chooses first among those
-    left when each small cell keeps at most ``CROWD_CAP`` (``_uncrowded``), then among the
-    others when that is not enough, and computes descriptors for the chosen points only (the
-    pyramid is built twice, but 800 descriptors are computed, not 1,200)."""
+    ``crowd`` (a query's pass over the whole picture): ORB keeps only the strongest corners of
+    each pyramid level, and an overlay's text (a watermark's letters) over a dim picture then
+    takes them all: the picture's own, weaker corners are dropped before any choice. The pass
+    detects ``QUERY_DETECT`` candidates, chooses first among those left when each small cell
+    keeps at most ``CROWD_CAP`` (``_uncrowded``), then among the others when that is not
+    enough, and computes descriptors for the chosen points only (800, not 1,200; the pyramid
+    is built twice, and detecting 5,000 costs more: about 5 ms of CPU a pass under load)."""
     empty = np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
     if min(grey.shape) <= 2 * _EDGE + 4:
         return empty
