@@ -223,8 +223,8 @@ def _orb(grey: np.ndarray, points: int, crowd: bool = False) -> tuple[np.ndarray
     returns computed points grouped by level: that order is reproduced), about a quarter less
     work.
 
-    ``crowd`` (a query's pass over the whole picture): ORB keeps only the strongest corners of
-    each pyramid level, and an overlay's text (a watermark's letters) over a dim picture then
+    ``crowd`` (a query's passes, not a bank's): ORB keeps only the strongest corners of each
+    pyramid level, and an overlay's text (a watermark's letters) over a dim picture then
     takes them all: the picture's own, weaker corners are dropped before any choice. The pass
     detects ``QUERY_DETECT`` candidates, chooses first among those left when each small cell
     keeps at most ``CROWD_CAP`` (``_uncrowded``), then among the others when that is not

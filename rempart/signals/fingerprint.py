@@ -213,7 +213,6 @@ class _FrameHasher:
         # GIL): the upload's latency, not its CPU time, is what it saves. The content box is
         # found first, so that the pass inside it starts before the hashing, not after.
         work = working_copy(contiguous_rgb(rgb)) if self.stage1 and not self.frames else None
-        # a query's pass keeps a watermark's letters from taking all its points (``crowd``)
         whole = (_FEATURES.submit(extract, work, crowd=not self.bank) if work is not None
                  else None)
         region = None
@@ -227,9 +226,8 @@ class _FrameHasher:
                 # carries a match.
                 self._box = _scaled(boxes[0] or boxes[1], small.shape, work.shape)
                 if self._box is not None and not covers_most(self._box, work.shape):
-                    # the plain pass: the box holds the picture without its frame's text,
-                    # and the crowd-proof pass costs more (``features._orb``)
-                    region = _FEATURES.submit(extract_region, work, self._box, BANK_POINTS)
+                    region = _FEATURES.submit(extract_region, work, self._box, BANK_POINTS,
+                                              crowd=not self.bank)
             self._hash(rgb, t, small, boxes)
         except BaseException:
             for future in (whole, region):
