@@ -162,25 +162,21 @@ def _bar(rgb: np.ndarray, side: str, cap: int, rule: PeelRule) -> int:
     # the last uniform line must be flat too (in its own colour: a bar may join a canvas of a
     # close colour): a dark picture's dark lines are within the tolerance of a dark bar, but
     # textured
-    uniform = np.flatnonzero((fraction[:ends[0]] >= rule.uniform)
-                             & (_flatness(rgb, side, int(ends[0]), rule.flat_tolerance)
-                                >= rule.uniform))
-    run = (int(uniform[-1]) if len(uniform) else 0) + 1
+    uniform = np.flatnonzero(fraction[:ends[0]] >= rule.uniform)
+    last = next((int(k) for k in uniform[::-1]
+                 if _flatness(_line(rgb, side, int(k)), rule.flat_tolerance) >= rule.uniform), 0)
+    run = last + 1
     for _ in range(rule.blur_lines):  # the blurred line where the bar meets the picture
         if run < len(fraction) and fraction[run] >= 0.5:
             run += 1
     return run
 
 
-def _flatness(rgb: np.ndarray, side: str, stop: int, tolerance: int) -> np.ndarray:
-    """Per line ``0:stop`` from ``side``, the share of its pixels within ``tolerance`` of the
-    line's own median colour in every channel."""
-    h, w = rgb.shape[:2]
-    block = {"top": lambda: rgb[:stop], "bottom": lambda: rgb[h - stop:][::-1],
-             "left": lambda: rgb[:, :stop].transpose(1, 0, 2),
-             "right": lambda: rgb[:, w - stop:][:, ::-1].transpose(1, 0, 2)}[side]()
-    own = np.median(block, axis=1).astype(np.int16)
-    return (np.abs(block.astype(np.int16) - own[:, None]).max(axis=2) <= tolerance).mean(axis=1)
+def _flatness(line: np.ndarray, tolerance: int) -> float:
+    """The share of the pixels of ``line`` (L x 3) within ``tolerance`` of its own median
+    colour in every channel."""
+    own = np.median(line, axis=0).astype(np.int16)
+    return float(np.count_nonzero(_within(line[None], own, tolerance))) / len(line)
 
 
 def _ends(text: np.ndarray) -> np.ndarray:
@@ -198,12 +194,17 @@ def _text_lines(rgb: np.ndarray, side: str, start: int, share: np.ndarray, colou
     letters on a dark bar leave under ``text_floor`` of it (their strokes and the JPEG ringing
     around them), but a picture's line is rarely cut into short runs by the bar's colour."""
     text = share >= rule.text_floor
-    for k in np.flatnonzero(~text & (share >= rule.stroke_floor)):
-        line = _line(rgb, side, start + int(k))
-        off = _within(line[None], colour, rule.tolerance)[0] == 0
-        edges = np.flatnonzero(np.diff(off.view(np.int8), prepend=0, append=0))
-        runs = edges[1::2] - edges[::2]
-        text[k] = len(runs) >= 3 and runs.max() <= rule.stroke_run * len(off)
+    maybe = np.flatnonzero(~text & (share >= rule.stroke_floor))
+    if not len(maybe):
+        return text
+    # the candidate lines at once (lines x L): each pixel off the bar colour, the length of
+    # the run of such pixels ending there, and the runs' starts
+    off = np.stack([_line(rgb, side, start + int(k)) for k in maybe])
+    off = _within(off, colour, rule.tolerance) == 0
+    at = np.arange(off.shape[1])
+    run = at - np.maximum.accumulate(np.where(off, -1, at), axis=1)
+    starts = off[:, 0].astype(np.int64) + np.count_nonzero(off[:, 1:] & ~off[:, :-1], axis=1)
+    text[maybe] = (starts >= 3) & (run.max(axis=1) <= rule.stroke_run * off.shape[1])
     return text
 
 
