@@ -221,7 +221,8 @@ class _FrameHasher:
         # first, so that the pass inside it starts before the hashing, not after; a peeled box
         # (taken before the content box) starts it before the content box is looked for.
         work = working_copy(contiguous_rgb(rgb)) if self.stage1 and not self.frames else None
-        whole = _FEATURES.submit(extract, work) if work is not None else None
+        whole = (_FEATURES.submit(extract, work, crowd=not self.bank) if work is not None
+                 else None)
         region = None
         try:
             small = boxes = None
@@ -255,7 +256,7 @@ class _FrameHasher:
         self._box = box
         if box is None or covers_most(box, work.shape):
             return None
-        return _FEATURES.submit(extract_region, work, box, BANK_POINTS)
+        return _FEATURES.submit(extract_region, work, box, BANK_POINTS, crowd=not self.bank)
 
     def _hash(self, rgb: np.ndarray, t: float | None, small: np.ndarray | None,
               boxes: tuple | None) -> None:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import importlib
+import io
 
+import cv2
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
 from bench import edits
 from rempart.banks.entries import MAX_FEATURE_BYTES
 from rempart.errors import InvalidInput
 from rempart.signals import fingerprint
-from rempart.signals.features import (BANK_CENTRE, BANK_POINTS, BANK_WHOLE, MAX_POINTS, Features,
+from rempart.signals.features import (BANK_CENTRE, BANK_POINTS, BANK_WHOLE, MAX_POINTS,
+                                      QUERY_POINTS, Features,
                                       BANK_BOX_SHARE, bank_box, bank_set, centre, covers_most,
                                       extract, extract_region)
 from rempart.signals.normalise import working_copy
@@ -191,7 +195,33 @@ def test_only_banking_pays_for_the_centres_pass(monkeypatch):
     top, bottom, left, right = box  # the centre's points lie in the centre
     assert (kept.xy[BANK_WHOLE:, 0] >= left).all() and (kept.xy[BANK_WHOLE:, 0] <= right).all()
     assert (kept.xy[BANK_WHOLE:, 1] >= top).all() and (kept.xy[BANK_WHOLE:, 1] <= bottom).all()
-    assert banked.features == upload.features  # the upload's own points are unchanged
+    # the bank keeps the plain pass's points; an upload's are the query pass's (``crowd``)
+    work = working_copy(_decoded(data))
+    assert banked.features == extract(work).to_bytes()
+    assert upload.features == extract(work, crowd=True).to_bytes()
+
+
+def _decoded(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def test_a_querys_points_are_not_all_taken_by_an_overlays_letters():
+    """A watermark's letters over a dim photo, as an upload decodes: ORB's strongest corners
+    are the letters'; a query's pass keeps more points of the photo itself."""
+    tile = np.asarray(Image.fromarray(edits.tiles(672, "left")[4]).resize((480, 480),
+                                                                          Image.LANCZOS))
+    marked = edits.watermark(tile, np.random.default_rng(4))
+    work = working_copy(_decoded(edits.encode(marked)))
+    # where the overlay changed the picture, and ORB's patch around it
+    changed = (np.abs(marked.astype(int) - tile.astype(int)).max(axis=2) > 10).astype(np.uint8)
+    near = cv2.dilate(changed, np.ones((15, 15), np.uint8)).astype(bool)
+    on_overlay = lambda f: near[f.xy[:, 1].astype(int), f.xy[:, 0].astype(int)]
+    plain, query = extract(work), extract(work, crowd=True)
+    assert len(query) == len(plain) == QUERY_POINTS
+    # the overlay and its surroundings are 14% of the picture, and take nearly every point
+    assert near.mean() < 0.2 and on_overlay(plain).mean() > 0.9
+    assert (~on_overlay(query)).sum() > 10 * max(1, (~on_overlay(plain)).sum())
 
 
 def test_a_bank_takes_a_box_as_its_pictures_frame_only_when_it_holds_enough_of_it():
