@@ -84,14 +84,14 @@ def test_a_peeled_box_starts_its_orb_pass_before_the_content_box_is_looked_for(m
     framed[bar:-bar] = photo  # white bars above and below: peeled, the box holds ~56%
     events, passes = [], []
 
-    def region(*args):
-        passes.append(extract_region(*args))
+    def region(*args, **kwargs):
+        passes.append(extract_region(*args, **kwargs))
         return passes[-1]
 
     class Pool:  # the feature pool, noting what is started when
-        def submit(self, fn, *args):
+        def submit(self, fn, *args, **kwargs):
             events.append("region pass" if fn is region else "whole pass")
-            return pool.submit(fn, *args)
+            return pool.submit(fn, *args, **kwargs)
 
     pool, real_box = fpmod._FEATURES, fpmod.content_box
     monkeypatch.setattr(fpmod, "_FEATURES", Pool())
