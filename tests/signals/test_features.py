@@ -224,6 +224,51 @@ def test_a_querys_points_are_not_all_taken_by_an_overlays_letters():
     assert (~on_overlay(query)).sum() > 10 * max(1, (~on_overlay(plain)).sum())
 
 
+def test_points_crowd_when_the_cell_cap_would_drop_most_of_them():
+    """``crowded``: the share of points beyond their cell's ``CROWD_CAP`` strongest, against
+    ``CROWDED_SHARE``; the points' strength decides which of a cell's are kept."""
+    from rempart.signals.features import CROWD_CAP, CROWD_GRID, CROWDED_SHARE, crowded
+
+    shape = (512, 512)
+    step = 512 / CROWD_GRID
+    def points(per_cell: list[int]) -> list:
+        kps = []
+        for cell, n in enumerate(per_cell):
+            cy, cx = divmod(cell, CROWD_GRID)
+            kps += [cv2.KeyPoint((cx + 0.5) * step, (cy + 0.5) * step, 31, -1, 1.0 + i)
+                    for i in range(n)]
+        return kps
+
+    cells = CROWD_GRID * CROWD_GRID
+    assert not crowded([], shape)
+    assert not crowded(points([CROWD_CAP] * cells), shape)  # spread: none dropped
+    assert crowded(points([200] * 4 + [0] * (cells - 4)), shape)  # a watermark's letters
+    # at the threshold: 20 cells each with the cap and n more, dropping exactly the share
+    extra = round(CROWD_CAP * CROWDED_SHARE / (1 - CROWDED_SHARE))
+    assert crowded(points([CROWD_CAP + extra] * 20 + [0] * (cells - 20)), shape)
+    assert not crowded(points([CROWD_CAP + extra - 1] * 20 + [0] * (cells - 20)), shape)
+
+
+def test_a_query_pays_for_the_crowd_proof_choice_only_when_its_points_crowd():
+    """A textured photo's plain points are spread: its query pass is the plain pass (the bank's
+    points, no second detection); a watermark over a dim tile crowds them: the query's
+    points are chosen cell by cell and differ."""
+    from rempart.signals.features import _orb_detector, crowded
+
+    photo = working_copy(edits.load(edits.IMAGES / "bridge-mods/aaa-orig.jpg"))
+    tile = np.asarray(Image.fromarray(edits.tiles(672, "left")[4]).resize((480, 480),
+                                                                          Image.LANCZOS))
+    marked = working_copy(_decoded(edits.encode(edits.watermark(tile,
+                                                                 np.random.default_rng(4)))))
+    def plain_crowded(work):
+        grey = cv2.cvtColor(work, cv2.COLOR_RGB2GRAY)
+        grey = cv2.resize(grey, (512, round(512 * grey.shape[0] / grey.shape[1])))
+        return crowded(_orb_detector(3 * QUERY_POINTS // 2).detect(grey, None), grey.shape)
+    assert not plain_crowded(photo) and plain_crowded(marked)
+    assert extract(photo, crowd=True).to_bytes() == extract(photo).to_bytes()
+    assert extract(marked, crowd=True).to_bytes() != extract(marked).to_bytes()
+
+
 def test_a_bank_takes_a_box_as_its_pictures_frame_only_when_it_holds_enough_of_it():
     shape = (100, 200, 3)
     assert bank_box(None, shape) is None
