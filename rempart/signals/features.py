@@ -38,7 +38,7 @@ carries a match), unless that box holds under ``BANK_BOX_SHARE`` of it.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -86,6 +86,9 @@ class Features:
     height: int
     xy: np.ndarray  # n x 2 float32, working-copy pixels
     desc: np.ndarray  # n x 32 uint8
+    #: a query pass that made the crowd-proof choice (``crowded``): its plain pass's points,
+    #: which the caller takes instead when the picture's other pass stayed plain (``plain_of``)
+    plain: Features | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.xy)
@@ -134,8 +137,10 @@ def extract(work: np.ndarray, points: int = QUERY_POINTS, crowd: bool = False) -
                           interpolation=cv2.INTER_LINEAR if scale > 1 else cv2.INTER_AREA)
     else:
         scale = 1.0
-    xy, desc = _orb(grey, points, crowd)
-    return Features(w, h, (xy / scale).astype(np.float32), desc)
+    (xy, desc), plain = _orb_passes(grey, points, crowd)
+    return Features(w, h, (xy / scale).astype(np.float32), desc,
+                    None if plain is None else Features(w, h, (plain[0] / scale).astype(
+                        np.float32), plain[1]))
 
 
 def extract_region(work: np.ndarray, box: tuple[int, int, int, int],
@@ -150,11 +155,25 @@ def extract_region(work: np.ndarray, box: tuple[int, int, int, int],
         return None
     scale = FEATURE_SIDE / max(bh, bw)
     big = cv2.resize(grey, (round(bw * scale), round(bh * scale)), interpolation=cv2.INTER_LINEAR)
-    xy, desc = _orb(big, points, crowd)
+    (xy, desc), plain = _orb_passes(big, points, crowd)
     if not len(xy):
         return None
-    xy = xy / scale + np.array([left, top], np.float32)
-    return Features(work.shape[1], work.shape[0], xy.astype(np.float32), desc)
+    at = np.array([left, top], np.float32)
+    h, w = work.shape[:2]
+    return Features(w, h, (xy / scale + at).astype(np.float32), desc,
+                    None if plain is None else Features(w, h, (plain[0] / scale + at).astype(
+                        np.float32), plain[1]))
+
+
+def plain_of(whole: Features, region: Features | None) -> tuple[Features, Features | None]:
+    """A query's two passes (the whole picture's and its content box's), both crowd-proof or
+    both plain: when one made the crowd-proof choice and the other did not, both plain. Mixed,
+    a graphic under a shared logo reached 21 spread inliers against another banked under it
+    (threshold 24; 10 at most either way), as the whole pass's choice alone had reached 24."""
+    if region is None or (whole.plain is None) == (region.plain is None):
+        return whole, region
+    return (whole if whole.plain is None else whole.plain,
+            region if region.plain is None else region.plain)
 
 
 def covers_most(box: tuple[int, int, int, int], shape: tuple) -> bool:
@@ -224,7 +243,13 @@ def _grey(work: np.ndarray) -> np.ndarray:
 
 
 def _orb(grey: np.ndarray, points: int, crowd: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Up to ``points`` ORB points spread over the picture (``_spread_rows``), in pyramid level
+    """The points ``_orb_passes`` chose (its plain pass's left out)."""
+    return _orb_passes(grey, points, crowd)[0]
+
+
+def _orb_passes(grey: np.ndarray, points: int, crowd: bool = False):
+    """The points chosen (positions, descriptors) and, when the crowd-proof choice made them,
+    the plain pass's (else ``None``). Up to ``points`` ORB points spread over the picture (``_spread_rows``), in pyramid level
     order (coarser levels after finer ones; within a level, in the order chosen).
 
     One pass: detection and descriptors together (one image pyramid, where detecting then
@@ -246,7 +271,7 @@ def _orb(grey: np.ndarray, points: int, crowd: bool = False) -> tuple[np.ndarray
     70% screenshot only with them)."""
     empty = np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
     if min(grey.shape) <= 2 * _EDGE + 4:
-        return empty
+        return empty, None
     plain = _orb_detector(3 * points // 2)
     kps, desc = plain.detectAndCompute(grey, None)
     if crowd and crowded(kps, grey.shape):
@@ -262,13 +287,19 @@ def _orb(grey: np.ndarray, points: int, crowd: bool = False) -> tuple[np.ndarray
             rows = np.concatenate([rows, rest[more]])
         level = np.fromiter((k.octave for k in found), np.int64, len(found))
         rows = rows[np.argsort(level[rows], kind="stable")]
-        kps, desc = orb.compute(grey, [found[i] for i in rows])
-        if desc is None or not kps:
-            return empty
-        return cv2.KeyPoint_convert(kps).reshape(-1, 2).astype(np.float32), desc
+        chosen, chosen_desc = orb.compute(grey, [found[i] for i in rows])
+        if chosen_desc is None or not chosen:
+            return empty, None
+        return ((cv2.KeyPoint_convert(chosen).reshape(-1, 2).astype(np.float32), chosen_desc),
+                _chosen(kps, desc, grey.shape, points))
     if desc is None or not kps:
-        return empty
-    rows = _spread_rows(kps, grey.shape, points)  # its order: best first, in rounds
+        return empty, None
+    return _chosen(kps, desc, grey.shape, points), None
+
+
+def _chosen(kps, desc, shape: tuple[int, int], points: int) -> tuple[np.ndarray, np.ndarray]:
+    """A plain pass's points chosen (``_spread_rows``), in pyramid level order."""
+    rows = _spread_rows(kps, shape, points)  # its order: best first, in rounds
     level = np.fromiter((k.octave for k in kps), np.int64, len(kps))
     rows = rows[np.argsort(level[rows], kind="stable")]
     return cv2.KeyPoint_convert(kps).reshape(-1, 2).astype(np.float32)[rows], desc[rows]

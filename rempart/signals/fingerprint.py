@@ -39,7 +39,8 @@ from rempart.signals.budget import UNLIMITED, MemoryBudget
 from rempart.signals.decode import DEFAULT_JPEG_DRAFT, contiguous_rgb, decode_frames
 from rempart.signals.limits import DEFAULT_LIMITS, Deadline, Limits
 from rempart.signals.features import (BANK_CENTRE, BANK_POINTS, Features, bank_box, bank_set,
-                                      centre, covers_most, extract, extract_region, inside)
+                                      centre, covers_most, extract, extract_region, inside,
+                                      plain_of)
 from rempart.signals.model import STAGE1_NAMES, VARIANT_NAMES, FrameHash, Fingerprint
 from rempart.signals.normalise import content_box, normalised, peel, working_copy
 from rempart.signals.pdq import DIHEDRAL_NAMES, LOW_QUALITY, fast_path_loaded, pdq_dihedral, pdq_hash
@@ -246,7 +247,8 @@ class _FrameHasher:
         if region is not None:
             self._region = region.result()
         if whole is not None:
-            self._whole(whole.result())
+            whole_set, self._region = plain_of(whole.result(), self._region)
+            self._whole(whole_set)
             if self.bank:
                 self._bank_set(work)
 

@@ -269,6 +269,35 @@ def test_a_query_pays_for_the_crowd_proof_choice_only_when_its_points_crowd():
     assert extract(marked, crowd=True).to_bytes() != extract(marked).to_bytes()
 
 
+def test_a_querys_two_passes_are_both_crowd_proof_or_both_plain():
+    """``plain_of``: the whole picture's pass and its content box's are taken as they are when
+    both made the crowd-proof choice or neither did; mixed, both plain."""
+    from rempart.signals.features import plain_of
+
+    def pass_(n: int, crowd: bool) -> Features:
+        f = Features(100, 100, np.full((n, 2), 50, np.float32), np.full((n, 32), n, np.uint8))
+        return Features(100, 100, f.xy[:1], f.desc[:1], f) if crowd else f
+
+    plain_whole, plain_region = pass_(3, False), pass_(4, False)
+    crowd_whole, crowd_region = pass_(5, True), pass_(6, True)
+    assert plain_of(plain_whole, plain_region) == (plain_whole, plain_region)
+    assert plain_of(crowd_whole, crowd_region) == (crowd_whole, crowd_region)
+    assert plain_of(crowd_whole, None) == (crowd_whole, None)  # no box: nothing to agree with
+    assert plain_of(crowd_whole, plain_region) == (crowd_whole.plain, plain_region)
+    assert plain_of(plain_whole, crowd_region) == (plain_whole, crowd_region.plain)
+
+
+def test_an_upload_whose_frame_crowds_but_picture_does_not_queries_plain_points():
+    """A light phone screenshot of a dark desk tile: the screen's text crowds the whole
+    picture's points, the tile's own do not crowd: the upload keeps both plain passes."""
+    names = [name for name, _ in edits.sources()]
+    data = edits.edited(dict(edits.sources())["tile-8"], "screenshot-70", names.index("tile-8"))
+    work = working_copy(_decoded(data))
+    assert extract(work, crowd=True).to_bytes() != extract(work).to_bytes()  # the frame crowds
+    upload = fingerprint(data)
+    assert upload.region_features == extract(work).to_bytes()
+
+
 def test_a_bank_takes_a_box_as_its_pictures_frame_only_when_it_holds_enough_of_it():
     shape = (100, 200, 3)
     assert bank_box(None, shape) is None
