@@ -265,9 +265,9 @@ def _orb_passes(grey: np.ndarray, points: int, crowd: bool = False):
     ``QUERY_DETECT`` candidates, choose first among those left when each small cell keeps at
     most ``CROWD_CAP`` (``_uncrowded``), then among the others when that is not enough, and
     compute descriptors for the chosen points only. That second pass costs about 5 ms of CPU
-    more (detecting 5,000, a second pyramid): paid on every query, it took the upload p50 from
-    about 3.3x PDQ's path to 4.3-4.6x; and the plain points of a picture that does not crowd
-    are the bank's own (a dark tile whose banked points sit on one bright spot kept its light
+    more (detecting 5,000, a second pyramid): paid on every query, it took the upload p50
+    from main's 3.8x PDQ's path to 4.0-4.6x; and the plain points of a picture that does not
+    crowd are the bank's own (a dark tile whose banked points sit on one bright spot kept its light
     70% screenshot only with them)."""
     empty = np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
     if min(grey.shape) <= 2 * _EDGE + 4:

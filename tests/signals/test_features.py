@@ -287,15 +287,27 @@ def test_a_querys_two_passes_are_both_crowd_proof_or_both_plain():
     assert plain_of(plain_whole, crowd_region) == (plain_whole, crowd_region.plain)
 
 
-def test_an_upload_whose_frame_crowds_but_picture_does_not_queries_plain_points():
+def test_an_upload_whose_frame_crowds_but_picture_does_not_queries_plain_points(monkeypatch):
     """A light phone screenshot of a dark desk tile: the screen's text crowds the whole
     picture's points, the tile's own do not crowd: the upload keeps both plain passes."""
+    fpmod = importlib.import_module("rempart.signals.fingerprint")
+    passes: dict[str, Features] = {}
+
+    def spy(name, real):
+        def run(*args, **kwargs):
+            passes[name] = real(*args, **kwargs)
+            return passes[name]
+        return run
+
+    monkeypatch.setattr(fpmod, "extract", spy("whole", extract))
+    monkeypatch.setattr(fpmod, "extract_region", spy("box", extract_region))
     names = [name for name, _ in edits.sources()]
-    data = edits.edited(dict(edits.sources())["tile-8"], "screenshot-70", names.index("tile-8"))
-    work = working_copy(_decoded(data))
-    assert extract(work, crowd=True).to_bytes() != extract(work).to_bytes()  # the frame crowds
-    upload = fingerprint(data)
-    assert upload.region_features == extract(work).to_bytes()
+    upload = fingerprint(edits.edited(dict(edits.sources())["tile-8"], "screenshot-70",
+                                      names.index("tile-8")))
+    assert passes["whole"].plain is not None and passes["box"].plain is None
+    # the whole screenshot's points (kept apart from the box's) are its plain pass's
+    assert upload.region_features == passes["whole"].plain.to_bytes()
+    assert upload.features == passes["box"].to_bytes()
 
 
 def test_a_bank_takes_a_box_as_its_pictures_frame_only_when_it_holds_enough_of_it():
