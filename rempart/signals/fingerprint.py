@@ -39,7 +39,8 @@ from rempart.signals.budget import UNLIMITED, MemoryBudget
 from rempart.signals.decode import DEFAULT_JPEG_DRAFT, contiguous_rgb, decode_frames
 from rempart.signals.limits import DEFAULT_LIMITS, Deadline, Limits
 from rempart.signals.features import (BANK_CENTRE, BANK_POINTS, Features, bank_box, bank_set,
-                                      centre, covers_most, extract, extract_region, inside)
+                                      centre, covers_most, extract, extract_region, inside,
+                                      plain_of)
 from rempart.signals.model import STAGE1_NAMES, VARIANT_NAMES, FrameHash, Fingerprint
 from rempart.signals.normalise import content_box, normalised, peel, working_copy
 from rempart.signals.pdq import DIHEDRAL_NAMES, LOW_QUALITY, fast_path_loaded, pdq_dihedral, pdq_hash
@@ -221,7 +222,8 @@ class _FrameHasher:
         # first, so that the pass inside it starts before the hashing, not after; a peeled box
         # (taken before the content box) starts it before the content box is looked for.
         work = working_copy(contiguous_rgb(rgb)) if self.stage1 and not self.frames else None
-        whole = _FEATURES.submit(extract, work) if work is not None else None
+        whole = (_FEATURES.submit(extract, work, crowd=not self.bank) if work is not None
+                 else None)
         region = None
         try:
             small = boxes = None
@@ -245,7 +247,8 @@ class _FrameHasher:
         if region is not None:
             self._region = region.result()
         if whole is not None:
-            self._whole(whole.result())
+            whole_set, self._region = plain_of(whole.result(), self._region)
+            self._whole(whole_set)
             if self.bank:
                 self._bank_set(work)
 
@@ -255,7 +258,7 @@ class _FrameHasher:
         self._box = box
         if box is None or covers_most(box, work.shape):
             return None
-        return _FEATURES.submit(extract_region, work, box, BANK_POINTS)
+        return _FEATURES.submit(extract_region, work, box, BANK_POINTS, crowd=not self.bank)
 
     def _hash(self, rgb: np.ndarray, t: float | None, small: np.ndarray | None,
               boxes: tuple | None) -> None:

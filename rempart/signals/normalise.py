@@ -7,9 +7,14 @@ again, or ``None`` when it finds nothing to undo:
     peel       border peeling that tolerates text in the bars: a caption bar above or below a
                picture, a letterbox with a watermark or a title in it. A side's bar is the run of
                lines from the edge that are each either uniform in the edge colour (>= 97% of
-               pixels) or mostly so (>= ``text_floor``: a line through the caption's text); it ends
-               at the last *uniform* line before the first line that is neither, so a picture's
-               own textured edge is never eaten.
+               pixels), mostly so (>= ``text_floor``: a line through the caption's text) or a
+               line of strokes (>= ``stroke_floor`` in the edge colour, the rest in short runs:
+               a line through dense text, light letters on a dark bar); it ends at the last
+               *uniform* line before the first two lines in a row that are none of these, so a
+               picture's own textured edge is never eaten. A uniform line must also be flat
+               (within ``flat_tolerance`` of its own median colour), and a side that stays
+               bar-coloured to ``max_side`` is read again at ``flat_tolerance``: a dark picture
+               under a dark bar is close to it in colour, but textured where the bar is flat.
     box        content-box detection: the picture inside a screenshot, under a caption, inside a
                meme template. The canvas colour is the median of its outer ring; pixels away from
                it are "ink"; dense ink (>= 60% of a ``DENSE_WINDOW`` neighbourhood) is opened so
@@ -29,7 +34,7 @@ a small picture per query. Boxes are in working-copy pixels (top, bottom, left, 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -53,6 +58,13 @@ class PeelRule:
     tolerance: int = 24
     uniform: float = 0.97
     text_floor: float = 0.55
+    #: a line with less of the bar colour is still text when what is not bar colour comes in
+    #: short runs (strokes: at most ``stroke_run`` of the line's length each, at least 3 runs)
+    stroke_floor: float = 0.3
+    stroke_run: float = 0.1
+    #: a side bar-coloured to ``max_side`` is read again at this tolerance: a picture as dark
+    #: as its dark bar is within ``tolerance`` of it, but textured, where the bar is flat
+    flat_tolerance: int = 8
     max_side: float = 0.40
     min_peel: float = 0.02
     blur_lines: int = 2
@@ -133,21 +145,73 @@ def _bar(rgb: np.ndarray, side: str, cap: int, rule: PeelRule) -> int:
     # Read the lines in chunks until one is neither bar nor text (plus a chunk for the blurred
     # lines after it): a plain page's margin is not read to the cap on every side.
     parts: list[np.ndarray] = []
+    texts: list[np.ndarray] = []
     for start in range(0, cap, _CHUNK):
-        parts.append(_side_near(rgb, side, start, min(cap, start + _CHUNK), colour,
-                                rule.tolerance))
-        if len(parts) > 1 and (parts[-2] < rule.text_floor).any():
+        stop = min(cap, start + _CHUNK)
+        share = _side_near(rgb, side, start, stop, colour, rule.tolerance)
+        parts.append(share)
+        texts.append(_text_lines(rgb, side, start, share, colour, rule))
+        if len(parts) > 1 and len(_ends(np.concatenate(texts)[:1 - len(share)])):
             break
     fraction = np.concatenate(parts)
-    ends = np.flatnonzero(fraction < rule.text_floor)
+    ends = _ends(np.concatenate(texts))
     if not len(ends):
+        if rule.tolerance > rule.flat_tolerance:
+            return _bar(rgb, side, cap, replace(rule, tolerance=rule.flat_tolerance))
         return 0  # bar-coloured to the cap: a flat picture, not a framed one
+    # the last uniform line must be flat too (in its own colour: a bar may join a canvas of a
+    # close colour): a dark picture's dark lines are within the tolerance of a dark bar, but
+    # textured
     uniform = np.flatnonzero(fraction[:ends[0]] >= rule.uniform)
-    run = (int(uniform[-1]) if len(uniform) else 0) + 1
+    last = next((int(k) for k in uniform[::-1]
+                 if _flatness(_line(rgb, side, int(k)), rule.flat_tolerance) >= rule.uniform), 0)
+    run = last + 1
     for _ in range(rule.blur_lines):  # the blurred line where the bar meets the picture
         if run < len(fraction) and fraction[run] >= 0.5:
             run += 1
     return run
+
+
+def _flatness(line: np.ndarray, tolerance: int) -> float:
+    """The share of the pixels of ``line`` (L x 3) within ``tolerance`` of its own median
+    colour in every channel."""
+    own = np.median(line, axis=0).astype(np.int16)
+    return float(np.count_nonzero(_within(line[None], own, tolerance))) / len(line)
+
+
+def _ends(text: np.ndarray) -> np.ndarray:
+    """Where a bar may end: the first of two lines in a row that are not text (one alone may
+    be a line through the text where strokes join, along the letters' bars)."""
+    neither = ~text
+    return np.flatnonzero(neither[:-1] & neither[1:])
+
+
+def _text_lines(rgb: np.ndarray, side: str, start: int, share: np.ndarray, colour: np.ndarray,
+                rule: PeelRule) -> np.ndarray:
+    """Which of the lines ``start:start + len(share)`` from ``side`` may belong to a bar with
+    text: mostly bar-coloured (``text_floor``), or strokes on the bar colour (``stroke_floor``,
+    the rest in at least 3 runs, none longer than ``stroke_run`` of the line). Dense light
+    letters on a dark bar leave under ``text_floor`` of it (their strokes and the JPEG ringing
+    around them), but a picture's line is rarely cut into short runs by the bar's colour."""
+    text = share >= rule.text_floor
+    maybe = np.flatnonzero(~text & (share >= rule.stroke_floor))
+    if not len(maybe):
+        return text
+    # the candidate lines at once (lines x L): each pixel off the bar colour, the length of
+    # the run of such pixels ending there, and the runs' starts
+    off = np.stack([_line(rgb, side, start + int(k)) for k in maybe])
+    off = _within(off, colour, rule.tolerance) == 0
+    at = np.arange(off.shape[1])
+    run = at - np.maximum.accumulate(np.where(off, -1, at), axis=1)
+    starts = off[:, 0].astype(np.int64) + np.count_nonzero(off[:, 1:] & ~off[:, :-1], axis=1)
+    text[maybe] = (starts >= 3) & (run.max(axis=1) <= rule.stroke_run * off.shape[1])
+    return text
+
+
+def _line(rgb: np.ndarray, side: str, k: int) -> np.ndarray:
+    """Line ``k`` from ``side`` (L x 3)."""
+    return {"top": lambda: rgb[k], "bottom": lambda: rgb[-1 - k], "left": lambda: rgb[:, k],
+            "right": lambda: rgb[:, -1 - k]}[side]()
 
 
 def _edge(rgb: np.ndarray, side: str) -> np.ndarray:

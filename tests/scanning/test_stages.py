@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from bench import edits
@@ -88,3 +89,28 @@ def test_distinct_pictures_match_nothing(runtime, bridge):
     for name in edits.SOURCES[1:]:
         out = runtime.scan_media((edits.IMAGES / name).read_bytes())
         assert out.verdict == "allow", name
+
+
+def _tile(k: int) -> np.ndarray:
+    """Tile ``k`` of bench/edits.py's tiled photo (tests/data), as the bench's sources."""
+    tile = Image.fromarray(edits.tiles(672, "left")[k])
+    return np.asarray(tile.resize((480, 480), Image.LANCZOS))
+
+
+@pytest.fixture(scope="module")
+def dim_tile():
+    """A blurred, low-contrast photo tile: its own corners are weak, so an overlay's letters
+    outshine them."""
+    return _tile(4)
+
+
+@pytest.mark.parametrize("edit", ["watermark", "caption-bottom-dark"])
+def test_an_overlay_over_a_dim_picture_does_not_hide_it(runtime, dim_tile, edit):
+    """A watermark's text (or a dark caption bar's letters) takes the strongest corners; the
+    query still finds the picture's own (and peel finds the bar under its text)."""
+    bank(runtime, dim_tile)
+    out = runtime.scan_media(edits.edited(dim_tile, edit, 4), ScanContext("a1"))
+    assert out.result.matches and out.verdict in ("review", "block")
+    assert {m.signal for m in out.result.matches} <= {"orb", "pdq-peeled"}
+    # a distinct tile of the same photo, with the same overlay, matches nothing
+    assert runtime.scan_media(edits.edited(_tile(10), edit, 4)).verdict == "allow"

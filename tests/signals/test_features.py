@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import importlib
+import io
 
+import cv2
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
 from bench import edits
 from rempart.banks.entries import MAX_FEATURE_BYTES
 from rempart.errors import InvalidInput
 from rempart.signals import fingerprint
-from rempart.signals.features import (BANK_CENTRE, BANK_POINTS, BANK_WHOLE, MAX_POINTS, Features,
+from rempart.signals.features import (BANK_CENTRE, BANK_POINTS, BANK_WHOLE, MAX_POINTS,
+                                      QUERY_POINTS, Features,
                                       BANK_BOX_SHARE, bank_box, bank_set, centre, covers_most,
                                       extract, extract_region)
 from rempart.signals.normalise import working_copy
@@ -80,14 +84,14 @@ def test_a_peeled_box_starts_its_orb_pass_before_the_content_box_is_looked_for(m
     framed[bar:-bar] = photo  # white bars above and below: peeled, the box holds ~56%
     events, passes = [], []
 
-    def region(*args):
-        passes.append(extract_region(*args))
+    def region(*args, **kwargs):
+        passes.append(extract_region(*args, **kwargs))
         return passes[-1]
 
     class Pool:  # the feature pool, noting what is started when
-        def submit(self, fn, *args):
+        def submit(self, fn, *args, **kwargs):
             events.append("region pass" if fn is region else "whole pass")
-            return pool.submit(fn, *args)
+            return pool.submit(fn, *args, **kwargs)
 
     pool, real_box = fpmod._FEATURES, fpmod.content_box
     monkeypatch.setattr(fpmod, "_FEATURES", Pool())
@@ -191,7 +195,119 @@ def test_only_banking_pays_for_the_centres_pass(monkeypatch):
     top, bottom, left, right = box  # the centre's points lie in the centre
     assert (kept.xy[BANK_WHOLE:, 0] >= left).all() and (kept.xy[BANK_WHOLE:, 0] <= right).all()
     assert (kept.xy[BANK_WHOLE:, 1] >= top).all() and (kept.xy[BANK_WHOLE:, 1] <= bottom).all()
-    assert banked.features == upload.features  # the upload's own points are unchanged
+    # the bank keeps the plain pass's points; an upload's are the query pass's (``crowd``)
+    work = working_copy(_decoded(data))
+    assert banked.features == extract(work).to_bytes()
+    assert upload.features == extract(work, crowd=True).to_bytes()
+
+
+def _decoded(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def test_a_querys_points_are_not_all_taken_by_an_overlays_letters():
+    """A watermark's letters over a dim photo, as an upload decodes: ORB's strongest corners
+    are the letters'; a query's pass keeps more points of the photo itself."""
+    tile = np.asarray(Image.fromarray(edits.tiles(672, "left")[4]).resize((480, 480),
+                                                                          Image.LANCZOS))
+    marked = edits.watermark(tile, np.random.default_rng(4))
+    work = working_copy(_decoded(edits.encode(marked)))
+    # where the overlay changed the picture, and ORB's patch around it
+    changed = (np.abs(marked.astype(int) - tile.astype(int)).max(axis=2) > 10).astype(np.uint8)
+    near = cv2.dilate(changed, np.ones((15, 15), np.uint8)).astype(bool)
+    on_overlay = lambda f: near[f.xy[:, 1].astype(int), f.xy[:, 0].astype(int)]
+    plain, query = extract(work), extract(work, crowd=True)
+    assert len(query) == len(plain) == QUERY_POINTS
+    # the overlay and its surroundings are 14% of the picture, and take nearly every point
+    assert near.mean() < 0.2 and on_overlay(plain).mean() > 0.9
+    assert (~on_overlay(query)).sum() > 10 * max(1, (~on_overlay(plain)).sum())
+
+
+def test_points_crowd_when_the_cell_cap_would_drop_most_of_them():
+    """``crowded``: the share of points beyond their cell's ``CROWD_CAP`` strongest, against
+    ``CROWDED_SHARE``; the points' strength decides which of a cell's are kept."""
+    from rempart.signals.features import CROWD_CAP, CROWD_GRID, CROWDED_SHARE, crowded
+
+    shape = (512, 512)
+    step = 512 / CROWD_GRID
+    def points(per_cell: list[int]) -> list:
+        kps = []
+        for cell, n in enumerate(per_cell):
+            cy, cx = divmod(cell, CROWD_GRID)
+            kps += [cv2.KeyPoint((cx + 0.5) * step, (cy + 0.5) * step, 31, -1, 1.0 + i)
+                    for i in range(n)]
+        return kps
+
+    cells = CROWD_GRID * CROWD_GRID
+    assert not crowded([], shape)
+    assert not crowded(points([CROWD_CAP] * cells), shape)  # spread: none dropped
+    assert crowded(points([200] * 4 + [0] * (cells - 4)), shape)  # a watermark's letters
+    # at the threshold: 20 cells each with the cap and n more, dropping exactly the share
+    extra = round(CROWD_CAP * CROWDED_SHARE / (1 - CROWDED_SHARE))
+    assert crowded(points([CROWD_CAP + extra] * 20 + [0] * (cells - 20)), shape)
+    assert not crowded(points([CROWD_CAP + extra - 1] * 20 + [0] * (cells - 20)), shape)
+
+
+def test_a_query_pays_for_the_crowd_proof_choice_only_when_its_points_crowd():
+    """A textured photo's plain points are spread: its query pass is the plain pass (the bank's
+    points, no second detection); a watermark over a dim tile crowds them: the query's
+    points are chosen cell by cell and differ."""
+    from rempart.signals.features import _orb_detector, crowded
+
+    photo = working_copy(edits.load(edits.IMAGES / "bridge-mods/aaa-orig.jpg"))
+    tile = np.asarray(Image.fromarray(edits.tiles(672, "left")[4]).resize((480, 480),
+                                                                          Image.LANCZOS))
+    marked = working_copy(_decoded(edits.encode(edits.watermark(tile,
+                                                                 np.random.default_rng(4)))))
+    def plain_crowded(work):
+        grey = cv2.cvtColor(work, cv2.COLOR_RGB2GRAY)
+        grey = cv2.resize(grey, (512, round(512 * grey.shape[0] / grey.shape[1])))
+        return crowded(_orb_detector(3 * QUERY_POINTS // 2).detect(grey, None), grey.shape)
+    assert not plain_crowded(photo) and plain_crowded(marked)
+    assert extract(photo, crowd=True).to_bytes() == extract(photo).to_bytes()
+    assert extract(marked, crowd=True).to_bytes() != extract(marked).to_bytes()
+
+
+def test_a_querys_two_passes_are_both_crowd_proof_or_both_plain():
+    """``plain_of``: the whole picture's pass and its content box's are taken as they are when
+    both made the crowd-proof choice or neither did; mixed, both plain."""
+    from rempart.signals.features import plain_of
+
+    def pass_(n: int, crowd: bool) -> Features:
+        f = Features(100, 100, np.full((n, 2), 50, np.float32), np.full((n, 32), n, np.uint8))
+        return Features(100, 100, f.xy[:1], f.desc[:1], f) if crowd else f
+
+    plain_whole, plain_region = pass_(3, False), pass_(4, False)
+    crowd_whole, crowd_region = pass_(5, True), pass_(6, True)
+    assert plain_of(plain_whole, plain_region) == (plain_whole, plain_region)
+    assert plain_of(crowd_whole, crowd_region) == (crowd_whole, crowd_region)
+    assert plain_of(crowd_whole, None) == (crowd_whole, None)  # no box: nothing to agree with
+    assert plain_of(crowd_whole, plain_region) == (crowd_whole.plain, plain_region)
+    assert plain_of(plain_whole, crowd_region) == (plain_whole, crowd_region.plain)
+
+
+def test_an_upload_whose_frame_crowds_but_picture_does_not_queries_plain_points(monkeypatch):
+    """A light phone screenshot of a dark desk tile: the screen's text crowds the whole
+    picture's points, the tile's own do not crowd: the upload keeps both plain passes."""
+    fpmod = importlib.import_module("rempart.signals.fingerprint")
+    passes: dict[str, Features] = {}
+
+    def spy(name, real):
+        def run(*args, **kwargs):
+            passes[name] = real(*args, **kwargs)
+            return passes[name]
+        return run
+
+    monkeypatch.setattr(fpmod, "extract", spy("whole", extract))
+    monkeypatch.setattr(fpmod, "extract_region", spy("box", extract_region))
+    names = [name for name, _ in edits.sources()]
+    upload = fingerprint(edits.edited(dict(edits.sources())["tile-8"], "screenshot-70",
+                                      names.index("tile-8")))
+    assert passes["whole"].plain is not None and passes["box"].plain is None
+    # the whole screenshot's points (kept apart from the box's) are its plain pass's
+    assert upload.region_features == passes["whole"].plain.to_bytes()
+    assert upload.features == passes["box"].to_bytes()
 
 
 def test_a_bank_takes_a_box_as_its_pictures_frame_only_when_it_holds_enough_of_it():

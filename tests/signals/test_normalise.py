@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
 from bench import edits
 from rempart.errors import InvalidInput
 from rempart.signals import hamming
-from rempart.signals.normalise import content_box, normalised, peel, straighten, working_copy
+from rempart.signals.normalise import (DEFAULT_PEEL, content_box, normalised, peel, straighten,
+                                       working_copy)
 from rempart.signals.pdq import pdq_hash
 from rempart.signals.trim import content_box as trim_box
 
@@ -34,6 +38,45 @@ def test_peel_goes_through_the_text_of_a_caption_bar(bridge, where, dark):
     assert (top, bottom) in {(bar + d, captioned.shape[0]) for d in range(3)} | \
         {(0, h - d) for d in range(3)}
     assert _near(captioned[top:bottom, left:right], bridge) <= 31
+
+
+def _under_a_dark_bar(picture: np.ndarray, bar: int = 80) -> np.ndarray:
+    """``picture`` above a black bar holding a line of large, dense light letters, as a JPEG
+    upload decodes (the ringing around the letters is part of what peel reads)."""
+    h, w = picture.shape[:2]
+    canvas = Image.new("RGB", (w, h + bar), (0, 0, 0))
+    canvas.paste(Image.fromarray(picture), (0, 0))
+    ImageDraw.Draw(canvas).text((6, h + bar // 4), "mmmm wwww mmmm wwww mmmm wwww mmmm",
+                                fill=(255, 255, 255), font=edits.font(bar // 2))
+    return np.asarray(Image.open(io.BytesIO(edits.encode(np.asarray(canvas)))).convert("RGB"))
+
+
+def _bar_share(rgb: np.ndarray, rows: slice, tolerance: int) -> np.ndarray:
+    """Per row, the share of pixels within ``tolerance`` of black in every channel."""
+    return (rgb[rows].max(axis=2) <= tolerance).mean(axis=1)
+
+
+def test_peel_goes_through_dense_light_letters_on_a_dark_bar(bridge):
+    framed = _under_a_dark_bar(bridge)
+    h = bridge.shape[0]
+    # the letters leave under text_floor of their rows in the bar's colour: strokes, not a line
+    # mostly in the bar's colour, tell the bar from the picture
+    rule = DEFAULT_PEEL
+    assert _bar_share(framed, slice(h, None), rule.tolerance).min() < rule.text_floor
+    top, bottom, left, right = peel(framed)
+    assert (top, left, right) == (0, 0, framed.shape[1]) and h - 2 <= bottom <= h
+
+
+def test_peel_finds_a_dark_bar_under_a_picture_as_dark(bridge):
+    dark = (bridge // 5 + 4).astype(np.uint8)  # textured, but mostly within the tolerance of black
+    framed = _under_a_dark_bar(dark)
+    h = dark.shape[0]
+    # its last rows pass, on the whole, for the bar at the tolerance: only their texture tells
+    # them from the bar's flat lines
+    rule = DEFAULT_PEEL
+    assert _bar_share(framed, slice(h - 40, h), rule.tolerance).mean() > rule.text_floor
+    top, bottom, left, right = peel(framed)
+    assert h - 2 <= bottom <= h and top == 0
 
 
 def test_peel_leaves_a_picture_without_bars_alone(bridge):
