@@ -24,8 +24,9 @@ Pure (numpy + OpenCV + numba kernels in ``_feature_kernels``, no database). Two 
    by RANSAC (OpenCV ``estimateAffinePartial2D``), in a second round on the pairs the first
    left out when the first gathered ``MIN_INLIERS`` but failed the rules below (a cluster of
    repeated corners can outvote the true fit; the prescreen does the same at ``MIN_SCREEN``). The item matches only when
-   - at least ``MIN_INLIERS`` correspondences agree with the transform (distinct pictures with
-     spread-out inliers reached at most 10 over 1.2 million pairs: bench/pdq_misses.py),
+   - at least ``MIN_INLIERS`` correspondences agree with the transform (over 1.2 million
+     distinct pairs, bench/pdq_misses.py, none passes the spread rules below at all; at most
+     10-21 did before ``_one_to_one``, a corner found many times counted each time),
    - the inliers are spread over the part of the banked picture the query shows: their convex
      hull covers at least ``MIN_SPREAD`` of it and they fall in at least ``MIN_CELLS`` of its
      3 x 3 grid cells (a shared logo, a watermark or a line of text alone never matches: a
