@@ -71,7 +71,7 @@ def in_view(banked: Features, query: Features) -> int:
     """Banked points inside the part of the banked picture the query shows, under the fit of
     all ratio-test pairs (0 when there is none)."""
     nearest, d1, d2 = fi._kernels().nearest_two(fi._words(query.desc), fi._words(banked.desc))
-    good = np.flatnonzero((d1 < fi.RATIO * d2) & (d1 <= fi.NEAR))
+    good = fi._one_to_one(np.flatnonzero((d1 < fi.RATIO * d2) & (d1 <= fi.NEAR)), nearest, d1)
     if len(good) < 4:
         return 0
     import cv2
@@ -97,7 +97,8 @@ def why(bank: Bank, item_entry: dict[int, int], data: bytes, item: int) -> dict:
     banked = index._items[entry]
     rank, votes, screen, listed = ranking(index, probe, entry)
     nearest, d1, d2 = fi._kernels().nearest_two(fi._words(query.desc), fi._words(banked.desc))
-    ratio = int(((d1 < fi.RATIO * d2) & (d1 <= fi.NEAR)).sum())
+    ratio = len(fi._one_to_one(np.flatnonzero((d1 < fi.RATIO * d2) & (d1 <= fi.NEAR)),
+                               nearest, d1))
     v = fi.verify(banked, query)
     if not listed:
         lost = "shortlist"

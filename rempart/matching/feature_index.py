@@ -19,12 +19,14 @@ Pure (numpy + OpenCV + numba kernels in ``_feature_kernels``, no database). Two 
    screened by a RANSAC fit on the index's own pairs, and the ``SHORTLIST`` best go on. Lists longer than ``BUSY_LIST`` or 4 times the mean length
    (flat-area descriptors every picture has) are skipped: the tables drop them when built.
 2. Verification. The query's descriptors are matched to the item's (nearest neighbour, Lowe's
-   ratio ``RATIO``), and a similarity transform (rotation, uniform scale, translation) is fitted
+   ratio ``RATIO``; each banked point keeps only its nearest query point, ``_one_to_one``: a
+   corner the query finds at several pyramid levels is one correspondence), and a similarity transform (rotation, uniform scale, translation) is fitted
    by RANSAC (OpenCV ``estimateAffinePartial2D``), in a second round on the pairs the first
    left out when the first gathered ``MIN_INLIERS`` but failed the rules below (a cluster of
    repeated corners can outvote the true fit; the prescreen does the same at ``MIN_SCREEN``). The item matches only when
-   - at least ``MIN_INLIERS`` correspondences agree with the transform (distinct pictures with
-     spread-out inliers reached at most 10 over 1.2 million pairs: bench/pdq_misses.py),
+   - at least ``MIN_INLIERS`` correspondences agree with the transform (over 1.2 million
+     distinct pairs, bench/pdq_misses.py, none passes the spread rules below at all; at most
+     10-21 did before ``_one_to_one``, a corner found many times counted each time),
    - the inliers are spread over the part of the banked picture the query shows: their convex
      hull covers at least ``MIN_SPREAD`` of it and they fall in at least ``MIN_CELLS`` of its
      3 x 3 grid cells (a shared logo, a watermark or a line of text alone never matches: a
@@ -360,7 +362,7 @@ def verify(banked: Features, query: Features, pairs: int = 4) -> Verification:
     if len(banked) < 4 or len(query) < 4:
         return Verification(0, 0.0, 0, None)
     nearest, d1, d2 = _kernels().nearest_two(_words(query.desc), _words(banked.desc))
-    good = np.flatnonzero((d1 < RATIO * d2) & (d1 <= NEAR))
+    good = _one_to_one(np.flatnonzero((d1 < RATIO * d2) & (d1 <= NEAR)), nearest, d1)
     if len(good) < max(4, pairs):
         return Verification(len(good), 0.0, 0, None)
     src = banked.xy[nearest[good]]
@@ -378,6 +380,19 @@ def verify(banked: Features, query: Features, pairs: int = 4) -> Verification:
     if second.match is not None:
         return second
     return max((first, second), key=lambda v: (_spread_ok(v), v.inliers))
+
+
+def _one_to_one(good: np.ndarray, nearest: np.ndarray, d1: np.ndarray) -> np.ndarray:
+    """The query points of ``good`` (ascending) that are their banked point's nearest query
+    point: each banked point pairs with one query point. A corner found at several pyramid
+    levels of the query, or by both of its passes, is one correspondence, not several (ten
+    query points at one corner of a distinct graphic all paired with one banked corner and,
+    with two other spots, made 21 inliers spread over a triangle)."""
+    if not len(good):
+        return good
+    order = good[np.lexsort((good, d1[good]))]  # nearest first, then the query's order
+    _, first = np.unique(nearest[order], return_index=True)
+    return np.sort(order[first])
 
 
 def _spread_ok(v: Verification) -> bool:

@@ -281,6 +281,26 @@ def test_a_blurred_tiles_crop_of_a_fifth_per_side_matches_what_a_bank_keeps():
     assert verify(Features.from_bytes(banked.features).head(500), query).match is None
 
 
+def test_a_banked_point_pairs_with_one_query_point_however_often_the_query_finds_it():
+    """A corner found at several pyramid levels of the query, or by both of its passes, is
+    one correspondence: 12 banked corners each found three times by the query (a pixel
+    apart) are 12 inliers, not 36, and do not match; 30 distinct ones found three times
+    each are 30 and do."""
+    rng = np.random.default_rng(13)
+
+    def thrice(n: int):
+        xy = rng.uniform(20, 490, (n, 2))
+        banked, once = _pairs_features(rng, xy, xy + 5)
+        jitter = rng.uniform(-1, 1, (3 * n, 2)).astype(np.float32)
+        query = Features(512, 512, np.tile(once.xy, (3, 1)) + jitter, np.tile(once.desc, (3, 1)))
+        return verify(banked, query)
+
+    few = thrice(12)
+    assert few.inliers == 12 and few.match is None
+    many = thrice(30)
+    assert many.inliers == 30 and many.match is not None
+
+
 def test_confirm_fits_nothing_when_too_few_pairs_pass_the_ratio_test(fits):
     from rempart.matching import feature_index as fi
 
