@@ -167,9 +167,10 @@ def extract_region(work: np.ndarray, box: tuple[int, int, int, int],
 
 def plain_of(whole: Features, region: Features | None) -> tuple[Features, Features | None]:
     """A query's two passes (the whole picture's and its content box's), both crowd-proof or
-    both plain: when one made the crowd-proof choice and the other did not, both plain. Mixed,
-    a graphic under a shared logo reached 21 spread inliers against another banked under it
-    (threshold 24; 10 at most either way), as the whole pass's choice alone had reached 24."""
+    both plain: when one made the crowd-proof choice and the other did not, both plain. A
+    screenshot's text can crowd the whole picture's points while the picture inside it does
+    not: a dark tile whose banked points sit on one bright spot kept its light 70% screenshot
+    (bench/pdq_misses.py: 0.92 to 1.00) only with its plain points in both passes."""
     if region is None or (whole.plain is None) == (region.plain is None):
         return whole, region
     return (whole if whole.plain is None else whole.plain,
@@ -266,7 +267,7 @@ def _orb_passes(grey: np.ndarray, points: int, crowd: bool = False):
     most ``CROWD_CAP`` (``_uncrowded``), then among the others when that is not enough, and
     compute descriptors for the chosen points only. That second pass costs about 5 ms of CPU
     more (detecting 5,000, a second pyramid): paid on every query, it took the upload p50
-    from main's 3.8x PDQ's path to 4.0-4.6x; and the plain points of a picture that does not
+    from 3.8x PDQ's path to 4.0-4.6x; and the plain points of a picture that does not
     crowd are the bank's own (a dark tile whose banked points sit on one bright spot kept its light
     70% screenshot only with them)."""
     empty = np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
