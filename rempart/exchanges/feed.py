@@ -102,7 +102,7 @@ def feed_page(session: Session, partner: Partner, after: int, limit: int,
     ``after_entry``: go on inside the range change numbered ``after + 1`` after that entry
     (None: a consumer that does not know ranges; a range is then served whole)."""
     if after < 0 or not 1 <= limit <= MAX_LIMIT or (after_entry or 0) < 0:
-        raise InvalidInput(f"after must be >= 0 and limit between 1 and {MAX_LIMIT}")
+        raise InvalidInput(f"after and after_entry must be >= 0 and limit between 1 and {MAX_LIMIT}")
     conn = session.connection()
     rows = changes.read(conn, after=after, limit=limit + 1, kind="entry")
     shared = set(partner.banks)

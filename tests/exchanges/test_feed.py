@@ -197,3 +197,6 @@ def test_a_bulk_import_is_listed_once_across_pages_that_stop_inside_its_range(ru
                         "&limit=3", headers=auth).json()
     assert not {i["id"] for i in first["items"]} & {i["id"] for i in second["items"]}
     assert len(first["items"]) == len(second["items"]) == 3
+    # a negative cursor inside a range is refused, naming the parameter
+    bad = client.get(f"/v1/exchange/feed?after={stop[0]}&after_entry=-1&limit=3", headers=auth)
+    assert bad.status_code == 422 and "after_entry" in bad.text
