@@ -49,8 +49,12 @@ class Applied:
     new_entries: int = 0
 
 
+#: what every entry an exchange added says it was added by, before the exchange's name
+ADDED_BY_PREFIX = "exchange:"
+
+
 def added_by(exchange: Exchange) -> str:
-    return f"exchange:{exchange.name}"
+    return f"{ADDED_BY_PREFIX}{exchange.name}"
 
 
 def apply_batch(session: Session, exchange: Exchange, bank: Bank,
@@ -155,7 +159,7 @@ def _withdraw(session: Session, exchange: Exchange, entry_ids: set[int]) -> None
         orphans += [e for e in chunk if e not in still]
     # an entry a person banked (or a reviewer already disabled) is left as it is
     banks.disable_entries(session, orphans, reason=WITHDRAWN + exchange.name,
-                          where=BankEntry.added_by.startswith("exchange:"))
+                          where=BankEntry.added_by.startswith(ADDED_BY_PREFIX))
 
 
 def live_counts(session: Session) -> dict[int, tuple[int, int]]:

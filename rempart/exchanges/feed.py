@@ -22,7 +22,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from rempart.banks import service as banks
@@ -31,6 +31,7 @@ from rempart.banks.models import Bank, BankEntry
 from rempart.banks.replica import GAP_WATCH_SECONDS
 from rempart.errors import AuthError, Conflict, InvalidInput, NotFound, shown
 from rempart.exchanges import credentials
+from rempart.exchanges.apply import ADDED_BY_PREFIX
 from rempart.exchanges.models import ExchangePartner
 from rempart.exchanges.protocols.feed import KEY_PREFIX, MAX_LIMIT, feed_body, signature
 from rempart.exchanges.vocab import NAME
@@ -106,10 +107,12 @@ def feed_page(session: Session, partner: Partner, after: int, limit: int,
     conn = session.connection()
     rows = changes.read(conn, after=after, limit=limit + 1, kind="entry")
     shared = set(partner.banks)
-    # what a partner may read of a range is filtered in the query (a range's other entries
-    # take no room in the page); a single change's entry is checked below, as before
+    # what a partner may read, in the queries (a range's other entries take no room in the
+    # page): its shared banks' entries, not videos, not what came from an exchange (compared
+    # exactly: SQLite's LIKE, behind ``startswith``, ignores case)
     listed = and_(BankEntry.bank_id.in_(select(Bank.id).where(Bank.name.in_(sorted(shared)))),
-                  BankEntry.signal_type != "vpdq", ~BankEntry.added_by.startswith("exchange:"))
+                  BankEntry.signal_type != "vpdq",
+                  func.substr(BankEntry.added_by, 1, len(ADDED_BY_PREFIX)) != ADDED_BY_PREFIX)
     budget, served = limit, []  # (seq, entry id) in feed order
     next_seq, next_entry, stopped = after, 0, False
     for change in rows[:limit]:
@@ -149,9 +152,8 @@ def feed_page(session: Session, partner: Partner, after: int, limit: int,
     for i in range(0, len(ids), 500):
         for entry, bank_name in session.execute(
                 select(BankEntry, Bank.name).join(Bank, Bank.id == BankEntry.bank_id)
-                .where(BankEntry.id.in_(ids[i:i + 500]))):
-            if bank_name in shared and entry.signal_type != "vpdq" and not entry.added_by.startswith("exchange:"):
-                entries[entry.id] = (entry, bank_name)
+                .where(BankEntry.id.in_(ids[i:i + 500]), listed)):
+            entries[entry.id] = (entry, bank_name)
     items, seen = [], set()
     for _seq, ref in reversed(served):  # each entry once, at its latest change, in seq order
         if ref in entries and ref not in seen:

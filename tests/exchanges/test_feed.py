@@ -53,6 +53,13 @@ def test_the_feed_is_signed_paged_and_limited_to_the_shared_banks(runtime):
         banks.disable_entry(s, entry.id, reason="false positive")
     tail = client.get(f"/v1/exchange/feed?after={rest['next']}", headers=auth).json()
     assert [(i["op"], i["value"]) for i in tail["items"]] == [("delete", pdq(1))] and not tail["more"]
+    # what came from an exchange is never passed on (the prefix compared exactly, on SQLite too)
+    with runtime.db.session() as s:
+        bank = banks.get_bank(s, "shared")
+        banks.add_entries(s, bank, [NewEntry("pdq", pdq(60))], added_by="exchange:upstream")
+        banks.add_entries(s, bank, [NewEntry("pdq", pdq(61))], added_by="Exchange:a person")
+    later = client.get(f"/v1/exchange/feed?after={tail['next']}", headers=auth).json()
+    assert [i["value"] for i in later["items"]] == [pdq(61)]
     # no key, an API token's shape, a wrong or revoked key: 401 problems
     assert client.get("/v1/exchange/feed").status_code == 401
     assert client.get("/v1/exchange/feed", headers={"Authorization": "Bearer rpx_wrong"}).status_code == 401
