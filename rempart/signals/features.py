@@ -64,7 +64,7 @@ SCALE_STEP = 1.2
 REUSE_SHARE = 1 / SCALE_STEP
 MAX_POINTS = 2000
 #: a query's ORB pass (``crowd=True``) detects this many candidates and chooses first among
-#: the ``CROWD_CAP`` strongest of each cell of a ``CROWD_GRID`` x ``CROWD_GRID`` grid (``_orb``)
+#: the ``CROWD_CAP`` strongest of each cell of a ``CROWD_GRID`` x ``CROWD_GRID`` grid (``_orb_passes``)
 QUERY_DETECT = 5000
 CROWD_GRID, CROWD_CAP = 16, 4
 #: a query's plain pass is crowded (``crowded``) when that cap would drop at least this share of
@@ -128,7 +128,7 @@ class Features:
 def extract(work: np.ndarray, points: int = QUERY_POINTS, crowd: bool = False) -> Features:
     """ORB features of the working copy ``work`` (H x W x 3 uint8), found on it scaled so its
     longer side is ``FEATURE_SIDE`` (a small picture is enlarged: ORB's patches need room);
-    positions are in ``work``'s pixels. ``crowd``: a query's pass (``_orb``)."""
+    positions are in ``work``'s pixels. ``crowd``: a query's pass (``_orb_passes``)."""
     grey = _grey(work)
     h, w = grey.shape
     scale = FEATURE_SIDE / max(h, w)
@@ -147,7 +147,7 @@ def extract_region(work: np.ndarray, box: tuple[int, int, int, int],
                    points: int = REGION_POINTS, crowd: bool = False) -> Features | None:
     """ORB features of the ``(top, bottom, left, right)`` part of ``work``, enlarged to the
     working size, with positions in ``work``'s pixels; ``None`` for a box too small.
-    ``crowd``: a query's pass (``_orb``)."""
+    ``crowd``: a query's pass (``_orb_passes``)."""
     top, bottom, left, right = box
     grey = _grey(work)[top:bottom, left:right]
     bh, bw = grey.shape
@@ -241,11 +241,6 @@ def _grey(work: np.ndarray) -> np.ndarray:
     if not isinstance(work, np.ndarray) or work.ndim != 3 or work.shape[2] != 3 or work.dtype != np.uint8:
         raise InvalidInput("features expect an H x W x 3 uint8 array")
     return cv2.cvtColor(np.ascontiguousarray(work), cv2.COLOR_RGB2GRAY)
-
-
-def _orb(grey: np.ndarray, points: int, crowd: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """The points ``_orb_passes`` chose (its plain pass's left out)."""
-    return _orb_passes(grey, points, crowd)[0]
 
 
 def _orb_passes(grey: np.ndarray, points: int, crowd: bool = False):

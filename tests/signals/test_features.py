@@ -332,12 +332,12 @@ def test_a_low_contrast_pictures_bright_band_is_not_banked_as_its_picture():
 
 
 def test_one_orb_pass_gives_the_points_of_detecting_choosing_then_computing():
-    """``_orb`` detects and describes in one pass, then keeps the chosen points: the same points,
+    """``_orb_passes`` detects and describes in one pass, then keeps the chosen points: the same points,
     descriptors and order as detecting, choosing (``_spread_rows``) and describing only those
     (OpenCV lists described points by pyramid level)."""
     import cv2
 
-    from rempart.signals.features import _EDGE, _orb, _spread_rows
+    from rempart.signals.features import _EDGE, _orb_passes, _spread_rows
 
     rng = np.random.default_rng(5)
     pictures = [edits.load(edits.IMAGES / name) for name in edits.SOURCES[:4]]
@@ -352,6 +352,6 @@ def test_one_orb_pass_gives_the_points_of_detecting_choosing_then_computing():
         kps, desc = orb.compute(grey, chosen)
         levels = [k.octave for k in kps]
         assert levels == sorted(levels) and len(kps) == min(points, len(chosen))
-        xy, got = _orb(grey, points)
+        xy, got = _orb_passes(grey, points)[0]
         assert np.array_equal(xy, cv2.KeyPoint_convert(kps).astype(np.float32))
         assert np.array_equal(got, desc)
