@@ -57,6 +57,12 @@ def added_by(exchange: Exchange) -> str:
     return f"{ADDED_BY_PREFIX}{exchange.name}"
 
 
+def from_exchange():
+    """The SQL test "this bank entry was added by an exchange", the prefix compared exactly
+    (SQLite's LIKE, behind ``startswith``, ignores case: a person named "Exchange:x" is a person)."""
+    return func.substr(BankEntry.added_by, 1, len(ADDED_BY_PREFIX)) == ADDED_BY_PREFIX
+
+
 def apply_batch(session: Session, exchange: Exchange, bank: Bank,
                 records: Sequence[Upstream]) -> Applied:
     """Apply ``records`` (see the module doc); returns what changed and what was refused."""
@@ -159,7 +165,7 @@ def _withdraw(session: Session, exchange: Exchange, entry_ids: set[int]) -> None
         orphans += [e for e in chunk if e not in still]
     # an entry a person banked (or a reviewer already disabled) is left as it is
     banks.disable_entries(session, orphans, reason=WITHDRAWN + exchange.name,
-                          where=BankEntry.added_by.startswith(ADDED_BY_PREFIX))
+                          where=from_exchange())
 
 
 def live_counts(session: Session) -> dict[int, tuple[int, int]]:

@@ -22,7 +22,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from rempart.banks import service as banks
@@ -31,7 +31,7 @@ from rempart.banks.models import Bank, BankEntry
 from rempart.banks.replica import GAP_WATCH_SECONDS
 from rempart.errors import AuthError, Conflict, InvalidInput, NotFound, shown
 from rempart.exchanges import credentials
-from rempart.exchanges.apply import ADDED_BY_PREFIX
+from rempart.exchanges.apply import from_exchange
 from rempart.exchanges.models import ExchangePartner
 from rempart.exchanges.protocols.feed import KEY_PREFIX, MAX_LIMIT, feed_body, signature
 from rempart.exchanges.vocab import NAME
@@ -109,10 +109,10 @@ def feed_page(session: Session, partner: Partner, after: int, limit: int,
     shared = set(partner.banks)
     # what a partner may read, in the queries (a range's other entries take no room in the
     # page): its shared banks' entries, not videos, not what came from an exchange (compared
-    # exactly: SQLite's LIKE, behind ``startswith``, ignores case)
+    # exactly)
     listed = and_(BankEntry.bank_id.in_(select(Bank.id).where(Bank.name.in_(sorted(shared)))),
                   BankEntry.signal_type != "vpdq",
-                  func.substr(BankEntry.added_by, 1, len(ADDED_BY_PREFIX)) != ADDED_BY_PREFIX)
+                  ~from_exchange())
     budget, served = limit, []  # (seq, entry id) in feed order
     next_seq, next_entry, stopped = after, 0, False
     for change in rows[:limit]:

@@ -240,7 +240,8 @@ def test_a_withdrawal_leaves_what_a_person_banked_or_a_reviewer_disabled_as_they
         server.put(f"img-{i}", [("pdq", pdq(i))])
     server.settle()
     add_source(runtime, server, "ncmec", "ncmec-list")
-    runtime.add_entries("ncmec-list", [banks.NewEntry("pdq", pdq(2))], added_by="alice")  # a person vouches
+    runtime.add_entries("ncmec-list", [banks.NewEntry("pdq", pdq(2))], added_by="Exchange:alice")  # a person vouches
+    # (named like an exchange in another case: the origin is compared exactly)
     sync(runtime, "ncmec")
     with runtime.db.session() as s:
         banks.disable_entry(s, _entry(s, pdq(0)).id, reason="false positive")
