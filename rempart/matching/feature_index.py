@@ -388,12 +388,15 @@ def _within(m: np.ndarray, src: np.ndarray, dst: np.ndarray, tolerance: float) -
 
 def _similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """The similarity (rotation, uniform scale, shift) mapping ``src`` nearest to ``dst`` in
-    least squares, as a 2 x 3 matrix [[a, -b, x], [b, a, y]]."""
-    x, y = src[:, 0].astype(np.float64), src[:, 1].astype(np.float64)
-    one, zero = np.ones_like(x), np.zeros_like(x)
-    rows = np.concatenate([np.stack([x, -y, one, zero], 1), np.stack([y, x, zero, one], 1)])
-    a, b, tx, ty = np.linalg.lstsq(rows, np.concatenate([dst[:, 0], dst[:, 1]]), rcond=None)[0]
-    return np.array([[a, -b, tx], [b, a, ty]])
+    least squares, as a 2 x 3 matrix [[a, -b, x], [b, a, y]] (closed form: about the points'
+    means, a and b are the dot and cross products of the two point sets over ``src``'s norm)."""
+    s0, d0 = src.mean(axis=0, dtype=np.float64), dst.mean(axis=0, dtype=np.float64)
+    s, d = src - s0, dst - d0
+    norm = max(float((s * s).sum()), 1e-12)
+    a = float((s * d).sum()) / norm
+    b = float((s[:, 0] * d[:, 1] - s[:, 1] * d[:, 0]).sum()) / norm
+    return np.array([[a, -b, d0[0] - a * s0[0] + b * s0[1]],
+                     [b, a, d0[1] - b * s0[0] - a * s0[1]]])
 
 
 def _fields(m: FeatureMatch) -> tuple:

@@ -360,3 +360,17 @@ def test_the_prescreen_keeps_a_true_fit_whose_pairs_crowd_on_one_bright_spot():
     # the true pairs (the spot's 120 and the 6 far ones; a noisy one or two may fall out),
     # where RANSAC's own inliers made 0 (the spot alone, 3 cells) in a third of them
     assert min(scores) >= 124
+
+
+def test_the_least_squares_similarity_recovers_a_turn_a_scale_and_a_shift():
+    from rempart.matching import feature_index as fi
+
+    rng = np.random.default_rng(3)
+    src = rng.uniform(0, 480, (30, 2)).astype(np.float32)
+    angle, scale = np.radians(7.0), 0.56
+    a, b = scale * np.cos(angle), scale * np.sin(angle)
+    m = np.array([[a, -b, 6.0], [b, a, 50.0]])
+    dst = (src @ m[:, :2].T + m[:, 2]).astype(np.float32)
+    assert np.allclose(fi._similarity(src, dst), m, atol=1e-3)
+    assert fi._within(m, src, dst + [0, 2.5], 3.0).all()
+    assert not fi._within(m, src, dst + [0, 3.5], 3.0).any()
