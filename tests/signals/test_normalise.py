@@ -125,3 +125,34 @@ def test_normalisers_refuse_what_is_not_a_picture():
                 f(bad)
     tiny = np.zeros((8, 8, 3), np.uint8)
     assert peel(tiny) is None and content_box(tiny) is None and straighten(tiny) is None
+
+
+def test_peels_numba_scan_is_the_numpy_one(bridge):
+    """``_bar_kernel`` (numba, line by line) finds the bar ``_bar`` (numpy, in chunks) finds:
+    bars with text (light and dark, dense and sparse letters), pictures as dark as their bar,
+    flat graphics read again at the flat tolerance, bar-less photos; every side."""
+    from rempart.signals import normalise
+
+    rng, rule, runs = np.random.default_rng(12), DEFAULT_PEEL, []
+    dark = (bridge // 5 + 4).astype(np.uint8)
+    pictures = [bridge, _under_a_dark_bar(bridge), _under_a_dark_bar(dark),
+                edits.caption(bridge, rng, "top"), edits.caption(bridge, rng, "bottom", True),
+                edits.screenshot(bridge, rng, 0.7), edits.screenshot(bridge, rng, 0.5, True)]
+    pictures += [edits.graphic(rng) for _ in range(12)] + [edits.text_heavy(rng) for _ in range(4)]
+    for k in range(24):  # noise in a bar of one colour, with strokes in some of its lines
+        h, w = (int(v) for v in rng.integers(20, 200, 2))
+        a = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        bar = int(rng.integers(1, h // 2))
+        a[:bar] = rng.integers(0, 256, 3)
+        lines = rng.integers(0, bar, int(rng.integers(0, bar + 1)))
+        a[lines[:, None], rng.integers(0, w, (len(lines), int(rng.integers(1, 12))))] = 0
+        pictures.append(a)
+    for picture in pictures:
+        for rgb in (picture, np.ascontiguousarray(picture[::-1, ::-1])):
+            h, w = rgb.shape[:2]
+            for side in ("top", "bottom", "left", "right"):
+                cap = int((h if side in ("top", "bottom") else w) * rule.max_side)
+                expected = normalise._bar(rgb, side, cap, rule)
+                runs.append(expected)
+                assert normalise._bar_kernel(rgb, side, cap, rule) == expected, side
+    assert sum(r > 0 for r in runs) > 60  # bars were found (and many sides without one)
