@@ -377,14 +377,17 @@ def _fraction(lines, index, low, high, length):
 
 @njit(cache=True, nogil=True)
 def bar_run(lines, cap, tolerance, uniform, text_floor, stroke_floor, stroke_run,
-            flat_tolerance, blur_lines):
+            flat_tolerance, blur_lines, edge_lines, min_lines):
     """``normalise._bar`` at one tolerance: how many of the first ``cap`` lines of ``lines``
     (N x L x 3 uint8, any strides; line 0 the side's edge) form a bar that may hold text, line
-    by line up to the first two non-text lines in a row; -1 when there are none before the cap
-    (the caller reads the side again at the flat tolerance, or finds no bar)."""
+    by line up to the first two non-text lines in a row, -1 when there are none before the cap;
+    and whether the picture begins where its flat lines end (``normalise._sharp``: at most
+    ``edge_lines`` lines mostly but not wholly bar-coloured between them, or fewer than
+    ``min_lines`` flat lines). The caller reads the side again at the flat tolerance when there
+    is no end or no sharp one."""
     length = lines.shape[1]
     if cap < 2:
-        return 0
+        return 0, True
     low = np.empty(3, np.int64)
     high = np.empty(3, np.int64)
     for c in range(3):
@@ -394,7 +397,7 @@ def bar_run(lines, cap, tolerance, uniform, text_floor, stroke_floor, stroke_run
     share = np.empty(cap, np.float64)
     share[0] = _fraction(lines, 0, low, high, length)
     if share[0] < uniform:
-        return 0
+        return 0, True
     end, read, was_text = -1, 1, True
     for k in range(cap):
         if k:
@@ -407,12 +410,17 @@ def bar_run(lines, cap, tolerance, uniform, text_floor, stroke_floor, stroke_run
             break
         was_text = text
     if end < 0:
-        return -1
+        return -1, True
     last = 0
     for k in range(end - 1, -1, -1):
         if share[k] >= uniform and _flat(lines, k, flat_tolerance, length) >= uniform:
             last = k
             break
+    partial = 0
+    for k in range(last + 1, end):
+        if text_floor <= share[k] < uniform:
+            partial += 1
+    sharp = partial <= edge_lines or last + 1 < min_lines
     run = last + 1
     for _ in range(blur_lines):  # the blurred line where the bar meets the picture
         if run >= cap:
@@ -423,7 +431,7 @@ def bar_run(lines, cap, tolerance, uniform, text_floor, stroke_floor, stroke_run
         if share[run] < 0.5:
             break
         run += 1
-    return run
+    return run, sharp
 
 
 @njit(cache=True, nogil=True)

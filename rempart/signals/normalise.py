@@ -11,7 +11,12 @@ again, or ``None`` when it finds nothing to undo:
                line of strokes (>= ``stroke_floor`` in the edge colour, the rest in short runs:
                a line through dense text, light letters on a dark bar); it ends at the last
                *uniform* line before the first two lines in a row that are none of these, so a
-               picture's own textured edge is never eaten. A uniform line must also be flat
+               picture's own textured edge is never eaten; and the picture must begin there: a
+               band of flat lines (at least ``min_peel`` of the side) followed by more than
+               ``edge_lines`` lines mostly but not wholly in its colour before the picture (a
+               shape's tip growing into a graphic's flat background, a thin line crossing it)
+               is no bar, unless the side read at ``flat_tolerance`` ends sharply (a dark
+               picture next to a dark bar). A uniform line must also be flat
                (within ``flat_tolerance`` of its own median colour), and a side that stays
                bar-coloured to ``max_side`` is read again at ``flat_tolerance``: a dark picture
                under a dark bar is close to it in colour, but textured where the bar is flat.
@@ -69,6 +74,10 @@ class PeelRule:
     max_side: float = 0.40
     min_peel: float = 0.02
     blur_lines: int = 2
+    #: lines mostly (not wholly) bar-coloured allowed between a bar's last flat line and the
+    #: picture: a caption's or a screenshot's has 0-4 (JPEG's blur), a graphic's flat background
+    #: before a shape 10-190 (bench/pdq_misses.py's pictures)
+    edge_lines: int = 6
 
 
 DEFAULT_PEEL = PeelRule()
@@ -153,17 +162,24 @@ def load_kernels() -> bool:
 def _bar_kernel(rgb: np.ndarray, side: str, cap: int, rule: PeelRule) -> int:
     """``_bar`` by numba's line scan (``rempart.signals._kernels.bar_run``): the same run,
     read line by line up to the bar's end (a few lines past it), not in chunks of numpy passes
-    (1.3 ms to about 0.1 ms a picture)."""
+    (peel: 1.5 ms to about 0.35 ms a picture)."""
     lines = {"top": rgb, "bottom": rgb[::-1], "left": rgb.transpose(1, 0, 2),
              "right": rgb[:, ::-1].transpose(1, 0, 2)}[side]
-    run = -1
-    for tolerance in (rule.tolerance, rule.flat_tolerance):
-        run = _kernels().bar_run(lines, cap, tolerance, rule.uniform, rule.text_floor,
-                                 rule.stroke_floor, rule.stroke_run, rule.flat_tolerance,
-                                 rule.blur_lines)
-        if run >= 0 or tolerance <= rule.flat_tolerance:
-            break
-    return max(run, 0)
+    length = rgb.shape[0 if side in ("top", "bottom") else 1]
+
+    def scan(tolerance: int) -> tuple[int, bool]:
+        return _kernels().bar_run(lines, cap, tolerance, rule.uniform, rule.text_floor,
+                                  rule.stroke_floor, rule.stroke_run, rule.flat_tolerance,
+                                  rule.blur_lines, rule.edge_lines, rule.min_peel * length)
+
+    run, sharp = scan(rule.tolerance)
+    if run >= 0 and sharp:
+        return run
+    if rule.tolerance <= rule.flat_tolerance:
+        return 0
+    flat, flat_sharp = scan(rule.flat_tolerance)  # read again at the flat tolerance
+    flat = flat if flat >= 0 and flat_sharp else 0
+    return flat if run < 0 else (run if flat else 0)
 
 
 def _bar(rgb: np.ndarray, side: str, cap: int, rule: PeelRule) -> int:
@@ -198,11 +214,29 @@ def _bar(rgb: np.ndarray, side: str, cap: int, rule: PeelRule) -> int:
     uniform = np.flatnonzero(fraction[:ends[0]] >= rule.uniform)
     last = next((int(k) for k in uniform[::-1]
                  if _flatness(_line(rgb, side, int(k)), rule.flat_tolerance) >= rule.uniform), 0)
+    if not _sharp(fraction, last, int(ends[0]), rgb.shape[0 if side in ("top", "bottom") else 1],
+                  rule):
+        # a flat band that fades into the picture: no bar, unless the side ends sharply at
+        # the flat tolerance (a dark picture's lines are within the tolerance of a dark bar)
+        if (rule.tolerance <= rule.flat_tolerance
+                or not _bar(rgb, side, cap, replace(rule, tolerance=rule.flat_tolerance))):
+            return 0
     run = last + 1
     for _ in range(rule.blur_lines):  # the blurred line where the bar meets the picture
         if run < len(fraction) and fraction[run] >= 0.5:
             run += 1
     return run
+
+
+def _sharp(fraction: np.ndarray, last: int, end: int, length: int, rule: PeelRule) -> bool:
+    """Whether the picture begins where a bar's flat lines end (``last``, the last of them;
+    ``end``, the first of two non-text lines): at most ``edge_lines`` lines between them are
+    mostly but not wholly bar-coloured, or the flat lines are fewer than ``min_peel`` of the
+    side (``length`` lines). A caption's or a screenshot's bar ends in a straight edge; a
+    graphic's flat background goes on beside a shape's tip for many lines."""
+    between = fraction[last + 1:end]
+    partial = int(np.count_nonzero((between >= rule.text_floor) & (between < rule.uniform)))
+    return partial <= rule.edge_lines or last + 1 < rule.min_peel * length
 
 
 def _flatness(line: np.ndarray, tolerance: int) -> float:
