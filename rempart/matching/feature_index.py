@@ -1,7 +1,8 @@
 """Stage 2 matching: a descriptor index over banked ORB features and geometric verification.
 
-Pure (numpy + OpenCV + numba kernels in ``_feature_kernels``, no database). Two steps per query
-(``FeatureIndex.match``):
+Pure (numpy + OpenCV + numba kernels in ``_feature_kernels``, no database; a large query's votes
+are counted in two halves at once, one on a thread of this module's, ``_Tables.votes``). Two
+steps per query (``FeatureIndex.match``):
 
 1. Shortlist. The first 240 bits of every banked descriptor are cut into 10 chunks of 24 bits;
    chunk ``t`` of every descriptor is a key in table ``t`` (a sorted array: an inverted file with
@@ -53,6 +54,9 @@ until the next merge).
 from __future__ import annotations
 
 import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -73,6 +77,9 @@ MIN_AREA = 0.25
 MIN_CELLS = 4
 SCALES = (0.12, 8.0)
 DELTA_SHARE = 0.10
+#: a query of at least twice this many points has its votes counted in two halves at once
+#: (``_Tables.votes``)
+SPLIT_VOTES = 200
 _CHUNKS = 10  # of 24 bits: the first 30 bytes of the 32
 _LISTS = 1 << 24
 
@@ -150,10 +157,44 @@ class _Tables:
         if not len(self.desc) or not len(query):
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         skip = np.sort(np.fromiter(stale, np.int64, len(stale)))
-        q, o, rows = _kernels().votes(self.keys, self.order, self.starts, self.shift, self.words,
-                                      self.owners, skip, _chunks(query.desc),
-                                      _words(query.desc), self.busy, NEAR, RATIO)
+        chunks, words = _chunks(query.desc), _words(query.desc)
+
+        def count(start: int, stop: int):
+            return _kernels().votes(self.keys, self.order, self.starts, self.shift, self.words,
+                                    self.owners, skip, chunks[start:stop], words[start:stop],
+                                    self.busy, NEAR, RATIO)
+
+        m = len(query)
+        if m >= 2 * SPLIT_VOTES and _VOTER.free.acquire(blocking=False):
+            # each query point's votes are its own (the kernel's output is by query row, then
+            # item): its first half counted on the voter's thread while this one counts the
+            # second (the kernel holds no GIL), then put end to end, the same arrays; when the
+            # voter is busy (another scan's half), all here, as before
+            half = m // 2
+            try:
+                first = _VOTER.pool.submit(count, 0, half)
+                second = count(half, m)
+                first = first.result()
+            finally:
+                _VOTER.free.release()
+            q = np.concatenate([first[0], second[0] + half])
+            o, rows = (np.concatenate([a, b]) for a, b in zip(first[1:], second[1:]))
+        else:
+            q, o, rows = count(0, m)
         return q, o, self.pos[rows].astype(np.int64)
+
+
+class _Voter:
+    """The thread that counts half of a large query's votes (``_Tables.votes``), and whether
+    it is free: a scan never queues behind another's half. A forked child gets its own."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rempart-votes")
+        self.free = threading.Semaphore(1)
+
+
+_VOTER = _Voter()
+os.register_at_fork(after_in_child=lambda: globals().update(_VOTER=_Voter()))
 
 
 def _without_busy(keys: np.ndarray, order: np.ndarray, busy: int) -> tuple[np.ndarray, np.ndarray]:

@@ -373,3 +373,92 @@ def _fraction(lines, index, low, high, length):
         if (low[0] <= r <= high[0] and low[1] <= g <= high[1] and low[2] <= b <= high[2]):
             close += 1
     return close / length
+
+
+@njit(cache=True, nogil=True)
+def bar_run(lines, cap, tolerance, uniform, text_floor, stroke_floor, stroke_run,
+            flat_tolerance, blur_lines, edge_lines, min_lines):
+    """``normalise._bar`` at one tolerance: how many of the first ``cap`` lines of ``lines``
+    (N x L x 3 uint8, any strides; line 0 the side's edge) form a bar that may hold text, line
+    by line up to the first two non-text lines in a row, -1 when there are none before the cap;
+    and whether the picture begins where its flat lines end (``normalise._sharp``: at most
+    ``edge_lines`` lines mostly but not wholly bar-coloured between them, or fewer than
+    ``min_lines`` flat lines). The caller reads the side again at the flat tolerance when there
+    is no end or no sharp one."""
+    length = lines.shape[1]
+    if cap < 2:
+        return 0, True
+    low = np.empty(3, np.int64)
+    high = np.empty(3, np.int64)
+    for c in range(3):
+        edge = int(_median(lines, 0, c))  # as astype(int16): truncated
+        low[c] = min(255, max(0, edge - tolerance))
+        high[c] = min(255, max(0, edge + tolerance))
+    share = np.empty(cap, np.float64)
+    share[0] = _fraction(lines, 0, low, high, length)
+    if share[0] < uniform:
+        return 0, True
+    end, read, was_text = -1, 1, True
+    for k in range(cap):
+        if k:
+            share[k] = _fraction(lines, k, low, high, length)
+            read += 1
+        text = share[k] >= text_floor or (share[k] >= stroke_floor and _strokes(
+            lines, k, low, high, length, stroke_run))
+        if not text and not was_text:
+            end = k - 1
+            break
+        was_text = text
+    if end < 0:
+        return -1, True
+    last = 0
+    for k in range(end - 1, -1, -1):
+        if share[k] >= uniform and _flat(lines, k, flat_tolerance, length) >= uniform:
+            last = k
+            break
+    partial = 0
+    for k in range(last + 1, end):
+        if text_floor <= share[k] < uniform:
+            partial += 1
+    sharp = partial <= edge_lines or last + 1 < min_lines
+    run = last + 1
+    for _ in range(blur_lines):  # the blurred line where the bar meets the picture
+        if run >= cap:
+            break
+        if run >= read:
+            share[run] = _fraction(lines, run, low, high, length)
+            read = run + 1
+        if share[run] < 0.5:
+            break
+        run += 1
+    return run, sharp
+
+
+@njit(cache=True, nogil=True)
+def _strokes(lines, index, low, high, length, stroke_run):
+    """``normalise._text_lines``' stroke test: the pixels off the bar colour come in at least 3
+    runs, none longer than ``stroke_run`` of the line."""
+    runs, longest, current = 0, 0, 0
+    for k in range(length):
+        r, g, b = lines[index, k, 0], lines[index, k, 1], lines[index, k, 2]
+        if low[0] <= r <= high[0] and low[1] <= g <= high[1] and low[2] <= b <= high[2]:
+            current = 0
+        else:
+            if current == 0:
+                runs += 1
+            current += 1
+            longest = max(longest, current)
+    return runs >= 3 and longest <= stroke_run * length
+
+
+@njit(cache=True, nogil=True)
+def _flat(lines, index, tolerance, length):
+    """``normalise._flatness``: the share of the line's pixels within ``tolerance`` of its own
+    median colour in every channel."""
+    low = np.empty(3, np.int64)
+    high = np.empty(3, np.int64)
+    for c in range(3):
+        own = int(_median(lines, index, c))
+        low[c] = min(255, max(0, own - tolerance))
+        high[c] = min(255, max(0, own + tolerance))
+    return _fraction(lines, index, low, high, length)

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import cv2
 import numpy as np
@@ -270,35 +271,62 @@ def _orb_passes(grey: np.ndarray, points: int, crowd: bool = False):
         return empty, None
     plain = _orb_detector(3 * points // 2)
     kps, desc = plain.detectAndCompute(grey, None)
-    if crowd and crowded(kps, grey.shape):
+    read = _Points.of(kps)
+    if crowd and crowded(read, grey.shape):
         orb = _orb_detector(QUERY_DETECT)
         found = orb.detect(grey, None)
-        kept = _uncrowded(found, grey.shape)
-        rows = kept[_spread_rows([found[i] for i in kept], grey.shape, points)]
+        candidates = _Points.of(found)
+        kept = _uncrowded(candidates, grey.shape)
+        rows = kept[_spread_rows(candidates[kept], grey.shape, points)]
         if len(rows) < points:
             # a picture with few corners (a dark one with a bright spot): the spot's crowded
             # points still fill what the cells left (the bank has its points there too)
             rest = np.setdiff1d(np.arange(len(found)), kept)
-            more = _spread_rows([found[i] for i in rest], grey.shape, points - len(rows))
+            more = _spread_rows(candidates[rest], grey.shape, points - len(rows))
             rows = np.concatenate([rows, rest[more]])
-        level = np.fromiter((k.octave for k in found), np.int64, len(found))
-        rows = rows[np.argsort(level[rows], kind="stable")]
+        rows = rows[np.argsort(candidates.level[rows], kind="stable")]
         chosen, chosen_desc = orb.compute(grey, [found[i] for i in rows])
         if chosen_desc is None or not chosen:
             return empty, None
         return ((cv2.KeyPoint_convert(chosen).reshape(-1, 2).astype(np.float32), chosen_desc),
-                _chosen(kps, desc, grey.shape, points))
+                _chosen(read, desc, grey.shape, points))
     if desc is None or not kps:
         return empty, None
-    return _chosen(kps, desc, grey.shape, points), None
+    return _chosen(read, desc, grey.shape, points), None
+
+
+@dataclass(frozen=True, eq=False)
+class _Points:
+    """OpenCV keypoints' positions, responses and pyramid levels, read once (reading a
+    keypoint's field is a Python call: the plain pass's 1,200 were read five times, the crowd
+    check's and the choice's, about 0.2 ms a pass)."""
+
+    xy: np.ndarray  # n x 2 float32
+    response: np.ndarray  # float32
+    level: np.ndarray  # int64 (``KeyPoint.octave``)
+
+    @classmethod
+    def of(cls, kps) -> _Points:
+        if isinstance(kps, _Points):
+            return kps
+        n = len(kps)
+        xy = (cv2.KeyPoint_convert(kps).reshape(-1, 2) if n else np.zeros((0, 2), np.float32))
+        return cls(xy, np.fromiter(map(attrgetter("response"), kps), np.float32, n),
+                   np.fromiter(map(attrgetter("octave"), kps), np.int64, n))
+
+    def __len__(self) -> int:
+        return len(self.xy)
+
+    def __getitem__(self, rows: np.ndarray) -> _Points:
+        return _Points(self.xy[rows], self.response[rows], self.level[rows])
 
 
 def _chosen(kps, desc, shape: tuple[int, int], points: int) -> tuple[np.ndarray, np.ndarray]:
     """A plain pass's points chosen (``_spread_rows``), in pyramid level order."""
-    rows = _spread_rows(kps, shape, points)  # its order: best first, in rounds
-    level = np.fromiter((k.octave for k in kps), np.int64, len(kps))
-    rows = rows[np.argsort(level[rows], kind="stable")]
-    return cv2.KeyPoint_convert(kps).reshape(-1, 2).astype(np.float32)[rows], desc[rows]
+    read = _Points.of(kps)
+    rows = _spread_rows(read, shape, points)  # its order: best first, in rounds
+    rows = rows[np.argsort(read.level[rows], kind="stable")]
+    return read.xy.astype(np.float32)[rows], desc[rows]
 
 
 def _orb_detector(n: int):
@@ -310,7 +338,7 @@ def crowded(kps, shape: tuple[int, int]) -> bool:
     """Whether ``kps`` (a plain ORB pass's points on a picture of ``shape``) crowd into few
     cells: at least ``CROWDED_SHARE`` of them are beyond their cell's ``CROWD_CAP`` strongest
     (``_uncrowded``): a watermark's letters or a caption's took the strongest corners."""
-    if not kps:
+    if not len(kps):
         return False
     return len(kps) - len(_uncrowded(kps, shape)) >= CROWDED_SHARE * len(kps)
 
@@ -318,11 +346,11 @@ def crowded(kps, shape: tuple[int, int]) -> bool:
 def _uncrowded(kps, shape: tuple[int, int]) -> np.ndarray:
     """Rows of the keypoints left when each cell of a ``CROWD_GRID`` x ``CROWD_GRID`` grid
     keeps its ``CROWD_CAP`` strongest (ascending rows: the detector's order)."""
-    if not kps:
+    if not len(kps):
         return np.zeros(0, np.int64)
     h, w = shape
-    xy = cv2.KeyPoint_convert(kps).reshape(-1, 2)
-    response = np.array([k.response for k in kps], np.float32)
+    read = _Points.of(kps)
+    xy, response = read.xy, read.response
     g = CROWD_GRID
     cell = (np.minimum(g - 1, xy[:, 1] * g // h) * g
             + np.minimum(g - 1, xy[:, 0] * g // w)).astype(np.int64)
@@ -346,11 +374,11 @@ def _spread_rows(kps, shape: tuple[int, int], points: int) -> np.ndarray:
     equal share per cell of a 4 x 4 grid (strongest first), then the strongest left over. ORB
     alone crowds its points into the most textured corner, and a crop or a caption can then
     take them all."""
-    if not kps:
+    if not len(kps):
         return np.zeros(0, np.int64)
     h, w = shape
-    xy = cv2.KeyPoint_convert(kps).reshape(-1, 2)
-    response = np.array([k.response for k in kps], np.float32)
+    read = _Points.of(kps)
+    xy, response = read.xy, read.response
     cell = (np.minimum(3, xy[:, 1] * 4 // h) * 4 + np.minimum(3, xy[:, 0] * 4 // w)).astype(int)
     left = np.argsort(-response, kind="stable")  # not yet taken, strongest first
     taken: list[np.ndarray] = []

@@ -42,7 +42,8 @@ from rempart.signals.features import (BANK_CENTRE, BANK_POINTS, Features, bank_b
                                       centre, covers_most, extract, extract_region, inside,
                                       plain_of)
 from rempart.signals.model import STAGE1_NAMES, VARIANT_NAMES, FrameHash, Fingerprint
-from rempart.signals.normalise import content_box, normalised, peel, working_copy
+from rempart.signals.normalise import (content_box, load_kernels as load_peel_kernels,
+                                       normalised, peel, working_copy)
 from rempart.signals.pdq import DIHEDRAL_NAMES, LOW_QUALITY, fast_path_loaded, pdq_dihedral, pdq_hash
 from rempart.signals.sniff import SNIFF_BYTES, MediaType, sniff
 from rempart.signals.trim import load_kernels as load_trim_kernels, trim
@@ -116,13 +117,14 @@ def fingerprint(
 
 @functools.cache
 def load_kernels() -> bool:
-    """Compile (or load from numba's cache) PDQ's and the border scan's kernels, once per process;
-    whether PDQ's numba fast path is in use.
+    """Compile (or load from numba's cache) PDQ's, the border scan's and peel's kernels, once per
+    process; whether PDQ's numba fast path is in use.
 
     On a machine whose cache is empty this takes seconds (tens of seconds on a loaded machine):
     paid inside the decode time limit, it made a first upload fail as if it were a decoding bomb.
     """
     load_trim_kernels()
+    load_peel_kernels()
     return fast_path_loaded()
 
 

@@ -11,7 +11,12 @@ again, or ``None`` when it finds nothing to undo:
                line of strokes (>= ``stroke_floor`` in the edge colour, the rest in short runs:
                a line through dense text, light letters on a dark bar); it ends at the last
                *uniform* line before the first two lines in a row that are none of these, so a
-               picture's own textured edge is never eaten. A uniform line must also be flat
+               picture's own textured edge is never eaten; and the picture must begin there: a
+               band of flat lines (at least ``min_peel`` of the side) followed by more than
+               ``edge_lines`` lines mostly but not wholly in its colour before the picture (a
+               shape's tip growing into a graphic's flat background, a thin line crossing it)
+               is no bar, unless the side read at ``flat_tolerance`` ends sharply (a dark
+               picture next to a dark bar). A uniform line must also be flat
                (within ``flat_tolerance`` of its own median colour), and a side that stays
                bar-coloured to ``max_side`` is read again at ``flat_tolerance``: a dark picture
                under a dark bar is close to it in colour, but textured where the bar is flat.
@@ -40,6 +45,7 @@ import cv2
 import numpy as np
 
 from rempart.errors import InvalidInput
+from rempart.signals.trim import _kernels
 
 #: the working copy's longer side, in pixels
 WORK_SIDE = 512
@@ -68,6 +74,10 @@ class PeelRule:
     max_side: float = 0.40
     min_peel: float = 0.02
     blur_lines: int = 2
+    #: lines mostly (not wholly) bar-coloured allowed between a bar's last flat line and the
+    #: picture: a caption's or a screenshot's has 0-4 (JPEG's blur), a graphic's flat background
+    #: before a shape 10-190 (bench/pdq_misses.py's pictures)
+    edge_lines: int = 6
 
 
 DEFAULT_PEEL = PeelRule()
@@ -122,8 +132,9 @@ def peel(rgb: np.ndarray, rule: PeelRule = DEFAULT_PEEL) -> tuple[int, int, int,
     if h < 16 or w < 16:
         return None
     rows, cols = int(h * rule.max_side), int(w * rule.max_side)
-    top, bottom = _bar(rgb, "top", rows, rule), _bar(rgb, "bottom", rows, rule)
-    left, right = _bar(rgb, "left", cols, rule), _bar(rgb, "right", cols, rule)
+    bar = _bar if _kernels() is None else _bar_kernel
+    top, bottom = bar(rgb, "top", rows, rule), bar(rgb, "bottom", rows, rule)
+    left, right = bar(rgb, "left", cols, rule), bar(rgb, "right", cols, rule)
     if top + bottom < rule.min_peel * h:
         top = bottom = 0
     if left + right < rule.min_peel * w:
@@ -134,9 +145,47 @@ def peel(rgb: np.ndarray, rule: PeelRule = DEFAULT_PEEL) -> tuple[int, int, int,
     return box
 
 
+def load_kernels() -> bool:
+    """Compile (or load from numba's cache) peel's line scan for the arrays it reads (a
+    working copy, writable or read-only: each side's lines in place), so no upload pays the
+    compile; whether numba's scan is in use."""
+    picture = np.full((40, 48, 3), 250, np.uint8)
+    picture[6:8, 4:44:4] = 0  # strokes in the top bar
+    picture[12:34, 8:40] = np.arange(32, dtype=np.uint8)[None, :, None] * 7
+    frozen = picture.copy()
+    frozen.setflags(write=False)  # as numpy sees a decoded Pillow picture
+    for rgb in (picture, frozen):
+        peel(rgb)
+    return _kernels() is not None
+
+
+def _bar_kernel(rgb: np.ndarray, side: str, cap: int, rule: PeelRule) -> int:
+    """``_bar`` by numba's line scan (``rempart.signals._kernels.bar_run``): the same run,
+    read line by line up to the bar's end (a few lines past it), not in chunks of numpy passes
+    (peel: 1.5 ms to about 0.35 ms a picture)."""
+    lines = {"top": rgb, "bottom": rgb[::-1], "left": rgb.transpose(1, 0, 2),
+             "right": rgb[:, ::-1].transpose(1, 0, 2)}[side]
+    length = rgb.shape[0 if side in ("top", "bottom") else 1]
+
+    def scan(tolerance: int) -> tuple[int, bool]:
+        return _kernels().bar_run(lines, cap, tolerance, rule.uniform, rule.text_floor,
+                                  rule.stroke_floor, rule.stroke_run, rule.flat_tolerance,
+                                  rule.blur_lines, rule.edge_lines, rule.min_peel * length)
+
+    run, sharp = scan(rule.tolerance)
+    if run >= 0 and sharp:
+        return run
+    if rule.tolerance <= rule.flat_tolerance:
+        return 0
+    flat, flat_sharp = scan(rule.flat_tolerance)  # read again at the flat tolerance
+    flat = flat if flat >= 0 and flat_sharp else 0
+    return flat if run < 0 else (run if flat else 0)
+
+
 def _bar(rgb: np.ndarray, side: str, cap: int, rule: PeelRule) -> int:
     """How many of the first ``cap`` lines from ``side`` (rows from the top or the bottom,
-    columns from the left or the right) form a bar that may hold text."""
+    columns from the left or the right) form a bar that may hold text (numpy; ``_bar_kernel``
+    is the same scan in numba, used when it loads)."""
     if cap < 2:
         return 0
     colour = np.median(_edge(rgb, side), axis=0).astype(np.int16)
@@ -165,11 +214,29 @@ def _bar(rgb: np.ndarray, side: str, cap: int, rule: PeelRule) -> int:
     uniform = np.flatnonzero(fraction[:ends[0]] >= rule.uniform)
     last = next((int(k) for k in uniform[::-1]
                  if _flatness(_line(rgb, side, int(k)), rule.flat_tolerance) >= rule.uniform), 0)
+    if not _sharp(fraction, last, int(ends[0]), rgb.shape[0 if side in ("top", "bottom") else 1],
+                  rule):
+        # a flat band that fades into the picture: no bar, unless the side ends sharply at
+        # the flat tolerance (a dark picture's lines are within the tolerance of a dark bar)
+        if (rule.tolerance <= rule.flat_tolerance
+                or not _bar(rgb, side, cap, replace(rule, tolerance=rule.flat_tolerance))):
+            return 0
     run = last + 1
     for _ in range(rule.blur_lines):  # the blurred line where the bar meets the picture
         if run < len(fraction) and fraction[run] >= 0.5:
             run += 1
     return run
+
+
+def _sharp(fraction: np.ndarray, last: int, end: int, length: int, rule: PeelRule) -> bool:
+    """Whether the picture begins where a bar's flat lines end (``last``, the last of them;
+    ``end``, the first of two non-text lines): at most ``edge_lines`` lines between them are
+    mostly but not wholly bar-coloured, or the flat lines are fewer than ``min_peel`` of the
+    side (``length`` lines). A caption's or a screenshot's bar ends in a straight edge; a
+    graphic's flat background goes on beside a shape's tip for many lines."""
+    between = fraction[last + 1:end]
+    partial = int(np.count_nonzero((between >= rule.text_floor) & (between < rule.uniform)))
+    return partial <= rule.edge_lines or last + 1 < rule.min_peel * length
 
 
 def _flatness(line: np.ndarray, tolerance: int) -> float:
@@ -272,16 +339,21 @@ def content_box(rgb: np.ndarray, tolerance: int = 24) -> tuple[int, int, int, in
     dense = cv2.morphologyEx(dense, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
     dense = cv2.morphologyEx(dense, cv2.MORPH_OPEN, np.ones((DENSE_WINDOW, DENSE_WINDOW), np.uint8))
     # the largest component's area and bounding box (OpenCV's statistics of every component
-    # cost twice the labelling itself)
-    count, labels = cv2.connectedComponents(dense, connectivity=4)
+    # cost twice the labelling itself). Opened by a DENSE_WINDOW square, every component holds
+    # one: a picture under DENSE_WINDOW^2 x 65,535 pixels (a working copy has 262,144) has
+    # fewer components than 16-bit labels can count, and OpenCV's histogram of 16-bit labels
+    # counts their areas in half numpy's time on 32-bit ones (exactly: float32 holds integers
+    # to 2^24)
+    small = h * w < DENSE_WINDOW ** 2 * 65535
+    count, labels = cv2.connectedComponents(dense, connectivity=4,
+                                            ltype=cv2.CV_16U if small else cv2.CV_32S)
     if count < 2:
         return None
-    areas = np.bincount(labels.ravel(), minlength=count)
+    areas = (cv2.calcHist([labels], [0], None, [count], [0, count]).ravel() if small
+             else np.bincount(labels.ravel(), minlength=count))
     best = 1 + int(np.argmax(areas[1:]))
-    mask = labels == best
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    x, y, area = int(cols[0]), int(rows[0]), int(areas[best])
-    bw, bh = int(cols[-1]) + 1 - x, int(rows[-1]) + 1 - y
+    x, y, bw, bh = cv2.boundingRect((labels == best).view(np.uint8))
+    area = int(areas[best])
     share = bw * bh / (h * w)
     if not MIN_BOX <= share <= MAX_BOX or area < 0.6 * bw * bh:
         return None

@@ -374,3 +374,35 @@ def test_the_least_squares_similarity_recovers_a_turn_a_scale_and_a_shift():
     assert np.allclose(fi._similarity(src, dst), m, atol=1e-3)
     assert fi._within(m, src, dst + [0, 2.5], 3.0).all()
     assert not fi._within(m, src, dst + [0, 3.5], 3.0).any()
+
+
+def test_a_large_querys_votes_counted_in_two_halves_are_the_same_arrays(photos, monkeypatch):
+    """A query of at least 2 x SPLIT_VOTES points has its first half's votes counted on the
+    voter's thread while the scan's thread counts the second (the kernel holds no GIL): the
+    same votes in the same order as one count; when the voter is busy (another scan's half)
+    the scan counts all of it itself rather than queue."""
+    from rempart.matching import feature_index as fi
+    rng = np.random.default_rng(5)
+    pictures = photos[:5] + [edits.text_heavy(rng), edits.graphic(rng)]
+    tables = fi._tables([(i, feats(p)) for i, p in enumerate(pictures)])
+    queries = [feats(edits.crop(photos[1], 0.1)), feats(edits.text_heavy(rng))]
+    assert all(len(query) >= 2 * fi.SPLIT_VOTES for query in queries)
+    halves = []
+    real_submit = fi._VOTER.pool.submit
+    monkeypatch.setattr(fi._VOTER.pool, "submit",
+                        lambda *a: halves.append(a[1:]) or real_submit(*a))
+    for query in queries:
+        for stale in (set(), {3}):
+            split = tables.votes(query, stale)
+            with monkeypatch.context() as m:
+                m.setattr(fi, "SPLIT_VOTES", len(query) + 1)  # counted at once
+                whole = tables.votes(query, stale)
+            assert len(whole[0]) > 100
+            assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(split, whole))
+            assert fi._VOTER.free.acquire(blocking=False)  # the voter is taken: all here
+            try:
+                busy = tables.votes(query, stale)
+            finally:
+                fi._VOTER.free.release()
+            assert all(np.array_equal(a, b) for a, b in zip(busy, whole))
+    assert halves == [(0, len(q) // 2) for q in queries for _ in range(2)]

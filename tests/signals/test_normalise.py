@@ -83,6 +83,36 @@ def test_peel_leaves_a_picture_without_bars_alone(bridge):
     assert peel(bridge) is None
 
 
+def _flat_graphic() -> np.ndarray:
+    """A graphic on a flat background, as a JPEG upload decodes: an ellipse whose tip grows
+    into the background line by line, a thin line crossing it."""
+    im = Image.new("RGB", (420, 400), (90, 140, 160))
+    draw = ImageDraw.Draw(im)
+    draw.ellipse((60, 70, 360, 380), fill=(200, 60, 40))
+    draw.line((20, 120, 400, 140), fill=(250, 250, 80), width=4)
+    return np.asarray(Image.open(io.BytesIO(edits.encode(np.asarray(im)))).convert("RGB"))
+
+
+def test_peel_takes_no_bar_off_a_graphics_flat_background():
+    """The rows above a shape are flat, and the rows through its tip mostly background (text,
+    at the text floor): read as a caption bar, the graphic lost its edges to a region pass. A
+    bar ends in a straight edge: many rows mostly but not wholly in its colour between its
+    flat rows and the picture are no bar (a caption's have 0-4)."""
+    graphic = _flat_graphic()
+    rule = DEFAULT_PEEL
+    shares = _colour_share(graphic, graphic[0, 0], rule.tolerance)
+    top = int(np.argmax(shares < rule.uniform))  # the ellipse's tip
+    tip = shares[top:top + 60]
+    assert top > rule.min_peel * len(shares)
+    assert np.count_nonzero((tip >= rule.text_floor) & (tip < rule.uniform)) > rule.edge_lines
+    assert peel(graphic) is None
+
+
+def _colour_share(rgb: np.ndarray, colour: np.ndarray, tolerance: int) -> np.ndarray:
+    """Per row, the share of pixels within ``tolerance`` of ``colour`` in every channel."""
+    return (np.abs(rgb.astype(int) - colour.astype(int)).max(axis=2) <= tolerance).mean(axis=1)
+
+
 @pytest.mark.parametrize("fill,dark", [(0.70, False), (0.70, True), (0.50, False)])
 def test_content_box_finds_the_picture_inside_a_screenshot(bridge, fill, dark):
     shot = edits.screenshot(bridge, RNG, fill, dark)
@@ -125,3 +155,35 @@ def test_normalisers_refuse_what_is_not_a_picture():
                 f(bad)
     tiny = np.zeros((8, 8, 3), np.uint8)
     assert peel(tiny) is None and content_box(tiny) is None and straighten(tiny) is None
+
+
+def test_peels_numba_scan_is_the_numpy_one(bridge):
+    """``_bar_kernel`` (numba, line by line) finds the bar ``_bar`` (numpy, in chunks) finds:
+    bars with text (light and dark, dense and sparse letters), pictures as dark as their bar,
+    flat graphics read again at the flat tolerance, bar-less photos; every side."""
+    from rempart.signals import normalise
+
+    rng, rule, runs = np.random.default_rng(12), DEFAULT_PEEL, []
+    dark = (bridge // 5 + 4).astype(np.uint8)
+    pictures = [bridge, _under_a_dark_bar(bridge), _under_a_dark_bar(dark),
+                edits.caption(bridge, rng, "top"), edits.caption(bridge, rng, "bottom", True),
+                edits.screenshot(bridge, rng, 0.7), edits.screenshot(bridge, rng, 0.5, True)]
+    pictures += [edits.graphic(rng) for _ in range(12)] + [edits.text_heavy(rng) for _ in range(4)]
+    pictures += [_flat_graphic(), edits.in_template(bridge), edits.with_logo(edits.graphic(rng))]
+    for k in range(24):  # noise in a bar of one colour, with strokes in some of its lines
+        h, w = (int(v) for v in rng.integers(20, 200, 2))
+        a = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        bar = int(rng.integers(1, h // 2))
+        a[:bar] = rng.integers(0, 256, 3)
+        lines = rng.integers(0, bar, int(rng.integers(0, bar + 1)))
+        a[lines[:, None], rng.integers(0, w, (len(lines), int(rng.integers(1, 12))))] = 0
+        pictures.append(a)
+    for picture in pictures:
+        for rgb in (picture, np.ascontiguousarray(picture[::-1, ::-1])):
+            h, w = rgb.shape[:2]
+            for side in ("top", "bottom", "left", "right"):
+                cap = int((h if side in ("top", "bottom") else w) * rule.max_side)
+                expected = normalise._bar(rgb, side, cap, rule)
+                runs.append(expected)
+                assert normalise._bar_kernel(rgb, side, cap, rule) == expected, side
+    assert sum(r > 0 for r in runs) > 60  # bars were found (and many sides without one)
