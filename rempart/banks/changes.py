@@ -73,6 +73,19 @@ def range_select(change: Change, columns: Sequence, after_id: int = 0) -> Select
     return q.where(BankEntry.id.between(lo, change.last_id))
 
 
+def range_window(change: Change, columns: Sequence, after_id: int, size: int) -> tuple[Select, int]:
+    """The entries of an entry change after ``after_id`` whose ids are among the next ``size``
+    ids (at most ``size`` entries: ids are unique), in id order, and the last id that window
+    covers (the change's last when it reaches its end). A bounded id range, not a ``LIMIT``:
+    PostgreSQL, without statistics for the rows an import has just committed, planned a page
+    with a limit as a bitmap scan of all the rest of the range and a sort of it on disk (400 ms
+    a page at 1M, every page: half of a million-entry apply); a window reads its own rows
+    through the primary key whatever the plan."""
+    lo = max(change.ref_id, after_id + 1)
+    hi = min(change.last_id, lo + max(size, 1) - 1)
+    return select(*columns).order_by(BankEntry.id).where(BankEntry.id.between(lo, hi)), hi
+
+
 def entry_ids(conn: Connection, change: Change, after_id: int = 0, limit: int | None = None,
               where=None) -> np.ndarray:
     """The ids of the entries an entry change names, after ``after_id``, ascending, at most

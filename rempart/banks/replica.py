@@ -178,8 +178,9 @@ class Replica:
         self.seq = seq
         #: sequence number -> monotonic time it was first seen missing
         self.gaps: dict[int, float] = {}
-        #: range changes applied in part: sequence number -> the last entry id applied (the
-        #: next one after ``seq``, or a late one below it; read again until done)
+        #: range changes applied in part: sequence number -> the last entry id applied, or
+        #: passed over (the next change after ``seq``, or a late one below it; read again
+        #: until done)
         self.partial: dict[int, int] = {}
         #: entries and bank changes applied by syncs since this replica was made
         self.applied = 0
@@ -294,14 +295,21 @@ class Replica:
             elif not change.is_range:
                 single.append(change.ref_id)
                 budget -= 1
-            else:  # a range: up to the page's budget of its entries, from where it stopped
-                got = conn.execute(feed.range_select(change, _COLUMNS, partial.get(change.seq, 0))
-                                   .limit(budget + 1)).all()
-                if len(got) > budget:  # the page ends inside it
-                    got, whole, more = got[:budget], False, True
-                    partial[change.seq] = got[-1][0]
-                ranged += got
-                budget -= max(1, len(got))
+            else:  # a range: up to the page's budget of its entries, from where it stopped,
+                # read a window of ids at a time (``changes.range_window``; more than one only
+                # where ids of the range are missing: another transaction's, rolled back)
+                start, got = partial.get(change.seq, 0), 0
+                while True:
+                    q, start = feed.range_window(change, _COLUMNS, start, budget - got)
+                    rows_in = conn.execute(q).all()
+                    ranged += rows_in
+                    got += len(rows_in)
+                    if start >= change.last_id or got >= budget:
+                        break
+                if start < change.last_id:  # the page ends inside it
+                    whole, more = False, True
+                    partial[change.seq] = start
+                budget -= max(1, got)
             if whole:
                 partial.pop(change.seq, None)
                 done.add(change.seq)
