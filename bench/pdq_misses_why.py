@@ -70,14 +70,12 @@ def ranking(index: fi.FeatureIndex, probe: Features, item: int) -> tuple[str, in
 def in_view(banked: Features, query: Features) -> int:
     """Banked points inside the part of the banked picture the query shows, under the fit of
     all ratio-test pairs (0 when there is none)."""
-    nearest, d1, d2 = fi._kernels().nearest_two(fi._words(query.desc), fi._words(banked.desc))
-    good = fi._one_to_one(np.flatnonzero((d1 < fi.RATIO * d2) & (d1 <= fi.NEAR)), nearest, d1)
+    rows, good = fi.pairs_of(banked, query)
     if len(good) < 4:
         return 0
     import cv2
-    m, mask = cv2.estimateAffinePartial2D(banked.xy[nearest[good]], query.xy[good],
-                                          method=cv2.RANSAC, ransacReprojThreshold=
-                                          max(3.0, 0.012 * max(query.width, query.height)))
+    m, mask = cv2.estimateAffinePartial2D(banked.xy[rows], query.xy[good], method=cv2.RANSAC,
+                                          ransacReprojThreshold=fi._tolerance(query))
     if m is None:
         return 0
     seen = fi._seen(m, banked, query)
@@ -96,9 +94,7 @@ def why(bank: Bank, item_entry: dict[int, int], data: bytes, item: int) -> dict:
     query, probe = sets
     banked = index._items[entry]
     rank, votes, screen, listed = ranking(index, probe, entry)
-    nearest, d1, d2 = fi._kernels().nearest_two(fi._words(query.desc), fi._words(banked.desc))
-    ratio = len(fi._one_to_one(np.flatnonzero((d1 < fi.RATIO * d2) & (d1 <= fi.NEAR)),
-                               nearest, d1))
+    ratio = len(fi.pairs_of(banked, query)[1])
     v = fi.verify(banked, query)
     if not listed:
         lost = "shortlist"

@@ -382,7 +382,7 @@ def _screen(src: np.ndarray, dst: np.ndarray, query: Features) -> tuple[int, np.
     more)."""
     if len(src) < 4:
         return 0, None
-    tolerance = max(3.0, 0.012 * max(query.width, query.height))
+    tolerance = _tolerance(query)
     m, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
                                           ransacReprojThreshold=tolerance, maxIters=300)
     if m is None or mask is None:
@@ -449,11 +449,10 @@ def verify(banked: Features, query: Features, pairs: int = 4) -> Verification:
     nothing is fitted when fewer than ``pairs`` (at least 4) pairs pass the ratio test."""
     if len(banked) < 4 or len(query) < 4:
         return Verification(0, 0.0, 0, None)
-    nearest, d1, d2 = _kernels().nearest_two(_words(query.desc), _words(banked.desc))
-    good = _one_to_one(np.flatnonzero((d1 < RATIO * d2) & (d1 <= NEAR)), nearest, d1)
+    rows, good = pairs_of(banked, query)
     if len(good) < max(4, pairs):
         return Verification(len(good), 0.0, 0, None)
-    src = banked.xy[nearest[good]]
+    src = banked.xy[rows]
     dst = query.xy[good]
     # Two rounds: a tight cluster of repeated corners (one corner found at several pyramid
     # levels, a texture) can gather more inliers than the true, spread-out fit; the second
@@ -468,6 +467,21 @@ def verify(banked: Features, query: Features, pairs: int = 4) -> Verification:
     if second.match is not None:
         return second
     return max((first, second), key=lambda v: (_spread_ok(v), v.inliers))
+
+
+def pairs_of(banked: Features, query: Features) -> tuple[np.ndarray, np.ndarray]:
+    """The correspondences verification fits: (banked rows, query rows) of the query points
+    whose nearest banked point passes the ratio test (``RATIO``, ``NEAR``), each banked point
+    paired with one query point (``_one_to_one``)."""
+    nearest, d1, d2 = _kernels().nearest_two(_words(query.desc), _words(banked.desc))
+    good = _one_to_one(np.flatnonzero((d1 < RATIO * d2) & (d1 <= NEAR)), nearest, d1)
+    return nearest[good], good
+
+
+def _tolerance(query: Features) -> float:
+    """RANSAC's reprojection tolerance, in the query's pixels (the prescreen's and
+    verification's)."""
+    return max(3.0, 0.012 * max(query.width, query.height))
 
 
 def _one_to_one(good: np.ndarray, nearest: np.ndarray, d1: np.ndarray) -> np.ndarray:
@@ -490,7 +504,7 @@ def _spread_ok(v: Verification) -> bool:
 def _fit(src: np.ndarray, dst: np.ndarray, banked: Features,
          query: Features) -> tuple[Verification, np.ndarray | None]:
     """One RANSAC fit of a similarity from ``src`` (banked) to ``dst`` (query) and the rules."""
-    tolerance = max(3.0, 0.012 * max(query.width, query.height))
+    tolerance = _tolerance(query)
     m, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
                                           ransacReprojThreshold=tolerance, maxIters=2000,
                                           confidence=0.995)
