@@ -43,6 +43,10 @@ class Change:
         """The highest entry id this change names."""
         return self.ref_to if self.ref_to is not None else self.ref_id
 
+    def first_after(self, after_id: int) -> int:
+        """The lowest entry id this change could name after ``after_id``."""
+        return max(self.ref_id, after_id + 1)
+
 
 _COLS = (BankChange.seq, BankChange.kind, BankChange.ref_id, BankChange.ref_to, BankChange.at)
 
@@ -68,9 +72,7 @@ def read(conn: Connection, *, after: int | None = None, seqs: Sequence[int] = ()
 def range_select(change: Change, columns: Sequence, after_id: int = 0) -> Select:
     """The entries of an entry change (one or a range) after ``after_id``, in id order, as a
     select of ``columns`` of ``bank_entries`` (add filters and a limit as needed)."""
-    lo = max(change.ref_id, after_id + 1)
-    q = select(*columns).order_by(BankEntry.id)
-    return q.where(BankEntry.id.between(lo, change.last_id))
+    return _between(columns, change.first_after(after_id), change.last_id)
 
 
 def range_window(change: Change, columns: Sequence, after_id: int, size: int) -> tuple[Select, int]:
@@ -81,9 +83,13 @@ def range_window(change: Change, columns: Sequence, after_id: int, size: int) ->
     with a limit as a bitmap scan of all the rest of the range and a sort of it on disk (400 ms
     a page at 1M, every page: half of a million-entry apply); a window reads its own rows
     through the primary key whatever the plan."""
-    lo = max(change.ref_id, after_id + 1)
+    lo = change.first_after(after_id)
     hi = min(change.last_id, lo + max(size, 1) - 1)
-    return select(*columns).order_by(BankEntry.id).where(BankEntry.id.between(lo, hi)), hi
+    return _between(columns, lo, hi), hi
+
+
+def _between(columns: Sequence, lo: int, hi: int) -> Select:
+    return select(*columns).order_by(BankEntry.id).where(BankEntry.id.between(lo, hi))
 
 
 def entry_ids(conn: Connection, change: Change, after_id: int = 0, limit: int | None = None,
