@@ -106,13 +106,15 @@ def feed_page(session: Session, partner: Partner, after: int, limit: int,
         raise InvalidInput(f"after and after_entry must be >= 0 and limit between 1 and {MAX_LIMIT}")
     conn = session.connection()
     rows = changes.read(conn, after=after, limit=limit + 1, kind="entry")
-    shared = set(partner.banks)
-    # what a partner may read, in the queries (a range's other entries take no room in the
-    # page): its shared banks' entries, not videos, not what came from an exchange (compared
-    # exactly)
-    listed = and_(BankEntry.bank_id.in_(select(Bank.id).where(Bank.name.in_(sorted(shared)))),
-                  BankEntry.signal_type != "vpdq",
-                  ~from_exchange())
+    # what a partner may read: an entry of a bank it shares (told from the entry's or its
+    # range's bank id, never in the queries: a condition on the bank, before PostgreSQL has
+    # statistics for an import's rows, had it read the whole bank for every page), not a video,
+    # not what came from an exchange (compared exactly)
+    shared = set(session.scalars(select(Bank.id).where(Bank.name.in_(sorted(partner.banks)))))
+    passable = and_(BankEntry.signal_type != "vpdq", ~from_exchange())
+    # a range is read only if its first entry may be (its bank, writer and type are all its
+    # entries'), then its own entries, a window of ids at a time
+    bank_of = changes.range_banks(conn, [c for c in rows[:limit] if c.is_range], where=passable)
     budget, served = limit, []  # (seq, entry id) in feed order
     next_seq, next_entry, stopped = after, 0, False
     for change in rows[:limit]:
@@ -123,9 +125,14 @@ def feed_page(session: Session, partner: Partner, after: int, limit: int,
             budget -= 1
             next_seq = change.seq
             continue
-        start = (after_entry or 0) if change.seq == after + 1 else 0
-        ids = changes.entry_ids(conn, change, start, None if after_entry is None else budget + 1,
-                                where=listed).tolist()
+        # a range of a bank not shared is passed over unread (its entries take no room)
+        ids: list[int] = []
+        if bank_of.get(change.seq) in shared:
+            start = (after_entry or 0) if change.seq == after + 1 else 0
+            found, _ = changes.range_rows(conn, change, (BankEntry.id, BankEntry.bank_id), start,
+                                          None if after_entry is None else budget + 1,
+                                          where=passable, bank_id=bank_of[change.seq])
+            ids = [r[0] for r in found]
         if after_entry is not None and len(ids) > budget:  # the page stops inside the range
             served += [(change.seq, i) for i in ids[:budget]]
             next_seq, next_entry, stopped = change.seq - 1, ids[budget - 1], True
@@ -152,8 +159,9 @@ def feed_page(session: Session, partner: Partner, after: int, limit: int,
     for i in range(0, len(ids), 500):
         for entry, bank_name in session.execute(
                 select(BankEntry, Bank.name).join(Bank, Bank.id == BankEntry.bank_id)
-                .where(BankEntry.id.in_(ids[i:i + 500]), listed)):
-            entries[entry.id] = (entry, bank_name)
+                .where(BankEntry.id.in_(ids[i:i + 500]), passable)):
+            if entry.bank_id in shared:
+                entries[entry.id] = (entry, bank_name)
     items, seen = [], set()
     for _seq, ref in reversed(served):  # each entry once, at its latest change, in seq order
         if ref in entries and ref not in seen:
