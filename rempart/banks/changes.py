@@ -10,7 +10,9 @@ current state of every entry in it, which is harmless for an entry of another tr
 took an id inside it on PostgreSQL (that entry has its own change too).
 
 A reader pages by entries, not rows: a range of a million entries is read a page at a time
-from a position inside it (``after_id``: the entries up to that id are done).
+from a position inside it (``after_id``: the entries up to that id are done), a window of ids
+at a time (``range_rows``). A reader of some banks only (the partner feed) tells a range's bank
+from its first entry (``range_banks``: one import, one bank) and passes over the others unread.
 """
 
 from __future__ import annotations

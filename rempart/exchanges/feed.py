@@ -7,7 +7,9 @@ the database keeps its SHA-256 (to recognise it) and the key encrypted with the 
 (``bank_changes``) after the partner's checkpoint, so whatever changed in a shared bank (an entry
 added, disabled, enabled, removed) reaches the partner in order, once. Entries that came from
 another exchange are not passed on (their sharing terms are the upstream's); video (vpdq)
-entries are not in the feed. On PostgreSQL the restart point handed back (``settled``) stays
+entries are not in the feed. A bulk import (one change naming a range of entries) into a bank
+not shared is passed over without reading its entries; one into a shared bank is read a window
+of ids at a time (``rempart.banks.changes.range_rows``). On PostgreSQL the restart point handed back (``settled``) stays
 before the changes of the last ``SETTLE_SECONDS`` (a concurrent transaction may still commit a
 lower sequence number there): those changes are served at once, and again at the next sync,
 which applies them again to no effect, so none is missed.

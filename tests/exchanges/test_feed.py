@@ -229,7 +229,8 @@ def test_a_page_reads_a_window_of_ids_and_passes_over_a_range_of_a_bank_not_shar
         _, key = feed.add_partner(s, runtime.settings.home, "peer", ["shared", "also-shared"])
         partner = feed.authenticate_partner(s, runtime.settings.home, key)
     with runtime.db.session() as s:
-        banks.apply_entry_batches(s, s.get(type(shared), shared.id), [[NewEntry("pdq", pdq(i)) for i in range(40)]])
+        banks.apply_entry_batches(s, s.get(type(shared), shared.id),
+                                  [[NewEntry("pdq", pdq(i)) for i in range(40)]])
     with runtime.db.session() as s:
         banks.apply_entry_batches(s, s.get(type(private), private.id),
                                   [[NewEntry("pdq", pdq(i)) for i in range(100, 160)]])
