@@ -9,10 +9,10 @@ added, disabled, enabled, removed) reaches the partner in order, once. Entries t
 another exchange are not passed on (their sharing terms are the upstream's); video (vpdq)
 entries are not in the feed. A bulk import (one change naming a range of entries) into a bank
 not shared is passed over without reading its entries; one into a shared bank is read a window
-of ids at a time (``rempart.banks.changes.range_rows``). On PostgreSQL the restart point handed back (``settled``) stays
-before the changes of the last ``SETTLE_SECONDS`` (a concurrent transaction may still commit a
-lower sequence number there): those changes are served at once, and again at the next sync,
-which applies them again to no effect, so none is missed.
+of ids at a time (``rempart.banks.changes.range_rows``). On PostgreSQL the restart point
+handed back (``settled``) stays before the changes of the last ``SETTLE_SECONDS`` (a concurrent
+transaction may still commit a lower sequence number there): those changes are served at once,
+and again at the next sync, which applies them again to no effect, so none is missed.
 """
 
 from __future__ import annotations
