@@ -15,12 +15,20 @@ PostgreSQL with --postgres-url:
    against the same scans idle: p50/p99 and their ratios, and where the scans fell in the
    import's phases (staging, sort, the bank taken, the inserts, the commit, after it).
 
+5. (--feed-only) the partner feed (``GET /v1/exchange/feed``, pages of 1,000) right after an
+   import of N into a shared bank and one of N into a bank the partner does not share: time a
+   page at the start, middle and end of the shared range, today's feed against main's (loaded
+   from git at ``FEED_OLD_COMMIT``) alternately, and on PostgreSQL each page's statements
+   explained (ANALYZE, BUFFERS: blocks, temporary blocks), before and after ANALYZE of the
+   table; then today's feed pulled whole, each entry checked to come once.
+
 Each measurement runs in a fresh child process (peak RSS is per process).
 Scans arrive at SCANS_PER_SECOND (a steady upload stream), each timed from its start (with
 --scans-only also from its upload's arrival: a scan held up delays the ones behind it). Usage:
   python bench/big_banks.py [--entries N] [--old-entries N] [--during N] [--postgres-url URL]
   python bench/big_banks.py --import-only --entries 10000000 [--postgres-url URL]
   python bench/big_banks.py --scans-only [--rounds 3] [--no-sqlite] [--postgres-url URL]
+  python bench/big_banks.py --feed-only [--entries N] [--no-sqlite] [--postgres-url URL]
 """
 
 from __future__ import annotations
@@ -225,6 +233,187 @@ def child_scans(home: str, url: str, seconds: float, import_cmd: list[str] | Non
             "max_ms": 1000 * lat[-1], "import": imported, "rows": rows}
 
 
+#: main's partner feed before it read ranges by windows of ids (``--feed-only`` times it
+#: beside today's, loaded from git: the old shape is not kept in the code)
+FEED_OLD_COMMIT = "c32ec84f97c04408ff101058bc40a4c1db17e23c"
+#: partner feed pages timed per position (start, middle and end of the shared import's range)
+FEED_SAMPLE_PAGES = 5
+
+
+def _main_feed():
+    """rempart.exchanges.feed as of ``FEED_OLD_COMMIT`` (the range read as ``id BETWEEN
+    cursor AND end ... LIMIT n`` with the shared banks in the query), as a module."""
+    import types
+
+    src = subprocess.run(["git", "-C", str(HERE.parent), "show",
+                          f"{FEED_OLD_COMMIT}:rempart/exchanges/feed.py"],
+                         capture_output=True, text=True, check=True).stdout
+    mod = types.ModuleType("main_feed")
+    sys.modules[mod.__name__] = mod
+    exec(compile(src, f"{FEED_OLD_COMMIT[:7]}:rempart/exchanges/feed.py", "exec"), mod.__dict__)
+    return mod
+
+
+def _explained(rt, statements: list) -> dict:
+    """EXPLAIN (ANALYZE, BUFFERS) of a page's statements on ``bank_entries`` (PostgreSQL):
+    their count, summed time, blocks read or hit, temporary blocks written, and the plan of
+    the slowest."""
+    totals = {"queries": 0, "ms": 0.0, "blocks": 0, "temp_blocks": 0, "slowest_plan": []}
+    slowest = -1.0
+    with rt.db.engine.connect() as c:
+        raw = c.connection.driver_connection
+        for statement, params in statements:
+            with raw.cursor() as cur:
+                cur.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, params)
+                doc = cur.fetchone()[0][0]
+                cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
+                text_plan = [r[0] for r in cur.fetchall()]
+            top = doc["Plan"]
+            totals["queries"] += 1
+            totals["ms"] += doc["Execution Time"]
+            totals["blocks"] += top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0)
+            totals["temp_blocks"] += top.get("Temp Written Blocks", 0)
+            if doc["Execution Time"] > slowest:
+                slowest = doc["Execution Time"]
+                totals["slowest_plan"] = [ln for ln in text_plan if "= ANY ('{" not in ln]
+    return totals
+
+
+def child_feed(home: str, url: str, shared_path: str, private_path: str) -> dict:
+    """A partner sharing one bank pulls the feed (pages of ``DEFAULT_LIMIT``) right after an
+    import into that bank and one into a bank it does not share: pages timed at the start,
+    the middle and the end of the shared import's range (the last crosses the other import),
+    today's feed and main's, alternately, the database as the imports left it (PostgreSQL: no
+    statistics for their rows unless autovacuum came by), then after ANALYZE; then today's
+    feed pulled whole, each entry checked to come once."""
+    from sqlalchemy import event, select, text
+
+    from rempart.banks import service
+    from rempart.banks.entries import NewEntry
+    from rempart.banks.models import BankChange
+    from rempart.exchanges import feed
+    from rempart.exchanges.protocols.feed import DEFAULT_LIMIT
+
+    pg = url.startswith("postgresql")
+    rt = _runtime(home, url, migrate=True)
+    singles = [NewEntry("pdq", f"{i:064x}") for i in range(1, 7)]
+    with rt.db.session() as s:
+        service.ensure_bank(s, "shared")
+        service.ensure_bank(s, "private")
+        service.add_entries(s, service.get_bank(s, "shared"), singles[:3])
+        _, key = feed.add_partner(s, rt.settings.home, "peer", ["shared"])
+    out: dict = {}
+    for bank, path in (("shared", shared_path), ("private", private_path)):
+        t = time.perf_counter()
+        with open(path, "rb") as f:
+            out[f"import_{bank}"] = rt.import_list(bank, f, "te").result.n_added
+        out[f"import_{bank}_s"] = time.perf_counter() - t
+    with rt.db.session() as s:
+        service.add_entries(s, service.get_bank(s, "shared"), singles[3:])
+        partner = feed.authenticate_partner(s, rt.settings.home, key)
+        (seq, lo, hi), = s.execute(select(BankChange.seq, BankChange.ref_id, BankChange.ref_to)
+                                   .where(BankChange.ref_to.is_not(None)).order_by(BankChange.seq)
+                                   .limit(1)).all()
+    shapes = {"new": feed, "main": _main_feed()}
+    captured: list | None = None
+
+    def capture(conn, cursor, statement, parameters, context, executemany) -> None:
+        if captured is not None and statement.lstrip().startswith("SELECT") and "bank_entries" in statement:
+            captured.append((statement, parameters))
+
+    event.listen(rt.db.engine, "before_cursor_execute", capture)
+
+    def page(module, after: int, after_entry: int) -> tuple[float, dict]:
+        with rt.db.session() as s:
+            t = time.perf_counter()
+            body, _ = module.feed_page(s, partner, after, DEFAULT_LIMIT, after_entry)
+            return time.perf_counter() - t, json.loads(body)
+
+    def sample(state: str) -> dict:
+        nonlocal captured
+        res: dict = {}
+        half = lo + (hi - lo) // 2
+        for where, start in (("start", (seq - 1, 0)), ("middle", (seq - 1, half)),
+                             ("end", (seq - 1, hi - (FEED_SAMPLE_PAGES - 1) * DEFAULT_LIMIT - 10))):
+            for name, module in shapes.items():
+                times, cursor = [], start
+                for _ in range(FEED_SAMPLE_PAGES):
+                    secs, body = page(module, *cursor)
+                    times.append(secs)
+                    cursor = (body["next"], body.get("next_entry", 0))
+                res[f"{where}_{name}_ms"] = 1000 * statistics.median(times)
+                res[f"{where}_{name}_max_ms"] = 1000 * max(times)
+                if pg:  # the statements of the position's first page, explained
+                    captured = []
+                    page(module, *start)
+                    stmts, captured = captured, None
+                    res[f"{where}_{name}_explain"] = _explained(rt, stmts)
+        return res
+
+    if pg:
+        with rt.db.session() as s:
+            out["statistics"] = [str(v) for v in s.execute(text(
+                "SELECT c.reltuples, t.last_autoanalyze FROM pg_class c JOIN pg_stat_user_tables t "
+                "ON t.relid = c.oid WHERE c.relname = 'bank_entries'")).one()]
+    out["fresh"] = sample("fresh")
+    if pg:
+        with rt.db.engine.connect() as c:
+            c.execute(text("ANALYZE bank_entries"))
+            c.commit()
+        out["analyzed"] = sample("analyzed")
+    # today's feed pulled whole from the start: every entry once
+    t = time.perf_counter()
+    ids: list[str] = []
+    pages, cursor, took = 0, (0, 0), []
+    while True:
+        secs, body = page(feed, *cursor)
+        took.append(secs)
+        ids += [i["id"] for i in body["items"]]
+        pages += 1
+        cursor = (body["next"], body.get("next_entry", 0))
+        if not body["more"]:
+            break
+    out["pull"] = {"seconds": time.perf_counter() - t, "pages": pages, "items": len(ids),
+                   "unique": len(set(ids)), "slowest_ms": 1000 * max(took),
+                   "median_ms": 1000 * statistics.median(took),
+                   "expected": out["import_shared"] + len(singles)}
+    return out
+
+
+def report_feed(kind: str, r: dict) -> None:
+    print(f"\n== {kind}: partner feed after an import of {r['import_shared']:,} into a shared bank "
+          f"({r['import_shared_s']:.0f} s) and {r['import_private']:,} into one not shared "
+          f"({r['import_private_s']:.0f} s) ==")
+    if "statistics" in r:
+        print(f"bank_entries statistics (rows estimated, -1: never analyzed; last autoanalyze): "
+              f"{', '.join(r['statistics'])}")
+    for state in ("fresh", "analyzed"):
+        if state not in r:
+            continue
+        x = r[state]
+        label = {"fresh": "as the imports left it", "analyzed": "after ANALYZE"}[state]
+        for where in ("start", "middle", "end"):
+            new, old = x[f"{where}_new_ms"], x[f"{where}_main_ms"]
+            line = (f"{label}, {where} of the range: a page {new:.1f} ms (max {x[f'{where}_new_max_ms']:.1f})"
+                    f" vs main's {old:.1f} ms (max {x[f'{where}_main_max_ms']:.1f}) -> {old / new:.1f}x")
+            if f"{where}_new_explain" in x:
+                e, o = x[f"{where}_new_explain"], x[f"{where}_main_explain"]
+                line += (f"; explained: {e['queries']} queries {e['ms']:.1f} ms {e['blocks']:,} blocks "
+                         f"{e['temp_blocks']:,} temp vs {o['queries']} queries {o['ms']:.1f} ms "
+                         f"{o['blocks']:,} blocks {o['temp_blocks']:,} temp")
+            print(line)
+        if "middle_main_explain" in x:
+            print("  main's slowest statement of a page in the middle:\n    "
+                  + "\n    ".join(x["middle_main_explain"]["slowest_plan"]))
+            print("  today's slowest statement of that page:\n    "
+                  + "\n    ".join(x["middle_new_explain"]["slowest_plan"]))
+    p = r["pull"]
+    print(f"today's feed pulled whole: {p['items']:,} items ({p['unique']:,} distinct, "
+          f"{p['expected']:,} expected) in {p['pages']:,} pages, {p['seconds']:.1f} s "
+          f"({1000 * p['seconds'] / p['pages']:.1f} ms a page, median {p['median_ms']:.1f} ms, "
+          f"slowest {p['slowest_ms']:.0f} ms)")
+
+
 def by_phase(busy: dict, idle_p99_ms: float) -> list[str]:
     """Lines placing the scans of ``busy`` in the import's phases (what each phase did to
     them): count, p50/p99/max, scans slower than 2x the idle p99, and their syncs."""
@@ -301,6 +490,8 @@ def child(argv: list[str]) -> None:
     elif kind == "import":
         home, url, bank, path, old = rest
         out = child_import(home, url, bank, path, old == "old")
+    elif kind == "feed":
+        out = child_feed(*rest)
     elif kind == "replica":
         home, url, snap = rest
         out = child_replica(home, url, snap == "snapshot")
@@ -460,6 +651,9 @@ def main() -> None:
                     help="run only the streamed import of --entries (e.g. 10000000)")
     ap.add_argument("--scans-only", action="store_true",
                     help="run only the scans idle and during an import (on a home of --entries)")
+    ap.add_argument("--feed-only", action="store_true",
+                    help="run only the partner feed after an import of --entries into a shared "
+                         "bank and one into a bank not shared, today's against main's")
     ap.add_argument("--rounds", type=int, default=1, help="with --scans-only: rounds to run")
     ap.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL (--postgres-url)")
     ap.add_argument("--json", action="store_true")
@@ -495,6 +689,19 @@ def main() -> None:
             shutil.rmtree(home, ignore_errors=True)
             drop_db(kind, args.postgres_url, url)
         (work / "big.te").unlink()
+        return
+    if args.feed_only:
+        write_list(work / "shared.te", args.entries, 5)
+        write_list(work / "private.te", args.entries, 6)
+        for kind in kinds:
+            home, url = fresh_db(kind, args.postgres_url, "feed")
+            r = run_child("feed", home, url, str(work / "shared.te"), str(work / "private.te"))
+            report_feed(kind, r)
+            if args.json:
+                print(json.dumps(r, indent=1))
+            shutil.rmtree(home, ignore_errors=True)
+            drop_db(kind, args.postgres_url, url)
+        shutil.rmtree(work, ignore_errors=True)
         return
     if args.scans_only:
         files = {"big": work / "big.te", "during": work / "during.te"}

@@ -10,7 +10,9 @@ current state of every entry in it, which is harmless for an entry of another tr
 took an id inside it on PostgreSQL (that entry has its own change too).
 
 A reader pages by entries, not rows: a range of a million entries is read a page at a time
-from a position inside it (``after_id``: the entries up to that id are done).
+from a position inside it (``after_id``: the entries up to that id are done), a window of ids
+at a time (``range_rows``). A reader of some banks only (the partner feed) tells a range's bank
+from its first entry (``range_banks``: one import, one bank) and passes over the others unread.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ class Change:
         """The lowest entry id this change could name after ``after_id``."""
         return max(self.ref_id, after_id + 1)
 
+
+#: the widest window of ids ``range_rows`` reads at once (when no size is given)
+WINDOW_MAX = 20_000
 
 _COLS = (BankChange.seq, BankChange.kind, BankChange.ref_id, BankChange.ref_to, BankChange.at)
 
@@ -90,6 +95,45 @@ def range_window(change: Change, columns: Sequence, after_id: int, size: int) ->
 
 def _between(columns: Sequence, lo: int, hi: int) -> Select:
     return select(*columns).order_by(BankEntry.id).where(BankEntry.id.between(lo, hi))
+
+
+def range_rows(conn: Connection, change: Change, columns: Sequence, after_id: int,
+               size: int | None, where=None, bank_id: int | None = None) -> tuple[list, int]:
+    """Up to ``size`` rows (all with None) of the entries of a range change after ``after_id``,
+    in id order, read a window of at most the ids still wanted at a time (``range_window``;
+    ``WINDOW_MAX`` ids with None), and the last id they cover (the change's last when they
+    reach its end): the next read goes on after it. ``columns`` start with ``BankEntry.id`` and
+    ``BankEntry.bank_id``; ``where``: a filter on ``bank_entries``; ``bank_id``: only that
+    bank's entries (a range's own: ``range_banks``), told from the rows, not in the query (a
+    condition on the bank, before PostgreSQL has statistics for an import's rows, had it read
+    the bank's whole index for every window). An entry left out (an id of the range that is not
+    there, another transaction's rolled back, or taken by an entry of another bank) only adds a
+    window."""
+    rows: list = []
+    start = after_id
+    while True:
+        want = WINDOW_MAX if size is None else min(size - len(rows), WINDOW_MAX)
+        q, start = range_window(change, columns, start, want)
+        got = conn.execute(q if where is None else q.where(where)).all()
+        rows += got if bank_id is None else [r for r in got if r[1] == bank_id]
+        if start >= change.last_id or (size is not None and len(rows) >= size):
+            return rows, start
+
+
+def range_banks(conn: Connection, ranges: Sequence[Change], where=None) -> dict[int, int]:
+    """The bank of each range change among ``ranges`` (seq -> bank id) whose first entry
+    passes ``where`` (a filter on ``bank_entries``), in one query. A range is one bulk import's
+    new entries (``rempart.banks.bulk``): one bank, one ``added_by``, no videos, its first and
+    last ids its own, so what its first entry says of these holds for all of them. (On
+    PostgreSQL an entry another transaction added meanwhile, to another bank since the import
+    holds its bank's row, may have an id inside it; that entry has a change of its own, its own
+    or its import's range.)"""
+    firsts = sorted({c.ref_id for c in ranges if c.is_range})
+    bank_of: dict[int, int] = {}
+    for i in range(0, len(firsts), 500):
+        q = select(BankEntry.id, BankEntry.bank_id).where(BankEntry.id.in_(firsts[i:i + 500]))
+        bank_of.update(conn.execute(q if where is None else q.where(where)).all())
+    return {c.seq: bank_of[c.ref_id] for c in ranges if c.is_range and c.ref_id in bank_of}
 
 
 def entry_ids(conn: Connection, change: Change, after_id: int = 0, limit: int | None = None,

@@ -296,16 +296,12 @@ class Replica:
                 single.append(change.ref_id)
                 budget -= 1
             else:  # a range: up to the page's budget of its entries, from where it stopped,
-                # read a window of ids at a time (``changes.range_window``; more than one only
+                # read a window of ids at a time (``changes.range_rows``; more than one only
                 # where ids of the range are missing: another transaction's, rolled back)
-                start, got = partial.get(change.seq, 0), 0
-                while True:
-                    q, start = feed.range_window(change, _COLUMNS, start, budget - got)
-                    rows_in = conn.execute(q).all()
-                    ranged += rows_in
-                    got += len(rows_in)
-                    if start >= change.last_id or got >= budget:
-                        break
+                rows_in, start = feed.range_rows(conn, change, _COLUMNS, partial.get(change.seq, 0),
+                                                 budget)
+                ranged += rows_in
+                got = len(rows_in)
                 if start < change.last_id:  # the page ends inside it
                     whole, more = False, True
                     partial[change.seq] = start

@@ -7,10 +7,12 @@ the database keeps its SHA-256 (to recognise it) and the key encrypted with the 
 (``bank_changes``) after the partner's checkpoint, so whatever changed in a shared bank (an entry
 added, disabled, enabled, removed) reaches the partner in order, once. Entries that came from
 another exchange are not passed on (their sharing terms are the upstream's); video (vpdq)
-entries are not in the feed. On PostgreSQL the restart point handed back (``settled``) stays
-before the changes of the last ``SETTLE_SECONDS`` (a concurrent transaction may still commit a
-lower sequence number there): those changes are served at once, and again at the next sync,
-which applies them again to no effect, so none is missed.
+entries are not in the feed. A bulk import (one change naming a range of entries) into a bank
+not shared is passed over without reading its entries; one into a shared bank is read a window
+of ids at a time (``rempart.banks.changes.range_rows``). On PostgreSQL the restart point
+handed back (``settled``) stays before the changes of the last ``SETTLE_SECONDS`` (a concurrent
+transaction may still commit a lower sequence number there): those changes are served at once,
+and again at the next sync, which applies them again to no effect, so none is missed.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ from rempart.store.db import utcnow
 #: on PostgreSQL, how long a change may wait to commit after taking its sequence number (as
 #: the matcher replicas assume: ``rempart.banks.replica``)
 SETTLE_SECONDS = GAP_WATCH_SECONDS
+
+
+#: what a page says of an entry
+_ITEM_COLUMNS = (BankEntry.id, BankEntry.bank_id, BankEntry.signal_type, BankEntry.value,
+                 BankEntry.disabled_at, BankEntry.disabled_until, BankEntry.removed_at)
 
 
 @dataclass(frozen=True)
@@ -106,13 +113,15 @@ def feed_page(session: Session, partner: Partner, after: int, limit: int,
         raise InvalidInput(f"after and after_entry must be >= 0 and limit between 1 and {MAX_LIMIT}")
     conn = session.connection()
     rows = changes.read(conn, after=after, limit=limit + 1, kind="entry")
-    shared = set(partner.banks)
-    # what a partner may read, in the queries (a range's other entries take no room in the
-    # page): its shared banks' entries, not videos, not what came from an exchange (compared
-    # exactly)
-    listed = and_(BankEntry.bank_id.in_(select(Bank.id).where(Bank.name.in_(sorted(shared)))),
-                  BankEntry.signal_type != "vpdq",
-                  ~from_exchange())
+    # what a partner may read: an entry of a bank it shares (told from the entry's or its
+    # range's bank id, never in the queries: a condition on the bank, before PostgreSQL has
+    # statistics for an import's rows, had it read the whole bank for every page), not a video,
+    # not what came from an exchange (compared exactly)
+    shared = set(session.scalars(select(Bank.id).where(Bank.name.in_(sorted(partner.banks)))))
+    passable = and_(BankEntry.signal_type != "vpdq", ~from_exchange())
+    # a range is read only if its first entry may be (its bank, writer and type are all its
+    # entries'), then its own entries, a window of ids at a time
+    bank_of = changes.range_banks(conn, [c for c in rows[:limit] if c.is_range], where=passable)
     budget, served = limit, []  # (seq, entry id) in feed order
     next_seq, next_entry, stopped = after, 0, False
     for change in rows[:limit]:
@@ -123,9 +132,14 @@ def feed_page(session: Session, partner: Partner, after: int, limit: int,
             budget -= 1
             next_seq = change.seq
             continue
-        start = (after_entry or 0) if change.seq == after + 1 else 0
-        ids = changes.entry_ids(conn, change, start, None if after_entry is None else budget + 1,
-                                where=listed).tolist()
+        # a range of a bank not shared is passed over unread (its entries take no room)
+        ids: list[int] = []
+        if bank_of.get(change.seq) in shared:
+            start = (after_entry or 0) if change.seq == after + 1 else 0
+            found, _ = changes.range_rows(conn, change, (BankEntry.id, BankEntry.bank_id), start,
+                                          None if after_entry is None else budget + 1,
+                                          where=passable, bank_id=bank_of[change.seq])
+            ids = [r[0] for r in found]
         if after_entry is not None and len(ids) > budget:  # the page stops inside the range
             served += [(change.seq, i) for i in ids[:budget]]
             next_seq, next_entry, stopped = change.seq - 1, ids[budget - 1], True
@@ -148,12 +162,15 @@ def feed_page(session: Session, partner: Partner, after: int, limit: int,
         settled = held
     ids = sorted({ref for _, ref in served})
     now = utcnow()
-    entries: dict[int, tuple[BankEntry, str]] = {}
+    entries: dict[int, tuple] = {}
+    # the columns a page needs, as plain rows (ORM objects, their metadata decoded, were most
+    # of a page's time)
     for i in range(0, len(ids), 500):
-        for entry, bank_name in session.execute(
-                select(BankEntry, Bank.name).join(Bank, Bank.id == BankEntry.bank_id)
-                .where(BankEntry.id.in_(ids[i:i + 500]), listed)):
-            entries[entry.id] = (entry, bank_name)
+        for entry in conn.execute(
+                select(*_ITEM_COLUMNS, Bank.name).join(Bank, Bank.id == BankEntry.bank_id)
+                .where(BankEntry.id.in_(ids[i:i + 500]), passable)):
+            if entry.bank_id in shared:
+                entries[entry.id] = (entry, entry.name)
     items, seen = [], set()
     for _seq, ref in reversed(served):  # each entry once, at its latest change, in seq order
         if ref in entries and ref not in seen:

@@ -207,3 +207,96 @@ def test_a_bulk_import_is_listed_once_across_pages_that_stop_inside_its_range(ru
     # a negative cursor inside a range is refused, naming the parameter
     bad = client.get(f"/v1/exchange/feed?after={stop[0]}&after_entry=-1&limit=3", headers=auth)
     assert bad.status_code == 422 and "after_entry" in bad.text
+
+
+def test_a_page_reads_a_window_of_ids_and_passes_over_a_range_of_a_bank_not_shared(runtime, monkeypatch):
+    """Right after a big import, each query of a page names at most a page of ids (not the
+    rest of the range behind a LIMIT: PostgreSQL, without statistics for the import's rows,
+    read it whole for every page), no query of the entries names a bank (the same: PostgreSQL
+    read the bank's whole index), and an import into a bank the partner does not share is
+    passed over without reading its entries. Every shared entry comes exactly once across the
+    pages: an id of a range that is not there (another transaction's, rolled back) is passed
+    over, and an entry another transaction added to another bank with an id inside a range
+    comes at its own change if that bank is shared, never if not. An exchange's import into a
+    shared bank is passed over unread too (its entries are never passed on)."""
+    from sqlalchemy import event, select, text
+
+    from rempart.banks import changes
+    from rempart.banks.models import BankChange, BankEntry
+
+    with runtime.db.session() as s:
+        shared = banks.create_bank(s, "shared")
+        also = banks.create_bank(s, "also-shared")
+        private = banks.create_bank(s, "private")
+        _, key = feed.add_partner(s, runtime.settings.home, "peer", ["shared", "also-shared"])
+        partner = feed.authenticate_partner(s, runtime.settings.home, key)
+    with runtime.db.session() as s:
+        banks.apply_entry_batches(s, s.get(type(shared), shared.id),
+                                  [[NewEntry("pdq", pdq(i)) for i in range(40)]])
+    with runtime.db.session() as s:
+        banks.apply_entry_batches(s, s.get(type(private), private.id),
+                                  [[NewEntry("pdq", pdq(i)) for i in range(100, 160)]])
+    with runtime.db.session() as s:
+        banks.apply_entry_batches(s, s.get(type(shared), shared.id),
+                                  [[NewEntry("pdq", pdq(i)) for i in range(400, 420)]],
+                                  added_by="exchange:upstream")
+    with runtime.db.session() as s:
+        banks.add_entries(s, s.get(type(shared), shared.id), [NewEntry("pdq", pdq(200))])
+        ranges = s.execute(select(BankChange.ref_id, BankChange.ref_to)
+                           .where(BankChange.ref_to.is_not(None)).order_by(BankChange.seq)).all()
+        (lo, hi), (plo, phi), (xlo, xhi) = ranges
+        # ids inside the shared range: one never committed, two taken by other transactions'
+        # entries of other banks (each with its own change, as add_entries writes)
+        gone, theirs, ours = lo + 5, lo + 11, lo + 23
+        dropped = set(s.scalars(select(BankEntry.value).where(BankEntry.id.in_([gone, theirs, ours]))))
+        s.execute(text("DELETE FROM bank_entries WHERE id IN (:a, :b, :c)"),
+                  {"a": gone, "b": theirs, "c": ours})
+        s.add_all([BankEntry(id=theirs, bank_id=private.id, signal_type="pdq", value=pdq(300)),
+                   BankEntry(id=ours, bank_id=also.id, signal_type="pdq", value=pdq(301))])
+        s.flush()
+        s.add_all([BankChange(kind="entry", ref_id=theirs), BankChange(kind="entry", ref_id=ours)])
+    spans: list[tuple[int, int]] = []
+    named_banks: list[str] = []
+
+    def reads(conn, cursor, statement, parameters, context, executemany) -> None:
+        if "FROM bank_entries" not in statement or not statement.lstrip().startswith("SELECT"):
+            return
+        if "bank_entries.bank_id IN" in statement or "bank_entries.bank_id =" in statement:
+            named_banks.append(statement)
+        if "BETWEEN" in statement:  # the bounds, by their names whatever the driver's style
+            bounds = [v for k, v in context.compiled_parameters[0].items() if k.startswith("id_")]
+            spans.append((min(bounds), max(bounds)))
+
+    limit = 7
+    listed, after, after_entry, pages = [], 0, 0, 0
+    event.listen(runtime.db.engine, "before_cursor_execute", reads)
+    try:
+        with runtime.db.session() as s:
+            while True:
+                body, _ = feed.feed_page(s, partner, after, limit, after_entry)
+                page = json.loads(body)
+                listed += [i["value"] for i in page["items"]]
+                pages += 1
+                after, after_entry = page["next"], page.get("next_entry", 0)
+                if not page["more"]:
+                    break
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", reads)
+    assert spans and all(b - a + 1 <= limit + 1 for a, b in spans), spans
+    assert not [a for a, b in spans if plo <= a <= phi or plo <= b <= phi], "the private range was read"
+    assert not [a for a, b in spans if xlo <= a <= xhi], "the exchange's range was read"
+    assert not named_banks, named_banks[0]
+    assert len(dropped) == 3 and len(listed) == len(set(listed))
+    assert set(listed) == {pdq(i) for i in range(40)} - dropped | {pdq(200), pdq(301)}
+    assert pdq(300) not in listed and pages >= 40 // limit
+    # a consumer that does not send after_entry gets a range whole, read in windows all the same
+    monkeypatch.setattr(changes, "WINDOW_MAX", 5)
+    spans.clear()
+    event.listen(runtime.db.engine, "before_cursor_execute", reads)
+    try:
+        with runtime.db.session() as s:
+            whole = json.loads(feed.feed_page(s, partner, 0, limit)[0])
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", reads)
+    assert sorted(i["value"] for i in whole["items"]) == sorted({pdq(i) for i in range(40)} - dropped)
+    assert "next_entry" not in whole and spans and all(b - a + 1 <= 5 for a, b in spans), spans
