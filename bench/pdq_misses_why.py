@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from bench import edits  # noqa: E402
 from bench.pdq_misses import Bank, stages_found  # noqa: E402
 from rempart.matching import feature_index as fi  # noqa: E402
-from rempart.matching.matcher import PROBE_POINTS, VERIFY_POINTS  # noqa: E402
+from rempart.matching.matcher import query_sets as matcher_sets  # noqa: E402
 from rempart.signals import fingerprint  # noqa: E402
 from rempart.signals.features import Features  # noqa: E402
 
@@ -40,10 +40,7 @@ def query_sets(data: bytes) -> tuple[Features, Features] | None:
     fp = fingerprint(data)
     if not fp.features:
         return None
-    whole = Features.from_bytes(fp.features)
-    region = Features.from_bytes(fp.region_features) if fp.region_features else None
-    probe = whole.head(PROBE_POINTS).joined(region.head(PROBE_POINTS) if region else None)
-    return whole.joined(region).head(VERIFY_POINTS), probe
+    return matcher_sets(fp.features, fp.region_features)
 
 
 def ranking(index: fi.FeatureIndex, probe: Features, item: int) -> tuple[str, int, int, bool]:

@@ -406,3 +406,26 @@ def test_a_large_querys_votes_counted_in_two_halves_are_the_same_arrays(photos, 
                 fi._VOTER.free.release()
             assert all(np.array_equal(a, b) for a, b in zip(busy, whole))
     assert halves == [(0, len(q) // 2) for q in queries for _ in range(2)]
+
+
+def test_the_shortlist_probes_as_many_points_of_each_set_as_a_bank_keeps_and_verifies_them_all():
+    from rempart.matching.matcher import VERIFY_POINTS, query_sets
+    from rempart.signals.features import BANK_WHOLE
+
+    rng = np.random.default_rng(3)
+
+    def points(n: int, tag: int) -> Features:
+        xy = rng.uniform(0, 500, (n, 2)).astype(np.float32)
+        desc = rng.integers(0, 256, (n, 32), dtype=np.uint8)
+        desc[:, 31] = tag  # which set a point came from
+        return Features(512, 512, xy, desc)
+
+    whole, region = points(800, 1), points(500, 2)
+    verified, probe = query_sets(whole.to_bytes(), region.to_bytes())
+    # each set's first BANK_WHOLE points (finest pyramid levels first), the picture's then its box's
+    assert np.array_equal(probe.desc, np.concatenate([whole.desc[:BANK_WHOLE],
+                                                      region.desc[:BANK_WHOLE]]))
+    assert len(verified) == min(VERIFY_POINTS, 1300)
+    assert np.array_equal(verified.desc, np.concatenate([whole.desc, region.desc])[:VERIFY_POINTS])
+    alone_verified, alone_probe = query_sets(whole.to_bytes())
+    assert len(alone_probe) == BANK_WHOLE and len(alone_verified) == 800
