@@ -37,7 +37,7 @@ from rempart.moderation.to_log import log_decision_hook
 from rempart.scanning.models import ItemSignal
 from rempart.scanning.retro import RetroMatch, retro_scan
 from rempart.scanning.service import (
-    AfterScan, ScanContext, ScanOutcome, match_rows, matched_anything, record_rows,
+    AfterScan, ScanContext, ScanOutcome, in_one_statement, match_rows, record_rows,
 )
 from rempart.scanning.signals import rows_from_signals, signal_rows
 from rempart.signals import Fingerprint, Limits, MemoryBudget, fingerprint, return_freed_memory
@@ -270,16 +270,16 @@ class Runtime:
               timings: dict[str, float], fp: Fingerprint | None = None,
               size_bytes: int | None = None) -> ScanOutcome:
         """Sync, match, record. On PostgreSQL the sync's reads and, for a scan that matched
-        nothing (most), its one-statement record run without a transaction: two round trips,
-        the record durable when it returns; a scan that matched something is recorded with
-        what follows from it in a transaction of its own."""
+        nothing (most), its one-statement record (``in_one_statement``) run without a
+        transaction: two round trips, the record durable when it returns; any other scan is
+        recorded, with what follows from it, in a transaction of its own."""
         record = dict(kind=kind, context=context, source=source, fp=fp, size_bytes=size_bytes,
                       after=self.after_scan, timings=timings)
         with self.db.session(autocommit=True) as s:
             self.sync_for_scan(s)
             result = match_rows(self.matcher, rows, kind=kind, fp=fp, timings=timings)
-            if self.db.is_sqlite or not matched_anything(result):  # SQLite: a transaction
-                return record_rows(s, result, rows, **record)
+            if self.db.is_sqlite or in_one_statement(self.db.engine.dialect.name, result, rows):
+                return record_rows(s, result, rows, **record)  # SQLite: in a transaction
         with self.db.session() as s:
             return record_rows(s, result, rows, **record)
 

@@ -91,6 +91,14 @@ def matched_anything(result: MatchResult) -> bool:
     return bool(result.matches or result.cancelled or result.safelisted)
 
 
+def in_one_statement(dialect: str, result: MatchResult, rows: Sequence[SignalRow]) -> bool:
+    """Whether ``record_scan`` writes this scan in one statement (then it needs no transaction
+    of its own): on PostgreSQL, a scan that matched nothing, of at most ``ONE_STATEMENT_ROWS``
+    signal rows."""
+    return (dialect == "postgresql" and not matched_anything(result)
+            and len(rows) <= ONE_STATEMENT_ROWS)
+
+
 def record_scan(session: Session, *, rows: Sequence[SignalRow], kind: str | None,
                 context: ScanContext, result: MatchResult, source: str,
                 media_format: str | None = None, size_bytes: int | None = None) -> ScannedItem:
@@ -104,8 +112,7 @@ def record_scan(session: Session, *, rows: Sequence[SignalRow], kind: str | None
                   verdict=verdict_for(result.matches))
     signals = [{k: getattr(r, k) for k in SIGNAL_COLUMNS} for r in rows]
     item = ScannedItem(**values)
-    if (not matched_anything(result) and len(signals) <= ONE_STATEMENT_ROWS
-            and session.get_bind().dialect.name == "postgresql"):
+    if in_one_statement(session.get_bind().dialect.name, result, rows):
         item.id = session.execute(_insert_item(),
                                   _insert_item_params(values, signals)).scalar_one()
         return item

@@ -74,8 +74,10 @@ def _idle_connection_check(dbapi_conn, _record, _proxy) -> None:
     state, or whose socket has anything to read, is discarded and the pool connects anew
     (``DisconnectionError``); the check is a local poll, no round trip. What a ping would not
     catch either (a peer gone silent) fails the statement, as it did after a ping."""
+    from psycopg import pq
+
     pgconn = dbapi_conn.pgconn
-    if pgconn.status != 0 or pgconn.transaction_status != 0:  # CONNECTION_OK, PQTRANS_IDLE
+    if pgconn.status != pq.ConnStatus.OK or pgconn.transaction_status != pq.TransactionStatus.IDLE:
         raise DisconnectionError("pooled connection not idle and open")
     poll = select.poll()
     poll.register(pgconn.socket, select.POLLIN)
