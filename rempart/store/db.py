@@ -65,6 +65,12 @@ def _sqlite_savepoint_takes_write_lock(conn, _name) -> None:
         raw.execute("BEGIN IMMEDIATE")
 
 
+#: libpq's ``CONNECTION_OK`` and ``PQTRANS_IDLE`` (psycopg's ``pq.ConnStatus.OK`` and
+#: ``pq.TransactionStatus.IDLE``; psycopg is only there with the "postgres" extra)
+_CONNECTION_OK = 0
+_PQTRANS_IDLE = 0
+
+
 def _idle_connection_check(dbapi_conn, _record, _proxy) -> None:
     """The liveness rule of a pooled PostgreSQL connection (psycopg), at each checkout, in place
     of a ping (a round trip per transaction: under CPU contention each costs the scan a
@@ -74,10 +80,8 @@ def _idle_connection_check(dbapi_conn, _record, _proxy) -> None:
     state, or whose socket has anything to read, is discarded and the pool connects anew
     (``DisconnectionError``); the check is a local poll, no round trip. What a ping would not
     catch either (a peer gone silent) fails the statement, as it did after a ping."""
-    from psycopg import pq
-
     pgconn = dbapi_conn.pgconn
-    if pgconn.status != pq.ConnStatus.OK or pgconn.transaction_status != pq.TransactionStatus.IDLE:
+    if pgconn.status != _CONNECTION_OK or pgconn.transaction_status != _PQTRANS_IDLE:
         raise DisconnectionError("pooled connection not idle and open")
     poll = select.poll()
     poll.register(pgconn.socket, select.POLLIN)
