@@ -191,7 +191,8 @@ def record_rows(session: Session, result: MatchResult, rows: Sequence[SignalRow]
                 timings: dict[str, float] | None = None) -> ScanOutcome:
     """Record a matched scan and run what follows from it (``after``, when it matched
     something). ``timings``, when given, gains the seconds spent writing (``write``: the
-    ledger and the hooks, up to the flush; the commit is the caller's)."""
+    ledger and the hooks, up to the flush; the commit is the caller's, or the statement's own
+    on a session without a transaction)."""
     start = time.perf_counter()
     item = record_scan(session, rows=rows, kind=kind, context=context, result=result,
                        source=source, media_format=fp.format if fp else None,

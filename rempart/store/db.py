@@ -78,8 +78,9 @@ def _idle_connection_check(dbapi_conn, _record, _proxy) -> None:
     to say on it unless it is closing it (a restart, ``pg_terminate_backend``, an idle timeout:
     a FATAL message, then the end of the stream). So a connection that is not in a good idle
     state, or whose socket has anything to read, is discarded and the pool connects anew
-    (``DisconnectionError``); the check is a local poll, no round trip. What a ping would not
-    catch either (a peer gone silent) fails the statement, as it did after a ping."""
+    (``DisconnectionError``); the check is a local poll, no round trip. Not seen here: a peer
+    gone silent (a network cut, no end of stream): the first statement then fails after TCP's
+    timeout, where a ping would have waited as long before the pool connected anew."""
     pgconn = dbapi_conn.pgconn
     if pgconn.status != _CONNECTION_OK or pgconn.transaction_status != _PQTRANS_IDLE:
         raise DisconnectionError("pooled connection not idle and open")
