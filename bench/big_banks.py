@@ -414,6 +414,15 @@ def report_feed(kind: str, r: dict) -> None:
           f"slowest {p['slowest_ms']:.0f} ms)")
 
 
+def parts_p50(rows: list) -> str:
+    """The median of each part of these scans: sync, match, write (a scan recorded without a
+    transaction commits in it) and the rest (the commit, the pool)."""
+    parts = [sorted(1000 * f(r) for r in rows) for f in (
+        lambda r: r[2], lambda r: r[4], lambda r: r[5], lambda r: r[1] - r[2] - r[4] - r[5])]
+    return "parts p50 sync/match/write/commit+rest " + "/".join(
+        f"{p[len(p) // 2]:.1f}" for p in parts) + " ms"
+
+
 def by_phase(busy: dict, idle_p99_ms: float) -> list[str]:
     """Lines placing the scans of ``busy`` in the import's phases (what each phase did to
     them): count, p50/p99/max, scans slower than 2x the idle p99, and their syncs."""
@@ -436,7 +445,7 @@ def by_phase(busy: dict, idle_p99_ms: float) -> list[str]:
                               lambda r: r[1], lambda r: r[2], lambda r: r[4], lambda r: r[5],
                               lambda r: r[1] - r[2] - r[4] - r[5]))) if slow else "")
                    + (f"; {sum(r[3] for r in rows):,} changes applied" if any(r[3] for r in rows)
-                      else ""))
+                      else "") + "; " + parts_p50(rows))
     worst = sorted(busy["rows"], key=lambda r: -r[1])[:max(1, len(busy["rows"]) // 100)]
     out.append("  slowest 1%: " + ", ".join(
         f"+{r[0] - starts[0]:.1f}s {1000 * r[1]:.0f} ms" + (f" (sync {1000 * r[2]:.0f} ms, "
@@ -602,6 +611,7 @@ def report_scans(kind: str, rounds: list[dict]) -> None:
               f"{busy['p99_ms'] / idle['p99_ms']:.2f}x; from the uploads' arrival p99 "
               f"{idle['p99_from_arrival_ms']:.1f} -> {busy['p99_from_arrival_ms']:.1f} ms",
               flush=True)
+        print(f"  idle: {parts_p50(idle['rows'])}", flush=True)
         print("\n".join(by_phase(busy, idle["p99_ms"])), flush=True)
 
 

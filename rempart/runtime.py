@@ -36,7 +36,9 @@ from rempart.moderation.media import DirectoryMediaStore, MediaStore
 from rempart.moderation.to_log import log_decision_hook
 from rempart.scanning.models import ItemSignal
 from rempart.scanning.retro import RetroMatch, retro_scan
-from rempart.scanning.service import AfterScan, ScanContext, ScanOutcome, scan_rows
+from rempart.scanning.service import (
+    AfterScan, ScanContext, ScanOutcome, in_one_statement, match_rows, record_rows,
+)
 from rempart.scanning.signals import rows_from_signals, signal_rows
 from rempart.signals import Fingerprint, Limits, MemoryBudget, fingerprint, return_freed_memory
 from rempart.store.db import Database
@@ -248,28 +250,38 @@ class Runtime:
     def scan_fingerprint(self, fp: Fingerprint, context: ScanContext = ScanContext(),
                          size_bytes: int | None = None,
                          timings: dict[str, float] | None = None) -> ScanOutcome:
-        rows = signal_rows(fp)
         timings = {} if timings is None else timings
-        with self.db.session() as s:
-            self.sync_for_scan(s)
-            outcome = scan_rows(s, self.matcher, rows, kind=fp.kind, context=context,
-                                source="upload", fp=fp, size_bytes=size_bytes,
-                                after=self.after_scan, timings=timings)
+        outcome = self._scan(signal_rows(fp), kind=fp.kind, context=context, source="upload",
+                             fp=fp, size_bytes=size_bytes, timings=timings)
         metrics.observe_stages(timings)
         metrics.count_scan("inline", "upload", outcome.verdict)
         return outcome
 
     def scan_signals(self, signals: Iterable[tuple[str, str]],
                      context: ScanContext = ScanContext()) -> ScanOutcome:
-        rows = rows_from_signals(signals)
         timings: dict[str, float] = {}
-        with self.db.session() as s:
-            self.sync_for_scan(s)
-            outcome = scan_rows(s, self.matcher, rows, kind=None, context=context,
-                                source="signals", after=self.after_scan, timings=timings)
+        outcome = self._scan(rows_from_signals(signals), kind=None, context=context,
+                             source="signals", timings=timings)
         metrics.observe_stages(timings)
         metrics.count_scan("inline", "signals", outcome.verdict)
         return outcome
+
+    def _scan(self, rows, *, kind: str | None, context: ScanContext, source: str,
+              timings: dict[str, float], fp: Fingerprint | None = None,
+              size_bytes: int | None = None) -> ScanOutcome:
+        """Sync, match, record. On PostgreSQL the sync's reads and, for a scan that matched
+        nothing (most), its one-statement record (``in_one_statement``) run without a
+        transaction: two round trips, the record durable when it returns; any other scan is
+        recorded, with what follows from it, in a transaction of its own."""
+        record = dict(kind=kind, context=context, source=source, fp=fp, size_bytes=size_bytes,
+                      after=self.after_scan, timings=timings)
+        with self.db.session(autocommit=True) as s:
+            self.sync_for_scan(s)
+            result = match_rows(self.matcher, rows, kind=kind, fp=fp, timings=timings)
+            if self.db.is_sqlite or in_one_statement(self.db.engine.dialect.name, result, rows):
+                return record_rows(s, result, rows, **record)  # SQLite: in a transaction
+        with self.db.session() as s:
+            return record_rows(s, result, rows, **record)
 
     # -- banking ------------------------------------------------------------------------------
 

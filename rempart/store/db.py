@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -11,7 +12,8 @@ from annotated_types import Interval
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
@@ -63,6 +65,31 @@ def _sqlite_savepoint_takes_write_lock(conn, _name) -> None:
         raw.execute("BEGIN IMMEDIATE")
 
 
+#: libpq's ``CONNECTION_OK`` and ``PQTRANS_IDLE`` (psycopg's ``pq.ConnStatus.OK`` and
+#: ``pq.TransactionStatus.IDLE``; psycopg is only there with the "postgres" extra)
+_CONNECTION_OK = 0
+_PQTRANS_IDLE = 0
+
+
+def _idle_connection_check(dbapi_conn, _record, _proxy) -> None:
+    """The liveness rule of a pooled PostgreSQL connection (psycopg), at each checkout, in place
+    of a ping (a round trip per transaction: under CPU contention each costs the scan a
+    scheduler wake-up on both sides). A connection in the pool is idle: the server has nothing
+    to say on it unless it is closing it (a restart, ``pg_terminate_backend``, an idle timeout:
+    a FATAL message, then the end of the stream). So a connection that is not in a good idle
+    state, or whose socket has anything to read, is discarded and the pool connects anew
+    (``DisconnectionError``); the check is a local poll, no round trip. Not seen here: a peer
+    gone silent (a network cut, no end of stream): the first statement then fails after TCP's
+    timeout, where a ping would have waited as long before the pool connected anew."""
+    pgconn = dbapi_conn.pgconn
+    if pgconn.status != _CONNECTION_OK or pgconn.transaction_status != _PQTRANS_IDLE:
+        raise DisconnectionError("pooled connection not idle and open")
+    poll = select.poll()
+    poll.register(pgconn.socket, select.POLLIN)
+    if poll.poll(0):
+        raise DisconnectionError("the server spoke on an idle pooled connection (closing it)")
+
+
 def insert_missing(session: Session, model: type[Base], **values) -> None:
     """INSERT a row unless one with the same key exists (``ON CONFLICT DO NOTHING``, which
     SQLite and PostgreSQL both speak): for rows that concurrent first users may both create
@@ -80,7 +107,10 @@ class Database:
             self.engine: Engine = create_engine(url, connect_args={"check_same_thread": False})
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "savepoint", _sqlite_savepoint_takes_write_lock)
-        else:
+        elif make_url(url).get_driver_name() == "psycopg":
+            self.engine = create_engine(url)
+            event.listen(self.engine, "checkout", _idle_connection_check)
+        else:  # another driver: a ping at each checkout
             self.engine = create_engine(url, pool_pre_ping=True)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -89,9 +119,24 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A transaction: committed when the block ends normally, rolled back on any error."""
-        s = self._factory()
+    def session(self, *, autocommit: bool = False) -> Iterator[Session]:
+        """A transaction: committed when the block ends normally, rolled back on any error.
+
+        ``autocommit`` (PostgreSQL; on SQLite an ordinary transaction): no transaction, each
+        statement commits on its own (durably, before it returns), and no BEGIN or COMMIT is
+        sent: for a block that reads, then writes at most one statement (a scan that matched
+        nothing, ``Runtime.scan_fingerprint``)."""
+        if not autocommit or self.is_sqlite:
+            with self._session(self._factory()) as s:
+                yield s
+            return
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            with self._session(self._factory(bind=conn)) as s:
+                yield s
+
+    @staticmethod
+    @contextmanager
+    def _session(s: Session) -> Iterator[Session]:
         try:
             yield s
             s.commit()
