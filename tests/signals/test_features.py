@@ -249,6 +249,40 @@ def test_points_crowd_when_the_cell_cap_would_drop_most_of_them():
     assert not crowded(points([CROWD_CAP + extra - 1] * 20 + [0] * (cells - 20)), shape)
 
 
+def test_the_cell_cap_keeps_what_the_plain_rule_says():
+    """``_uncrowded`` (each cell of the crowd grid keeps its ``CROWD_CAP`` strongest, ties in
+    the detector's order) against a plain loop, on clustered points with tied responses, points
+    on the grid's lines and on the picture's far edges."""
+    from rempart.signals.features import CROWD_CAP, CROWD_GRID, _Points, _uncrowded
+
+    def reference(kps, shape):
+        h, w = shape
+        cell = [min(CROWD_GRID - 1, int(np.float32(k.pt[1]) * CROWD_GRID // h)) * CROWD_GRID
+                + min(CROWD_GRID - 1, int(np.float32(k.pt[0]) * CROWD_GRID // w)) for k in kps]
+        order = sorted(range(len(kps)), key=lambda i: -np.float32(kps[i].response))
+        used = [0] * CROWD_GRID ** 2
+        kept = []
+        for i in order:
+            if used[cell[i]] < CROWD_CAP:
+                used[cell[i]] += 1
+                kept.append(i)
+        return sorted(kept)
+
+    rng = np.random.default_rng(5)
+    shape = (384, 512)
+    for n in (1200, 300, 5, 1):
+        xy = np.concatenate([rng.uniform(0, 60, (n // 2, 2)),
+                             rng.uniform(0, 1, (n - n // 2, 2)) * (511.9, 383.9)])
+        xy[: n // 4] = np.round(xy[: n // 4] / 32) * 32  # on the grid's lines
+        kps = [cv2.KeyPoint(float(x), float(y), 7, -1, float(r))
+               for (x, y), r in zip(xy, rng.integers(0, 20, n) / 1000)]
+        want = reference(kps, shape)
+        assert _uncrowded(kps, shape).tolist() == want
+        read = _Points.of(kps)
+        read.strongest  # noqa: B018 - the shared order, sorted first, gives the same rows
+        assert _uncrowded(read, shape).tolist() == want
+
+
 def test_a_query_pays_for_the_crowd_proof_choice_only_when_its_points_crowd():
     """A textured photo's plain points are spread: its query pass is the plain pass (the bank's
     points, no second detection); a watermark over a dim tile crowds them: the query's
