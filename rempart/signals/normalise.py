@@ -379,11 +379,15 @@ def content_box(rgb: np.ndarray, tolerance: int = 24) -> tuple[int, int, int, in
         return None
     # the largest component's area and bounding box (OpenCV's statistics of every component
     # cost twice the labelling itself). Opened by a DENSE_WINDOW square, every component holds
-    # one: a picture under DENSE_WINDOW^2 x 65,535 pixels (a working copy has 262,144) has
+    # one: a box under DENSE_WINDOW^2 x 65,535 pixels (a working copy has 262,144) has
     # fewer components than 16-bit labels can count, and OpenCV's histogram of 16-bit labels
     # counts their areas in half numpy's time on 32-bit ones (exactly: float32 holds integers
     # to 2^24)
-    small = h * w < DENSE_WINDOW ** 2 * 65535
+    # Only the dense pixels' bounding box is labelled: the same components, numbered in the
+    # same (raster) order, in less area (a screenshot's picture and its blocks of text).
+    x0, y0, cw, ch = cv2.boundingRect(dense)
+    dense = dense[y0:y0 + ch, x0:x0 + cw]
+    small = ch * cw < DENSE_WINDOW ** 2 * 65535
     count, labels = cv2.connectedComponents(dense, connectivity=4,
                                             ltype=cv2.CV_16U if small else cv2.CV_32S)
     if count < 2:
@@ -392,6 +396,7 @@ def content_box(rgb: np.ndarray, tolerance: int = 24) -> tuple[int, int, int, in
              else np.bincount(labels.ravel(), minlength=count))
     best = 1 + int(np.argmax(areas[1:]))
     x, y, bw, bh = cv2.boundingRect((labels == best).view(np.uint8))
+    x, y = x + x0, y + y0
     area = int(areas[best])
     share = bw * bh / (h * w)
     if not MIN_BOX <= share <= MAX_BOX or area < BOX_FILLED * bw * bh:
