@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import io
+import math
 
 import numpy as np
 import pytest
+import cv2
 from PIL import Image, ImageDraw
 
 from bench import edits
 from rempart.errors import InvalidInput
 from rempart.signals import hamming
-from rempart.signals.normalise import (DEFAULT_PEEL, content_box, normalised, peel, straighten,
-                                       working_copy)
+from rempart.signals.normalise import (DEFAULT_PEEL, DENSE_WINDOW, MAX_BOX, MIN_BOX, content_box,
+                                       median_colour, normalised, peel, straighten, working_copy)
 from rempart.signals.pdq import pdq_hash
 from rempart.signals.trim import content_box as trim_box
 
@@ -122,6 +124,66 @@ def test_content_box_finds_the_picture_inside_a_screenshot(bridge, fill, dark):
     assert abs(share - fill) < 0.08
     best = min(_near(p, bridge) for _, p in normalised(work))
     assert best <= 31
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 1000, 1001, 2046])
+def test_median_colour_is_numpys_median_rounded_down(n):
+    rng = np.random.default_rng(n)
+    for pixels in (rng.integers(0, 256, (n, 3), dtype=np.uint8),
+                   rng.integers(0, 2, (n, 3), dtype=np.uint8) * 255,  # halves: x.5 medians
+                   rng.integers(0, 256, (n, 3)).astype(np.int16)):
+        expected = np.median(pixels, axis=0).astype(np.int16)
+        got = median_colour(pixels)
+        assert got.dtype == np.int16 and np.array_equal(got, expected)
+
+
+def _reference_content_box(rgb: np.ndarray, tolerance: int = 24):
+    """``content_box`` as first written (numpy's median and share, the ink mask counted, a
+    closing then an opening): the cheaper passes must find the very same box."""
+    h, w = rgb.shape[:2]
+    ring = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+    canvas = np.median(ring, axis=0).astype(np.int16)
+    if np.mean(np.abs(ring.astype(np.int16) - canvas).max(axis=1) <= tolerance) < 0.6:
+        return None
+    ink = (np.abs(rgb.astype(np.int16) - canvas).max(axis=2) > tolerance).astype(np.uint8)
+    count = cv2.boxFilter(ink, cv2.CV_16U, (DENSE_WINDOW, DENSE_WINDOW), normalize=False)
+    dense = (count >= math.ceil(0.6 * DENSE_WINDOW ** 2)).astype(np.uint8)
+    dense = cv2.morphologyEx(dense, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    dense = cv2.morphologyEx(dense, cv2.MORPH_OPEN, np.ones((DENSE_WINDOW, DENSE_WINDOW), np.uint8))
+    count, labels = cv2.connectedComponents(dense, connectivity=4)
+    if count < 2:
+        return None
+    areas = np.bincount(labels.ravel(), minlength=count)
+    best = 1 + int(np.argmax(areas[1:]))
+    x, y, bw, bh = cv2.boundingRect((labels == best).astype(np.uint8))
+    if not MIN_BOX <= bw * bh / (h * w) <= MAX_BOX or areas[best] < 0.6 * bw * bh:
+        return None
+    return y, y + bh, x, x + bw
+
+
+def test_content_box_is_its_reference(bridge):
+    rng = np.random.default_rng(5)
+    pictures = [edits.screenshot(bridge, rng, fill, dark)
+                for fill, dark in ((0.7, False), (0.7, True), (0.5, False), (0.9, True))]
+    pictures += [edits.caption(bridge, rng, "top"), edits.caption(bridge, rng, "bottom", True),
+                 edits.text_page(rng, True), edits.text_page(rng, False), bridge]
+    # a picture touching the canvas's edge, with canvas-coloured patches inside it
+    # a logo alone on a page: too little ink for a picture (no component labelled)
+    page = np.full((400, 400, 3), 255, np.uint8)
+    logo = edits.logo(120)
+    page[150:150 + logo.shape[0], 140:140 + logo.shape[1]] = logo
+    pictures.append(page)
+    patched = np.full((300, 400, 3), 250, np.uint8)
+    patched[40:, 30:370] = bridge[:260, :340]
+    patched[100:140, 100:200] = 250
+    pictures.append(patched)
+    found = 0
+    for picture in pictures:
+        work = working_copy(picture)
+        box = content_box(work)
+        assert box == _reference_content_box(work)
+        found += box is not None
+    assert found >= 4
 
 
 @pytest.mark.parametrize("degrees,expand", [(2, True), (-5, True), (-2, False), (4, False)])
