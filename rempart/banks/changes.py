@@ -74,10 +74,6 @@ def read(conn: Connection, *, after: int | None = None, seqs: Sequence[int] = ()
     return [Change(*row) for row in conn.execute(q)]
 
 
-def range_select(change: Change, columns: Sequence, after_id: int = 0) -> Select:
-    """The entries of an entry change (one or a range) after ``after_id``, in id order, as a
-    select of ``columns`` of ``bank_entries`` (add filters and a limit as needed)."""
-    return _between(columns, change.first_after(after_id), change.last_id)
 
 
 def range_window(change: Change, columns: Sequence, after_id: int, size: int) -> tuple[Select, int]:
@@ -136,19 +132,13 @@ def range_banks(conn: Connection, ranges: Sequence[Change], where=None) -> dict[
     return {c.seq: bank_of[c.ref_id] for c in ranges if c.is_range and c.ref_id in bank_of}
 
 
-def entry_ids(conn: Connection, change: Change, after_id: int = 0, limit: int | None = None,
-              where=None) -> np.ndarray:
-    """The ids of the entries an entry change names, after ``after_id``, ascending, at most
-    ``limit`` (``where``: a filter on ``bank_entries``). For one entry no query is made unless
-    ``where`` is given."""
+def entry_ids(conn: Connection, change: Change, where=None) -> np.ndarray:
+    """The ids of the entries an entry change names, ascending (``where``: a filter on
+    ``bank_entries``). For one entry no query is made unless ``where`` is given."""
     if not change.is_range and where is None:
-        return np.array([change.ref_id] if change.ref_id > after_id else [], np.int64)
-    q = range_select(change, (BankEntry.id,), after_id)
-    if where is not None:
-        q = q.where(where)
-    if limit is not None:
-        q = q.limit(limit)
-    return np.fromiter(conn.execute(q).scalars(), np.int64)
+        return np.array([change.ref_id], np.int64)
+    q = _between((BankEntry.id,), change.ref_id, change.last_id)
+    return np.fromiter(conn.execute(q if where is None else q.where(where)).scalars(), np.int64)
 
 
 def all_entry_ids(conn: Connection, changes: Sequence[Change], where=None) -> np.ndarray:
